@@ -1,0 +1,42 @@
+# CNN Explorer — `make run` serves the app, `make test` runs every test. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+RUN_DEBS := graphviz dataset-fashion-mnist
+TEST_DEBS := $(RUN_DEBS) chromium
+STREAMLIT_FLAGS := --server.fileWatcherType none --browser.gatherUsageStats false
+
+.PHONY: run test bench lint setup setup-dev clean
+
+run: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true $(STREAMLIT_FLAGS)
+
+test: setup-dev
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) scripts/bench.py
+
+lint: setup-dev
+	$(PY) -m ruff check .
+
+setup: $(VENV)/.runtime-installed
+	@scripts/system-deps.sh $(RUN_DEBS)
+
+setup-dev: $(VENV)/.dev-installed
+	@scripts/system-deps.sh $(TEST_DEBS)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,18 @@
+"""CNN Explorer: the classic convolutional networks, built, measured and explained.
+
+Importable without streamlit::
+
+    import explorer
+    explorer.list_models()
+    explorer.analyze("alexnet").total_params  # 62378344
+"""
+
+from __future__ import annotations
+
+from .analysis import InputShapeError, LayerRecord, Summary, analyze
+from .zoo import Erratum, ModelSpec, build, get_spec, list_models
+
+__all__ = [
+    "Erratum", "InputShapeError", "LayerRecord", "ModelSpec", "Summary", "analyze", "build", "get_spec", "list_models",
+]
+__version__ = "0.1.0"

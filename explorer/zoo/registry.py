@@ -1,0 +1,76 @@
+"""Model registry: one :class:`ModelSpec` per model id, filled when the family modules are imported."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """A bug in the notes' code and how the zoo fixes it."""
+
+    title: str
+    notes_code: str  # the line(s) as the notes write them
+    fixed_code: str  # what the zoo builds instead
+    why: str
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything the app knows about one model id, besides the module itself."""
+
+    id: str
+    family: str
+    title: str
+    year: int
+    paper: str
+    input_shape: tuple[int, int, int]  # (C, H, W)
+    num_classes: int
+    builder: Callable[..., nn.Module] = field(repr=False, compare=False)
+    params: int  # stated parameter count; tests check it against the built module
+    introduced: str  # one line: what this network introduced
+    notes: str = ""  # longer description (markdown)
+    errata: tuple[Erratum, ...] = ()
+    source: str = "d2l"  # "d2l", "paper" or "torchvision"
+
+    def build(self, **overrides) -> nn.Module:
+        return self.builder(**overrides)
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    """Add ``spec`` to the registry; a duplicate id is a programming error."""
+    if spec.id in _REGISTRY:
+        raise ValueError(f"model id {spec.id!r} is registered twice")
+    _REGISTRY[spec.id] = spec
+    return spec
+
+
+def unknown_model_error(model_id: str) -> KeyError:
+    close = difflib.get_close_matches(str(model_id), list(_REGISTRY), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known ids: {', '.join(_REGISTRY)}"
+    return KeyError(f"unknown model id {model_id!r}{hint}")
+
+
+def get_spec(model_id: str) -> ModelSpec:
+    """The spec of ``model_id``; ``KeyError`` naming close matches when there is none."""
+    try:
+        return _REGISTRY[model_id]
+    except (KeyError, TypeError):
+        raise unknown_model_error(model_id) from None
+
+
+def list_models() -> list[ModelSpec]:
+    """All registered specs, in registration order (families in the notes' order)."""
+    return list(_REGISTRY.values())
+
+
+def build(model_id: str, **overrides) -> nn.Module:
+    """Build a fresh ``nn.Module`` for ``model_id``; overrides such as ``in_channels``, ``num_classes``."""
+    return get_spec(model_id).build(**overrides)

@@ -1,0 +1,129 @@
+"""VGG: repeated blocks of 3×3 convolutions and a 2×2 max-pool, built from a configuration table."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .registry import ModelSpec, register_model
+
+PAPER = "Simonyan, Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, ICLR 2015"
+
+
+def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequential:
+    """The notes' VGG block: ``num_convs`` × (3×3 conv, pad 1, ReLU), then 2×2 max-pool, stride 2."""
+    layers: list[nn.Module] = []
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.ReLU()]
+        in_channels = out_channels
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
+
+
+# The notes' conv_arch: (number of convolutions, output channels) per block — VGG-11.
+D2L_CONV_ARCH = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
+
+
+def vgg_d2l(
+    in_channels: int = 1, num_classes: int = 10, conv_arch: tuple[tuple[int, int], ...] = D2L_CONV_ARCH
+) -> nn.Sequential:
+    """The notes' ``vgg(conv_arch)``: blocks, then 4096-4096-classes with dropout (input 224 → 7×7 features)."""
+    blocks = []
+    for num_convs, out_channels in conv_arch:
+        blocks.append(vgg_block(num_convs, in_channels, out_channels))
+        in_channels = out_channels
+    return nn.Sequential(
+        *blocks, nn.Flatten(),
+        nn.Linear(in_channels * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, num_classes),
+    )
+
+
+# torchvision's cfgs: channels, "M" = max-pool.
+CFGS: dict[str, list[int | str]] = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+
+
+def make_layers(cfg: list[int | str], in_channels: int = 3) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            layers += [nn.Conv2d(in_channels, int(v), kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+            in_channels = int(v)
+    return nn.Sequential(*layers)
+
+
+class VGG(nn.Module):
+    """torchvision's VGG (no batch norm): same state_dict keys and shapes as ``torchvision.models.vgg16`` etc."""
+
+    def __init__(self, features: nn.Sequential, num_classes: int = 1000, dropout: float = 0.5) -> None:
+        super().__init__()
+        self.features = features
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(True),
+            nn.Dropout(p=dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(True),
+            nn.Dropout(p=dropout),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x):
+        x = self.features(x)  # N x 512 x 7 x 7 at 224
+        x = self.avgpool(x)
+        x = x.flatten(1)
+        return self.classifier(x)
+
+
+def _tv_builder(cfg: str):
+    def builder(in_channels: int = 3, num_classes: int = 1000) -> VGG:
+        return VGG(make_layers(CFGS[cfg], in_channels), num_classes=num_classes)
+
+    return builder
+
+
+register_model(ModelSpec(
+    id="vgg11-d2l",
+    family="VGG",
+    title="VGG-11 (the notes' conv_arch, d2l)",
+    year=2014,
+    paper=PAPER,
+    input_shape=(1, 224, 224),
+    num_classes=10,
+    builder=vgg_d2l,
+    params=128_806_154,
+    introduced="Networks built from repeated blocks: stacks of 3×3 convolutions, each block halving the size.",
+    notes=(
+        "conv_arch = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)): five blocks, eight convolutions, "
+        "three fully connected layers — VGG-11 with a 1-channel input and 10 classes."
+    ),
+))
+
+for _id, _cfg, _params, _depth in (
+    ("vgg11", "A", 132_863_336, 11),
+    ("vgg13", "B", 133_047_848, 13),
+    ("vgg16", "D", 138_357_544, 16),
+    ("vgg19", "E", 143_667_240, 19),
+):
+    register_model(ModelSpec(
+        id=_id,
+        family="VGG",
+        title=f"VGG-{_depth} (torchvision)",
+        year=2014,
+        paper=PAPER,
+        input_shape=(3, 224, 224),
+        num_classes=1000,
+        builder=_tv_builder(_cfg),
+        params=_params,
+        introduced=f"VGG configuration {_cfg}: {_depth} weight layers of 3×3 convolutions and fully connected layers.",
+        notes=f"Same state_dict layout as `torchvision.models.vgg{_depth}` (configuration {_cfg}, no batch norm).",
+        source="torchvision",
+    ))
