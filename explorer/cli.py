@@ -44,7 +44,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(f"{'id':<{width}}  {'family':<10} {'input':<11} {'classes':>7} {'params':>13}  title")
     for r in rows:
         shape = ",".join(map(str, r["input"]))
-        print(f"{r['id']:<{width}}  {r['family']:<10} {shape:<11} {r['num_classes']:>7} {r['params']:>13,}  {r['title']}")
+        print(
+            f"{r['id']:<{width}}  {r['family']:<10} {shape:<11} {r['num_classes']:>7} {r['params']:>13,}  {r['title']}"
+        )
     return 0
 
 

@@ -82,7 +82,9 @@ RULES: tuple[tuple[type, Rule], ...] = (
 )
 
 
-def shape_arithmetic(module: nn.Module, input_shape: Sequence[int] | None, output_shape: Sequence[int] | None) -> str | None:
+def shape_arithmetic(
+    module: nn.Module, input_shape: Sequence[int] | None, output_shape: Sequence[int] | None
+) -> str | None:
     """The formula giving ``output_shape`` from ``input_shape`` for ``module``, or ``None`` without a rule."""
     if not input_shape or not output_shape:
         return None

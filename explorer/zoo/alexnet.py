@@ -149,6 +149,6 @@ register_model(ModelSpec(
     builder=alexnet_tv,
     params=61_100_840,
     introduced="torchvision's AlexNet (64-192-384-256-256 channels); loads the official ImageNet checkpoint.",
-    notes="Same state_dict layout as `torchvision.models.alexnet`; an adaptive 6×6 average pool precedes the classifier.",
+    notes="Same state_dict layout as `torchvision.models.alexnet`; an adaptive 6×6 average pool before the classifier.",
     source="torchvision",
 ))

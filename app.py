@@ -1,0 +1,20 @@
+"""CNN Explorer — entry point: page config, navigation, the shared sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="CNN Explorer", page_icon="🧠", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/architecture.py", title="Architecture", icon="🏗️", url_path="architecture"),
+    st.Page("pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
+]
+
+page = st.navigation(PAGES)
+st.sidebar.caption(
+    "MACs are multiply–accumulates per image (batch 1), bias included — torchinfo's convention. "
+    "Everything is computed on PyTorch's meta device: no weights are allocated."
+)
+page.run()

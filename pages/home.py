@@ -1,0 +1,32 @@
+"""Home: what CNN Explorer is, and the gallery of models."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import explorer
+from explorer import formatting as fmt
+
+st.title("CNN Explorer")
+st.markdown(
+    "The classic convolutional networks — LeNet, AlexNet, VGG, NiN, GoogLeNet, ResNet — built layer by layer "
+    "from a learner's study notes (d2l style), with every layer's **output shape, parameters and MACs**, "
+    "the arithmetic behind each shape, and the bugs of the notes' code fixed beside the original. "
+    "Pick a model below, or **Compare** several side by side."
+)
+
+families: dict[str, list[explorer.ModelSpec]] = {}
+for spec in explorer.list_models():
+    families.setdefault(spec.family, []).append(spec)
+
+for family, specs in families.items():
+    st.subheader(family)
+    cols = st.columns(min(len(specs), 3))
+    for i, spec in enumerate(specs):
+        with cols[i % len(cols)].container(border=True):
+            st.markdown(f"**[{spec.title}](/architecture?model={spec.id})** · {spec.year}")
+            st.markdown(
+                f"`{spec.id}` · input {'×'.join(map(str, spec.input_shape))} · {spec.num_classes} classes  \n"
+                f"**{fmt.exact(spec.params)}** parameters ({fmt.short(spec.params)})"
+            )
+            st.caption(spec.introduced)
