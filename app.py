@@ -7,9 +7,9 @@ import streamlit as st
 st.set_page_config(page_title="CNN Explorer", page_icon="🧠", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/architecture.py", title="Architecture", icon="🏗️", url_path="architecture"),
-    st.Page("pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:", url_path="architecture"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
 ]
 
 page = st.navigation(PAGES)

@@ -8,7 +8,9 @@ import streamlit as st
 import explorer
 from explorer import charts
 from explorer import formatting as fmt
-from pages.common import exact_metric, input_picker, model_picker, summarize, try_summarize
+from pages.common import exact_metric, input_picker, model_picker, summarize, try_summarize, use_app_navigation
+
+use_app_navigation()
 
 spec = model_picker()
 input_shape = input_picker(spec)

@@ -33,35 +33,51 @@ def _model_label(model_id: str) -> str:
     return f"{model_id} — {spec.title}"
 
 
+def use_app_navigation() -> None:
+    """Make sure the page runs inside ``app.py``'s ``st.navigation``.
+
+    Streamlit still has its legacy mode for a ``pages/`` folder: when the first request a server gets is a deep link
+    (``/architecture?model=vgg16``), it runs that page file alone, without ``app.py``. Leave that mode and rerun:
+    the same URL then goes through ``app.py`` (page hashes come from the URL path, so the page stays the same).
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the legacy mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def _reset_input() -> None:
     st.session_state["input"] = ",".join(map(str, explorer.get_spec(st.session_state["model"]).input_shape))
 
 
 def model_picker() -> explorer.ModelSpec:
-    """The shared sidebar picker, bound to ``?model=``; an unknown id in the link is named, then the default used."""
-    asked = st.query_params.get("model")
-    if asked is not None and asked not in MODEL_IDS and "model" not in st.session_state:
-        st.error(f"{unknown_model_error(asked).args[0]} — showing {DEFAULT_MODEL} instead.", icon="⚠️")
+    """The shared sidebar picker, synced with ``?model=``; an unknown id in the link is named, the default used."""
+    if "model" not in st.session_state:
+        asked = st.query_params.get("model", DEFAULT_MODEL)
+        if asked not in MODEL_IDS:
+            st.error(f"{unknown_model_error(asked).args[0]} — showing {DEFAULT_MODEL} instead.", icon="⚠️")
+            asked = DEFAULT_MODEL
+        st.session_state["model"] = asked
     model_id = st.sidebar.selectbox(
-        "Model",
-        MODEL_IDS,
-        index=MODEL_IDS.index(DEFAULT_MODEL),
-        format_func=_model_label,
-        key="model",
-        bind="query-params",
-        on_change=_reset_input,
+        "Model", MODEL_IDS, format_func=_model_label, key="model", on_change=_reset_input
     )
+    st.query_params["model"] = model_id
     return explorer.get_spec(model_id)
 
 
 def input_picker(spec: explorer.ModelSpec) -> tuple[int, ...] | None:
-    """Input size as ``C,H,W`` text bound to ``?input=``; a malformed one is shown as an error and ``None`` returned."""
+    """Input size as ``C,H,W`` text synced with ``?input=``; a malformed one is shown as an error, ``None`` returned."""
     default = ",".join(map(str, spec.input_shape))
-    if "input" not in st.session_state and "input" not in st.query_params:
-        st.session_state["input"] = default
-    text = st.sidebar.text_input(
-        "Input size (C,H,W)", key="input", bind="query-params", help=f"{spec.id} is built for {default}."
-    )
+    if "input" not in st.session_state:
+        st.session_state["input"] = st.query_params.get("input", default)
+    text = st.sidebar.text_input("Input size (C,H,W)", key="input", help=f"{spec.id} is built for {default}.")
+    if text.strip() == default:
+        st.query_params.pop("input", None)
+    else:
+        st.query_params["input"] = text
     try:
         return explorer.analysis.parse_input_shape(text or default)
     except InputShapeError as exc:

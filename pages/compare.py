@@ -8,7 +8,9 @@ import streamlit as st
 import explorer
 from explorer import charts
 from explorer import formatting as fmt
-from pages.common import MODEL_IDS, try_summarize
+from pages.common import MODEL_IDS, try_summarize, use_app_navigation
+
+use_app_navigation()
 
 DEFAULT = ["lenet", "alexnet", "vgg16"]
 
@@ -29,44 +31,40 @@ if not chosen:
     st.info("Pick at least one model.")
     st.stop()
 
-rows = []
 summaries = {}
 for model_id in chosen:
-    spec = explorer.get_spec(model_id)
-    summary = try_summarize(model_id, spec.input_shape)
-    if summary is None:
-        continue
-    summaries[model_id] = summary
-    rows.append({
-        "model": model_id,
-        "title": spec.title,
-        "year": spec.year,
-        "input": "×".join(map(str, spec.input_shape)),
-        "params": summary.total_params,
-        "params (short)": fmt.short(summary.total_params),
-        "MACs": summary.total_macs,
-        "MACs (short)": fmt.short(summary.total_macs),
-        "weight layers": summary.depth,
-        "activations (MiB)": round(summary.total_memory / 2**20, 2),
-        "weights (MiB)": round(summary.param_bytes / 2**20, 2),
-    })
+    summary = try_summarize(model_id, explorer.get_spec(model_id).input_shape)
+    if summary is not None:
+        summaries[model_id] = summary
 
-table = pd.DataFrame(rows)
-st.dataframe(
-    table,
-    hide_index=True,
-    column_config={
-        "params": st.column_config.NumberColumn("params", format="localized"),
-        "MACs": st.column_config.NumberColumn("MACs", format="localized"),
-    },
+table = pd.DataFrame([
+    {
+        "model": model_id,
+        "title": explorer.get_spec(model_id).title,
+        "year": explorer.get_spec(model_id).year,
+        "input": fmt.shape(s.input_shape),
+        "parameters": fmt.exact_and_short(s.total_params),
+        "MACs per image": fmt.exact_and_short(s.total_macs),
+        "weight layers": s.depth,
+        "activations": fmt.nbytes(s.total_memory),
+        "weights": fmt.nbytes(s.param_bytes),
+    }
+    for model_id, s in summaries.items()
+]).set_index("model")
+st.table(table)
+st.caption(
+    "MACs: multiply–accumulates per image at each model's own input size, bias included (torchinfo's convention). "
+    "Weight layers: convolutions and linear layers. Memory: float32."
 )
-st.caption("MACs: multiply–accumulates per image at each model's own input size, bias included (torchinfo).")
 
 names = list(summaries)
-left, right = st.columns(2)
-left.plotly_chart(charts.compare_bars(names, [s.total_params for s in summaries.values()], "Parameters", log))
-right.plotly_chart(charts.compare_bars(names, [s.total_macs for s in summaries.values()], "MACs per image", log))
-left.plotly_chart(charts.compare_bars(names, [s.depth for s in summaries.values()], "Weight layers (conv + linear)", log))
-right.plotly_chart(
-    charts.compare_bars(names, [s.total_memory for s in summaries.values()], "Activation memory (bytes, float32)", log)
+CHARTS = (
+    ("total_params", "Parameters"),
+    ("total_macs", "MACs per image"),
+    ("depth", "Weight layers (convolution + linear)"),
+    ("total_memory", "Activation memory (bytes)"),
 )
+columns = st.columns(2)
+for i, (attr, title) in enumerate(CHARTS):
+    values = [getattr(s, attr) for s in summaries.values()]
+    columns[i % 2].plotly_chart(charts.compare_bars(names, values, title, log), key=f"compare_{attr}")

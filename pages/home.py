@@ -6,6 +6,9 @@ import streamlit as st
 
 import explorer
 from explorer import formatting as fmt
+from pages.common import use_app_navigation
+
+use_app_navigation()
 
 st.title("CNN Explorer")
 st.markdown(
