@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import formatting as fmt
-from .analysis import Summary
+from .analysis import LayerRecord, Summary
 
 METRICS = {
     "params": ("Parameters", "params_total"),
@@ -17,10 +17,24 @@ METRICS = {
 }
 
 
-def shape_flow(summary: Summary) -> go.Figure:
-    """Spatial size (H and W) and channels after every leaf layer with a C×H×W output, in execution order."""
-    rows = [r for r in summary.leaves if r.output_shape is not None and len(r.output_shape) == 4]
-    x = [f"{i + 1}. {r.type} ({r.name})" for i, r in enumerate(rows)]
+def visible_rows(summary: Summary, max_depth: int | None = None) -> list[LayerRecord]:
+    """The rows a reader sees with blocks deeper than ``max_depth`` collapsed: leaves above it, blocks at it."""
+    if max_depth is None:
+        max_depth = max(r.depth for r in summary.layers)
+    return [
+        r for r in summary.layers
+        if r.depth >= 1 and ((r.is_leaf and r.depth <= max_depth) or (not r.is_leaf and r.depth == max_depth))
+    ]
+
+
+def shape_flow(summary: Summary, max_depth: int | None = None) -> go.Figure:
+    """Spatial size (H and W) and channels after every visible layer with a C×H×W output, in execution order.
+
+    With ``max_depth`` below the deepest level, each block counts as one step (its output), so branching nets
+    (Inception's four paths) read as a sequence of blocks instead of a zigzag through their branches.
+    """
+    rows = [r for r in visible_rows(summary, max_depth) if r.output_shape is not None and len(r.output_shape) == 4]
+    x = [f"{i + 1}. {r.name} ({r.type})" for i, r in enumerate(rows)]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Scatter(x=x, y=[r.output_shape[2] for r in rows], name="height", mode="lines+markers", line_shape="hv"),

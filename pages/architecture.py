@@ -45,17 +45,15 @@ if max_depth > 1:
         help="Lower it to collapse blocks into one row each (their totals shown); raise it to expand them.",
     )
 rows = []
-for r in summary.layers:
-    if r.depth == 0 or r.depth > depth:
-        continue
-    collapsed = r.depth == depth and not r.is_leaf
-    short_name = r.name.rsplit(".", 1)[-1] if r.name else ""
+for r in charts.visible_rows(summary, depth):
+    collapsed = not r.is_leaf
     rows.append({
-        "layer": "\u2003" * (r.depth - 1) + ("▸ " if collapsed else ("▾ " if not r.is_leaf else "")) + short_name,
+        "layer": ("▸ " if collapsed else "") + r.name,
         "type": r.type,
+        "depth": r.depth,
         "output shape": fmt.shape(r.output_shape),
-        "params": r.params_total if collapsed else r.params,
-        "MACs": r.macs_total if collapsed else r.macs,
+        "params": r.params_total,
+        "MACs": r.macs_total,
         "memory (KiB)": round(r.memory / 1024, 1),
         "shape arithmetic": r.arithmetic or "",
         "RF": r.rf,
@@ -71,8 +69,8 @@ st.dataframe(
     },
 )
 st.caption(
-    "▸ a collapsed block (its totals), ▾ an expanded block (its own parameters only — usually none). "
-    "Each row is a module call in execution order; parameters and MACs sum to the totals above."
+    "▸ a block collapsed into one row (its totals). Rows are module calls in execution order, named by their path "
+    "in the model (b3.1 = second module of block b3); the params and MACs columns always sum to the totals above."
 )
 
 # --- the spatial progression in words, then the charts ---------------------------------------------------------
@@ -82,7 +80,7 @@ for r in summary.leaves:
         spatial.append(r.output_shape[2])
 if spatial:
     st.markdown("**Spatial size:** " + " → ".join(str(s) for s in [summary.input_shape[2], *spatial]))
-st.plotly_chart(charts.shape_flow(summary))
+st.plotly_chart(charts.shape_flow(summary, depth))
 
 metric = st.segmented_control(
     "Distribution of", ["params", "macs"], default="params", key="dist_metric",

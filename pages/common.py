@@ -49,8 +49,10 @@ def use_app_navigation() -> None:
         st.rerun()
 
 
-def _reset_input() -> None:
+def _on_model_change() -> None:
+    """A new model starts from its own input size and a fully expanded layer table."""
     st.session_state["input"] = ",".join(map(str, explorer.get_spec(st.session_state["model"]).input_shape))
+    st.session_state.pop("depth", None)
 
 
 def model_picker() -> explorer.ModelSpec:
@@ -62,7 +64,7 @@ def model_picker() -> explorer.ModelSpec:
             asked = DEFAULT_MODEL
         st.session_state["model"] = asked
     model_id = st.sidebar.selectbox(
-        "Model", MODEL_IDS, format_func=_model_label, key="model", on_change=_reset_input
+        "Model", MODEL_IDS, format_func=_model_label, key="model", on_change=_on_model_change
     )
     st.query_params["model"] = model_id
     return explorer.get_spec(model_id)
