@@ -52,7 +52,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     spec = get_spec(args.id)
-    shape = parse_input_shape(args.input) if args.input else spec.input_shape
+    shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
     summary = analyze(spec.id, shape)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))

@@ -6,14 +6,16 @@ from collections.abc import Sequence
 
 
 def short(n: float, unit: str = "") -> str:
-    """62378344 → '62.4 M'; 1135915368 → '1.14 G'; 61706 → '61.7 K'."""
-    n = float(n)
-    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(n) >= factor:
-            value = n / factor
-            text = f"{value:.3g}" if value < 100 else f"{value:.0f}"
-            return f"{text} {suffix}{unit}"
-    return f"{n:.0f}{' ' + unit if unit else ''}"
+    """62378344 → '62.4 M'; 1135915368 → '1.14 G'; 61706 → '61.7 K'; 999999 → '1 M' (three significant digits)."""
+    value, prefixes, i = float(n), ("", " K", " M", " G", " T"), 0
+    while abs(value) >= 1000 and i < len(prefixes) - 1:
+        value, i = value / 1000, i + 1
+    value = float(f"{value:.3g}")
+    if abs(value) >= 1000 and i < len(prefixes) - 1:  # rounding carried over: 999.9 K → 1 M
+        value, i = value / 1000, i + 1
+    text = f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+    suffix = prefixes[i] + unit if prefixes[i] else (f" {unit}" if unit else "")
+    return text + suffix
 
 
 def exact(n: int) -> str:

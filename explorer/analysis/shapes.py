@@ -24,7 +24,13 @@ def _window_formula(size: int, k: int, s: int, p: int, d: int, ceil: bool, out: 
     if s == 1:
         return f"{body} + 1 = {out}"
     open_, close = ("⌈", "⌉") if ceil else ("⌊", "⌋")
-    return f"{open_}({body})/{s}{close} + 1 = {out}"
+    text = f"{open_}({body})/{s}{close} + 1"
+    if ceil:
+        full = -(-(size + 2 * p - d * (k - 1) - 1) // s) + 1
+        if full != out:
+            # PyTorch drops a last window that would start in the right padding.
+            return f"{text} − 1 = {out} (the last window would start in the padding)"
+    return f"{text} = {out}"
 
 
 def _sliding(module: nn.Module, inp: Sequence[int], out: Sequence[int]) -> str | None:

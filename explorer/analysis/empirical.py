@@ -1,0 +1,219 @@
+"""Receptive fields measured with gradients: the proof of the analytic numbers, and the effective field.
+
+*Theoretical* receptive field of a unit = the input pixels its value depends on = where the gradient of that unit
+with respect to the input is non-zero — provided nothing cancels: weights are set positive, batch norm to an
+identity, and max-pools become average pools of the same geometry (a max routes its gradient to one pixel only).
+
+*Effective* receptive field (Luo, Li, Urtasun, Zemel, "Understanding the Effective Receptive Field in Deep
+Convolutional Neural Networks", NeurIPS 2016): the magnitude of that gradient with the network's real weights —
+random at initialisation, or trained — averaged over random inputs. It is a Gaussian-like blob, far smaller than
+the theoretical square.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..zoo.registry import get_spec
+
+
+class _Captured(Exception):
+    """Stops the forward pass once the watched layer has produced its output."""
+
+
+@dataclass(frozen=True)
+class MeasuredField:
+    """The input region a unit depends on, per spatial axis as half-open pixel intervals [start, stop)."""
+
+    layer: str
+    unit: tuple[int, ...]  # the unit's position in the layer's output (spatial axes)
+    output_size: tuple[int, ...]  # that layer's spatial output size
+    intervals: tuple[tuple[int, int], ...]
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(stop - start for start, stop in self.intervals)
+
+
+def _module(model: str | nn.Module, **overrides) -> nn.Module:
+    if isinstance(model, nn.Module):
+        return copy.deepcopy(model)
+    return get_spec(model).build(**overrides)
+
+
+def _positive(model: nn.Module) -> nn.Module:
+    """Weights 1/fan-in (positive, activations stay near 1), biases 0, batch norm identity, max → average pools."""
+    for name, child in list(model.named_children()):
+        replacement = None
+        if isinstance(child, nn.MaxPool2d) and child.dilation in (1, (1, 1)):
+            replacement = nn.AvgPool2d(child.kernel_size, child.stride, child.padding, child.ceil_mode)
+        elif isinstance(child, nn.MaxPool1d) and child.dilation in (1, (1,)):
+            replacement = nn.AvgPool1d(child.kernel_size, child.stride, child.padding, child.ceil_mode)
+        elif isinstance(child, nn.AdaptiveMaxPool2d):
+            replacement = nn.AdaptiveAvgPool2d(child.output_size)
+        if replacement is not None:
+            setattr(model, name, replacement)
+        else:
+            _positive(child)
+    with torch.no_grad():
+        for p in model.parameters(recurse=False):
+            if p.dim() >= 2:
+                p.fill_(1.0 / (p.numel() // p.shape[0]))
+            elif isinstance(model, nn.modules.batchnorm._BatchNorm) and p is model.weight:
+                p.fill_(1.0)
+            else:
+                p.zero_()
+        if isinstance(model, nn.modules.batchnorm._BatchNorm) and model.running_var is not None:
+            model.running_mean.zero_()
+            model.running_var.fill_(1.0)
+    return model
+
+
+def _unit_gradient(
+    model: nn.Module, x: torch.Tensor, layer: str, unit: Sequence[int] | None, call: int = 0
+) -> tuple[torch.Tensor, tuple[int, ...], tuple[int, ...]]:
+    """d(sum over channels of ``layer``'s output at ``unit``)/d(input), for the ``call``-th call of ``layer``
+    (a module can be called several times, like torchvision's shared ``relu``); the unit defaults to the centre."""
+    target = dict(model.named_modules())[layer] if layer else model
+    captured: list[torch.Tensor] = []
+
+    def hook(mod, args, out):
+        captured.append(out[0] if isinstance(out, (tuple, list)) else out)
+        if len(captured) > call:
+            raise _Captured
+
+    handle = target.register_forward_hook(hook)
+    x = x.clone().requires_grad_(True)
+    try:
+        model(x)
+    except _Captured:
+        pass
+    finally:
+        handle.remove()
+    if len(captured) <= call:
+        raise ValueError(f"layer {layer!r} was not called {call + 1} time(s) in the forward pass")
+    out = captured[call]
+    spatial = tuple(out.shape[2:])
+    if not spatial:
+        raise ValueError(f"layer {layer!r} has no spatial output ({tuple(out.shape)})")
+    centre = tuple((s - 1) // 2 for s in spatial) if unit is None else tuple(unit)
+    out[(0, slice(None), *centre)].sum().backward()
+    return x.grad[0].abs().sum(dim=0), centre, spatial
+
+
+def layer_output_size(
+    model: str | nn.Module, input_shape: Sequence[int], layer: str, call: int = 0
+) -> tuple[int, ...]:
+    """Spatial output size of ``layer`` (its ``call``-th call, from 0) for an input of ``input_shape`` — on the meta
+    device, stopping there (so it works for inputs the layers after it could not take)."""
+    with torch.device("meta"):
+        net = get_spec(model).build() if isinstance(model, str) else None
+    if net is None:
+        net = copy.deepcopy(model).to("meta")
+    target = dict(net.named_modules())[layer] if layer else net
+    sizes: list[tuple[int, ...]] = []
+
+    def hook(mod, args, out):
+        out = out[0] if isinstance(out, (tuple, list)) else out
+        sizes.append(tuple(out.shape[2:]))
+        if len(sizes) > call:
+            raise _Captured
+
+    handle = target.register_forward_hook(hook)
+    try:
+        with torch.no_grad():
+            net.eval()(torch.empty((1, *input_shape), device="meta"))
+    except _Captured:
+        pass
+    finally:
+        handle.remove()
+    if len(sizes) <= call:
+        raise ValueError(f"layer {layer!r} was not called {call + 1} time(s) in the forward pass")
+    return sizes[call]
+
+
+def fitting_input(
+    model: str | nn.Module,
+    input_shape: Sequence[int],
+    layer: str,
+    field: Sequence,
+    call: int = 0,
+    step: int = 16,
+    limit: int = 4096,
+) -> tuple[int, ...]:
+    """The smallest input (growing the spatial sizes of ``input_shape`` by ``step``) in which the centre unit of
+    ``layer`` sees its whole analytic ``field`` (per-axis objects with r, j, u) — no pixel of it off the border."""
+    shape = list(input_shape)
+    while max(shape[1:]) <= limit:
+        out = layer_output_size(model, shape, layer, call)
+        fits = True
+        for axis, (a, size) in enumerate(zip(field, shape[1:])):
+            c = (out[axis] - 1) // 2
+            if a.u + c * a.j < 0 or a.u + c * a.j + a.r > size:
+                fits = False
+        if fits:
+            return tuple(shape)
+        shape = [shape[0]] + [s + step for s in shape[1:]]
+    raise ValueError(f"no input up to {limit} pixels holds the receptive field of {layer!r}")
+
+
+def measured_field(
+    model: str | nn.Module,
+    input_shape: Sequence[int],
+    layer: str,
+    unit: Sequence[int] | None = None,
+    call: int = 0,
+) -> MeasuredField:
+    """Measure which input pixels ``layer``'s unit (default: the centre one) depends on, by backpropagation.
+    ``call`` picks which call of a module that runs several times (from 0).
+
+    ``model`` is a zoo id or a module (copied, never modified). Runs on the CPU in float64 so that no gradient of
+    a far-away pixel underflows to zero.
+    """
+    net = _positive(_module(model)).double().eval()
+    x = torch.ones((1, *input_shape), dtype=torch.float64)
+    grad, centre, spatial = _unit_gradient(net, x, layer, unit, call)
+    nonzero = grad != 0
+    intervals = []
+    for axis in range(nonzero.dim()):
+        others = tuple(a for a in range(nonzero.dim()) if a != axis)
+        hit = nonzero.any(dim=others) if others else nonzero
+        idx = torch.nonzero(hit).flatten()
+        intervals.append((int(idx.min()), int(idx.max()) + 1) if len(idx) else (0, 0))
+    return MeasuredField(layer=layer, unit=centre, output_size=spatial, intervals=tuple(intervals))
+
+
+def effective_field(
+    model: str | nn.Module,
+    input_shape: Sequence[int],
+    layer: str,
+    *,
+    state_dict: dict[str, torch.Tensor] | None = None,
+    samples: int = 4,
+    seed: int = 0,
+    call: int = 0,
+) -> torch.Tensor:
+    """Luo et al.'s effective receptive field: mean |∂ unit / ∂ input| over random inputs, normalised to max 1.
+
+    Weights are the builder's random initialisation (seeded), or ``state_dict`` (e.g. trained weights).
+    Returns an H×W (or L) tensor on the CPU.
+    """
+    torch.manual_seed(seed)
+    net = _module(model)
+    if state_dict is not None:
+        net.load_state_dict(state_dict)
+    net = net.double().eval()
+    total = None
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(samples):
+        x = torch.randn((1, *input_shape), dtype=torch.float64, generator=generator)
+        grad, _, _ = _unit_gradient(net, x, layer, None, call)
+        total = grad if total is None else total + grad
+    peak = float(total.max())
+    return total / peak if peak > 0 and math.isfinite(peak) else total

@@ -1,0 +1,275 @@
+"""Benchmark: ``explorer.analyze`` (meta device) against ``torchinfo.summary`` with its default CPU run.
+
+What it measures, for every model in ``explorer.list_models()`` (``--quick``: a handful of them):
+
+* **analyze** — ``explorer.analyze(id)``: the model is built under ``torch.device("meta")`` and torchinfo runs on
+  the meta device (no weights, no arithmetic). Warm: the whole loop runs once first, then each model is timed
+  ``--repeats`` times and the median is reported.
+* **torchinfo-default** — what a user writes without the meta trick: ``model = spec.build()`` (real weights,
+  allocated and initialised on the CPU) then ``torchinfo.summary(model, input_size=(1, *spec.input_shape),
+  verbose=0)`` (default device: the model's, a real forward pass). Build and summary are timed together, once per
+  model, after one warm-up call on the smallest model.
+
+Both paths are timed in this one process, so the ratio compares like with like. Peak memory cannot be read from
+``tracemalloc`` (torch allocates outside Python's allocator) and ``ru_maxrss`` only ever grows within a process, so
+each path also runs over the same models in a child process of its own; a peak figure is that child's peak RSS
+(``VmHWM`` on Linux, ``ru_maxrss`` elsewhere) minus the one of a baseline child that only imports torch, torchinfo
+and explorer.
+
+Last, a warm rerun of the Architecture page for VGG-19: ``pages/architecture.py`` through streamlit's ``AppTest``
+with ``?model=vgg19``, one warm-up run, then the median of five reruns. A missing or failing page is reported and
+skipped.
+
+Goals: analyze ≥ 20× faster than torchinfo-default over the zoo (sum over sum), and the warm page rerun under
+300 ms. Exit status 1 when a measured goal fails.
+
+    python scripts/bench.py            # the whole zoo (a minute or two on 2 cores)
+    python scripts/bench.py --quick    # lenet, alexnet, vgg16 and googlenet/resnet18 when registered
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+import torchinfo  # noqa: E402
+
+import explorer  # noqa: E402
+
+RATIO_GOAL = 20.0
+PAGE_GOAL_MS = 300.0
+PAGE_MODEL = "vgg19"
+PAGE_RERUNS = 5
+QUICK_IDS = ("lenet", "alexnet", "vgg16", "googlenet", "resnet18")
+CHILD_MODES = ("baseline", "analyze", "torchinfo")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The two paths
+# ---------------------------------------------------------------------------------------------------------------
+def run_analyze(model_id: str) -> None:
+    explorer.analyze(model_id)
+
+
+def run_torchinfo_default(model_id: str) -> None:
+    spec = explorer.get_spec(model_id)
+    model = spec.build()
+    torchinfo.summary(model, input_size=(1, *spec.input_shape), verbose=0)
+    del model
+
+
+def timed_ms(fn: Callable[[str], None], model_id: str) -> float:
+    start = time.perf_counter()
+    fn(model_id)
+    return (time.perf_counter() - start) * 1000.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Peak memory: one child process per path
+# ---------------------------------------------------------------------------------------------------------------
+def max_rss_kib() -> int:
+    """Peak resident set size of this process's own address space, in KiB.
+
+    Linux: ``VmHWM`` from /proc/self/status. ``ru_maxrss`` is not used there because the kernel carries the parent's
+    RSS at fork/exec over into the child's ``ru_maxrss``, which would hide anything below the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS reports bytes, others KiB
+
+
+def child_main(mode: str, model_ids: Sequence[str]) -> None:
+    """Run one path over ``model_ids`` and print this process's peak RSS as JSON."""
+    fn = {"analyze": run_analyze, "torchinfo": run_torchinfo_default}.get(mode)
+    if fn is not None:
+        for model_id in model_ids:
+            fn(model_id)
+            gc.collect()
+    print(json.dumps({"mode": mode, "max_rss_kib": max_rss_kib()}))
+
+
+def child_peak_kib(mode: str, model_ids: Sequence[str]) -> int:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, *model_ids]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {mode!r} failed ({proc.returncode}):\n{proc.stderr.strip()}")
+    return int(json.loads(proc.stdout.strip().splitlines()[-1])["max_rss_kib"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Architecture page
+# ---------------------------------------------------------------------------------------------------------------
+def bench_page(model_id: str, reruns: int) -> tuple[float | None, str]:
+    """Median warm rerun of the Architecture page in ms, or ``None`` and the reason it is not available."""
+    page = ROOT / "pages" / "architecture.py"
+    if not page.exists():
+        return None, "pages/architecture.py does not exist"
+    try:
+        from streamlit.testing.v1 import AppTest
+    except ImportError as exc:
+        return None, f"streamlit.testing is not importable ({exc})"
+    # AppTest's constructor touches session state outside a script run; streamlit warns about it in bare mode.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    title = explorer.get_spec(model_id).title
+
+    def run_once(at: AppTest) -> float:
+        start = time.perf_counter()
+        at.run()
+        elapsed = (time.perf_counter() - start) * 1000.0
+        if at.exception:
+            first = at.exception[0]
+            message = getattr(first, "message", None) or str(first)
+            raise RuntimeError(f"the page raised: {str(message).strip().splitlines()[0]}")
+        return elapsed
+
+    def shows(at: AppTest) -> bool:
+        return any(title in str(t.value) for t in at.title)
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        at = AppTest.from_file(str(page), default_timeout=60)
+        at.query_params["model"] = model_id
+        run_once(at)  # warm-up: caches filled, modules imported
+        note = ""
+        if not shows(at):
+            # The link was not honoured: pick the model in the sidebar instead, and say so.
+            pickers = [box for box in at.selectbox if box.key == "model"] or list(at.sidebar.selectbox)
+            if not pickers:
+                raise RuntimeError(f"the page does not show {title!r} for ?model={model_id} and has no model picker")
+            pickers[0].set_value(model_id)
+            run_once(at)
+            if not shows(at):
+                raise RuntimeError(f"the page does not show {title!r} for ?model={model_id} nor after picking it")
+            note = f"; ?model={model_id} was ignored, model chosen in the sidebar picker"
+        times = [run_once(at) for _ in range(reruns)]
+    except Exception as exc:  # noqa: BLE001 — the page is optional for this benchmark
+        text = str(exc).strip().splitlines()
+        return None, f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+    finally:
+        os.chdir(cwd)
+    detail = f"median of {reruns} warm reruns: " + ", ".join(f"{t:.0f}" for t in times) + note
+    return statistics.median(times), detail
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------------------------------------------
+def select_models(quick: bool) -> list[str]:
+    ids = [spec.id for spec in explorer.list_models()]
+    if quick:
+        ids = [i for i in QUICK_IDS if i in ids]
+    return ids
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:,.0f} MiB"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few models only: " + ", ".join(QUICK_IDS))
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of analyze per model (median)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
+    parser.add_argument("--no-page", action="store_true", help="skip the Architecture page rerun")
+    parser.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
+    parser.add_argument("models", nargs="*", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        child_main(args.child, args.models)
+        return 0
+
+    ids = args.models or select_models(args.quick)
+    print(
+        f"CNN Explorer benchmark — {len(ids)} models{' (quick)' if args.quick else ''}; "
+        f"torch {torch.__version__}, torchinfo {torchinfo.__version__}, {torch.get_num_threads()} threads, "
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
+
+    # Warm-up: one full analyze loop, and one torchinfo-default run on the smallest model.
+    for model_id in ids:
+        run_analyze(model_id)
+    smallest = min(ids, key=lambda i: explorer.get_spec(i).params)
+    run_torchinfo_default(smallest)
+    gc.collect()
+
+    rows: list[tuple[str, float, float]] = []
+    width = max(len("model"), *(len(i) for i in ids))
+    header = f"{'model':<{width}}  {'analyze ms':>10}  {'torchinfo-default ms':>20}  {'ratio':>8}"
+    print()
+    print(header)
+    print("-" * len(header))
+    for model_id in ids:
+        analyze_ms = statistics.median(timed_ms(run_analyze, model_id) for _ in range(max(1, args.repeats)))
+        gc.collect()
+        default_ms = timed_ms(run_torchinfo_default, model_id)
+        gc.collect()
+        rows.append((model_id, analyze_ms, default_ms))
+        print(f"{model_id:<{width}}  {analyze_ms:>10.1f}  {default_ms:>20.1f}  {default_ms / analyze_ms:>7.1f}×")
+    total_analyze = sum(r[1] for r in rows)
+    total_default = sum(r[2] for r in rows)
+    ratio = total_default / total_analyze
+    print("-" * len(header))
+    print(f"{'total':<{width}}  {total_analyze:>10.1f}  {total_default:>20.1f}  {ratio:>7.1f}×")
+
+    print()
+    if args.no_memory:
+        print("peak RSS: skipped (--no-memory)")
+    else:
+        base = child_peak_kib("baseline", ids)
+        peak_analyze = child_peak_kib("analyze", ids) - base
+        peak_default = child_peak_kib("torchinfo", ids) - base
+        print(f"peak RSS over the imports ({mib(base)} for torch + torchinfo + explorer), one child per path:")
+        print(f"  analyze            +{mib(peak_analyze)}")
+        print(f"  torchinfo-default  +{mib(peak_default)}")
+
+    failed = False
+    print()
+    verdict = "PASS" if ratio >= RATIO_GOAL else "FAIL"
+    failed |= verdict == "FAIL"
+    print(f"{verdict}: analyze is {ratio:.1f}× faster than torchinfo-default over the zoo (goal ≥ {RATIO_GOAL:.0f}×)")
+
+    if args.no_page:
+        print("architecture page: skipped (--no-page)")
+    else:
+        page_ms, detail = bench_page(PAGE_MODEL, PAGE_RERUNS)
+        if page_ms is None:
+            print(f"architecture page: not available ({detail})")
+        else:
+            verdict = "PASS" if page_ms < PAGE_GOAL_MS else "FAIL"
+            failed |= verdict == "FAIL"
+            print(
+                f"{verdict}: warm Architecture-page rerun for {PAGE_MODEL} takes {page_ms:.0f} ms "
+                f"(goal < {PAGE_GOAL_MS:.0f} ms; {detail})"
+            )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
