@@ -10,6 +10,8 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:", url_path="architecture"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/receptive-field.py", title="Receptive field", icon=":material/center_focus_strong:",
+            url_path="receptive-field"),
 ]
 
 page = st.navigation(PAGES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -114,4 +115,90 @@ def compare_bars(names: Sequence[str], values: Sequence[float], title: str, log:
     ))
     fig.update_layout(title=title, margin={"t": 50, "b": 10})
     fig.update_yaxes(type="log" if log else "linear")
+    return fig
+
+
+# --- receptive fields ---------------------------------------------------------------------------------------------
+def rf_growth(summaries: dict[str, Summary]) -> go.Figure:
+    """Receptive field size and effective stride against depth (weight layers from the input), models overlaid."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Receptive field (px)", "Effective stride (px)"))
+    for i, (name, summary) in enumerate(summaries.items()):
+        # Per depth, the widest field among the layers at that depth: branches (Inception's paths) run side by
+        # side at the same depth, and the block's output sees the union of them.
+        widest: dict[int, LayerRecord] = {}
+        for r in summary.leaves:
+            if r.field is not None and r.weight_depth is not None:
+                best = widest.get(r.weight_depth)
+                if best is None or r.field[0].r >= best.field[0].r:
+                    widest[r.weight_depth] = r
+        x = sorted(widest)
+        rows = [widest[d] for d in x]
+        hover = [f"{name} · {r.name} ({r.type})" for r in rows]
+        color = _COLORS[i % len(_COLORS)]
+        for col, values in ((1, [r.field[0].r for r in rows]), (2, [r.field[0].j for r in rows])):
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=values, name=name, legendgroup=name, showlegend=col == 1, mode="lines+markers",
+                    line={"color": color}, text=hover, hovertemplate="%{text}<br>%{y} px<extra></extra>",
+                ),
+                row=1, col=col,
+            )
+    fig.update_xaxes(title_text="weight layers from the input")
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_layout(margin={"t": 40, "b": 10}, legend={"orientation": "h", "y": -0.2}, hovermode="closest")
+    return fig
+
+
+_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def field_on_image(
+    image: np.ndarray, box: tuple[int, int, int, int] | None, heat: np.ndarray | None = None, title: str = ""
+) -> go.Figure:
+    """An H×W (gray) or H×W×3 image in [0, 1], the theoretical field as a box (y0, y1, x0, x1; half-open, may
+    reach past the border) and, optionally, the effective field as a translucent heatmap."""
+    fig = go.Figure()
+    if image.ndim == 2:
+        fig.add_trace(go.Heatmap(z=image, colorscale="gray", showscale=False, hoverinfo="skip"))
+    else:
+        fig.add_trace(go.Image(z=(np.clip(image, 0, 1) * 255).astype(np.uint8), hoverinfo="skip"))
+    if heat is not None:
+        fig.add_trace(go.Heatmap(
+            z=heat, colorscale="Inferno", opacity=0.6, zmin=0, zmax=1, colorbar={"title": "ERF"},
+            hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra>effective field</extra>",
+        ))
+    if box is not None:
+        y0, y1, x0, x1 = box
+        fig.add_shape(type="rect", x0=x0 - 0.5, x1=x1 - 0.5, y0=y0 - 0.5, y1=y1 - 0.5,
+                      line={"color": "#00e5ff", "width": 3})
+    h, w = image.shape[:2]
+    pad_y = max(0, -box[0], box[1] - h) if box else 0
+    pad_x = max(0, -box[2], box[3] - w) if box else 0
+    fig.update_xaxes(range=[-0.5 - pad_x, w - 0.5 + pad_x], showgrid=False, constrain="domain")
+    fig.update_yaxes(range=[h - 0.5 + pad_y, -0.5 - pad_y], showgrid=False, scaleanchor="x")
+    fig.update_layout(title=title, margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=520)
+    return fig
+
+
+def grid_heatmap(grid: np.ndarray, title: str, colorscale: str = "Blues", label: str = "value") -> go.Figure:
+    """A small integer grid (kernel taps, gridding counts) as a heatmap with square cells."""
+    fig = go.Figure(go.Heatmap(
+        z=grid, colorscale=colorscale, xgap=1, ygap=1, showscale=bool(grid.max() > 1),
+        hovertemplate=f"row %{{y}}, col %{{x}}: %{{z}} {label}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showgrid=False)
+    fig.update_xaxes(showgrid=False, constrain="domain")
+    fig.update_layout(title=title, margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=360)
+    return fig
+
+
+def growth_curves(curves: dict[str, Sequence[int]]) -> go.Figure:
+    """Receptive field after each layer, one line per stack."""
+    fig = go.Figure()
+    for name, sizes in curves.items():
+        fig.add_trace(go.Scatter(x=list(range(1, len(sizes) + 1)), y=list(sizes), name=name, mode="lines+markers"))
+    fig.update_layout(
+        title="Receptive field after each layer", xaxis_title="layer", yaxis_title="receptive field (px)",
+        margin={"t": 40, "b": 10}, height=360,
+    )
     return fig

@@ -194,26 +194,28 @@ def effective_field(
     input_shape: Sequence[int],
     layer: str,
     *,
+    unit: Sequence[int] | None = None,
+    call: int = 0,
     state_dict: dict[str, torch.Tensor] | None = None,
     samples: int = 4,
     seed: int = 0,
-    call: int = 0,
+    dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
     """Luo et al.'s effective receptive field: mean |∂ unit / ∂ input| over random inputs, normalised to max 1.
 
-    Weights are the builder's random initialisation (seeded), or ``state_dict`` (e.g. trained weights).
-    Returns an H×W (or L) tensor on the CPU.
+    Weights are the builder's random initialisation (seeded), or ``state_dict`` (e.g. trained weights); the unit
+    defaults to the centre one. Returns an H×W (or L) tensor on the CPU.
     """
     torch.manual_seed(seed)
     net = _module(model)
     if state_dict is not None:
         net.load_state_dict(state_dict)
-    net = net.double().eval()
-    total = None
+    net = net.to(dtype).eval()
     generator = torch.Generator().manual_seed(seed)
+    total = None
     for _ in range(samples):
-        x = torch.randn((1, *input_shape), dtype=torch.float64, generator=generator)
-        grad, _, _ = _unit_gradient(net, x, layer, None, call)
+        x = torch.randn((1, *input_shape), dtype=dtype, generator=generator)
+        grad, _, _ = _unit_gradient(net, x, layer, unit, call)
         total = grad if total is None else total + grad
     peak = float(total.max())
     return total / peak if peak > 0 and math.isfinite(peak) else total

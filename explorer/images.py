@@ -1,0 +1,87 @@
+"""Uploaded images, read safely: the content decides (never the file name), and anything odd is either
+normalised (16-bit, CMYK, palette, transparency, EXIF rotation, animation) or refused with one clear sentence."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
+MAX_BYTES = 50 * 1024 * 1024
+MAX_PIXELS = 50_000_000  # e.g. 8660×5773; Pillow's own bomb threshold is 89.5 M
+
+
+class ImageError(ValueError):
+    """The file cannot be used as an image; the message says why in one sentence."""
+
+
+def load_image(data: bytes, name: str = "the file") -> Image.Image:
+    """Decode ``data`` into an RGB image (first frame / page), upright, transparency composited on white."""
+    if not data:
+        raise ImageError(f"{name} is empty")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"{name} is larger than {MAX_BYTES // 2**20} MB")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageError(
+                    f"{name} has {image.width}×{image.height} pixels, more than the {MAX_PIXELS:,} accepted"
+                )
+            image.seek(0)
+            image.load()
+        except ImageError:
+            raise
+        except UnidentifiedImageError:
+            raise ImageError(f"{name} is not an image in a supported format ({', '.join(FORMATS)})") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageError(f"{name} declares too many pixels (a decompression bomb?)") from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise ImageError(f"{name} is damaged or truncated and cannot be decoded ({exc})") from None
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 — a broken EXIF block only loses the rotation
+        pass
+    return to_rgb(image)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode → RGB: 16-bit and float rescaled (not clipped), alpha composited on white, CMYK converted."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        if mode.startswith("I;16"):
+            lo, hi = 0.0, 65535.0
+        else:
+            lo, hi = float(array.min()), float(array.max())
+            if mode == "I" and lo >= 0 and hi <= 65535:
+                lo, hi = 0.0, 65535.0 if hi > 255 else 255.0
+        scaled = np.zeros_like(array) if hi <= lo else (array - lo) / (hi - lo) * 255.0
+        return Image.fromarray(np.clip(np.round(scaled), 0, 255).astype(np.uint8), "L").convert("RGB")
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode in ("LA", "PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+    if image.mode == "RGBA":
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image).convert("RGB")
+    return image.convert("RGB")
+
+
+def from_array(array: np.ndarray) -> Image.Image:
+    """An H×W or H×W×3 uint8 array (a dataset image) as an RGB image."""
+    return to_rgb(Image.fromarray(np.ascontiguousarray(array)))
+
+
+def fit(image: Image.Image, channels: int, height: int, width: int) -> np.ndarray:
+    """Resize to height×width (bilinear) and return C×H×W floats in [0, 1] (grayscale when ``channels`` is 1)."""
+    resized = image.convert("L" if channels == 1 else "RGB").resize((width, height), Image.Resampling.BILINEAR)
+    array = np.asarray(resized, dtype=np.float32) / 255.0
+    if channels == 1:
+        return array[None]
+    array = array.transpose(2, 0, 1)
+    return array if channels == 3 else np.repeat(array.mean(axis=0, keepdims=True), channels, axis=0)
