@@ -74,12 +74,12 @@ st.caption(
 )
 
 # --- the spatial progression in words, then the charts ---------------------------------------------------------
-spatial = []
-for r in summary.leaves:
-    if r.output_shape is not None and len(r.output_shape) == 4 and (not spatial or spatial[-1] != r.output_shape[2]):
-        spatial.append(r.output_shape[2])
-if spatial:
-    st.markdown("**Spatial size:** " + " → ".join(str(s) for s in [summary.input_shape[2], *spatial]))
+if len(summary.input_shape) == 4:
+    spatial = [summary.input_shape[2]]
+    for r in summary.leaves:
+        if r.output_shape is not None and len(r.output_shape) == 4 and spatial[-1] != r.output_shape[2]:
+            spatial.append(r.output_shape[2])
+    st.markdown("**Spatial size:** " + " → ".join(map(str, spatial)))
 st.plotly_chart(charts.shape_flow(summary, depth))
 
 metric = st.segmented_control(

@@ -51,20 +51,40 @@ def use_app_navigation() -> None:
 
 def _on_model_change() -> None:
     """A new model starts from its own input size and a fully expanded layer table."""
+    st.session_state["_picked"] = True
     st.session_state["input"] = ",".join(map(str, explorer.get_spec(st.session_state["model"]).input_shape))
     st.session_state.pop("depth", None)
 
 
+def _on_input_change() -> None:
+    st.session_state["_typed"] = True
+
+
 def model_picker() -> explorer.ModelSpec:
-    """The shared sidebar picker, synced with ``?model=``; an unknown id in the link is named, the default used."""
-    if "model" not in st.session_state:
-        asked = st.query_params.get("model", DEFAULT_MODEL)
-        if asked not in MODEL_IDS:
-            st.error(f"{unknown_model_error(asked).args[0]} — showing {DEFAULT_MODEL} instead.", icon="⚠️")
-            asked = DEFAULT_MODEL
-        st.session_state["model"] = asked
+    """The shared sidebar picker, synced with ``?model=``.
+
+    A link wins over the session's choice when the user arrives with one (``?model=vgg16`` from the gallery, a
+    bookmark); a choice made in the picker wins over the stale URL; a page visited without parameters keeps the
+    session's model. An unknown id in the link is named and the current (or default) model kept.
+    """
+    asked = st.query_params.get("model")
+    picked = st.session_state.pop("_picked", False)
+    if picked:
+        st.query_params.pop("input", None)  # the old model's input size no longer applies
+    if asked is not None and not picked and asked != st.session_state.get("model"):
+        if asked in MODEL_IDS:
+            st.session_state["model"] = asked
+            st.session_state["input"] = st.query_params.get(
+                "input", ",".join(map(str, explorer.get_spec(asked).input_shape))
+            )
+            st.session_state.pop("depth", None)
+        else:
+            keep = st.session_state.get("model", DEFAULT_MODEL)
+            st.error(f"{unknown_model_error(asked).args[0]} — showing {keep} instead.", icon="⚠️")
+    st.session_state.setdefault("model", DEFAULT_MODEL)
     model_id = st.sidebar.selectbox(
-        "Model", MODEL_IDS, format_func=_model_label, key="model", on_change=_on_model_change
+        "Model", MODEL_IDS, format_func=_model_label, key="model", on_change=_on_model_change,
+        persist_state="session",  # the choice survives a visit to another page
     )
     st.query_params["model"] = model_id
     return explorer.get_spec(model_id)
@@ -73,9 +93,15 @@ def model_picker() -> explorer.ModelSpec:
 def input_picker(spec: explorer.ModelSpec) -> tuple[int, ...] | None:
     """Input size as ``C,H,W`` text synced with ``?input=``; a malformed one is shown as an error, ``None`` returned."""
     default = ",".join(map(str, spec.input_shape))
-    if "input" not in st.session_state:
-        st.session_state["input"] = st.query_params.get("input", default)
-    text = st.sidebar.text_input("Input size (C,H,W)", key="input", help=f"{spec.id} is built for {default}.")
+    asked = st.query_params.get("input")
+    typed = st.session_state.pop("_typed", False)
+    if asked is not None and not typed and asked != st.session_state.get("input"):
+        st.session_state["input"] = asked
+    st.session_state.setdefault("input", default)
+    text = st.sidebar.text_input(
+        "Input size (C,H,W)", key="input", help=f"{spec.id} is built for {default}.", on_change=_on_input_change,
+        persist_state="session",
+    )
     if text.strip() == default:
         st.query_params.pop("input", None)
     else:

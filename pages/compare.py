@@ -16,14 +16,21 @@ DEFAULT = ["lenet", "alexnet", "vgg16"]
 
 st.title("Compare models")
 
-if "compare_models" not in st.session_state:
-    asked = [m.strip() for m in st.query_params.get("models", "").split(",") if m.strip()]
+# The same rule as the model picker: a link wins on arrival, the widget afterwards, no parameters keep the session's.
+asked_text = st.query_params.get("models")
+edited = st.session_state.pop("_compare_edited", False)
+if asked_text is not None and not edited and asked_text != ",".join(st.session_state.get("compare_models", [])):
+    asked = [m.strip() for m in asked_text.split(",") if m.strip()]
     unknown = [m for m in asked if m not in MODEL_IDS]
     if unknown:
         st.error(f"Unknown model id(s) in the link: {', '.join(unknown)} — ignored.", icon="⚠️")
     st.session_state["compare_models"] = [m for m in asked if m in MODEL_IDS] or DEFAULT
+st.session_state.setdefault("compare_models", DEFAULT)
 
-chosen = st.multiselect("Models", MODEL_IDS, key="compare_models")
+chosen = st.multiselect(
+    "Models", MODEL_IDS, key="compare_models", persist_state="session",
+    on_change=lambda: st.session_state.update(_compare_edited=True),
+)
 st.query_params["models"] = ",".join(chosen)
 log = st.toggle("Logarithmic scale", value=True, key="compare_log")
 

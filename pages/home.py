@@ -27,7 +27,9 @@ for family, specs in families.items():
     cols = st.columns(min(len(specs), 3))
     for i, spec in enumerate(specs):
         with cols[i % len(cols)].container(border=True):
-            st.markdown(f"**[{spec.title}](/architecture?model={spec.id})** · {spec.year}")
+            st.page_link(
+                "pages/architecture.py", label=f"**{spec.title}** · {spec.year}", query_params={"model": spec.id}
+            )
             st.markdown(
                 f"`{spec.id}` · input {'×'.join(map(str, spec.input_shape))} · {spec.num_classes} classes  \n"
                 f"**{fmt.exact(spec.params)}** parameters ({fmt.short(spec.params)})"

@@ -1,0 +1,255 @@
+"""The app in a real browser: ``streamlit run app.py`` in a subprocess, Chromium driven by Playwright.
+
+The first test opens a deep link as the very first request of the fresh server: that is when Streamlit would run the
+page file alone (its legacy ``pages/`` mode) unless the page switches back to ``app.py``'s navigation. Keep it first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found (Debian package chromium)"),
+]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+PlaywrightTimeout = playwright_api.TimeoutError
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+LOAD_MS = 60_000  # a fresh session's first run imports torch and analyses its model
+SHOW_MS = 30_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(repo_root, tmp_path_factory) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port; its base URL once ``/_stcore/health`` answers ``ok``."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after 90 s:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context per test: a new Streamlit session each time."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def settle(page, timeout: int = LOAD_MS) -> None:
+    """Wait until the script has finished and stays finished for a moment (``st.rerun`` chains runs)."""
+    for _ in range(20):
+        page.wait_for_selector(IDLE, timeout=timeout)
+        page.wait_for_timeout(300)
+        if page.locator(IDLE).count():
+            return
+    raise AssertionError("the app never settled")
+
+
+def rerun_after(page, action: Callable[[], None]) -> None:
+    """Do ``action`` (a widget change), wait for the run it starts to begin, then for the app to settle."""
+    action()
+    try:
+        page.wait_for_selector(RUNNING, timeout=3_000)
+    except PlaywrightTimeout:
+        pass  # a quick run may already be over
+    settle(page)
+
+
+def open_url(page, url: str) -> None:
+    page.goto(url)
+    settle(page)
+
+
+def by_testid(page, testid: str):
+    return page.locator(f'[data-testid="{testid}"]')
+
+
+def assert_no_exception(page) -> None:
+    expect(by_testid(page, "stException")).to_have_count(0)
+
+
+def assert_app_navigation(page) -> None:
+    """The sidebar lists app.py's pages by title (Home, Architecture, Compare first), not the files of pages/."""
+    links = by_testid(page, "stSidebarNavLink")
+    for i, title in enumerate(("Home", "Architecture", "Compare")):
+        expect(links.nth(i)).to_have_text(re.compile(rf"{title}$"), timeout=SHOW_MS)  # icon name, then title
+    file_named = links.filter(has_text=re.compile(r"^\s*(app|common|home|architecture|compare)\s*$"))
+    expect(file_named).to_have_count(0)  # the legacy pages/ mode lists bare file names, with no icons
+
+
+def model_picker(page):
+    return by_testid(page, "stSidebar").get_by_role("combobox", name="Model")
+
+
+def input_box(page):
+    return by_testid(page, "stSidebar").get_by_role("textbox", name="Input size (C,H,W)", exact=True)
+
+
+def test_deep_link_as_first_request(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=alexnet")
+    main = by_testid(page, "stMain")
+    expect(main.get_by_text("62,378,344").first).to_be_visible(timeout=SHOW_MS)
+    expect(main.get_by_text("62.4 M").first).to_be_visible()
+    expect(main.get_by_text("224 → 55 → 27 → 13 → 6").first).to_be_visible()
+    assert_app_navigation(page)
+    expect(by_testid(page, "stPlotlyChart").first).to_be_attached(timeout=SHOW_MS)
+    assert_no_exception(page)
+    assert "/architecture" in page.url and "model=alexnet" in page.url
+
+
+def test_home_gallery_links_to_architecture(page, app_url):
+    open_url(page, f"{app_url}/")
+    main = by_testid(page, "stMain")
+    expect(main.get_by_role("heading", name="CNN Explorer")).to_be_visible(timeout=SHOW_MS)
+    for title in ("LeNet-5 (d2l)", "VGG-16 (torchvision)", "ResNet-50 (torchvision)"):
+        expect(main.get_by_role("link", name=re.compile("^" + re.escape(title)))).to_be_visible()
+    expect(main.get_by_text("62,378,344").first).to_be_visible()
+    assert_app_navigation(page)
+    assert_no_exception(page)
+
+    link = main.get_by_role("link", name=re.compile(r"^VGG-16 \(torchvision\)"))
+    assert link.get_attribute("target") != "_blank"  # the same tab, the same session
+    rerun_after(page, link.click)
+    page.wait_for_url("**/architecture?model=vgg16*", timeout=SHOW_MS)
+    expect(by_testid(page, "stMain").get_by_text("138,357,544").first).to_be_visible(timeout=SHOW_MS)
+    expect(model_picker(page)).to_have_value("vgg16 — VGG-16 (torchvision)")
+    assert_no_exception(page)
+
+    # Away to Home and back through the sidebar: the session's model stays.
+    nav = by_testid(page, "stSidebarNavLink")
+    rerun_after(page, nav.filter(has_text="Home").click)
+    rerun_after(page, nav.filter(has_text="Architecture").click)
+    expect(by_testid(page, "stMain").get_by_text("138,357,544").first).to_be_visible(timeout=SHOW_MS)
+    expect(model_picker(page)).to_have_value("vgg16 — VGG-16 (torchvision)")
+
+
+def test_compare_deep_link(page, app_url):
+    open_url(page, f"{app_url}/compare?models=lenet,alexnet,vgg16")
+    table = by_testid(page, "stTable")
+    for model_id in ("lenet", "alexnet", "vgg16"):
+        expect(table.get_by_text(model_id, exact=True)).to_be_visible(timeout=SHOW_MS)
+    expect(table.get_by_text("62,378,344 (62.4 M)")).to_be_visible()
+    expect(by_testid(page, "stPlotlyChart")).to_have_count(4, timeout=SHOW_MS)
+    assert_no_exception(page)
+
+
+def test_too_small_input_shows_error_and_keeps_state(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=alexnet")
+    expect(by_testid(page, "stMain").get_by_text("62,378,344").first).to_be_visible(timeout=SHOW_MS)
+    box = input_box(page)
+
+    def submit():
+        box.fill("3,16,16")
+        box.press("Enter")
+
+    rerun_after(page, submit)
+    alert = by_testid(page, "stAlertContentError")
+    expect(alert).to_have_count(1, timeout=SHOW_MS)
+    expect(alert).to_contain_text("cannot take input 3×16×16")
+    expect(alert).to_contain_text("layer")
+    expect(alert).to_contain_text("too small")
+    assert_no_exception(page)
+    expect(model_picker(page)).to_have_value("alexnet — AlexNet (2012 paper, the notes' table)")
+    expect(box).to_have_value("3,16,16")
+    assert_app_navigation(page)
+    assert "input=3%2C16%2C16" in page.url or "input=3,16,16" in page.url
+
+
+def test_model_picker_switches_model(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=alexnet")
+    expect(by_testid(page, "stMain").get_by_text("62,378,344").first).to_be_visible(timeout=SHOW_MS)
+    picker = model_picker(page)
+
+    def choose():
+        picker.click()
+        picker.fill("vgg16")
+        page.get_by_role("option", name="vgg16 — VGG-16 (torchvision)", exact=True).click()
+
+    rerun_after(page, choose)
+    main = by_testid(page, "stMain")
+    expect(main.get_by_text("138,357,544").first).to_be_visible(timeout=SHOW_MS)
+    expect(main.get_by_text("138 M").first).to_be_visible()
+    expect(main.get_by_role("heading", name="VGG-16 (torchvision)")).to_be_visible()
+    expect(input_box(page)).to_have_value("3,224,224")
+    assert "model=vgg16" in page.url
+    assert_no_exception(page)
+
+
+def test_receptive_field_page_renders_its_charts(page, app_url):
+    open_url(page, f"{app_url}/receptive-field?model=alexnet")
+    main = by_testid(page, "stMain")
+    expect(main.get_by_role("heading", name="Receptive field")).to_be_visible(timeout=SHOW_MS)
+    # growth chart, the unit on an image, kernel taps, growth curves, gridding heatmap
+    expect(by_testid(page, "stPlotlyChart")).to_have_count(5, timeout=SHOW_MS)
+    table = by_testid(page, "stTable")
+    expect(table.get_by_text("195", exact=True)).to_be_visible()  # AlexNet pool5: 195 px
+    expect(main.get_by_text("k_eff = 3 + (3 − 1)·(2 − 1) = 5")).to_be_visible()
+    assert_app_navigation(page)
+    assert_no_exception(page)

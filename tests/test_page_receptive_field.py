@@ -1,0 +1,98 @@
+"""The Receptive field page in AppTest: its numbers, its widgets moved, its bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import explorer
+
+
+@pytest.fixture
+def rf_page(repo_root):
+    def _open(**query: str) -> AppTest:
+        at = AppTest.from_file(repo_root / "app.py", default_timeout=180)
+        at.switch_page("pages/receptive-field.py")
+        for key, value in query.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return _open
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def test_defaults_show_the_final_field_and_all_charts(rf_page):
+    at = rf_page(model="vgg16")
+    assert not at.exception and not at.error
+    table = at.table[0].value
+    assert table.loc["vgg16"].tolist() == ["3×224×224", 212, 32, 90]
+    assert len(at.get("plotly_chart")) == 5
+    # the unit's sentence names the interval of the centre unit of pool5 (unit 3: −90 + 3·32 = 6 … 217)
+    assert any("rows **6 … 217**" in m.value for m in at.markdown)
+
+
+def test_overlay_layer_unit_and_effective_field(rf_page):
+    at = rf_page(model="resnet18")
+    at.multiselect(key="rf_models").set_value(["resnet18", "vgg11-d2l"]).run()
+    assert set(at.table[0].value.index) == {"resnet18", "vgg11-d2l"}
+    growth = plotly_specs(at)[0]
+    assert {t["name"] for t in growth["data"]} == {"resnet18", "vgg11-d2l"}
+
+    first_conv = next(r.index for r in explorer.analyze("resnet18").layers if r.name == "b1.0")
+    at.selectbox(key="rf_layer_resnet18").set_value(first_conv).run()
+    assert not at.exception
+    at.slider(key=next(s.key for s in at.slider if s.key.startswith("rf_row_"))).set_value(0).run()
+    sentence = next(m.value for m in at.markdown if m.value.startswith("Unit ("))
+    # b1.0: 7×7, stride 2, padding 3: unit (0, c) sees rows −3 … 3
+    assert "Unit (0," in sentence and "rows **-3 … 3**" in sentence and "zero padding" in sentence
+
+    at.toggle(key="rf_erf").set_value(True).run()
+    assert not at.exception
+    image = plotly_specs(at)[1]
+    heat = [t for t in image["data"] if t.get("type") == "heatmap" and t.get("colorscale")]
+    assert heat, "the effective field is drawn over the image"
+
+
+def test_dilation_playground(rf_page):
+    at = rf_page(model="lenet")
+    at.slider(key="dil_k").set_value(3).run()
+    at.slider(key="dil_r").set_value(4).run()
+    assert any("k_eff = 3 + (3 − 1)·(4 − 1) = 9" in m.value for m in at.markdown)
+    at.number_input(key="dil_n").set_value(8).run()
+    assert any("does not fit" in e.value for e in at.error)
+    at.number_input(key="dil_n").set_value(32).run()
+    assert any("32 + 2·0 − 4·(3 − 1) − 1 + 1 = 24" in m.value for m in at.markdown)
+
+    at.text_input(key="dil_rates").set_value("2,2,2").run()
+    assert any("120 of the 169 pixels" in m.value for m in at.markdown)
+    at.text_input(key="dil_rates").set_value("1,2,4").run()
+    assert any("**15 px** with dilation" in m.value and "no gridding" in m.value for m in at.markdown)
+    at.text_input(key="dil_rates").set_value("two").run()
+    assert [e.value for e in at.error] == [
+        "Give 1 to 12 dilation rates between 1 and 64, separated by commas (e.g. 1,2,4,8)."
+    ]
+    assert not at.exception
+
+
+def test_uploads_good_and_bad(rf_page):
+    import io
+
+    from PIL import Image
+
+    at = rf_page(model="lenet")
+    at.radio(key="rf_source").set_value("Upload").run()
+    png = io.BytesIO()
+    Image.new("RGB", (60, 40), (200, 30, 30)).save(png, "PNG")
+    at.file_uploader(key="rf_upload").set_value(("red.png", png.getvalue(), "image/png")).run()
+    assert not at.exception and not at.error
+    at.file_uploader(key="rf_upload").set_value(("fake.png", b"<html>not an image</html>", "image/png")).run()
+    assert [e.value for e in at.error] == [
+        "fake.png is not an image in a supported format (PNG, JPEG, WEBP, BMP, GIF, TIFF)"
+    ]
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 5  # the rest of the page is still there
