@@ -69,6 +69,108 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from . import train as training
+    from . import weights
+
+    spec = get_spec(args.id)
+    if spec.input_shape[0] != 1 or spec.num_classes != 10:
+        raise CLIError(f"{spec.id} is not a Fashion-MNIST model (input {spec.input_shape}, {spec.num_classes} classes)")
+    recipe = training.RECIPES.get(spec.id, training.Recipe())
+    changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size),
+                                 ("seed", args.seed)) if v is not None}
+    recipe = replace(recipe, **changes)
+    model, info = training.train(spec.id, recipe, device=args.device, limit=args.limit)
+    accuracy, correct = training.test_accuracy(model, spec.id, args.device)
+    info["test_accuracy"] = round(accuracy, 4)
+    if args.ship:
+        weights.ship(spec.id, model.state_dict(), accuracy, correct, info)
+    elif args.out:
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, args.out)
+    result = {"model": spec.id, "test_accuracy": round(accuracy, 4), "correct": correct, "recipe": info}
+    text = f"{spec.id}: test accuracy {accuracy:.4f} ({correct:,}/10,000)"
+    print(json.dumps(result, indent=2) if args.json else text)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from . import train as training
+    from . import weights
+
+    spec = get_spec(args.id)
+    model = spec.build()
+    if args.weights:
+        from safetensors.torch import load_file
+
+        try:
+            state = load_file(args.weights)
+        except Exception as exc:  # noqa: BLE001 — any unreadable file is a user error here
+            raise CLIError(f"cannot read weights file {args.weights}: {exc}") from None
+    else:
+        try:
+            state = weights.load_shipped(spec.id)
+        except FileNotFoundError as exc:
+            raise CLIError(str(exc)) from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CLIError(f"the weights do not fit {spec.id}: {str(exc).splitlines()[0]}") from None
+    accuracy, correct = training.test_accuracy(model, spec.id, args.device)
+    out = {"model": spec.id, "test_accuracy": round(accuracy, 4), "correct": correct, "total": 10_000}
+    if spec.trained is not None:
+        out["recorded_accuracy"] = spec.trained.accuracy
+    print(json.dumps(out, indent=2) if args.json else f"{spec.id}: test accuracy {accuracy:.4f} ({correct:,}/10,000)")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import inference
+
+    if args.model is not None:
+        get_spec(args.model)
+    if args.top < 1:
+        raise CLIError("--top must be at least 1")
+    files = []
+    unreadable = {}
+    for name in args.images:
+        try:
+            files.append((name, Path(name).read_bytes()))
+        except OSError as exc:
+            unreadable[name] = f"cannot read {name}: {exc.strerror or exc}"
+            files.append((name, b""))
+    try:
+        result = inference.predict_files(files, args.model, args.top, args.device)
+    except inference.NoWeights as exc:
+        raise CLIError(str(exc)) from None
+    for entry in result["results"]:
+        if entry["file"] in unreadable:
+            entry.pop("top", None)
+            entry.pop("ms", None)
+            entry["error"] = unreadable[entry["file"]]
+    failed = [e for e in result["results"] if "error" in e]
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(f"model {result['model']} on {result['device']}")
+        for e in result["results"]:
+            if "error" in e:
+                print(f"{e['file']}: error: {e['error']}")
+            else:
+                best = ", ".join(f"{t['label']} {t['prob']:.1%}" for t in e["top"])
+                print(f"{e['file']}: {best}  ({e['ms']:.1f} ms)")
+    if failed:
+        names = ", ".join(e["file"] for e in failed)
+        print(f"error: {len(failed)} of {len(result['results'])} files could not be classified: {names}",
+              file=sys.stderr)
+    return 2 if failed else 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description="CNN Explorer: the classic CNNs, layer by layer.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -80,6 +182,35 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="input size C,H,W (default: the model's)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_summary)
+
+    devices = ["auto", "cpu", "cuda", "mps"]
+    p = sub.add_parser("train", help="train a Fashion-MNIST model (progress on stderr)")
+    p.add_argument("id")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--limit", type=int, help="train on the first N images only (a quick check)")
+    p.add_argument("--device", choices=devices, default="auto")
+    p.add_argument("--ship", action="store_true", help="write the weights into explorer/trained and the manifest")
+    p.add_argument("-o", "--out", help="write the weights to this .safetensors file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="test accuracy on the 10,000 Fashion-MNIST test images")
+    p.add_argument("id")
+    p.add_argument("--weights", help="a .safetensors file (default: the shipped weights)")
+    p.add_argument("--device", choices=devices, default="auto")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="classify images")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--model", help="model id (default: the best shipped Fashion-MNIST model)")
+    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--device", choices=devices, default="auto")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_predict)
     return parser
 
 
@@ -87,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = make_parser().parse_args(argv)
         return args.func(args)
-    except (CLIError, InputShapeError, ValueError) as exc:
+    except (CLIError, InputShapeError, ValueError, FileNotFoundError) as exc:
         message = str(exc)
     except KeyError as exc:
         message = str(exc.args[0]) if exc.args else "unknown key"

@@ -298,6 +298,7 @@ register_model(ModelSpec(
     num_classes=10,
     builder=googlenet,
     params=5_977_530,
+    d2l_result="GoogLeNet 0.88 (96 px, lr 0.1, 10 epochs)",
     introduced="The Inception block: 1×1, 3×3, 5×5 convolutions and pooling in parallel, concatenated on channels.",
     notes=(
         "Five stages: a 7×7 convolution (b1), a 1×1 + 3×3 convolution pair (b2), then 2, 5 and 2 Inception "

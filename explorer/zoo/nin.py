@@ -44,6 +44,7 @@ register_model(ModelSpec(
     num_classes=10,
     builder=nin,
     params=1_992_166,
+    d2l_result="NiN 0.79 (224 px, lr 0.1, 10 epochs)",
     introduced="1×1 convolutions as a per-pixel MLP, and global average pooling instead of fully connected layers.",
     notes=(
         "Four NiN blocks (convolution + two 1×1 convolutions) alternate with 3×3 max-pools; the last block has "

@@ -36,9 +36,17 @@ class ModelSpec:
     notes: str = ""  # longer description (markdown)
     errata: tuple[Erratum, ...] = ()
     source: str = "d2l"  # "d2l", "paper" or "torchvision"
+    d2l_result: str = ""  # d2l's published Fashion-MNIST test accuracy for this chapter, where it has one
 
     def build(self, **overrides) -> nn.Module:
         return self.builder(**overrides)
+
+    @property
+    def trained(self):
+        """The shipped Fashion-MNIST weights (:class:`explorer.weights.Trained`: accuracy, recipe), or ``None``."""
+        from ..weights import shipped
+
+        return shipped(self.id)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}

@@ -1,0 +1,215 @@
+"""ImageNet-1k for the torchvision-compatible ids: class names, torchvision's published checkpoints, preprocessing.
+
+The checkpoints are the files torchvision publishes (its ``IMAGENET1K_V1`` weights). They live in torch.hub's cache,
+``<torch.hub.get_dir()>/checkpoints`` (``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``),
+under their official file names, so a cache filled by torchvision serves this module too, and the reverse. Nothing
+is downloaded unless asked for (``download=True``); torch.hub then checks the SHA-256 prefix in the file name.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from .zoo import build
+
+__all__ = [
+    "CHECKPOINTS", "CLASSES", "CROP_SIZE", "MEAN", "RESIZE_SIZE", "STD", "ImageNetWeightsDamaged",
+    "ImageNetWeightsMissing", "available", "build_pretrained", "checkpoint_path", "is_imagenet_model", "load_weights",
+    "preprocess", "resize_shorter_side",
+]
+
+_BASE_URL = "https://download.pytorch.org/models/"
+
+# model id -> (url, file name): torchvision's IMAGENET1K_V1 checkpoints.
+CHECKPOINTS: dict[str, tuple[str, str]] = {
+    model_id: (_BASE_URL + file_name, file_name)
+    for model_id, file_name in (
+        ("alexnet-tv", "alexnet-owt-7be5be79.pth"),
+        ("vgg11", "vgg11-8a719046.pth"),
+        ("vgg13", "vgg13-19584684.pth"),
+        ("vgg16", "vgg16-397923af.pth"),
+        ("vgg19", "vgg19-dcbb9e9d.pth"),
+        ("googlenet-tv", "googlenet-1378be20.pth"),
+        ("resnet18-tv", "resnet18-f37072fd.pth"),
+        ("resnet34-tv", "resnet34-b627a593.pth"),
+        ("resnet50-tv", "resnet50-0676ba61.pth"),
+    )
+}
+
+# Keys in a checkpoint that the zoo's model does not build: GoogLeNet's auxiliary classifiers, which torchvision
+# also drops after loading (the zoo's ``googlenet-tv`` is ``googlenet(aux_logits=False)``).
+_DROPPED_PREFIXES: dict[str, tuple[str, ...]] = {"googlenet-tv": ("aux1.", "aux2.")}
+
+# Builder overrides that match how torchvision builds the model for these weights: the GoogLeNet weights were
+# ported from TensorFlow and expect the input re-normalized (``transform_input=True``).
+_BUILD_OVERRIDES: dict[str, dict[str, bool]] = {"googlenet-tv": {"transform_input": True, "init_weights": False}}
+
+# torchvision's ImageNet evaluation transform: Resize(256), CenterCrop(224), ToTensor, Normalize(MEAN, STD).
+RESIZE_SIZE = 256
+CROP_SIZE = 224
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+
+
+def _load_classes() -> tuple[str, ...]:
+    text = (resources.files("explorer") / "resources" / "imagenet_classes.txt").read_text(encoding="utf-8")
+    names = tuple(line.strip() for line in text.splitlines() if line.strip())
+    if len(names) != 1000:
+        raise RuntimeError(f"imagenet_classes.txt holds {len(names)} class names instead of 1000")
+    return names
+
+
+# The 1000 ImageNet-1k class names in class-index order (torchvision's short names: 0 "tench" … 999 "toilet tissue").
+CLASSES: tuple[str, ...] = _load_classes()
+
+
+class ImageNetWeightsMissing(FileNotFoundError):
+    """The checkpoint of an ImageNet model is not in the torch.hub cache (and was not, or could not be, downloaded).
+
+    The message says in one sentence which URL to fetch and the full path to save it under.
+    """
+
+    def __init__(self, model_id: str, url: str, path: Path, reason: str = "") -> None:
+        self.model_id, self.url, self.path, self.reason = model_id, url, path, reason
+        why = f"could not be downloaded ({reason})" if reason else "are not in the torch.hub cache"
+        super().__init__(f"The ImageNet weights of {model_id} {why}: fetch {url} and save it as {path}.")
+
+
+class ImageNetWeightsDamaged(ValueError):
+    """A checkpoint file is present but unreadable, or does not hold the weights of its model."""
+
+    def __init__(self, model_id: str, url: str, path: Path, reason: str) -> None:
+        self.model_id, self.url, self.path, self.reason = model_id, url, path, reason
+        super().__init__(
+            f"The ImageNet weights file {path} for {model_id} is damaged ({reason}): delete it and fetch {url} again."
+        )
+
+
+def is_imagenet_model(model_id: str) -> bool:
+    """Whether ``model_id`` has a published ImageNet checkpoint (the torchvision-compatible ids)."""
+    return model_id in CHECKPOINTS
+
+
+def _checkpoint(model_id: str) -> tuple[str, str]:
+    try:
+        return CHECKPOINTS[model_id]
+    except (KeyError, TypeError):
+        raise KeyError(
+            f"{model_id!r} has no ImageNet checkpoint; the ids that do are {', '.join(CHECKPOINTS)}"
+        ) from None
+
+
+def checkpoint_path(model_id: str) -> Path:
+    """Where torch.hub keeps the checkpoint of ``model_id``: ``<torch.hub.get_dir()>/checkpoints/<file name>``."""
+    _, file_name = _checkpoint(model_id)
+    return Path(torch.hub.get_dir()) / "checkpoints" / file_name
+
+
+def available(model_id: str) -> bool:
+    """Whether the checkpoint file of ``model_id`` is present in the torch.hub cache (it is not read)."""
+    return checkpoint_path(model_id).is_file()
+
+
+def _short(exc: BaseException) -> str:
+    """An exception as one short line for a message."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def load_weights(model_id: str, *, download: bool = False, progress: bool = False) -> dict[str, torch.Tensor]:
+    """The ImageNet ``state_dict`` of ``model_id``, on the CPU, keyed as the zoo's module expects.
+
+    Read from the torch.hub cache when present; otherwise downloaded into it when ``download`` is true (torch.hub
+    checks the SHA-256 prefix in the file name). Raises :class:`ImageNetWeightsMissing` when the file is absent and
+    cannot be downloaded, :class:`ImageNetWeightsDamaged` when it cannot be read. Loading never runs pickled code
+    (``weights_only=True``).
+    """
+    url, file_name = _checkpoint(model_id)
+    path = checkpoint_path(model_id)
+    if path.is_file():
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 — any failure to read the file means the file is bad
+            raise ImageNetWeightsDamaged(model_id, url, path, _short(exc)) from exc
+    elif not download:
+        raise ImageNetWeightsMissing(model_id, url, path)
+    else:
+        try:
+            state = torch.hub.load_state_dict_from_url(
+                url, model_dir=str(path.parent), map_location="cpu", progress=progress, check_hash=True,
+                file_name=file_name, weights_only=True,
+            )
+        except Exception as exc:  # noqa: BLE001 — offline, HTTP error, hash mismatch, disk full …
+            if path.is_file():  # the download succeeded; reading it failed
+                raise ImageNetWeightsDamaged(model_id, url, path, _short(exc)) from exc
+            raise ImageNetWeightsMissing(model_id, url, path, reason=_short(exc)) from exc
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ImageNetWeightsDamaged(model_id, url, path, "it does not hold a state_dict of tensors")
+    dropped = _DROPPED_PREFIXES.get(model_id, ())
+    return {key: value for key, value in state.items() if not key.startswith(dropped)}
+
+
+def build_pretrained(model_id: str, *, download: bool = False, progress: bool = False) -> nn.Module:
+    """The zoo's ``model_id`` with its ImageNet weights loaded (``strict=True``), in eval mode, on the CPU.
+
+    Same errors as :func:`load_weights`; a checkpoint whose keys or shapes do not fit the model is reported as
+    :class:`ImageNetWeightsDamaged`. The module is built on the meta device and takes the loaded tensors as its own,
+    so no memory or time is spent on a random initialisation.
+    """
+    state = load_weights(model_id, download=download, progress=progress)
+    with torch.device("meta"):
+        model = build(model_id, **_BUILD_OVERRIDES.get(model_id, {}))
+    try:
+        model.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as exc:
+        url, _ = _checkpoint(model_id)
+        raise ImageNetWeightsDamaged(
+            model_id, url, checkpoint_path(model_id), "its tensors do not fit the model: " + _short(exc)
+        ) from exc
+    leftover = [name for name, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
+    if leftover:  # a tensor the checkpoint did not provide and strict loading did not catch
+        url, _ = _checkpoint(model_id)
+        raise ImageNetWeightsDamaged(
+            model_id, url, checkpoint_path(model_id), f"no values for {', '.join(leftover[:5])}"
+        )
+    return model.eval()
+
+
+def resize_shorter_side(image: Image.Image, size: int = RESIZE_SIZE) -> Image.Image:
+    """torchvision's ``Resize(size)`` on a PIL image: the shorter side becomes ``size``, the longer one
+    ``int(size * long / short)`` (truncated), bilinear with Pillow's antialiasing."""
+    width, height = image.size
+    short, long = (width, height) if width <= height else (height, width)
+    new_short, new_long = size, int(size * long / short)
+    new_size = (new_short, new_long) if width <= height else (new_long, new_short)
+    if new_size == image.size:
+        return image
+    return image.resize(new_size, Image.Resampling.BILINEAR)
+
+
+def preprocess(image: Image.Image) -> torch.Tensor:
+    """torchvision's ImageNet evaluation transform, with Pillow and torch only: 3×224×224 float32.
+
+    ``Resize(256)`` (bilinear), ``CenterCrop(224)`` (offsets ``int(round((size - 224) / 2))``), scaling to [0, 1],
+    then ``Normalize(MEAN, STD)``. The image is converted to RGB first.
+    """
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    image = resize_shorter_side(image, RESIZE_SIZE)
+    width, height = image.size
+    if width < CROP_SIZE or height < CROP_SIZE:  # cannot happen after the resize (256 ≥ 224); kept as a guard
+        raise ValueError(f"the resized image ({width}×{height}) is smaller than the {CROP_SIZE}×{CROP_SIZE} crop")
+    top = int(round((height - CROP_SIZE) / 2.0))
+    left = int(round((width - CROP_SIZE) / 2.0))
+    image = image.crop((left, top, left + CROP_SIZE, top + CROP_SIZE))
+    array = np.asarray(image, dtype=np.uint8).transpose(2, 0, 1)  # 3 x 224 x 224
+    x = torch.from_numpy(np.ascontiguousarray(array)).to(torch.float32).div_(255.0)
+    mean = torch.tensor(MEAN, dtype=torch.float32).view(3, 1, 1)
+    std = torch.tensor(STD, dtype=torch.float32).view(3, 1, 1)
+    return x.sub_(mean).div_(std).contiguous()

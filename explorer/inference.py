@@ -1,0 +1,201 @@
+"""Classify images with trained models: the shipped Fashion-MNIST ones, and the torchvision-compatible ImageNet ones
+when their checkpoints are in torch.hub's cache.
+
+Models are built once per (id, device), put in eval mode once, and shared: every forward pass runs under
+``torch.inference_mode()`` and a per-model lock (feature maps attach hooks for one call only, under that lock),
+so concurrent Streamlit sessions never see each other's state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from . import data, imagenet, weights
+from .images import ImageError, load_image
+from .train import pick_device
+from .zoo import get_spec, list_models
+
+
+class NoWeights(LookupError):
+    """The model has no trained weights here; the message says which models do, or which file to fetch."""
+
+
+@dataclass
+class LoadedModel:
+    model_id: str
+    module: nn.Module
+    device: torch.device
+    labels: tuple[str, ...]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_CACHE: dict[tuple[str, str], LoadedModel] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def fashion_models() -> list[str]:
+    """Ids with shipped Fashion-MNIST weights, best test accuracy first."""
+    shipped = [(s.trained.accuracy, s.id) for s in list_models() if s.trained is not None]
+    return [model_id for _, model_id in sorted(shipped, reverse=True)]
+
+
+def best_model() -> str:
+    models = fashion_models()
+    if not models:
+        raise NoWeights("no trained weights are shipped (explorer/trained/manifest.json is missing)")
+    return models[0]
+
+
+def available_models() -> list[str]:
+    """Every id that can classify here: shipped Fashion-MNIST models, then ImageNet models with a checkpoint."""
+    return fashion_models() + [s.id for s in list_models() if imagenet.is_imagenet_model(s.id) and
+                               imagenet.available(s.id)]
+
+
+def load(model_id: str, device: str = "auto") -> LoadedModel:
+    """The shared, eval-mode model for ``model_id`` on ``device`` (built and loaded on first use)."""
+    dev = pick_device(device)
+    key = (model_id, str(dev))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    spec = get_spec(model_id)
+    if spec.trained is not None:
+        module = spec.build()
+        module.load_state_dict(weights.load_shipped(model_id))
+        labels = data.CLASSES
+    elif imagenet.is_imagenet_model(model_id):
+        try:
+            module = imagenet.build_pretrained(model_id)
+        except imagenet.ImageNetWeightsMissing as exc:
+            raise NoWeights(str(exc)) from None
+        labels = imagenet.CLASSES
+    else:
+        raise NoWeights(
+            f"{model_id} has no trained weights; models that classify: {', '.join(fashion_models())} "
+            "(Fashion-MNIST), and the torchvision-compatible ImageNet models once their checkpoint is downloaded"
+        )
+    module.eval().requires_grad_(False).to(dev)
+    loaded = LoadedModel(model_id, module, dev, tuple(labels))
+    with _CACHE_LOCK:
+        return _CACHE.setdefault(key, loaded)
+
+
+# --- preprocessing --------------------------------------------------------------------------------------------------
+def fashion_input(image: Image.Image, size: tuple[int, int] = (28, 28)) -> np.ndarray:
+    """A photo → what Fashion-MNIST looks like: grayscale, light object on black, cropped to the object, centred
+    in a square, scaled so its longer side fills the frame. Returns H×W floats in [0, 1]."""
+    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    h, w = gray.shape
+    band = max(1, min(h, w) // 10)
+    border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),
+                             gray[:, -band:].ravel()])
+    background = float(np.median(border))
+    if background > 0.5:  # a dark object on a light background (a product photo): the dataset has the opposite
+        gray = 1.0 - gray
+        background = 1.0 - background
+    gray = np.clip((gray - background) / max(1e-6, 1.0 - background), 0.0, 1.0)
+    mask = gray > 0.1 * float(gray.max()) if gray.max() > 0 else np.zeros_like(gray, dtype=bool)
+    if mask.any():
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        gray = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    side = max(gray.shape)
+    square = np.zeros((side, side), dtype=np.float32)
+    top, left = (side - gray.shape[0]) // 2, (side - gray.shape[1]) // 2
+    square[top:top + gray.shape[0], left:left + gray.shape[1]] = gray
+    resized = Image.fromarray((square * 255).astype(np.uint8), "L").resize(
+        (size[1], size[0]), Image.Resampling.LANCZOS
+    )
+    out = np.asarray(resized, dtype=np.float32) / 255.0
+    return out / out.max() if out.max() > 0 else out
+
+
+def prepare(model_id: str, image: Image.Image) -> torch.Tensor:
+    """The C×H×W tensor the model receives for ``image``."""
+    spec = get_spec(model_id)
+    if imagenet.is_imagenet_model(model_id) and spec.trained is None:
+        return imagenet.preprocess(image)
+    c, h, w = spec.input_shape
+    x = torch.from_numpy(fashion_input(image, (h, w)))[None]
+    return x.expand(c, h, w).contiguous() if c != 1 else x
+
+
+# --- classification -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prediction:
+    top: list[tuple[str, float]]
+    ms: float  # preprocessing + forward pass (+ device sync), per image
+    input: torch.Tensor  # C×H×W, as the network received it
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def classify(image: Image.Image, model_id: str, top_k: int = 5, device: str = "auto") -> Prediction:
+    loaded = load(model_id, device)
+    start = time.perf_counter()
+    x = prepare(model_id, image)
+    with loaded.lock, torch.inference_mode():
+        logits = loaded.module(x[None].to(loaded.device))
+        probs = torch.softmax(logits.float(), dim=1)[0]
+        _sync(loaded.device)
+    ms = (time.perf_counter() - start) * 1000
+    k = max(1, min(top_k, len(loaded.labels)))
+    values, indices = probs.topk(k)
+    top = [(loaded.labels[int(i)], float(v)) for v, i in zip(values.cpu(), indices.cpu())]
+    return Prediction(top=top, ms=ms, input=x)
+
+
+def feature_maps(model_id: str, x: torch.Tensor, device: str = "auto") -> dict[str, torch.Tensor]:
+    """Every convolution and pooling output for input ``x`` (C×H×W), by layer name, on the CPU."""
+    loaded = load(model_id, device)
+    maps: dict[str, torch.Tensor] = {}
+    kinds = (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
+             nn.modules.pooling._AdaptiveAvgPoolNd)
+    with loaded.lock, torch.inference_mode():
+        handles = []
+        for name, module in loaded.module.named_modules():
+            if isinstance(module, kinds):
+                def hook(mod, args, out, name=name):
+                    if isinstance(out, torch.Tensor) and out.dim() == 4 and name not in maps:
+                        maps[name] = out[0].float().cpu()
+                handles.append(module.register_forward_hook(hook))
+        try:
+            loaded.module(x[None].to(loaded.device))
+        finally:
+            for h in handles:
+                h.remove()
+    return maps
+
+
+def predict_files(
+    files: Sequence[tuple[str, bytes]], model_id: str | None = None, top_k: int = 5, device: str = "auto"
+) -> dict:
+    """The CLI's ``predict`` object: one entry per file; a bad file gets ``error`` and the rest still run."""
+    model_id = model_id or best_model()
+    loaded = load(model_id, device)
+    results = []
+    for name, content in files:
+        try:
+            pred = classify(load_image(content, name), model_id, top_k, device)
+        except ImageError as exc:
+            results.append({"file": name, "error": str(exc)})
+            continue
+        results.append({
+            "file": name,
+            "top": [{"label": label, "prob": round(p, 6)} for label, p in pred.top],
+            "ms": round(pred.ms, 3),
+        })
+    return {"model": model_id, "device": str(loaded.device), "results": results}
