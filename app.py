@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/receptive-field.py", title="Receptive field", icon=":material/center_focus_strong:",
             url_path="receptive-field"),
+    st.Page("pages/classify.py", title="Classify", icon=":material/image_search:", url_path="classify"),
 ]
 
 page = st.navigation(PAGES)

@@ -202,3 +202,32 @@ def growth_curves(curves: dict[str, Sequence[int]]) -> go.Figure:
         margin={"t": 40, "b": 10}, height=360,
     )
     return fig
+
+
+# --- classification -----------------------------------------------------------------------------------------------
+def top_k(top: Sequence[tuple[str, float]], title: str = "Top classes") -> go.Figure:
+    """Horizontal bars of the top-k probabilities, best on top."""
+    labels = [label for label, _ in top][::-1]
+    probs = [p for _, p in top][::-1]
+    fig = go.Figure(go.Bar(
+        x=probs, y=labels, orientation="h", text=[f"{p:.1%}" for p in probs], textposition="auto",
+        hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+    ))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    fig.update_layout(title=title, margin={"t": 40, "b": 10}, height=60 + 40 * len(top))
+    return fig
+
+
+def channel_grid(maps: np.ndarray, columns: int = 8, limit: int = 64) -> np.ndarray:
+    """C×H×W activations → one grayscale mosaic (each channel scaled to [0, 1] on its own, 1-px gaps)."""
+    maps = maps[:limit]
+    c, h, w = maps.shape
+    rows = -(-c // columns)
+    cols = min(columns, c)
+    mosaic = np.ones((rows * (h + 1) - 1, cols * (w + 1) - 1), dtype=np.float32)
+    for i, m in enumerate(maps):
+        lo, hi = float(m.min()), float(m.max())
+        tile = (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
+        r, q = divmod(i, cols)
+        mosaic[r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = tile
+    return mosaic

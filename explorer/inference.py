@@ -75,7 +75,7 @@ def load(model_id: str, device: str = "auto") -> LoadedModel:
     elif imagenet.is_imagenet_model(model_id):
         try:
             module = imagenet.build_pretrained(model_id)
-        except imagenet.ImageNetWeightsMissing as exc:
+        except (imagenet.ImageNetWeightsMissing, imagenet.ImageNetWeightsDamaged) as exc:
             raise NoWeights(str(exc)) from None
         labels = imagenet.CLASSES
     else:

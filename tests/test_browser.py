@@ -253,3 +253,30 @@ def test_receptive_field_page_renders_its_charts(page, app_url):
     expect(main.get_by_text("k_eff = 3 + (3 − 1)·(2 − 1) = 5")).to_be_visible()
     assert_app_navigation(page)
     assert_no_exception(page)
+
+
+def test_upload_a_product_photo_and_get_its_class(page, app_url, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from explorer import data
+
+    raw, label = data.sample(0)  # an ankle boot
+    photo = tmp_path / "boot.jpg"
+    Image.fromarray(255 - np.pad(raw, 16)).resize((320, 320)).convert("RGB").save(photo, "JPEG")
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"<html><body>not an image</body></html>")
+
+    open_url(page, f"{app_url}/classify")
+    rerun_after(page, lambda: page.get_by_text("Upload", exact=True).click())
+    dropzone = by_testid(page, "stFileUploaderDropzoneInput")
+    rerun_after(page, lambda: dropzone.set_input_files(str(photo)))
+    expect(by_testid(page, "stMetricValue").first).to_have_text(data.CLASSES[label], timeout=SHOW_MS)
+    expect(by_testid(page, "stTable")).to_be_visible()
+    assert_no_exception(page)
+
+    rerun_after(page, lambda: dropzone.set_input_files(str(junk)))
+    alert = by_testid(page, "stAlertContentError")
+    expect(alert).to_have_count(1, timeout=SHOW_MS)
+    expect(alert).to_contain_text("junk.png is not an image")
+    assert_no_exception(page)
