@@ -171,6 +171,73 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _write(data: str | bytes, out: str | None) -> None:
+    from pathlib import Path
+
+    if out is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(data)
+        return
+    try:
+        Path(out).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    except OSError as exc:
+        raise CLIError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from . import graph
+
+    spec = get_spec(args.id)
+    shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
+    analyze(spec.id, shape)  # a network that cannot take the input is reported with the layer that fails
+    traced = graph.trace(spec.id, shape)
+    levels = graph.max_depth(traced) + 1
+    if args.depth is not None and not 1 <= args.depth <= levels:
+        raise CLIError(f"--depth must be between 1 and {levels} for {spec.id}")
+    dot = graph.to_dot(traced, depth=args.depth, rankdir=args.rankdir)
+    if args.json:
+        shown = graph.collapse(traced, args.depth) if args.depth and args.depth < levels else traced
+        print(json.dumps({
+            "model": spec.id,
+            "nodes": [asdict(n) for n in shown.nodes.values()],
+            "edges": [list(e) for e in shown.edges],
+            "dot": dot,
+        }, indent=2, ensure_ascii=False))
+        return 0
+    if args.format == "dot":
+        _write(dot, args.out)
+    else:
+        if args.out is None and args.format == "png" and sys.stdout.isatty():
+            raise CLIError("PNG is binary: give -o FILE (or redirect the output)")
+        try:
+            _write(graph.render(dot, args.format), args.out)
+        except RuntimeError as exc:
+            raise CLIError(str(exc)) from None
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import export
+
+    spec = get_spec(args.id)
+    shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
+    if args.format == "onnx":
+        data: str | bytes = export.onnx_bytes(spec.id, shape)
+    else:
+        summary = analyze(spec.id, shape)
+        data = export.layers_csv(summary) if args.format == "csv" else export.layers_json(summary)
+    _write(data, args.out)
+    if args.json:
+        size = len(data if isinstance(data, bytes) else data.encode("utf-8"))
+        print(json.dumps({"model": spec.id, "format": args.format, "file": args.out, "bytes": size}))
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description="CNN Explorer: the classic CNNs, layer by layer.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -211,6 +278,24 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=devices, default="auto")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("graph", help="the network as a diagram (Graphviz DOT, SVG or PNG)")
+    p.add_argument("id")
+    p.add_argument("--format", choices=["dot", "svg", "png"], default="dot")
+    p.add_argument("-o", "--out", help="output file (default: standard output)")
+    p.add_argument("--depth", type=int, help="collapse blocks below this level (1 = top-level blocks)")
+    p.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="top-to-bottom or left-to-right")
+    p.add_argument("--input", help="input size C,H,W (default: the model's)")
+    p.add_argument("--json", action="store_true", help="nodes and edges as JSON (with the DOT text)")
+    p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("export", help="the layer table (CSV, JSON) or the model (ONNX)")
+    p.add_argument("id")
+    p.add_argument("--format", choices=["csv", "json", "onnx"], required=True)
+    p.add_argument("-o", "--out", required=True, help="output file")
+    p.add_argument("--input", help="input size C,H,W (default: the model's)")
+    p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -93,7 +93,11 @@ def load(model_id: str, device: str = "auto") -> LoadedModel:
 def fashion_input(image: Image.Image, size: tuple[int, int] = (28, 28)) -> np.ndarray:
     """A photo → what Fashion-MNIST looks like: grayscale, light object on black, cropped to the object, centred
     in a square, scaled so its longer side fills the frame. Returns H×W floats in [0, 1]."""
-    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    image = image.convert("L")
+    if max(image.size) > 4 * max(size):  # shrink large photos first: the rest then works on ≤ 4× the output
+        image = image.copy()
+        image.thumbnail((4 * size[1], 4 * size[0]), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    gray = np.asarray(image, dtype=np.float32) / 255.0
     h, w = gray.shape
     band = max(1, min(h, w) // 10)
     border = np.concatenate([gray[:band].ravel(), gray[-band:].ravel(), gray[:, :band].ravel(),

@@ -7,6 +7,7 @@ own (below); every recipe is written into the manifest beside the accuracy it re
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import time
@@ -43,6 +44,7 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
+@functools.lru_cache(maxsize=8)
 def pick_device(name: str = "auto") -> torch.device:
     """cuda → mps → cpu for "auto"; an explicit device that is not there is an error."""
     if name == "auto":

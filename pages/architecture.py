@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts
+from explorer import charts, export, graph
 from explorer import formatting as fmt
-from pages.common import exact_metric, input_picker, model_picker, summarize, try_summarize, use_app_navigation
+from pages.common import (
+    exact_metric,
+    input_picker,
+    model_picker,
+    network_graph,
+    summarize,
+    try_summarize,
+    use_app_navigation,
+)
 
 use_app_navigation()
 
@@ -60,14 +70,23 @@ for r in charts.visible_rows(summary, depth):
         "stride": r.stride,
         "hyper-parameters": r.extra,
     })
-st.dataframe(
+table_event = st.dataframe(
     pd.DataFrame(rows),
     hide_index=True,
     column_config={
         "params": st.column_config.NumberColumn("params", format="localized"),
         "MACs": st.column_config.NumberColumn("MACs", format="localized"),
     },
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"layer_table_{spec.id}",
 )
+visible = charts.visible_rows(summary, depth)
+picked_rows = table_event.selection.rows if table_event is not None else []
+if picked_rows and picked_rows != st.session_state.get("_table_pick"):
+    # A row picked in the table becomes the highlighted layer below (before that select box is drawn).
+    st.session_state["_table_pick"] = picked_rows
+    st.session_state[f"layer_pick_{spec.id}"] = visible[picked_rows[0]].name
 st.caption(
     "▸ a block collapsed into one row (its totals). Rows are module calls in execution order, named by their path "
     "in the model (b3.1 = second module of block b3); the params and MACs columns always sum to the totals above."
@@ -89,6 +108,63 @@ metric = st.segmented_control(
 left, right = st.columns(2)
 left.plotly_chart(charts.by_type(summary, metric))
 right.plotly_chart(charts.by_block(summary, metric))
+
+# --- diagram, one layer in detail, downloads ------------------------------------------------------------------
+st.subheader("Diagram")
+traced = network_graph(spec.id, tuple(input_shape))
+levels = graph.max_depth(traced) + 1
+c1, c2, c3 = st.columns([2, 1, 2])
+graph_depth = levels
+if levels > 1:
+    graph_depth = c1.slider(
+        "Diagram depth", 1, levels, value=min(2, levels), key=f"graph_depth_{spec.id}",
+        help="1 shows the top-level blocks; each step opens one more level of blocks.",
+    )
+rankdir = c2.radio("Layout", ["TB", "LR"], horizontal=True, key="graph_rankdir",
+                   format_func={"TB": "top → bottom", "LR": "left → right"}.get)
+layer_names = [r.name for r in summary.leaves if r.name]
+highlight = c3.selectbox(
+    "Highlight a layer", [None, *layer_names], key=f"layer_pick_{spec.id}",
+    format_func=lambda n: "— none —" if n is None else n,
+    help="Or pick a row in the layer table above.",
+)
+dot = graph.to_dot(traced, depth=graph_depth, rankdir=rankdir, highlight=highlight)
+st.graphviz_chart(dot, width="stretch")
+st.caption("⊕ addition (a residual skip enters here), ∥ concatenation (Inception's paths meet here); edge labels "
+           "are the shapes that flow. Blue boxes are collapsed blocks: raise the depth to open them.")
+
+if highlight is not None:
+    record = next(r for r in summary.layers if r.name == highlight)
+    st.markdown(f"**{record.name}** — `{record.type}({record.extra})`")
+    d1, d2, d3, d4 = st.columns(4)
+    d1.metric("Output", fmt.shape(record.output_shape), help=f"Input {fmt.shape(record.input_shape)}")
+    d2.metric("Parameters", fmt.exact(record.params))
+    d3.metric("MACs", fmt.exact(record.macs))
+    d4.metric("Receptive field", f"{record.rf} px" if record.rf is not None else "—",
+              help=f"Effective stride {record.stride} px" if record.stride is not None else record.rf_status)
+    if record.arithmetic:
+        st.markdown(f"Shape arithmetic: `{record.arithmetic}`")
+    if record.field is not None:
+        st.markdown(f"Receptive field {record.rf} px, effective stride {record.stride} px, effective padding "
+                    f"{-record.field[0].u} px.")
+
+st.subheader("Downloads")
+stem = f"{spec.id}-{'x'.join(map(str, input_shape))}"
+b1, b2, b3, b4, b5, b6 = st.columns(6)
+b1.download_button("Layers CSV", export.layers_csv(summary), f"{stem}-layers.csv", "text/csv", key="dl_csv")
+b2.download_button("Layers JSON", export.layers_json(summary), f"{stem}-layers.json", "application/json",
+                   key="dl_json")
+b3.download_button("Diagram DOT", dot, f"{stem}.dot", "text/vnd.graphviz", key="dl_dot")
+if shutil.which("dot"):
+    b4.download_button("Diagram SVG", lambda: graph.render(dot, "svg"), f"{stem}.svg", "image/svg+xml", key="dl_svg")
+    b5.download_button("Diagram PNG", lambda: graph.render(dot, "png"), f"{stem}.png", "image/png", key="dl_png")
+else:
+    b4.caption("SVG/PNG need Graphviz's `dot` program on the server (apt-get install graphviz): DOT works anywhere.")
+b6.download_button(
+    "Model ONNX", lambda: export.onnx_bytes(spec.id, tuple(input_shape)), f"{stem}.onnx", "application/octet-stream",
+    key="dl_onnx", help="Opens in Netron. Shipped trained weights when the model has them, random weights otherwise.",
+)
+st.caption("Every chart's toolbar has a camera button: PNG of the chart.")
 
 # --- the notes' errata and claims --------------------------------------------------------------------------------
 if spec.errata:

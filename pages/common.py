@@ -6,6 +6,7 @@ import streamlit as st
 
 import explorer
 from explorer import formatting as fmt
+from explorer import graph
 from explorer.analysis import InputShapeError, Summary
 from explorer.zoo.registry import unknown_model_error
 
@@ -17,6 +18,12 @@ DEFAULT_MODEL = "alexnet"
 def summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary:
     """`explorer.analyze` cached by id + input (a hashable tuple): reruns of a page cost a dictionary lookup."""
     return explorer.analyze(model_id, input_shape)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def network_graph(model_id: str, input_shape: tuple[int, ...]) -> graph.Graph:
+    """The traced data-flow graph of ``model_id`` (meta device), cached by id + input like the analysis."""
+    return graph.trace(model_id, input_shape)
 
 
 def try_summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary | None:

@@ -56,6 +56,7 @@ RATIO_GOAL = 20.0
 PAGE_GOAL_MS = 300.0
 PAGE_MODEL = "vgg19"
 PAGE_RERUNS = 5
+PREDICT_GOAL = 1.2
 QUICK_IDS = ("lenet", "alexnet", "vgg16", "googlenet", "resnet18")
 CHILD_MODES = ("baseline", "analyze", "torchinfo")
 
@@ -194,6 +195,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats of analyze per model (median)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument("--no-page", action="store_true", help="skip the Architecture page rerun")
+    parser.add_argument("--no-predict", action="store_true", help="skip the predict end-to-end timing")
     parser.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
     parser.add_argument("models", nargs="*", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -268,7 +270,60 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{verdict}: warm Architecture-page rerun for {PAGE_MODEL} takes {page_ms:.0f} ms "
                 f"(goal < {PAGE_GOAL_MS:.0f} ms; {detail})"
             )
+    if args.no_predict:
+        print("predict: skipped (--no-predict)")
+    else:
+        for model_id, e2e, bare in bench_predict():
+            ratio_p = e2e / bare
+            verdict = "PASS" if ratio_p <= PREDICT_GOAL else "FAIL"
+            failed |= verdict == "FAIL"
+            print(
+                f"{verdict}: predict {model_id} on cpu: end-to-end {e2e:.2f} ms (decode + preprocess + forward) vs "
+                f"bare forward {bare:.2f} ms on the same input: {ratio_p:.2f}× (goal ≤ {PREDICT_GOAL}×)"
+            )
     return 1 if failed else 0
+
+
+def bench_predict(repeats: int = 50) -> list[tuple[str, float, float]]:
+    """Median ms of ``inference.classify`` on a decoded 320×320 photo (preprocessing + forward) against the bare
+    forward pass of the same shared model on the same prepared tensor, for every shipped model."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from explorer import data, images, inference
+
+    raw, _ = data.sample(0)
+    buffer = io.BytesIO()
+    Image.fromarray(255 - np.pad(raw, 16)).resize((320, 320)).convert("RGB").save(buffer, "JPEG")
+    photo = buffer.getvalue()
+    rows = []
+    for model_id in inference.fashion_models():
+        loaded = inference.load(model_id, "cpu")
+
+        def end_to_end(model_id: str = model_id) -> None:
+            inference.classify(images.load_image(photo), model_id, device="cpu")
+
+        prepared = inference.prepare(model_id, images.load_image(photo))[None]
+
+        def bare(module: torch.nn.Module = loaded.module, x: torch.Tensor = prepared) -> None:
+            with torch.inference_mode():
+                module(x)
+
+        for fn in (end_to_end, bare):
+            for _ in range(5):
+                fn()
+        e2e = statistics.median(_ms(end_to_end) for _ in range(repeats))
+        forward = statistics.median(_ms(bare) for _ in range(repeats))
+        rows.append((model_id, e2e, forward))
+    return rows
+
+
+def _ms(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
 
 
 if __name__ == "__main__":

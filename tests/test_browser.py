@@ -280,3 +280,20 @@ def test_upload_a_product_photo_and_get_its_class(page, app_url, tmp_path):
     expect(alert).to_have_count(1, timeout=SHOW_MS)
     expect(alert).to_contain_text("junk.png is not an image")
     assert_no_exception(page)
+
+
+def test_diagram_renders_and_a_download_works(page, app_url, tmp_path):
+    open_url(page, f"{app_url}/architecture?model=googlenet")
+    chart = by_testid(page, "stGraphVizChart")
+    expect(chart).to_have_count(1, timeout=SHOW_MS)
+    expect(chart.locator("svg")).to_be_attached(timeout=SHOW_MS)  # Graphviz ran in the browser
+    expect(chart.locator("svg g.node").first).to_be_attached()
+    button = by_testid(page, "stDownloadButton").filter(has_text="Layers CSV")
+    with page.expect_download(timeout=SHOW_MS) as info:
+        button.click()
+    saved = tmp_path / "layers.csv"
+    info.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert lines[0].startswith("index,name,type,depth,output_shape")
+    assert len(lines) > 100  # GoogLeNet: every module call, one row each
+    assert_no_exception(page)

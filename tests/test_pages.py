@@ -314,3 +314,23 @@ def test_architecture_table_has_receptive_field_columns(open_page):
     table = at.dataframe[0].value
     pool5 = table[table["type"] == "MaxPool2d"].iloc[-1]
     assert (pool5["RF"], pool5["stride"]) == (212, 32)
+
+
+def test_architecture_diagram_linked_layer_and_downloads(open_page):
+    at = open_page("architecture", model="resnet18-tv")
+    [chart] = at.get("graphviz_chart")
+    assert 'digraph "resnet18-tv"' in chart.proto.spec and '"block:layer1.0"' in chart.proto.spec  # depth 2
+    at.slider(key="graph_depth_resnet18-tv").set_value(4).run()
+    full = at.get("graphviz_chart")[0].proto.spec
+    assert full.count("⊕") == 8  # every residual addition, opened up
+    at.slider(key="graph_depth_resnet18-tv").set_value(1).run()
+    assert len(at.get("graphviz_chart")[0].proto.spec) < len(full)
+
+    at.selectbox(key="layer_pick_resnet18-tv").set_value("layer2.0.downsample.0").run()
+    assert_clean(at)
+    assert 'fillcolor="#ffd54f"' in at.get("graphviz_chart")[0].proto.spec  # its block lights up
+    shown = metrics(at)
+    assert shown["Parameters"][0] == "8,192" and shown["Output"][0] == "128×28×28"
+    assert any("`⌊(56 + 2·0 − 1)/2⌋ + 1 = 28`" in m for m in markdown(at))
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Layers CSV", "Layers JSON", "Diagram DOT", "Diagram SVG", "Diagram PNG", "Model ONNX"]

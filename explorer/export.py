@@ -1,0 +1,61 @@
+"""Take it with you: the layer table as CSV or JSON, the model as ONNX (opens in Netron)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from .analysis import Summary
+from .zoo import get_spec
+
+CSV_COLUMNS = ("index", "name", "type", "depth", "output_shape", "params", "macs", "memory_bytes", "rf", "stride",
+               "arithmetic")
+
+
+def layers_csv(summary: Summary) -> str:
+    """One row per module call, in execution order (the same rows as ``summary --json``'s ``layers``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in summary.layers:
+        writer.writerow([
+            r.index, r.name, r.type, r.depth, "x".join(map(str, r.output_shape)) if r.output_shape else "",
+            r.params, r.macs, r.memory, json.dumps(r.rf) if r.rf is not None else "",
+            json.dumps(r.stride) if r.stride is not None else "", r.arithmetic or "",
+        ])
+    return out.getvalue()
+
+
+def layers_json(summary: Summary) -> str:
+    """Exactly the ``summary --json`` object."""
+    return json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def onnx_bytes(model_id: str, input_shape: Sequence[int] | None = None) -> bytes:
+    """The model as an ONNX file (opset 17, batch dimension dynamic), with its shipped weights when it has them
+    (random initial weights otherwise), checked with ``onnx.checker``."""
+    import onnx
+
+    spec = get_spec(model_id)
+    model = spec.build().eval()
+    if spec.trained is not None:
+        from .weights import load_shipped
+
+        model.load_state_dict(load_shipped(model_id))
+    shape = tuple(input_shape or spec.input_shape)
+    x = torch.zeros((1, *shape))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{model_id}.onnx"
+        torch.onnx.export(
+            model, (x,), str(path), dynamo=False, opset_version=17, input_names=["input"],
+            output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+        )
+        data = path.read_bytes()
+    onnx.checker.check_model(onnx.load_from_string(data))
+    return data
