@@ -64,6 +64,8 @@ def to_rgb(image: Image.Image) -> Image.Image:
         return Image.fromarray(np.clip(np.round(scaled), 0, 255).astype(np.uint8), "L").convert("RGB")
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif mode in ("L", "RGB") and "transparency" in image.info:  # a PNG colour key (tRNS): those pixels are clear
+        image = image.convert("RGBA")
     elif mode in ("LA", "PA", "La", "RGBa"):
         image = image.convert("RGBA")
     if image.mode == "RGBA":

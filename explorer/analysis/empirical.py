@@ -75,11 +75,9 @@ def _positive(model: nn.Module) -> nn.Module:
     return model
 
 
-def _unit_gradient(
-    model: nn.Module, x: torch.Tensor, layer: str, unit: Sequence[int] | None, call: int = 0
-) -> tuple[torch.Tensor, tuple[int, ...], tuple[int, ...]]:
-    """d(sum over channels of ``layer``'s output at ``unit``)/d(input), for the ``call``-th call of ``layer``
-    (a module can be called several times, like torchvision's shared ``relu``); the unit defaults to the centre."""
+def _run_until(model: nn.Module, x: torch.Tensor, layer: str, call: int = 0) -> torch.Tensor:
+    """The output of the ``call``-th call (from 0) of ``layer`` — a module can run several times, like torchvision's
+    shared ``relu`` — stopping the forward pass there (so the layers after it need not accept the input)."""
     target = dict(model.named_modules())[layer] if layer else model
     captured: list[torch.Tensor] = []
 
@@ -89,7 +87,6 @@ def _unit_gradient(
             raise _Captured
 
     handle = target.register_forward_hook(hook)
-    x = x.clone().requires_grad_(True)
     try:
         model(x)
     except _Captured:
@@ -98,7 +95,15 @@ def _unit_gradient(
         handle.remove()
     if len(captured) <= call:
         raise ValueError(f"layer {layer!r} was not called {call + 1} time(s) in the forward pass")
-    out = captured[call]
+    return captured[call]
+
+
+def _unit_gradient(
+    model: nn.Module, x: torch.Tensor, layer: str, unit: Sequence[int] | None, call: int = 0
+) -> tuple[torch.Tensor, tuple[int, ...], tuple[int, ...]]:
+    """d(sum over channels of ``layer``'s output at ``unit``)/d(input); the unit defaults to the centre one."""
+    x = x.clone().requires_grad_(True)
+    out = _run_until(model, x, layer, call)
     spatial = tuple(out.shape[2:])
     if not spatial:
         raise ValueError(f"layer {layer!r} has no spatial output ({tuple(out.shape)})")
@@ -110,32 +115,15 @@ def _unit_gradient(
 def layer_output_size(
     model: str | nn.Module, input_shape: Sequence[int], layer: str, call: int = 0
 ) -> tuple[int, ...]:
-    """Spatial output size of ``layer`` (its ``call``-th call, from 0) for an input of ``input_shape`` — on the meta
-    device, stopping there (so it works for inputs the layers after it could not take)."""
+    """Spatial output size of ``layer`` (its ``call``-th call, from 0) for an input of ``input_shape``, on the meta
+    device."""
     with torch.device("meta"):
         net = get_spec(model).build() if isinstance(model, str) else None
     if net is None:
         net = copy.deepcopy(model).to("meta")
-    target = dict(net.named_modules())[layer] if layer else net
-    sizes: list[tuple[int, ...]] = []
-
-    def hook(mod, args, out):
-        out = out[0] if isinstance(out, (tuple, list)) else out
-        sizes.append(tuple(out.shape[2:]))
-        if len(sizes) > call:
-            raise _Captured
-
-    handle = target.register_forward_hook(hook)
-    try:
-        with torch.no_grad():
-            net.eval()(torch.empty((1, *input_shape), device="meta"))
-    except _Captured:
-        pass
-    finally:
-        handle.remove()
-    if len(sizes) <= call:
-        raise ValueError(f"layer {layer!r} was not called {call + 1} time(s) in the forward pass")
-    return sizes[call]
+    with torch.no_grad():
+        out = _run_until(net.eval(), torch.empty((1, *input_shape), device="meta"), layer, call)
+    return tuple(out.shape[2:])
 
 
 def fitting_input(
