@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts, data, images
+from explorer import charts, data, images, weights
 from explorer.analysis import dilation
 from explorer.analysis.empirical import effective_field
 from pages.common import MODEL_IDS, model_picker, summarize, use_app_navigation
@@ -103,18 +103,21 @@ if picture is None:
     picture = np.full((C, H, W), 0.5, dtype=np.float32)
 display = picture[0] if C == 1 else picture[:3].transpose(1, 2, 0)
 
-show_erf = st.toggle(
-    "Effective receptive field (random initialisation)", value=False, key="rf_erf",
+erf_choices = ["off", "random"] + (["trained"] if spec.trained is not None else [])
+erf_mode = st.segmented_control(
+    "Effective receptive field", erf_choices, default="off", key=f"rf_erf_{spec.id}",
+    format_func={"off": "Off", "random": "Random initialisation", "trained": "Trained weights"}.get,
     help="Luo et al. 2016: |∂ unit / ∂ input| averaged over random inputs — computed now, on the CPU.",
-)
+) or "off"
 heat = None
-if show_erf:
+if erf_mode != "off":
     @st.cache_data(show_spinner="Back-propagating from the unit…", max_entries=64)
-    def _erf(model_id: str, layer_name: str, call: int, unit: tuple[int, int]) -> np.ndarray:
+    def _erf(model_id: str, layer_name: str, call: int, unit: tuple[int, int], trained: bool) -> np.ndarray:
         shape = explorer.get_spec(model_id).input_shape
-        return effective_field(model_id, shape, layer_name, unit=unit, call=call, samples=2).numpy()
+        state = weights.load_shipped(model_id) if trained else None
+        return effective_field(model_id, shape, layer_name, unit=unit, call=call, samples=2, state_dict=state).numpy()
 
-    heat = _erf(spec.id, layer.name, layer.call, (row, col))
+    heat = _erf(spec.id, layer.name, layer.call, (row, col), erf_mode == "trained")
 
 st.plotly_chart(
     charts.field_on_image(display, box, heat, f"{layer.name}, unit ({row}, {col})"), key="rf_image"
@@ -129,8 +132,9 @@ if heat is not None:
     core = float((heat >= 0.05).mean()) * H * W
     st.caption(
         f"The effective field (≥ 5% of its peak) covers about {core:,.0f} px², against {fy.r * fx.r:,} px² for the "
-        "theoretical square: the gradient concentrates in a Gaussian-like blob at the centre. "
-        "No trained weights are shipped for this model yet."
+        "theoretical square: the gradient concentrates in a Gaussian-like blob at the centre"
+        + (f" ({'trained' if erf_mode == 'trained' else 'random'} weights)."
+           + ("" if spec.trained is not None else " No trained weights are shipped for this model."))
     )
 
 # --- (c) dilation playground --------------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ def test_overlay_layer_unit_and_effective_field(rf_page):
     # b1.0: 7×7, stride 2, padding 3: unit (0, c) sees rows −3 … 3
     assert "Unit (0," in sentence and "rows **-3 … 3**" in sentence and "zero padding" in sentence
 
-    at.toggle(key="rf_erf").set_value(True).run()
+    assert at.get("button_group")  # the effective-field control: off / random (no trained resnet18 weights)
+    at.session_state["rf_erf_resnet18"] = "random"
+    at.run()
     assert not at.exception
     image = plotly_specs(at)[1]
     heat = [t for t in image["data"] if t.get("type") == "heatmap" and t.get("colorscale")]
@@ -96,3 +98,11 @@ def test_uploads_good_and_bad(rf_page):
     ]
     assert not at.exception
     assert len(at.get("plotly_chart")) == 5  # the rest of the page is still there
+
+
+def test_effective_field_with_trained_weights(rf_page):
+    at = rf_page(model="resnet-fmnist")
+    at.session_state["rf_erf_resnet-fmnist"] = "trained"
+    at.run()
+    assert not at.exception and not at.error
+    assert any("(trained weights)" in c.value for c in at.caption)
