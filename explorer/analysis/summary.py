@@ -16,6 +16,7 @@ from typing import Any
 import torch
 import torchinfo
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from ..zoo.registry import ModelSpec, get_spec
 from .receptive_field import UNSUPPORTED, Axis, ReceptiveFieldTracker, describe
@@ -166,6 +167,26 @@ SHAPE_PRESERVING: tuple[type[nn.Module], ...] = (
 )
 
 
+class _NoMetaInit(TorchFunctionMode):
+    """Skip in-place operations on meta tensors while a model is built: weight initialisation (``normal_``,
+    ``kaiming_uniform_`` …) has no values to write there, yet on the meta device it runs through slow Python
+    decompositions (ResNet-50: 40 ms of its 50 ms build). In-place ops keep shapes, so nothing else changes.
+    A function mode is per thread: models built elsewhere at the same time are initialised as usual."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if (name.endswith("_") and not name.startswith("__") and args and isinstance(args[0], torch.Tensor)
+                and args[0].is_meta):
+            return args[0]
+        return func(*args, **(kwargs or {}))
+
+
+def build_meta(spec: ModelSpec, **overrides: Any) -> nn.Module:
+    """``spec``'s model with every parameter and buffer on the meta device, built without initialisation."""
+    with torch.device("meta"), _NoMetaInit():
+        return spec.build(**overrides)
+
+
 def _same_shape(self: nn.Module, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
     return torch.empty_like(x)
 
@@ -242,8 +263,7 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
             raise ValueError("input_shape is required when analysing a module")
     else:
         spec = get_spec(model)
-        with torch.device("meta"):
-            module = spec.build()
+        module = build_meta(spec)
         model_name = spec.id
         if input_shape is None:
             input_shape = spec.input_shape
