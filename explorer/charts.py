@@ -231,3 +231,156 @@ def channel_grid(maps: np.ndarray, columns: int = 8, limit: int = 64) -> np.ndar
         r, q = divmod(i, cols)
         mosaic[r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = tile
     return mosaic
+
+
+# --- the notes' other families: sequences, energy-based networks, pooling, blocks ---------------------------------
+def length_sweep(points: Sequence, current: int | None = None) -> go.Figure:
+    """Parameters and MACs of a recurrent layer against the sequence length (``explorer.sequences.LengthPoint``s):
+    the parameters are flat, the MACs grow with every step."""
+    x = [p.seq_len for p in points]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", "MACs per sequence"))
+    fig.add_trace(go.Scatter(x=x, y=[p.params for p in points], mode="lines+markers", name="parameters",
+                             hovertemplate="T = %{x}: %{y:,} parameters<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=[p.macs for p in points], mode="lines+markers", name="MACs",
+                             hovertemplate="T = %{x}: %{y:,} MACs<extra></extra>"), row=1, col=2)
+    if current is not None:
+        for col in (1, 2):
+            fig.add_vline(x=current, line_dash="dot", line_color="#888", row=1, col=col)
+    fig.update_xaxes(title_text="sequence length T")
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(showlegend=False, margin={"t": 40, "b": 10}, height=340)
+    return fig
+
+
+def energy_curve(energies: Sequence[float], neurons: int, title: str = "Energy E = −½ sᵀWs") -> go.Figure:
+    """The Hopfield energy after every single-neuron update; dotted lines mark the end of each sweep."""
+    energies = list(energies)
+    fig = go.Figure(go.Scatter(
+        x=list(range(len(energies))), y=energies, mode="lines", name="energy",
+        hovertemplate="after %{x:,} updates: E = %{y:.2f}<extra></extra>",
+    ))
+    for k in range(neurons, len(energies), neurons):
+        fig.add_vline(x=k, line_dash="dot", line_color="#bbb")
+    fig.update_layout(title=title, xaxis_title="single-neuron updates", yaxis_title="E",
+                      margin={"t": 40, "b": 10}, height=320)
+    return fig
+
+
+def image_row(
+    images: Sequence[np.ndarray], titles: Sequence[str], zmin: float = -1, zmax: float = 1, height: int = 200
+) -> go.Figure:
+    """Small grayscale images side by side (±1 states, pixel probabilities), each with its title."""
+    n = max(1, len(images))
+    fig = make_subplots(rows=1, cols=n, subplot_titles=list(titles), horizontal_spacing=0.02)
+    for i, image in enumerate(images, start=1):
+        fig.add_trace(go.Heatmap(z=image, colorscale="gray", zmin=zmin, zmax=zmax, showscale=False,
+                                 hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"), row=1, col=i)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{i if i > 1 else ''}", showticklabels=False,
+                         row=1, col=i)
+        fig.update_xaxes(showticklabels=False, row=1, col=i)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(margin={"t": 30, "l": 0, "r": 0, "b": 0}, height=height)
+    return fig
+
+
+def pool_grid(
+    grid: np.ndarray, box: tuple[int, int, int, int] | None, title: str, colorscale: str = "Blues",
+    show_values: bool = True,
+) -> go.Figure:
+    """A grid of numbers as a heatmap, its values written in the cells, one window (rows [r0, r1), columns
+    [c0, c1); may reach into the padding) outlined."""
+    finite = np.where(np.isfinite(grid), grid, np.nan)
+    fig = go.Figure(go.Heatmap(
+        z=finite, colorscale=colorscale, xgap=1, ygap=1, showscale=False,
+        text=np.vectorize(lambda v: f"{v:g}" if float(v).is_integer() else f"{v:.2f}")(finite) if show_values
+        else None,
+        texttemplate="%{text}" if show_values else None,
+        hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>",
+    ))
+    if box is not None:
+        r0, r1, c0, c1 = box
+        fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 - 0.5, y0=r0 - 0.5, y1=r1 - 0.5,
+                      line={"color": "#d62728", "width": 3})
+    h, w = grid.shape
+    pad_y = max(0, -box[0], box[1] - h) if box else 0
+    pad_x = max(0, -box[2], box[3] - w) if box else 0
+    step = 1 if max(h, w) <= 12 else None  # integer ticks: cells are rows and columns
+    fig.update_xaxes(range=[-0.5 - pad_x, w - 0.5 + pad_x], showgrid=False, constrain="domain", zeroline=False,
+                     dtick=step)
+    fig.update_yaxes(range=[h - 0.5 + pad_y, -0.5 - pad_y], showgrid=False, scaleanchor="x", zeroline=False,
+                     dtick=step)
+    fig.update_layout(title=title, margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=360)
+    return fig
+
+
+def blocks_treemap(blocks: Sequence, model: str) -> go.Figure:
+    """The block tree (``explorer.blocks.Block``s), each block sized by the layers it holds."""
+    ids, parents, values, labels = [], [], [], []
+    for b in blocks:
+        ids.append(str(b.index))
+        parents.append(str(b.parent) if b.parent is not None else "")
+        values.append(b.layers)
+        name = b.name.rsplit(".", 1)[-1] if b.name else model
+        labels.append(f"{name}: {b.type}")
+    fig = go.Figure(go.Treemap(
+        ids=ids, parents=parents, values=values, labels=labels, branchvalues="total",
+        hovertemplate="%{label}<br>%{value} layers<extra></extra>", maxdepth=3,
+    ))
+    fig.update_layout(title="Blocks, sized by the layers inside", margin={"t": 50, "l": 0, "r": 0, "b": 0})
+    return fig
+
+
+def category_bars(counts: dict[str, int], labels: dict[str, str] | None = None) -> go.Figure:
+    """Layer calls per kind of layer (convolution, activation, …)."""
+    names = list(counts)
+    fig = go.Figure(go.Bar(
+        x=[labels.get(n, n) if labels else n for n in names], y=[counts[n] for n in names],
+        text=[counts[n] for n in names], hovertemplate="%{x}: %{y} layers<extra></extra>",
+    ))
+    fig.update_layout(title="Layers by kind", yaxis_title="layer calls", margin={"t": 50, "b": 10}, height=340)
+    return fig
+
+
+def error_curve(errors: Sequence[float], title: str = "Reconstruction error (held-out images)") -> go.Figure:
+    """A per-epoch curve from epoch 0 (before training)."""
+    fig = go.Figure(go.Scatter(
+        x=list(range(len(errors))), y=list(errors), mode="lines+markers",
+        hovertemplate="epoch %{x}: %{y:.4f}<extra></extra>",
+    ))
+    fig.update_layout(title=title, xaxis_title="epoch (0 = before training)", yaxis_title="mean squared error",
+                      margin={"t": 40, "b": 10}, height=320)
+    fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
+def activation_map(values: np.ndarray, title: str, x_title: str, y_title: str) -> go.Figure:
+    """A rows × columns array of activations (positions × hidden units) as a heatmap."""
+    fig = go.Figure(go.Heatmap(
+        z=values, y=list(range(1, values.shape[0] + 1)), colorscale="Viridis",
+        hovertemplate=f"{y_title} %{{y}}, {x_title} %{{x}}: %{{z:.3f}}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", title_text=y_title)
+    fig.update_xaxes(title_text=x_title)
+    fig.update_layout(title=title, margin={"t": 40, "b": 10}, height=320)
+    return fig
+
+
+def filter_grid(filters: np.ndarray, columns: int = 16, limit: int = 64, title: str = "") -> go.Figure:
+    """Weight maps (K × H × W) as a mosaic, each scaled by its own largest |weight| to [−1, 1] on a diverging scale:
+    red where a unit wants a pixel on, blue where it wants it off, white for indifference; gaps left empty."""
+    maps = filters[:limit]
+    k, h, w = maps.shape
+    cols = min(columns, k)
+    rows = -(-k // cols)
+    mosaic = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
+    for i, m in enumerate(maps):
+        scale = float(np.abs(m).max()) or 1.0
+        r, q = divmod(i, cols)
+        mosaic[r * (h + 1):r * (h + 1) + h, q * (w + 1):q * (w + 1) + w] = m / scale
+    fig = go.Figure(go.Heatmap(z=mosaic, colorscale="RdBu", reversescale=True, zmin=-1, zmax=1, zmid=0,
+                               showscale=False, hoverinfo="skip"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_layout(title=title, margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=60 + 62 * rows,
+                      plot_bgcolor="rgba(0,0,0,0)")
+    return fig

@@ -40,12 +40,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    width = max(len(r["id"]) for r in rows)
-    print(f"{'id':<{width}}  {'family':<10} {'input':<11} {'classes':>7} {'params':>13}  title")
-    for r in rows:
-        shape = ",".join(map(str, r["input"]))
+    shapes = [",".join(map(str, r["input"])) for r in rows]
+    w_id, w_family = max(len(r["id"]) for r in rows), max(len(r["family"]) for r in rows)
+    w_shape = max(len(s) for s in shapes)
+    print(f"{'id':<{w_id}}  {'family':<{w_family}}  {'input':<{w_shape}}  {'outputs':>7}  {'params':>13}  title")
+    for r, shape in zip(rows, shapes):
         print(
-            f"{r['id']:<{width}}  {r['family']:<10} {shape:<11} {r['num_classes']:>7} {r['params']:>13,}  {r['title']}"
+            f"{r['id']:<{w_id}}  {r['family']:<{w_family}}  {shape:<{w_shape}}  {r['num_classes']:>7}  "
+            f"{r['params']:>13,}  {r['title']}"
         )
     return 0
 

@@ -54,6 +54,13 @@ if max_depth > 1:
         "Block depth shown", 1, max_depth, value=max_depth, key="depth",
         help="Lower it to collapse blocks into one row each (their totals shown); raise it to expand them.",
     )
+
+
+def _axes(value: int | list[int] | None) -> str:
+    """One text column for the field: "7", or "1×7" when the axes differ (Inception-v3's 1×7 convolutions)."""
+    return "" if value is None else "×".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 rows = []
 for r in charts.visible_rows(summary, depth):
     collapsed = not r.is_leaf
@@ -66,8 +73,8 @@ for r in charts.visible_rows(summary, depth):
         "MACs": r.macs_total,
         "memory (KiB)": round(r.memory / 1024, 1),
         "shape arithmetic": r.arithmetic or "",
-        "RF": r.rf,
-        "stride": r.stride,
+        "RF": _axes(r.rf),
+        "stride": _axes(r.stride),
         "hyper-parameters": r.extra,
     })
 table_event = st.dataframe(

@@ -56,6 +56,7 @@ class LayerRecord:
     rf_status: str = "not spatial"  # "ok", "not spatial" (flattened, linear) or "unsupported" (no rule on the path)
     weight_depth: int | None = None  # weight layers on the longest path from the input to this output
     call: int = 0  # which call of this module (from 0): torchvision's ResNet blocks call one ReLU twice
+    finished: int = 0  # the order in which this call ended (a block ends after everything inside it)
 
     @property
     def label(self) -> str:
@@ -281,10 +282,13 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
     x = torch.empty(full, device="meta")
     tracker = ReceptiveFieldTracker(spatial_dims=len(dims) - 1)
     tracker.watch_input(x)
-    call_states: dict[int, list[tuple[Any, int | None]]] = defaultdict(list)  # module id → per call (rf, depth)
+    call_states: dict[int, list[tuple[Any, int | None, int]]] = defaultdict(list)  # id → per call (rf, depth, end)
+
+    finished: list[int] = [0]  # order in which calls end: a block ends after everything inside it
 
     def record(mod: nn.Module, args: Any, out: Any) -> None:
-        call_states[id(mod)].append((tracker.state_of(out), tracker.depth_of(out)))
+        finished[0] += 1
+        call_states[id(mod)].append((tracker.state_of(out), tracker.depth_of(out), finished[0]))
 
     handles = [m.register_forward_hook(record) for m in module.modules()]
     try:
@@ -321,18 +325,30 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
     )
 
 
+def _macs(module: nn.Module, info: Any, out_shape: tuple[int, ...] | None) -> int:
+    """torchinfo's MACs for a leaf call — except that torchinfo counts a linear layer once per batch row; applied
+    to a sequence (N×T×d, the transformer's FFN) it runs once per position, so multiply by the positions."""
+    if not info.is_leaf_layer:
+        return 0
+    macs = int(info.macs)
+    if isinstance(module, nn.Linear) and out_shape is not None and len(out_shape) > 2:
+        macs *= math.prod(out_shape[1:-1])
+    return macs
+
+
 def _final_field(records: list[LayerRecord]) -> ReceptiveField:
-    """The field of the deepest output larger than 1×1 (global pooling and the classifier excluded, as Distill)."""
-    for r in reversed(records):
-        shape = r.output_shape
-        if r.field is not None and shape is not None and len(shape) >= 3 and math.prod(shape[2:]) > 1:
-            size, stride, padding = describe(r.field)
-            return ReceptiveField(size=size, stride=stride, padding=padding)
-    return ReceptiveField()
+    """The field of the deepest output larger than 1×1 (global pooling and the classifier excluded, as Distill):
+    of the calls that end last — a block whose forward ends in a concatenation ends after its last path."""
+    spatial = [r for r in records if r.field is not None and r.output_shape is not None
+               and len(r.output_shape) >= 3 and math.prod(r.output_shape[2:]) > 1]
+    if not spatial:
+        return ReceptiveField()
+    size, stride, padding = describe(max(spatial, key=lambda r: r.finished).field)
+    return ReceptiveField(size=size, stride=stride, padding=padding)
 
 
 def _records(
-    summary_list: list, names: dict[int, str], call_states: dict[int, list[tuple[Any, int | None]]]
+    summary_list: list, names: dict[int, str], call_states: dict[int, list[tuple[Any, int | None, int]]]
 ) -> list[LayerRecord]:
     seen: set[int] = set()
     calls: dict[int, int] = defaultdict(int)
@@ -347,7 +363,7 @@ def _records(
         occurrence = calls[id(mod)]
         calls[id(mod)] += 1
         states = call_states.get(id(mod), [])
-        state, weight_depth = states[occurrence] if occurrence < len(states) else (None, None)
+        state, weight_depth, finished_at = states[occurrence] if occurrence < len(states) else (None, None, 0)
         field_ = state if isinstance(state, tuple) else None
         rf, stride, _ = describe(field_)
         while parents and rows[parents[-1]]["depth"] >= info.depth:
@@ -364,7 +380,7 @@ def _records(
             input_shape=in_shape,
             output_shape=out_shape,
             params=own,
-            macs=int(info.macs) if info.is_leaf_layer else 0,
+            macs=_macs(mod, info, out_shape),
             memory=math.prod(out_shape) * BYTES_PER_ELEMENT if out_shape else 0,
             arithmetic=shape_arithmetic(mod, in_shape, out_shape),
             extra=mod.extra_repr(),
@@ -374,6 +390,7 @@ def _records(
             rf_status="ok" if field_ is not None else ("unsupported" if state is UNSUPPORTED else "not spatial"),
             weight_depth=weight_depth,
             call=occurrence,
+            finished=finished_at,
         ))
         parents.append(i)
     # Block totals: add each row's own numbers to all of its ancestors.

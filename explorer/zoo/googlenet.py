@@ -362,3 +362,291 @@ register_model(ModelSpec(
     ),
     source="torchvision",
 ))
+
+
+# ===============================================================================================================
+# The notes' later variants (后续变种), as single blocks: v1's block for reference, v2 (batch norm), v3 (factorized
+# convolutions), v4-style (residual). Each id is one block at the grid size where its network uses it; the output
+# is a feature map, so these are not classifiers.
+# ===============================================================================================================
+V2_PAPER = (
+    "Ioffe & Szegedy, Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate "
+    "Shift, ICML 2015"
+)
+V3_PAPER = "Szegedy et al., Rethinking the Inception Architecture for Computer Vision, CVPR 2016 (arXiv:1512.00567)"
+V4_PAPER = (
+    "Szegedy, Ioffe, Vanhoucke, Alemi, Inception-v4, Inception-ResNet and the Impact of Residual Connections on "
+    "Learning, AAAI 2017 (arXiv:1602.07261)"
+)
+
+
+class Concat(nn.Module):
+    """``torch.cat`` along the channels as a module of its own, so the merged output is a row of the layer table
+    (and the block's receptive field, the union of its paths, is that of its last call)."""
+
+    def __init__(self, dim: int = 1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, *paths: torch.Tensor) -> torch.Tensor:
+        return torch.cat(paths, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class InceptionV1(Inception):
+    """The notes' Inception block, unchanged but for its concatenation, done by the ``concat`` module."""
+
+    def __init__(
+        self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int
+    ) -> None:
+        super().__init__(in_channels, c1, c2, c3, c4)
+        self.concat = Concat()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p1 = self.relu1_1(self.p1_1(x))  # N x c1 x H x W
+        p2 = self.relu2_2(self.p2_2(self.relu2_1(self.p2_1(x))))  # N x c2[1] x H x W
+        p3 = self.relu3_2(self.p3_2(self.relu3_1(self.p3_1(x))))  # N x c3[1] x H x W
+        p4 = self.relu4_2(self.p4_2(self.p4_1(x)))  # N x c4 x H x W
+        return self.concat(p1, p2, p3, p4)  # N x (c1 + c2[1] + c3[1] + c4) x H x W
+
+
+def conv_bn_relu(in_channels: int, out_channels: int, **kwargs) -> nn.Sequential:
+    """Convolution (no bias: batch norm's shift replaces it), batch norm, ReLU — Inception-BN's unit."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, bias=False, **kwargs), nn.BatchNorm2d(out_channels), nn.ReLU()
+    )
+
+
+class InceptionBN(nn.Module):
+    """Inception v2 as the notes put it (Inception-BN：使用batch normalization): the notes' four paths with batch
+    norm after every convolution. (Ioffe & Szegedy's network also replaced the 5×5 convolutions by two 3×3 —
+    the first of v3's factorizations, shown in ``inception-v3-a``.)"""
+
+    def __init__(
+        self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int
+    ) -> None:
+        super().__init__()
+        self.p1 = conv_bn_relu(in_channels, c1, kernel_size=1)
+        self.p2 = nn.Sequential(
+            conv_bn_relu(in_channels, c2[0], kernel_size=1), conv_bn_relu(c2[0], c2[1], kernel_size=3, padding=1)
+        )
+        self.p3 = nn.Sequential(
+            conv_bn_relu(in_channels, c3[0], kernel_size=1), conv_bn_relu(c3[0], c3[1], kernel_size=5, padding=2)
+        )
+        self.p4 = nn.Sequential(
+            nn.MaxPool2d(kernel_size=3, stride=1, padding=1), conv_bn_relu(in_channels, c4, kernel_size=1)
+        )
+        self.concat = Concat()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # N x in_channels x H x W; every path keeps H x W
+        return self.concat(self.p1(x), self.p2(x), self.p3(x), self.p4(x))  # N x (c1+c2[1]+c3[1]+c4) x H x W
+
+
+class InceptionA(nn.Module):
+    """v3's 35×35 block (paper Fig. 5: a 5×5 replaced by two 3×3), as torchvision's ``InceptionA``: same
+    ``state_dict`` keys and shapes. The released network keeps a 5×5 path beside the new double-3×3 path."""
+
+    def __init__(self, in_channels: int, pool_features: int) -> None:
+        super().__init__()
+        self.branch1x1 = BasicConv2d(in_channels, 64, kernel_size=1)
+        self.branch5x5_1 = BasicConv2d(in_channels, 48, kernel_size=1)
+        self.branch5x5_2 = BasicConv2d(48, 64, kernel_size=5, padding=2)
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, kernel_size=3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, kernel_size=3, padding=1)
+        self.avg_pool = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)  # torchvision calls F.avg_pool2d: no keys
+        self.branch_pool = BasicConv2d(in_channels, pool_features, kernel_size=1)
+        self.concat = Concat()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # N x in_channels x 35 x 35
+        branch1x1 = self.branch1x1(x)  # N x 64 x 35 x 35
+        branch5x5 = self.branch5x5_2(self.branch5x5_1(x))  # N x 64 x 35 x 35
+        branch3x3dbl = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))  # N x 96 x 35 x 35
+        branch_pool = self.branch_pool(self.avg_pool(x))  # N x pool_features x 35 x 35
+        return self.concat(branch1x1, branch5x5, branch3x3dbl, branch_pool)  # N x (224 + pool_features) x 35 x 35
+
+
+class InceptionC(nn.Module):
+    """v3's 17×17 block (paper Fig. 6: an n×n convolution factorized into 1×n then n×1, n = 7), as torchvision's
+    ``InceptionC``: same ``state_dict`` keys and shapes."""
+
+    def __init__(self, in_channels: int, channels_7x7: int) -> None:
+        super().__init__()
+        c7 = channels_7x7
+        self.branch1x1 = BasicConv2d(in_channels, 192, kernel_size=1)
+        self.branch7x7_1 = BasicConv2d(in_channels, c7, kernel_size=1)
+        self.branch7x7_2 = BasicConv2d(c7, c7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7_3 = BasicConv2d(c7, 192, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_1 = BasicConv2d(in_channels, c7, kernel_size=1)
+        self.branch7x7dbl_2 = BasicConv2d(c7, c7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_3 = BasicConv2d(c7, c7, kernel_size=(1, 7), padding=(0, 3))
+        self.branch7x7dbl_4 = BasicConv2d(c7, c7, kernel_size=(7, 1), padding=(3, 0))
+        self.branch7x7dbl_5 = BasicConv2d(c7, 192, kernel_size=(1, 7), padding=(0, 3))
+        self.avg_pool = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)
+        self.branch_pool = BasicConv2d(in_channels, 192, kernel_size=1)
+        self.concat = Concat()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # N x in_channels x 17 x 17
+        branch1x1 = self.branch1x1(x)  # N x 192 x 17 x 17
+        branch7x7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))  # N x 192 x 17 x 17
+        branch7x7dbl = self.branch7x7dbl_1(x)  # N x c7 x 17 x 17
+        branch7x7dbl = self.branch7x7dbl_3(self.branch7x7dbl_2(branch7x7dbl))  # 7×1 then 1×7: a 7×7 field
+        branch7x7dbl = self.branch7x7dbl_5(self.branch7x7dbl_4(branch7x7dbl))  # again: a 13×13 field, N x 192
+        branch_pool = self.branch_pool(self.avg_pool(x))  # N x 192 x 17 x 17
+        return self.concat(branch1x1, branch7x7, branch7x7dbl, branch_pool)  # N x 768 x 17 x 17
+
+
+class InceptionE(nn.Module):
+    """v3's 8×8 block (paper Fig. 7: 3×3 replaced by 1×3 and 3×1 side by side, for wider outputs), as torchvision's
+    ``InceptionE``: same ``state_dict`` keys and shapes."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch1x1 = BasicConv2d(in_channels, 320, kernel_size=1)
+        self.branch3x3_1 = BasicConv2d(in_channels, 384, kernel_size=1)
+        self.branch3x3_2a = BasicConv2d(384, 384, kernel_size=(1, 3), padding=(0, 1))
+        self.branch3x3_2b = BasicConv2d(384, 384, kernel_size=(3, 1), padding=(1, 0))
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 448, kernel_size=1)
+        self.branch3x3dbl_2 = BasicConv2d(448, 384, kernel_size=3, padding=1)
+        self.branch3x3dbl_3a = BasicConv2d(384, 384, kernel_size=(1, 3), padding=(0, 1))
+        self.branch3x3dbl_3b = BasicConv2d(384, 384, kernel_size=(3, 1), padding=(1, 0))
+        self.avg_pool = nn.AvgPool2d(kernel_size=3, stride=1, padding=1)
+        self.branch_pool = BasicConv2d(in_channels, 192, kernel_size=1)
+        self.concat3x3 = Concat()
+        self.concat3x3dbl = Concat()
+        self.concat = Concat()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # N x in_channels x 8 x 8
+        branch1x1 = self.branch1x1(x)  # N x 320 x 8 x 8
+        branch3x3 = self.branch3x3_1(x)  # N x 384 x 8 x 8
+        branch3x3 = self.concat3x3(self.branch3x3_2a(branch3x3), self.branch3x3_2b(branch3x3))  # N x 768 x 8 x 8
+        branch3x3dbl = self.branch3x3dbl_2(self.branch3x3dbl_1(x))  # N x 384 x 8 x 8
+        branch3x3dbl = self.concat3x3dbl(
+            self.branch3x3dbl_3a(branch3x3dbl), self.branch3x3dbl_3b(branch3x3dbl)
+        )  # N x 768 x 8 x 8
+        branch_pool = self.branch_pool(self.avg_pool(x))  # N x 192 x 8 x 8
+        return self.concat(branch1x1, branch3x3, branch3x3dbl, branch_pool)  # N x 2048 x 8 x 8
+
+
+class InceptionResNetA(nn.Module):
+    """Inception-ResNet-v2's 35×35 block (Szegedy et al. 2017, Fig. 16; ``Block35`` in timm): three Inception
+    paths, concatenated, a 1×1 convolution back to the input's channels, scaled, added to the input, ReLU."""
+
+    def __init__(self, in_channels: int = 320, scale: float = 0.17) -> None:
+        super().__init__()
+        self.scale = scale  # the paper scales residuals by 0.1–0.3 to keep very wide nets stable
+        self.branch0 = BasicConv2d(in_channels, 32, kernel_size=1)
+        self.branch1 = nn.Sequential(
+            BasicConv2d(in_channels, 32, kernel_size=1), BasicConv2d(32, 32, kernel_size=3, padding=1)
+        )
+        self.branch2 = nn.Sequential(
+            BasicConv2d(in_channels, 32, kernel_size=1),
+            BasicConv2d(32, 48, kernel_size=3, padding=1),
+            BasicConv2d(48, 64, kernel_size=3, padding=1),
+        )
+        self.concat = Concat()
+        self.conv2d = nn.Conv2d(128, in_channels, kernel_size=1)  # linear: no batch norm, no ReLU
+        self.relu = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # N x in_channels x 35 x 35
+        out = self.concat(self.branch0(x), self.branch1(x), self.branch2(x))  # N x (32 + 32 + 64) x 35 x 35
+        out = self.conv2d(out)  # N x in_channels x 35 x 35
+        return self.relu(out * self.scale + x)  # the residual connection: F(x)·scale + x
+
+
+def inception_v1_block(in_channels: int = 192) -> InceptionV1:
+    _, c1, c2, c3, c4 = INCEPTION_CFGS["3a"]
+    return InceptionV1(in_channels, c1, c2, c3, c4)
+
+
+def inception_bn_block(in_channels: int = 192) -> InceptionBN:
+    _, c1, c2, c3, c4 = INCEPTION_CFGS["3a"]
+    return InceptionBN(in_channels, c1, c2, c3, c4)
+
+
+def inception_v3_a(in_channels: int = 192, pool_features: int = 32) -> InceptionA:
+    """torchvision's ``Mixed_5b``."""
+    return InceptionA(in_channels, pool_features)
+
+
+def inception_v3_b(in_channels: int = 768, channels_7x7: int = 128) -> InceptionC:
+    """torchvision's ``Mixed_6b``."""
+    return InceptionC(in_channels, channels_7x7)
+
+
+def inception_v3_c(in_channels: int = 1280) -> InceptionE:
+    """torchvision's ``Mixed_7b``."""
+    return InceptionE(in_channels)
+
+
+def inception_resnet_a(in_channels: int = 320, scale: float = 0.17) -> InceptionResNetA:
+    return InceptionResNetA(in_channels, scale)
+
+
+# id → (builder, input (C, H, W), output channels, title, year, paper, params, introduced, notes)
+INCEPTION_VARIANTS = {
+    "inception-v1": (
+        inception_v1_block, (192, 28, 28), 256, "Inception block 3a (v1, the notes' code)", 2014, PAPER, 163_696,
+        "Four parallel paths (1×1; 1×1→3×3; 1×1→5×5; 3×3 max-pool→1×1) concatenated on the channels.",
+        "GoogLeNet's first Inception block (d2l: c3 = (16, 32)) on its 192×28×28 input: the reference the later "
+        "variants are measured against.",
+    ),
+    "inception-bn": (
+        inception_bn_block, (192, 28, 28), 256, "Inception-BN block 3a (v2: batch norm)", 2015, V2_PAPER, 164_064,
+        "Batch normalization after every convolution: faster training, higher learning rates.",
+        "The same four paths as v1 with a batch norm after every convolution; the convolutions drop their bias "
+        "(batch norm's shift does its job), and each batch norm adds a scale and a shift per channel.",
+    ),
+    "inception-v3-a": (
+        inception_v3_a, (192, 35, 35), 256, "Inception-v3 block A (35×35: 5×5 → two 3×3)", 2016, V3_PAPER, 255_904,
+        "Factorization: two stacked 3×3 convolutions see 5×5 with 18/25 of the weights.",
+        "torchvision's `Mixed_5b` (`InceptionA(192, pool_features=32)`), same `state_dict` keys. The paper's "
+        "Figure 5 replaces every 5×5 by two 3×3; the released network also keeps one 5×5 path.",
+    ),
+    "inception-v3-b": (
+        inception_v3_b, (768, 17, 17), 768, "Inception-v3 block B (17×17: 7×7 → 1×7 and 7×1)", 2016, V3_PAPER,
+        1_297_408,
+        "Asymmetric factorization: a 1×7 then a 7×1 convolution see 7×7 with 14/49 of the weights.",
+        "torchvision's `Mixed_6b` (`InceptionC(768, channels_7x7=128)`), same `state_dict` keys: a 1×7/7×1 path "
+        "and a doubled 7×1/1×7/7×1/1×7 path beside the 1×1 and pooling paths.",
+    ),
+    "inception-v3-c": (
+        inception_v3_c, (1280, 8, 8), 2048, "Inception-v3 block C (8×8: 3×3 → 1×3 and 3×1 in parallel)", 2016,
+        V3_PAPER, 5_044_608,
+        "Expanded filter bank: 1×3 and 3×1 side by side widen the output on the coarsest grid.",
+        "torchvision's `Mixed_7b` (`InceptionE(1280)`), same `state_dict` keys: the 3×3 paths end in a 1×3 and a "
+        "3×1 convolution whose outputs are concatenated (384 + 384 channels each).",
+    ),
+    "inception-resnet-a": (
+        inception_resnet_a, (320, 35, 35), 320, "Inception-ResNet-A block (v4 family: residual)", 2017, V4_PAPER,
+        123_168,
+        "Inception paths inside a residual block: output = ReLU(x + 0.17·F(x)).",
+        "Inception-ResNet-v2's 35×35 block (timm's `Block35`): 1×1, 1×1→3×3 and 1×1→3×3→3×3 paths, concatenated "
+        "(128 channels), a linear 1×1 convolution back to 320, scaled by 0.17 and added to the input.",
+    ),
+}
+
+for _id, (_builder, _shape, _out, _title, _year, _paper, _params, _introduced, _notes) in INCEPTION_VARIANTS.items():
+    register_model(ModelSpec(
+        id=_id,
+        family="GoogLeNet",
+        title=_title,
+        year=_year,
+        paper=_paper,
+        input_shape=_shape,
+        num_classes=_out,
+        builder=_builder,
+        params=_params,
+        introduced=_introduced,
+        notes=_notes,
+        source="d2l" if _id == "inception-v1" else ("torchvision" if _id.startswith("inception-v3") else "paper"),
+        output_shape=(_out, *_shape[1:]),
+        output="the block's feature map",
+    ))

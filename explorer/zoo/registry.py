@@ -28,7 +28,7 @@ class ModelSpec:
     title: str
     year: int
     paper: str
-    input_shape: tuple[int, int, int]  # (C, H, W)
+    input_shape: tuple[int, ...]  # without the batch axis: (C, H, W) for images, (T, features) for sequences
     num_classes: int
     builder: Callable[..., nn.Module] = field(repr=False, compare=False)
     params: int  # stated parameter count; tests check it against the built module
@@ -37,6 +37,21 @@ class ModelSpec:
     errata: tuple[Erratum, ...] = ()
     source: str = "d2l"  # "d2l", "paper" or "torchvision"
     d2l_result: str = ""  # d2l's published Fashion-MNIST test accuracy for this chapter, where it has one
+    # Models that are not classifiers (an autoencoder, a generator, a recurrent layer, a single block) state their
+    # output without the batch axis; ``num_classes`` then counts the output features per position (channels of
+    # an image, the last axis of a vector or a sequence).
+    output_shape: tuple[int, ...] | None = None
+    output: str = "class scores"  # what the output is, in words
+
+    @property
+    def classifier(self) -> bool:
+        """Whether the output is ``num_classes`` scores per example (the default), not an image, sequence or state."""
+        return self.output_shape is None
+
+    @property
+    def output_dims(self) -> tuple[int, ...]:
+        """The output's shape without the batch axis: ``(num_classes,)`` for a classifier."""
+        return self.output_shape if self.output_shape is not None else (self.num_classes,)
 
     def build(self, **overrides) -> nn.Module:
         return self.builder(**overrides)

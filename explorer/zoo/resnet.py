@@ -379,3 +379,127 @@ for _id, _arch, _builder, _params, _desc in (
         ),
         source="torchvision",
     ))
+
+
+# ===============================================================================================================
+# Residual block variants: where the addition and the activation sit (the notes: 不同的残差块：可以加在不同的位置).
+# He, Zhang, Ren, Sun, "Identity Mappings in Deep Residual Networks", ECCV 2016 (arXiv:1603.05027), Fig. 4 (a)–(e),
+# plus the notes' second implementation (1×1 convolution on the shortcut). Each id is one block on ResNet's
+# conv2_x input (64×56×56); the output is a feature map.
+# ===============================================================================================================
+IDENTITY_PAPER = "He, Zhang, Ren, Sun, Identity Mappings in Deep Residual Networks, ECCV 2016 (arXiv:1603.05027)"
+
+# Architecture as data: variant → (the residual branch F, what follows the addition), in order. "conv" is a 3×3
+# convolution (no bias: batch norm follows or precedes it), "bn" batch norm, "relu" ReLU.
+RESIDUAL_PLACEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "original": (("conv", "bn", "relu", "conv", "bn"), ("relu",)),  # (a) the 2015 block
+    "bn-after-add": (("conv", "bn", "relu", "conv"), ("bn", "relu")),  # (b)
+    "relu-before-add": (("conv", "bn", "relu", "conv", "bn", "relu"), ()),  # (c)
+    "relu-only-preact": (("relu", "conv", "bn", "relu", "conv", "bn"), ()),  # (d)
+    "full-preact": (("bn", "relu", "conv", "bn", "relu", "conv"), ()),  # (e) ResNet v2
+}
+PLACEMENT_TITLES = {
+    "original": "(a) original: addition, then ReLU",
+    "bn-after-add": "(b) batch norm after the addition",
+    "relu-before-add": "(c) ReLU before the addition",
+    "relu-only-preact": "(d) ReLU-only pre-activation",
+    "full-preact": "(e) full pre-activation (ResNet v2)",
+}
+# He et al. 2016, Table 2: ResNet-110 on CIFAR-10, test error (%) with each placement.
+PLACEMENT_CIFAR10_ERROR = {
+    "original": "6.61", "bn-after-add": "8.17", "relu-before-add": "7.84", "relu-only-preact": "6.71",
+    "full-preact": "6.37",
+}
+
+
+def _layer(kind: str, channels: int) -> nn.Module:
+    if kind == "conv":
+        return nn.Conv2d(channels, channels, kernel_size=3, padding=1, bias=False)
+    if kind == "bn":
+        return nn.BatchNorm2d(channels)
+    if kind == "relu":
+        return nn.ReLU()
+    raise ValueError(f"unknown layer kind {kind!r}: expected conv, bn or relu")
+
+
+class PlacedResidual(nn.Module):
+    """A residual block built from a placement: ``branch`` (F) on the residual path, the identity on the shortcut,
+    their sum, then ``after`` (nothing for (c)–(e): the shortcut reaches the next block untouched)."""
+
+    def __init__(self, channels: int = 64, placement: str = "original") -> None:
+        super().__init__()
+        branch, after = RESIDUAL_PLACEMENTS[placement]
+        self.placement = placement
+        self.branch = nn.Sequential(*(_layer(k, channels) for k in branch))
+        self.after = nn.Sequential(*(_layer(k, channels) for k in after)) if after else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # N x C x H x W throughout
+        y = self.branch(x) + x  # F(x) + x
+        return self.after(y) if self.after is not None else y
+
+
+def _placement_builder(placement: str):
+    def build(channels: int = 64) -> PlacedResidual:
+        return PlacedResidual(channels, placement)
+
+    build.__name__ = f"resblock_{placement.replace('-', '_')}"
+    return build
+
+
+def resblock_1x1conv(input_channels: int = 64, num_channels: int = 128) -> Residual:
+    """The notes' second implementation: ``Residual(64, 128, use_1x1conv=True, strides=2)`` — a 1×1 convolution
+    on the shortcut matches the halved size and doubled channels."""
+    return Residual(input_channels, num_channels, use_1x1conv=True, strides=2)
+
+
+_BLOCK_INPUT = (64, 56, 56)
+# 2 convolutions 64·64·3·3 + 2 batch norms of 64 (scale, shift): the same in every placement.
+_PLACED_PARAMS = 2 * 64 * 64 * 9 + 2 * 2 * 64
+
+for _placement, (_branch, _after) in RESIDUAL_PLACEMENTS.items():
+    register_model(ModelSpec(
+        id=f"resblock-{_placement}",
+        family="ResNet",
+        title=f"Residual block {PLACEMENT_TITLES[_placement]}",
+        year=2016,
+        paper=IDENTITY_PAPER,
+        input_shape=_BLOCK_INPUT,
+        num_classes=_BLOCK_INPUT[0],
+        builder=_placement_builder(_placement),
+        params=_PLACED_PARAMS,
+        introduced=(
+            "Residual path: " + " → ".join(_branch) + "; then add x" + ("; then " + " → ".join(_after) if _after
+                                                                       else "; nothing after the addition")
+            + "."
+        ),
+        notes=(
+            f"He et al. 2016, Fig. 4{PLACEMENT_TITLES[_placement][:3]}: the same two 3×3 convolutions and two batch "
+            "norms, in a different order around the addition — the parameter count does not change, what the "
+            f"shortcut carries does. ResNet-110 on CIFAR-10 with this block: {PLACEMENT_CIFAR10_ERROR[_placement]}% "
+            "test error (the paper's Table 2)."
+        ),
+        source="paper",
+        output_shape=_BLOCK_INPUT,
+        output="the block's feature map",
+    ))
+
+register_model(ModelSpec(
+    id="resblock-1x1conv",
+    family="ResNet",
+    title="Residual block with a 1×1 convolution on the shortcut (the notes' second implementation)",
+    year=2015,
+    paper=PAPER,
+    input_shape=_BLOCK_INPUT,
+    num_classes=128,
+    builder=resblock_1x1conv,
+    params=230_272,
+    introduced="Halve H×W and double the channels: a 1×1 stride-2 convolution makes x fit F(x) for the addition.",
+    notes=(
+        "The notes' `Residual(64, 128, use_1x1conv=True, strides=2)` (d2l, with the conv3 fix): 3×3 stride-2 and "
+        "3×3 convolutions with bias and batch norm on the residual path, a 1×1 stride-2 convolution on the shortcut; "
+        "64×56×56 in, 128×28×28 out."
+    ),
+    output_shape=(128, 28, 28),
+    output="the block's feature map",
+))

@@ -1,0 +1,65 @@
+"""Blocks and layers: any model's block tree, with how many layers (and which kinds) each block holds."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer import blocks, charts
+from explorer import formatting as fmt
+from pages.common import model_picker, summarize, use_app_navigation
+from pages.notes_panel import notes_panel
+
+use_app_navigation()
+
+spec = model_picker()
+summary = summarize(spec.id, spec.input_shape)
+tree = blocks.block_tree(summary)
+root, subblocks = tree[0], tree[1:]
+
+st.title("Blocks and layers")
+st.markdown(
+    f"`{spec.id}` — {spec.title}. A *layer* is one row of the layer table (a convolution, a ReLU, a pooling …); a "
+    "*block* groups layers that do one job together (a VGG block, an Inception block, a residual block) and can "
+    "hold other blocks. Pick any model in the sidebar."
+)
+notes_panel("blocks")
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Layers", fmt.exact(root.layers), help="Leaf module calls: a module called twice counts twice.")
+m2.metric("Weight layers", fmt.exact(root.weight_layers), help="Convolutions, fully connected and recurrent layers.")
+m3.metric("Blocks", fmt.exact(len(subblocks)), help="Containers below the model itself.")
+m4.metric("Nesting levels", max((b.depth for b in subblocks), default=0))
+
+names = dict(blocks.CATEGORIES)
+st.plotly_chart(
+    charts.category_bars(blocks.category_counts(summary), {n: f"{n} · {zh}" for n, zh in names.items()}),
+    key="blocks_kinds",
+)
+
+if not subblocks:
+    st.info(f"{spec.id} is a single block: its {root.layers} layers sit directly in the model, with no sub-blocks.")
+    st.stop()
+
+deepest = max(b.depth for b in subblocks)
+level = st.slider("Block level", 1, deepest, 1, key=f"blocks_level_{spec.id}") if deepest > 1 else 1
+rows = [b for b in subblocks if b.depth == level]
+st.dataframe(pd.DataFrame([
+    {
+        "block": b.name,
+        "type": b.type,
+        "layers": b.layers,
+        "weight layers": b.weight_layers,
+        "sub-blocks and layers": b.children,
+        "params": b.params,
+        "output": fmt.shape(b.output_shape),
+        "layers inside": ", ".join(f"{t}×{n}" for t, n in b.kinds),
+    }
+    for b in rows
+]), hide_index=True, key="blocks_table", column_config={"params": st.column_config.NumberColumn(format="localized")})
+loose = root.layers - sum(b.layers for b in subblocks if b.depth == 1)
+st.caption(
+    f"{len(rows)} block(s) at level {level}. The level-1 blocks hold {root.layers - loose} of the {root.layers} "
+    f"layers; {loose} sit directly in the model (a classifier, a pooling …)."
+)
+st.plotly_chart(charts.blocks_treemap(tree, spec.id), key="blocks_tree")

@@ -1,0 +1,116 @@
+"""Recurrent networks: RNN, LSTM and GRU — the gates' parameter blocks, the recurrence unrolled over time, shapes
+per step, and a parameter count that does not depend on the sequence length."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer import charts, sequences
+from explorer import formatting as fmt
+from explorer.zoo.recurrent import GATES, recurrent_params
+from pages.common import exact_metric, use_app_navigation
+from pages.notes_panel import notes_panel
+
+use_app_navigation()
+
+KINDS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+SWEEP = (1, 5, 10, 25, 50, 100)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sweep(kind: str, input_size: int, hidden_size: int, lengths: tuple[int, ...]) -> list[sequences.LengthPoint]:
+    return sequences.length_sweep(kind, input_size, hidden_size, lengths)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def steps(kind: str, input_size: int, hidden_size: int, seq_len: int) -> tuple[sequences.StepRecord, ...]:
+    return sequences.step_shapes(kind, input_size, hidden_size, seq_len)
+
+
+st.title("Recurrent networks: RNN, LSTM, GRU")
+st.markdown(
+    "A recurrent layer reads a sequence one step at a time and carries a hidden state from each step to the next. "
+    "The same weights serve every step, so the parameter count depends on the input and hidden sizes only — never "
+    "on the length. The zoo's `rnn`, `lstm` and `gru` read a 28×28 Fashion-MNIST image row by row: 28 steps of "
+    "28 pixels, 64 hidden units."
+)
+notes_panel("feedback")
+
+c1, c2, c3, c4 = st.columns(4)
+kind = c1.segmented_control("Layer", list(KINDS), default="lstm", format_func=KINDS.get, key="rnn_kind") or "lstm"
+seq_len = c2.slider("Sequence length T", 1, 100, 28, key="rnn_T")
+input_size = c3.number_input("Input size i", 1, 1024, 28, key="rnn_input")
+hidden_size = c4.number_input("Hidden size h", 1, 1024, 64, key="rnn_hidden")
+input_size, hidden_size = int(input_size), int(hidden_size)
+
+points = sweep(kind, input_size, hidden_size, tuple(sorted({*SWEEP, seq_len})))
+here = next(p for p in points if p.seq_len == seq_len)
+
+m1, m2, m3 = st.columns(3)
+with m1:
+    exact_metric(f"{KINDS[kind]} parameters", here.params, help="The same for every sequence length.")
+with m2:
+    exact_metric(f"MACs for T = {seq_len}", here.macs, help="torchinfo's convention: T × parameters (bias counted).")
+with m3:
+    st.metric("Gate blocks", GATES[kind], help="Blocks of h rows stacked in weight_ih_l0 and weight_hh_l0.")
+st.markdown(f"**Parameters:** {sequences.param_formula(kind, input_size, hidden_size)} — "
+            "gates · (h·(i + h) + 2h): W_x (h×i), W_h (h×h) and PyTorch's two bias vectors per gate.")
+
+st.subheader("Parameters do not grow with the length")
+st.plotly_chart(charts.length_sweep(points, current=seq_len), key="rnn_sweep")
+flat = {p.params for p in points}
+st.caption(
+    f"Analysed on the meta device at T = {', '.join(str(p.seq_len) for p in points)}: the parameters are "
+    f"{fmt.exact(next(iter(flat)))} every time; the MACs are T × {fmt.exact(here.params)}."
+)
+
+st.subheader("RNN : LSTM : GRU = 1 : 4 : 3")
+base = recurrent_params("rnn", input_size, hidden_size)
+st.table(pd.DataFrame([
+    {
+        "layer": KINDS[k],
+        "gates": GATES[k],
+        "parameters": fmt.exact(recurrent_params(k, input_size, hidden_size)),
+        "× RNN": f"{recurrent_params(k, input_size, hidden_size) / base:g}",
+        "formula": sequences.param_formula(k, input_size, hidden_size),
+    }
+    for k in KINDS
+]).set_index("layer"))
+
+st.subheader(f"The {KINDS[kind]}'s gates")
+st.dataframe(pd.DataFrame([
+    {
+        "gate": f"{b.symbol}: {b.name}",
+        "activation": b.activation,
+        "W_x": f"{b.w_x[0]}×{b.w_x[1]}",
+        "W_h": f"{b.w_h[0]}×{b.w_h[1]}",
+        "b_x": b.b_x,
+        "b_h": b.b_h,
+        "parameters": b.params,
+        "rows of weight_ih_l0 / weight_hh_l0": f"{b.rows[0]} … {b.rows[1] - 1}",
+    }
+    for b in sequences.gate_blocks(kind, input_size, hidden_size)
+]), hide_index=True, column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+st.code("\n".join(sequences.EQUATIONS[kind]), language=None)
+
+st.subheader("Unrolled over time")
+st.graphviz_chart(sequences.unrolled_dot(kind, seq_len, input_size, hidden_size))
+
+st.subheader("Shapes at every step")
+records = steps(kind, input_size, hidden_size, seq_len)
+st.dataframe(pd.DataFrame([
+    {
+        "t": r.t,
+        "xₜ": fmt.shape(r.x, batch=True),
+        "hₜ₋₁": fmt.shape(r.h_prev, batch=True),
+        "gates (stacked)": fmt.shape(r.gates, batch=True),
+        "hₜ": fmt.shape(r.h, batch=True),
+        **({"cₜ": fmt.shape(r.c, batch=True)} if r.c is not None else {}),
+    }
+    for r in records
+]), hide_index=True, height=min(420, 38 + 35 * len(records)))
+st.caption(
+    "Shapes include the batch axis (1). Traced by running the equations above one step at a time on the meta "
+    "device; the same code, run on numbers, reproduces PyTorch's layer exactly (see the tests)."
+)

@@ -1,0 +1,94 @@
+"""Residual block variants: where the addition and the activation sit (He et al. 2016), and the notes' two
+implementations (identity shortcut, 1×1 convolution on the shortcut)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import explorer
+from explorer import formatting as fmt
+from explorer import residual
+from explorer.zoo.resnet import PLACEMENT_CIFAR10_ERROR, PLACEMENT_TITLES, RESIDUAL_PLACEMENTS
+from pages.common import exact_metric, summarize, use_app_navigation
+from pages.notes_panel import notes_panel
+
+use_app_navigation()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def checks(placement: str) -> tuple[float, float]:
+    return residual.identity_gap(placement), residual.branch_minimum(placement)
+
+
+st.title("Residual block variants")
+st.markdown(
+    "A residual block outputs F(x) + x. Where the batch norm and the ReLU sit around that addition changes what the "
+    "shortcut carries to the next block — He et al. (*Identity Mappings in Deep Residual Networks*, 2016) tried "
+    "five placements with the same two 3×3 convolutions. Each is a zoo id (`resblock-…`) on ResNet's 64×56×56 "
+    "conv2_x input."
+)
+notes_panel("residual-blocks")
+
+placements = list(RESIDUAL_PLACEMENTS)
+rows = []
+for placement in placements:
+    model_id = f"resblock-{placement}"
+    s = summarize(model_id, explorer.get_spec(model_id).input_shape)
+    gap, low = checks(placement)
+    branch, after = RESIDUAL_PLACEMENTS[placement]
+    rows.append({
+        "variant": PLACEMENT_TITLES[placement],
+        "residual branch F": " → ".join(branch),
+        "after the addition": " → ".join(after) or "nothing",
+        "parameters": fmt.exact(s.total_params),
+        "identity when F = 0": "yes" if gap == 0 else f"no (max |out − x| = {gap:.2f})",
+        "F can be negative": "yes" if low < 0 else "no (a ReLU ends F)",
+        "CIFAR-10 error, ResNet-110 (paper)": f"{PLACEMENT_CIFAR10_ERROR[placement]}%",
+    })
+st.table(pd.DataFrame(rows).set_index("variant"))
+st.caption(
+    "Same parameters in every variant: only the order changes. *Identity when F = 0*: the branch's last convolution "
+    "zeroed, does the block pass x through unchanged? Measured on random inputs. (a) and (b) put a ReLU (and a batch "
+    "norm) on the shortcut's way; (c) keeps the shortcut clean but its F ≥ 0 can only add; (d) and (e) do both "
+    "right, and (e), full pre-activation, trained best."
+)
+
+chosen = st.segmented_control("Variant", placements, default="full-preact", key="res_variant",
+                              format_func=lambda p: PLACEMENT_TITLES[p].split(" ", 1)[0]) or "full-preact"
+left, right = st.columns([1, 2])
+left.graphviz_chart(residual.placement_dot(chosen))
+model_id = f"resblock-{chosen}"
+spec = explorer.get_spec(model_id)
+s = summarize(model_id, spec.input_shape)
+with right:
+    st.markdown(f"**{spec.title}** · `{model_id}`")
+    st.markdown(spec.notes)
+    exact_metric("Parameters", s.total_params)
+    st.dataframe(pd.DataFrame([
+        {"layer": r.name, "type": r.type, "output shape": fmt.shape(r.output_shape), "params": r.params}
+        for r in s.leaves
+    ]), hide_index=True, key="res_layers", column_config={"params": st.column_config.NumberColumn(format="localized")})
+
+st.subheader("The notes' two implementations")
+one, two = (summarize(i, explorer.get_spec(i).input_shape) for i in ("resblock-original", "resblock-1x1conv"))
+st.table(pd.DataFrame([
+    {
+        "implementation": "first: x added directly (shapes must match)",
+        "id": "resblock-original",
+        "input → output": f"{fmt.shape(one.input_shape)} → {fmt.shape(one.output_shape)}",
+        "parameters": fmt.exact(one.total_params),
+    },
+    {
+        "implementation": "second: 1×1 convolution on the shortcut (channels and size may change)",
+        "id": "resblock-1x1conv",
+        "input → output": f"{fmt.shape(two.input_shape)} → {fmt.shape(two.output_shape)}",
+        "parameters": fmt.exact(two.total_params),
+    },
+]).set_index("implementation"))
+conv3 = next(r for r in two.layers if r.name == "conv3")
+st.caption(
+    f"The 1×1 stride-2 convolution (`conv3`, {fmt.exact(conv3.params)} parameters) halves H×W and doubles the "
+    "channels of x so that it can be added to F(x): the notes' “高宽减半” kind of ResNet block (height and width "
+    "halved), used first in each stage."
+)
