@@ -14,15 +14,17 @@ from explorer.analysis.empirical import effective_field, fitting_input, measured
 from explorer.cli import main
 
 
-def final_spatial_leaf(summary):
-    """The deepest leaf call with a spatial output larger than 1×1, skipping adaptive pools (their geometry changes
-    with the input size, and the measurement grows the input)."""
-    for r in reversed(summary.layers):
-        shape = r.output_shape
-        spatial = len(shape) == 4 and shape[2] * shape[3] > 1
-        if r.is_leaf and r.field is not None and "Adaptive" not in r.type and spatial:
-            return r
-    raise AssertionError("no spatial layer")
+def final_spatial(summary):
+    """The call that ends last among those with a spatial output larger than 1×1 — a block ending in a
+    concatenation counts as a whole — skipping adaptive pools (their geometry changes with the input size, and the
+    measurement grows the input)."""
+    candidates = [
+        r for r in summary.layers
+        if r.field is not None and "Adaptive" not in r.type and len(r.output_shape) == 4
+        and r.output_shape[2] * r.output_shape[3] > 1
+    ]
+    assert candidates, "no spatial layer"
+    return max(candidates, key=lambda r: r.finished)
 
 
 def expected_interval(record, unit):
@@ -134,6 +136,16 @@ def test_classifier_is_not_spatial():
 
 
 # --- published anchors ----------------------------------------------------------------------------------------------
+def test_inception_block_output_is_the_union_of_its_paths():
+    # d2l GoogLeNet at 96 px: the last Inception block's output unit sees what its widest path (the 5×5) sees,
+    # more than its pooling path, which ends the block's forward pass just before the concatenation.
+    s = explorer.analyze("googlenet")
+    block = next(r for r in s.layers if r.name == "b5.1")
+    pool_path = next(r for r in s.layers if r.name == "b5.1.relu4_2")
+    assert block.rf > pool_path.rf
+    assert s.receptive_field.size == block.rf
+
+
 def test_alexnet_pool5_is_195_px_stride_32():
     assert explorer.analyze("alexnet").receptive_field.to_dict() == {"size": 195, "stride": 32, "padding": 66}
 
@@ -163,11 +175,12 @@ def test_analytic_field_equals_gradient_measured(model_id):
     if not any(r.field is not None and r.output_shape is not None and len(r.output_shape) == 4 for r in summary.layers):
         pytest.skip(f"{model_id} has no layer with a spatial receptive field (no image feature map, or only "
                     "transposed convolutions, which have no rule)")
-    record = final_spatial_leaf(summary)
+    record = final_spatial(summary)
     shape = fitting_input(model_id, spec.input_shape, record.name, record.field, record.call)
     check_against_gradient(model_id, shape, record)
-    # The model's reported field is that layer's (an adaptive pool after it is an identity at the default size).
-    assert summary.receptive_field.size == record.rf and summary.receptive_field.stride == record.stride
+    # The model's reported field is that call's (an adaptive pool after it is an identity at the default size).
+    assert summary.receptive_field.to_dict() == {"size": record.rf, "stride": record.stride,
+                                                 "padding": -record.field[0].u}
 
 
 # --- dilation and the effective field -------------------------------------------------------------------------------
