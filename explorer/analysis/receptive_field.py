@@ -98,7 +98,8 @@ ELEMENTWISE = {
 }
 # Operations that mix the spatial axes into features: their units have no receptive field of their own.
 MIXING = {"flatten", "view", "reshape", "linear", "matmul", "__matmul__", "mm", "bmm", "addmm", "mean", "sum",
-          "amax", "max", "unflatten", "permute", "transpose", "squeeze", "unsqueeze"}
+          "amax", "max", "unflatten", "permute", "transpose", "squeeze", "unsqueeze",
+          "new_empty"}  # new_empty: the analysis' stand-in for a recurrent layer (every step mixes the sequence)
 # Queries that return no tensor (or the same one) — nothing to track.
 IGNORED = {"dim", "size", "numel", "__get__", "__len__", "__format__", "__repr__", "__bool__", "__index__",
            "__int__", "__float__", "is_floating_point", "requires_grad_", "__setstate__", "element_size"}
