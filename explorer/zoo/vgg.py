@@ -23,14 +23,21 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequent
 D2L_CONV_ARCH = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
 
 
-def vgg_d2l(
-    in_channels: int = 1, num_classes: int = 10, conv_arch: tuple[tuple[int, int], ...] = D2L_CONV_ARCH
-) -> nn.Sequential:
-    """The notes' ``vgg(conv_arch)``: blocks, then 4096-4096-classes with dropout (input 224 → 7×7 features)."""
+def vgg_blocks(conv_arch: tuple[tuple[int, int], ...], in_channels: int) -> tuple[list[nn.Sequential], int]:
+    """The notes' loop over ``conv_arch``: one VGG block per (convolutions, channels); returns the blocks and the
+    channels of the last."""
     blocks = []
     for num_convs, out_channels in conv_arch:
         blocks.append(vgg_block(num_convs, in_channels, out_channels))
         in_channels = out_channels
+    return blocks, in_channels
+
+
+def vgg_d2l(
+    in_channels: int = 1, num_classes: int = 10, conv_arch: tuple[tuple[int, int], ...] = D2L_CONV_ARCH
+) -> nn.Sequential:
+    """The notes' ``vgg(conv_arch)``: blocks, then 4096-4096-classes with dropout (input 224 → 7×7 features)."""
+    blocks, in_channels = vgg_blocks(conv_arch, in_channels)
     return nn.Sequential(
         *blocks, nn.Flatten(),
         nn.Linear(in_channels * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
@@ -114,10 +121,7 @@ FMNIST_CONV_ARCH = ((1, 32), (1, 64), (2, 128))
 
 def vgg_fmnist(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
     """VGG-6 for 28×28: three of the notes' VGG blocks (4 convolutions), then 512-unit and output linear layers."""
-    blocks = []
-    for num_convs, out_channels in FMNIST_CONV_ARCH:
-        blocks.append(vgg_block(num_convs, in_channels, out_channels))
-        in_channels = out_channels
+    blocks, in_channels = vgg_blocks(FMNIST_CONV_ARCH, in_channels)
     return nn.Sequential(
         *blocks, nn.Flatten(),  # N x 128·3·3
         nn.Linear(in_channels * 3 * 3, 512), nn.ReLU(), nn.Dropout(0.5),
