@@ -30,21 +30,21 @@ def placement_dot(placement: str) -> str:
         '  edge [fontname="Helvetica", fontsize=9];',
         '  x [label="x", shape=plaintext, style=""];',
     ]
-    previous = "x"
-    for k, kind in enumerate(branch):
-        label, colour = _NODE[kind]
-        lines.append(f'  b{k} [label="{label}", fillcolor="{colour}"];')
-        lines.append(f"  {previous} -> b{k};")
-        previous = f"b{k}"
+
+    def chain(prefix: str, kinds, previous: str) -> str:
+        """Append one node per layer kind, each fed by the one before; return the last node's name."""
+        for k, kind in enumerate(kinds):
+            label, colour = _NODE[kind]
+            lines.append(f'  {prefix}{k} [label="{label}", fillcolor="{colour}"];')
+            lines.append(f"  {previous} -> {prefix}{k};")
+            previous = f"{prefix}{k}"
+        return previous
+
+    previous = chain("b", branch, "x")
     lines.append('  add [label="+", shape=circle, style=filled, fillcolor="#ffffff", fontsize=16];')
     lines.append(f"  {previous} -> add;")
     lines.append('  x -> add [label="identity", color="#c0392b", fontcolor="#c0392b", penwidth=2];')
-    previous = "add"
-    for k, kind in enumerate(after):
-        label, colour = _NODE[kind]
-        lines.append(f'  a{k} [label="{label}", fillcolor="{colour}"];')
-        lines.append(f"  {previous} -> a{k};")
-        previous = f"a{k}"
+    previous = chain("a", after, "add")
     lines.append('  out [label="to the next block", shape=plaintext, style=""];')
     lines.append(f"  {previous} -> out;")
     lines.append(f'  label="{PLACEMENT_TITLES[placement]}"; labelloc=t; fontname=Helvetica; fontsize=12;')

@@ -158,8 +158,9 @@ if highlight is not None:
 st.subheader("Downloads")
 stem = f"{spec.id}-{'x'.join(map(str, input_shape))}"
 b1, b2, b3, b4, b5, b6 = st.columns(6)
-b1.download_button("Layers CSV", export.layers_csv(summary), f"{stem}-layers.csv", "text/csv", key="dl_csv")
-b2.download_button("Layers JSON", export.layers_json(summary), f"{stem}-layers.json", "application/json",
+# Files are made when a button is clicked (callables), not on every rerun of the page.
+b1.download_button("Layers CSV", lambda: export.layers_csv(summary), f"{stem}-layers.csv", "text/csv", key="dl_csv")
+b2.download_button("Layers JSON", lambda: export.layers_json(summary), f"{stem}-layers.json", "application/json",
                    key="dl_json")
 b3.download_button("Diagram DOT", dot, f"{stem}.dot", "text/vnd.graphviz", key="dl_dot")
 if shutil.which("dot"):
