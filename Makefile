@@ -1,4 +1,4 @@
-# CNN Explorer — `make run` serves the app, `make test` runs every test. Both set everything up first.
+# CNN Explorer — `make run` serves the app, `make test` runs the linters and every test. Both set everything up first.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,19 +7,23 @@ RUN_DEBS := graphviz dataset-fashion-mnist
 TEST_DEBS := $(RUN_DEBS) chromium
 STREAMLIT_FLAGS := --server.fileWatcherType none --browser.gatherUsageStats false
 
-.PHONY: run test bench lint setup setup-dev clean
+.PHONY: run test test-fast bench lint setup setup-dev clean
 
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true $(STREAMLIT_FLAGS)
 
-test: setup-dev
+test: lint
 	$(PY) -m pytest
+
+test-fast: setup-dev
+	$(PY) -m pytest -m "not slow"
 
 bench: setup
 	$(PY) scripts/bench.py
 
 lint: setup-dev
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 setup: $(VENV)/.runtime-installed
 	@scripts/system-deps.sh $(RUN_DEBS)

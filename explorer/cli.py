@@ -1,4 +1,5 @@
-"""``python -m explorer``: list and summarise the zoo's models (JSON with ``--json``).
+"""``python -m explorer``: list, summarise, draw and export the zoo's models; train, evaluate and classify with them
+(JSON with ``--json``).
 
 Errors print one line ``error: …`` on stderr and exit with status 2, never a traceback.
 """
@@ -10,8 +11,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from . import formatting as fmt
 from .analysis import InputShapeError, analyze, parse_input_shape
+from .present import formatting as fmt
 from .zoo import get_spec, list_models
 
 
@@ -74,8 +75,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from . import train as training
-    from . import weights
+    from .runtime import train as training
+    from .runtime import weights
 
     spec = get_spec(args.id)
     if spec.input_shape[0] != 1 or spec.num_classes != 10:
@@ -100,8 +101,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from . import train as training
-    from . import weights
+    from .runtime import train as training
+    from .runtime import weights
 
     spec = get_spec(args.id)
     model = spec.build()
@@ -132,7 +133,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from . import inference
+    from .runtime import inference
 
     if args.model is not None:
         get_spec(args.model)
@@ -192,7 +193,8 @@ def _write(data: str | bytes, out: str | None) -> None:
 def cmd_graph(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from . import graph
+    from .analysis import graph
+    from .present import diagram
 
     spec = get_spec(args.id)
     shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
@@ -201,7 +203,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     levels = graph.max_depth(traced) + 1
     if args.depth is not None and not 1 <= args.depth <= levels:
         raise CLIError(f"--depth must be between 1 and {levels} for {spec.id}")
-    dot = graph.to_dot(traced, depth=args.depth, rankdir=args.rankdir)
+    dot = diagram.to_dot(traced, depth=args.depth, rankdir=args.rankdir)
     if args.json:
         shown = graph.collapse(traced, args.depth) if args.depth and args.depth < levels else traced
         print(json.dumps({
@@ -217,14 +219,14 @@ def cmd_graph(args: argparse.Namespace) -> int:
         if args.out is None and args.format == "png" and sys.stdout.isatty():
             raise CLIError("PNG is binary: give -o FILE (or redirect the output)")
         try:
-            _write(graph.render(dot, args.format), args.out)
+            _write(diagram.render(dot, args.format), args.out)
         except RuntimeError as exc:
             raise CLIError(str(exc)) from None
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import export
+    from .present import export
 
     spec = get_spec(args.id)
     shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
@@ -261,7 +263,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--limit", type=int, help="train on the first N images only (a quick check)")
     p.add_argument("--device", choices=devices, default="auto")
-    p.add_argument("--ship", action="store_true", help="write the weights into explorer/trained and the manifest")
+    p.add_argument("--ship", action="store_true", help="write the weights into explorer/zoo/trained and the manifest")
     p.add_argument("-o", "--out", help="write the weights to this .safetensors file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)

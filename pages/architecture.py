@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts, export, graph
-from explorer import formatting as fmt
+from explorer.analysis import graph
+from explorer.present import charts, diagram, export
+from explorer.present import formatting as fmt
 from pages.common import (
     exact_metric,
     input_picker,
@@ -135,7 +136,7 @@ highlight = c3.selectbox(
     format_func=lambda n: "— none —" if n is None else n,
     help="Or pick a row in the layer table above.",
 )
-dot = graph.to_dot(traced, depth=graph_depth, rankdir=rankdir, highlight=highlight)
+dot = diagram.to_dot(traced, depth=graph_depth, rankdir=rankdir, highlight=highlight)
 st.graphviz_chart(dot, width="stretch")
 st.caption("⊕ addition (a residual skip enters here), ∥ concatenation (Inception's paths meet here); edge labels "
            "are the shapes that flow. Blue boxes are collapsed blocks: raise the depth to open them.")
@@ -164,8 +165,8 @@ b2.download_button("Layers JSON", lambda: export.layers_json(summary), f"{stem}-
                    key="dl_json")
 b3.download_button("Diagram DOT", dot, f"{stem}.dot", "text/vnd.graphviz", key="dl_dot")
 if shutil.which("dot"):
-    b4.download_button("Diagram SVG", lambda: graph.render(dot, "svg"), f"{stem}.svg", "image/svg+xml", key="dl_svg")
-    b5.download_button("Diagram PNG", lambda: graph.render(dot, "png"), f"{stem}.png", "image/png", key="dl_png")
+    b4.download_button("Diagram SVG", lambda: diagram.render(dot, "svg"), f"{stem}.svg", "image/svg+xml", key="dl_svg")
+    b5.download_button("Diagram PNG", lambda: diagram.render(dot, "png"), f"{stem}.png", "image/png", key="dl_png")
 else:
     b4.caption("SVG/PNG need Graphviz's `dot` program on the server (apt-get install graphviz): DOT works anywhere.")
 b6.download_button(

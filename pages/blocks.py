@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import blocks, charts
-from explorer import formatting as fmt
+from explorer.lessons import blocks
+from explorer.present import charts
+from explorer.present import formatting as fmt
 from pages.common import model_picker, summarize, use_app_navigation
 from pages.notes_panel import notes_panel
 

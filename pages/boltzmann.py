@@ -8,9 +8,10 @@ import streamlit as st
 import torch
 
 import explorer
-from explorer import charts, data
-from explorer import energy as rbm
-from explorer import formatting as fmt
+from explorer.lessons import boltzmann
+from explorer.present import charts
+from explorer.present import formatting as fmt
+from explorer.runtime import data
 from pages.common import exact_metric, use_app_navigation
 from pages.notes_panel import notes_panel
 
@@ -21,7 +22,7 @@ HELD_OUT = 500
 
 @st.cache_data(show_spinner="Loading and binarizing Fashion-MNIST…", max_entries=8)
 def datasets(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    return rbm.binarized("train", count, seed=seed).numpy(), rbm.binarized("test", HELD_OUT).numpy()
+    return boltzmann.binarized("train", count, seed=seed).numpy(), boltzmann.binarized("test", HELD_OUT).numpy()
 
 
 spec = explorer.get_spec("rbm")
@@ -64,13 +65,13 @@ if st.session_state.get("rbm_settings") != settings:
         if done % 10 == 0 or done == planned:
             bar.progress(done / planned, text=f"CD-1: mini-batch {done:,} of {planned:,} · batch error {error:.4f}")
 
-    result = rbm.train_rbm(
+    result = boltzmann.train_rbm(
         explorer.build("rbm", n_hidden=hidden), torch.from_numpy(train_np), torch.from_numpy(held_np),
         epochs=epochs, lr=lr, seed=seed, on_progress=progress,
     )
     bar.progress(1.0, text=f"Trained in {result.seconds:.1f} s on {result.images:,} images.")
     st.session_state["rbm_settings"], st.session_state["rbm_result"] = settings, result
-result: rbm.RBMTraining = st.session_state["rbm_result"]
+result: boltzmann.RBMTraining = st.session_state["rbm_result"]
 
 before, after = result.errors[0], result.errors[-1]
 m1, m2, m3 = st.columns(3)

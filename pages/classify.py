@@ -8,8 +8,9 @@ import streamlit as st
 import torch
 
 import explorer
-from explorer import charts, data, imagenet, images, inference
-from explorer.train import pick_device
+from explorer.present import charts
+from explorer.runtime import data, imagenet, images, inference
+from explorer.runtime.devices import pick_device
 from pages.common import use_app_navigation
 
 use_app_navigation()
@@ -23,7 +24,7 @@ st.markdown(
 
 models = inference.available_models()
 if not models:
-    st.error("No trained weights found: explorer/trained/manifest.json is missing from this installation.")
+    st.error("No trained weights found: explorer/zoo/trained/manifest.json is missing from this installation.")
     st.stop()
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import explorer
-from explorer import formatting as fmt
-from explorer import graph
-from explorer.analysis import InputShapeError, Summary
+from explorer.analysis import InputShapeError, Summary, graph
+from explorer.present import formatting as fmt
 from explorer.zoo.registry import unknown_model_error
 
 MODEL_IDS = [s.id for s in explorer.list_models()]

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts
-from explorer import formatting as fmt
+from explorer.present import charts
+from explorer.present import formatting as fmt
 from pages.common import MODEL_IDS, try_summarize, use_app_navigation
 
 use_app_navigation()

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts, families
-from explorer import formatting as fmt
 from explorer.analysis import Summary
+from explorer.lessons import feedforward
+from explorer.present import charts
+from explorer.present import formatting as fmt
 from explorer.zoo.feedforward import mlp_params
 from pages.common import exact_metric, use_app_navigation
 from pages.notes_panel import notes_panel
@@ -18,17 +19,17 @@ use_app_navigation()
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def mlp_summary(hidden: tuple[int, ...]) -> Summary:
-    return families.mlp_summary(hidden)
+    return feedforward.mlp_summary(hidden)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def autoencoder_summary(code_size: int) -> Summary:
-    return families.autoencoder_summary(code_size)
+    return feedforward.autoencoder_summary(code_size)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def gan_summaries(latent_size: int, width: int) -> tuple[Summary, Summary]:
-    return families.gan_summaries(latent_size, width)
+    return feedforward.gan_summaries(latent_size, width)
 
 
 def layer_table(summary: Summary, key: str) -> None:

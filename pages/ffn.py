@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts
-from explorer import ffn as positionwise
-from explorer import formatting as fmt
+from explorer.lessons import ffn
+from explorer.present import charts
+from explorer.present import formatting as fmt
 from explorer.zoo.transformer import ffn_params
 from pages.common import exact_metric, use_app_navigation
 from pages.notes_panel import notes_panel
@@ -17,8 +17,8 @@ use_app_navigation()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def check(d_model: int, d_ff: int, seq_len: int, activation: str) -> positionwise.PositionwiseCheck:
-    return positionwise.positionwise(d_model, d_ff, seq_len, activation)
+def check(d_model: int, d_ff: int, seq_len: int, activation: str) -> ffn.PositionwiseCheck:
+    return ffn.positionwise(d_model, d_ff, seq_len, activation)
 
 
 spec = explorer.get_spec("ffn")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import explorer
-from explorer import formatting as fmt
+from explorer.present import formatting as fmt
 from pages.common import use_app_navigation
 
 use_app_navigation()

@@ -8,24 +8,26 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts, data
-from explorer import energy as hop
-from explorer import formatting as fmt
+from explorer.lessons import hopfield
+from explorer.present import charts
+from explorer.present import formatting as fmt
+from explorer.runtime import data
+from explorer.zoo.energy import N_PIXELS, SIDE
 from pages.common import exact_metric, use_app_navigation
 from pages.notes_panel import notes_panel
 
 use_app_navigation()
 
-N = hop.N_PIXELS
+N = N_PIXELS
 
 
 @st.cache_data(show_spinner="Averaging the Fashion-MNIST classes…", max_entries=32)
 def patterns(classes: tuple[int, ...], encoding: str) -> np.ndarray:
-    return hop.class_patterns(classes, encoding)
+    return hopfield.class_patterns(classes, encoding)
 
 
 def image(state: np.ndarray) -> np.ndarray:
-    return state.reshape(hop.SIDE, hop.SIDE)
+    return state.reshape(SIDE, SIDE)
 
 
 spec = explorer.get_spec("hopfield")
@@ -44,7 +46,7 @@ chosen = c1.multiselect(
     key="hop_classes", max_selections=10,
 )
 encoding = c2.radio(
-    "Thresholding", hop.ENCODINGS, horizontal=True, key="hop_encoding",
+    "Thresholding", hopfield.ENCODINGS, horizontal=True, key="hop_encoding",
     format_func={"silhouette": "silhouette (> ¼ white)", "contrast": "contrast (> the average class)"}.get,
     help="Contrast patterns overlap less, so more of them can be stored and recalled.",
 )
@@ -62,9 +64,9 @@ try:
 except data.DatasetNotFound as exc:
     st.warning(str(exc))
     st.stop()
-weights = hop.hebbian(stored)
+weights = hopfield.hebbian(stored)
 k = chosen.index(target)
-start = hop.corrupt(stored[k], noise, seed=seed)
+start = hopfield.corrupt(stored[k], noise, seed=seed)
 
 m1, m2, m3, m4 = st.columns(4)
 with m1:
@@ -78,7 +80,7 @@ with m4:
               "similar images far fewer.")
 
 st.plotly_chart(charts.image_row([image(p) for p in stored], [names[c] for c in chosen]), key="hop_stored")
-overlap = hop.overlaps(stored)
+overlap = hopfield.overlaps(stored)
 if len(chosen) > 1:
     st.dataframe(pd.DataFrame(overlap.round(3), index=[names[c] for c in chosen], columns=[names[c] for c in chosen]),
                  key="hop_overlaps")
@@ -92,7 +94,7 @@ def progress(done: int, planned: int, energy: float) -> None:
     bar.progress(min(1.0, done / planned), text=f"{done:,} single-neuron updates · E = {energy:,.1f}")
 
 
-run = hop.recall(weights, start, seed=seed, on_progress=progress)
+run = hopfield.recall(weights, start, seed=seed, on_progress=progress)
 bar.progress(1.0, text=f"Done: {run.sweeps} sweep(s), {run.flips} neurons flipped.")
 
 shown = list(range(min(5, len(run.snapshots))))  # the first sweep, a quarter at a time: most flips happen there

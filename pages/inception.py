@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts, graph, inception
-from explorer import formatting as fmt
-from explorer.analysis import Summary
+from explorer.analysis import Summary, graph
+from explorer.lessons import inception
+from explorer.present import charts, diagram
+from explorer.present import formatting as fmt
 from explorer.zoo.googlenet import INCEPTION_VARIANTS
 from pages.common import exact_metric, summarize, use_app_navigation
 from pages.notes_panel import notes_panel
@@ -25,8 +26,8 @@ def factorizations(channels: int, size: int) -> list[inception.Factorization]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def diagram(model_id: str) -> str:
-    return graph.to_dot(graph.trace(model_id))
+def block_dot(model_id: str) -> str:
+    return diagram.to_dot(graph.trace(model_id))
 
 
 def block_field(s: Summary) -> int | list[int] | None:
@@ -96,4 +97,4 @@ with b:
     exact_metric("MACs", s.total_macs)
 left, right = st.columns(2)
 left.plotly_chart(charts.by_block(s, "params"), key="inc_treemap")
-right.graphviz_chart(diagram(chosen))
+right.graphviz_chart(block_dot(chosen))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import concepts
+from explorer.lessons import notes
 
 
-def _bullets(points: tuple[concepts.Point, ...], chinese: bool) -> str:
+def _bullets(points: tuple[notes.Point, ...], chinese: bool) -> str:
     lines = []
     for p in points:
         label = p.label_zh if chinese else p.label_en
@@ -19,7 +19,7 @@ def _bullets(points: tuple[concepts.Point, ...], chinese: bool) -> str:
 
 def notes_panel(key: str, expanded: bool = False) -> None:
     """An expander with the section's points in two columns: 笔记 (the notes' words) and English."""
-    heading_zh, heading_en, points = concepts.section(key)
+    heading_zh, heading_en, points = notes.section(key)
     with st.expander(f"The notes · 笔记：{heading_zh} — {heading_en}", expanded=expanded):
         zh, en = st.columns(2)
         zh.markdown("**笔记（中文）**\n\n" + _bullets(points, chinese=True))

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import charts, data, pooling
-from explorer import formatting as fmt
+from explorer.lessons import pooling
+from explorer.present import charts
+from explorer.present import formatting as fmt
+from explorer.runtime import data
 from pages.common import use_app_navigation
 from pages.notes_panel import notes_panel
 

@@ -8,9 +8,10 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import charts, data, images, weights
 from explorer.analysis import dilation
 from explorer.analysis.empirical import effective_field
+from explorer.present import charts
+from explorer.runtime import data, images, weights
 from pages.common import MODEL_IDS, model_picker, summarize, use_app_navigation
 
 use_app_navigation()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import charts, sequences
-from explorer import formatting as fmt
+from explorer.lessons import recurrent
+from explorer.present import charts, diagram
+from explorer.present import formatting as fmt
 from explorer.zoo.recurrent import GATES, recurrent_params
 from pages.common import exact_metric, use_app_navigation
 from pages.notes_panel import notes_panel
@@ -19,13 +20,13 @@ SWEEP = (1, 5, 10, 25, 50, 100)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def sweep(kind: str, input_size: int, hidden_size: int, lengths: tuple[int, ...]) -> list[sequences.LengthPoint]:
-    return sequences.length_sweep(kind, input_size, hidden_size, lengths)
+def sweep(kind: str, input_size: int, hidden_size: int, lengths: tuple[int, ...]) -> list[recurrent.LengthPoint]:
+    return recurrent.length_sweep(kind, input_size, hidden_size, lengths)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def steps(kind: str, input_size: int, hidden_size: int, seq_len: int) -> tuple[sequences.StepRecord, ...]:
-    return sequences.step_shapes(kind, input_size, hidden_size, seq_len)
+def steps(kind: str, input_size: int, hidden_size: int, seq_len: int) -> tuple[recurrent.StepRecord, ...]:
+    return recurrent.step_shapes(kind, input_size, hidden_size, seq_len)
 
 
 st.title("Recurrent networks: RNN, LSTM, GRU")
@@ -54,7 +55,7 @@ with m2:
     exact_metric(f"MACs for T = {seq_len}", here.macs, help="torchinfo's convention: T × parameters (bias counted).")
 with m3:
     st.metric("Gate blocks", GATES[kind], help="Blocks of h rows stacked in weight_ih_l0 and weight_hh_l0.")
-st.markdown(f"**Parameters:** {sequences.param_formula(kind, input_size, hidden_size)} — "
+st.markdown(f"**Parameters:** {recurrent.param_formula(kind, input_size, hidden_size)} — "
             "gates · (h·(i + h) + 2h): W_x (h×i), W_h (h×h) and PyTorch's two bias vectors per gate.")
 
 st.subheader("Parameters do not grow with the length")
@@ -73,7 +74,7 @@ st.table(pd.DataFrame([
         "gates": GATES[k],
         "parameters": fmt.exact(recurrent_params(k, input_size, hidden_size)),
         "× RNN": f"{recurrent_params(k, input_size, hidden_size) / base:g}",
-        "formula": sequences.param_formula(k, input_size, hidden_size),
+        "formula": recurrent.param_formula(k, input_size, hidden_size),
     }
     for k in KINDS
 ]).set_index("layer"))
@@ -90,12 +91,12 @@ st.dataframe(pd.DataFrame([
         "parameters": b.params,
         "rows of weight_ih_l0 / weight_hh_l0": f"{b.rows[0]} … {b.rows[1] - 1}",
     }
-    for b in sequences.gate_blocks(kind, input_size, hidden_size)
+    for b in recurrent.gate_blocks(kind, input_size, hidden_size)
 ]), hide_index=True, column_config={"parameters": st.column_config.NumberColumn(format="localized")})
-st.code("\n".join(sequences.EQUATIONS[kind]), language=None)
+st.code("\n".join(recurrent.EQUATIONS[kind]), language=None)
 
 st.subheader("Unrolled over time")
-st.graphviz_chart(sequences.unrolled_dot(kind, seq_len, input_size, hidden_size))
+st.graphviz_chart(diagram.unrolled_dot(kind, seq_len, input_size, hidden_size))
 
 st.subheader("Shapes at every step")
 records = steps(kind, input_size, hidden_size, seq_len)

@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer import formatting as fmt
-from explorer import residual
+from explorer.lessons import residual_blocks
+from explorer.present import diagram
+from explorer.present import formatting as fmt
 from explorer.zoo.resnet import PLACEMENT_CIFAR10_ERROR, PLACEMENT_TITLES, RESIDUAL_PLACEMENTS
 from pages.common import exact_metric, summarize, use_app_navigation
 from pages.notes_panel import notes_panel
@@ -18,7 +19,7 @@ use_app_navigation()
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def checks(placement: str) -> tuple[float, float]:
-    return residual.identity_gap(placement), residual.branch_minimum(placement)
+    return residual_blocks.identity_gap(placement), residual_blocks.branch_minimum(placement)
 
 
 st.title("Residual block variants")
@@ -57,7 +58,7 @@ st.caption(
 chosen = st.segmented_control("Variant", placements, default="full-preact", key="res_variant",
                               format_func=lambda p: PLACEMENT_TITLES[p].split(" ", 1)[0]) or "full-preact"
 left, right = st.columns([1, 2])
-left.graphviz_chart(residual.placement_dot(chosen))
+left.graphviz_chart(diagram.placement_dot(chosen))
 model_id = f"resblock-{chosen}"
 spec = explorer.get_spec(model_id)
 s = summarize(model_id, spec.input_shape)

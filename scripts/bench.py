@@ -292,7 +292,7 @@ def bench_predict(repeats: int = 50) -> list[tuple[str, float, float]]:
     import numpy as np
     from PIL import Image
 
-    from explorer import data, images, inference
+    from explorer.runtime import data, images, inference
 
     raw, _ = data.sample(0)
     buffer = io.BytesIO()

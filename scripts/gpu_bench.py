@@ -58,7 +58,7 @@ def main() -> int:
     from PIL import Image
 
     try:
-        from explorer import inference
+        from explorer.runtime import inference
 
         model_id = inference.best_model()
     except (ImportError, LookupError) as exc:

@@ -1,4 +1,4 @@
-"""Train every model that has a recipe in ``explorer.train.RECIPES`` and write its weights and training record.
+"""Train every model that has a recipe in ``explorer.runtime.train.RECIPES`` and write its weights and training record.
 
     python scripts/train_shipped.py OUT_DIR [--device auto] [--limit N]
 

@@ -15,7 +15,8 @@ import torchinfo
 from torch import nn
 
 import explorer
-from explorer import InputShapeError, analyze, formatting
+from explorer import InputShapeError, analyze
+from explorer.present import formatting as fmt
 from explorer.zoo import registry
 
 IDS = [s.id for s in explorer.list_models()]
@@ -548,33 +549,33 @@ def test_to_dict_alexnet_values():
     ],
 )
 def test_short(n, text):
-    assert formatting.short(n) == text
+    assert fmt.short(n) == text
 
 
 def test_short_with_unit():
-    assert formatting.short(1_135_915_368, "MACs") == "1.14 GMACs"
-    assert formatting.short(12, "B") == "12 B"
+    assert fmt.short(1_135_915_368, "MACs") == "1.14 GMACs"
+    assert fmt.short(12, "B") == "12 B"
 
 
 @pytest.mark.parametrize(("n", "text"), [(999_999, "1 M"), (999_600_000, "1 G")])
 def test_short_rounds_into_the_next_unit(n, text):
-    assert formatting.short(n) == text
+    assert fmt.short(n) == text
 
 
 def test_exact_and_exact_and_short():
-    assert formatting.exact(62_378_344) == "62,378,344"
-    assert formatting.exact(61_706) == "61,706"
-    assert formatting.exact(0) == "0"
-    assert formatting.exact_and_short(62_378_344) == "62,378,344 (62.4 M)"
-    assert formatting.exact_and_short(61_706) == "61,706 (61.7 K)"
-    assert formatting.exact_and_short(999) == "999"
+    assert fmt.exact(62_378_344) == "62,378,344"
+    assert fmt.exact(61_706) == "61,706"
+    assert fmt.exact(0) == "0"
+    assert fmt.exact_and_short(62_378_344) == "62,378,344 (62.4 M)"
+    assert fmt.exact_and_short(61_706) == "61,706 (61.7 K)"
+    assert fmt.exact_and_short(999) == "999"
 
 
 def test_nbytes_and_shape():
-    assert formatting.nbytes(2_408_448) == "2.30 MiB"
-    assert formatting.nbytes(512) == "512 B"
-    assert formatting.nbytes(4 * 62_378_344) == "237.95 MiB"
-    assert formatting.shape((1, 96, 55, 55)) == "96×55×55"
-    assert formatting.shape((1, 96, 55, 55), batch=True) == "1×96×55×55"
-    assert formatting.shape(None) == "—"
-    assert formatting.shape((1,)) == "scalar"
+    assert fmt.nbytes(2_408_448) == "2.30 MiB"
+    assert fmt.nbytes(512) == "512 B"
+    assert fmt.nbytes(4 * 62_378_344) == "237.95 MiB"
+    assert fmt.shape((1, 96, 55, 55)) == "96×55×55"
+    assert fmt.shape((1, 96, 55, 55), batch=True) == "1×96×55×55"
+    assert fmt.shape(None) == "—"
+    assert fmt.shape((1,)) == "scalar"

@@ -259,7 +259,7 @@ def test_upload_a_product_photo_and_get_its_class(page, app_url, tmp_path):
     import numpy as np
     from PIL import Image
 
-    from explorer import data
+    from explorer.runtime import data
 
     raw, label = data.sample(0)  # an ankle boot
     photo = tmp_path / "boot.jpg"

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import explorer
-from explorer import data
-from explorer import energy as en
+from explorer.lessons import boltzmann, hopfield
+from explorer.runtime import data
 
 
 def fashion_or_skip() -> None:
@@ -25,7 +25,7 @@ def fashion_or_skip() -> None:
 # ---------------------------------------------------------------------------------------------------------------
 def test_hebbian_weights_by_hand():
     p = np.array([[1, -1, 1, -1], [1, 1, -1, -1]])
-    w = en.hebbian(p)
+    w = hopfield.hebbian(p)
     # W = (1/N) Σ p pᵀ with N = 4 neurons, diagonal zeroed: W₀₁ = (1·−1 + 1·1)/4 = 0, W₀₃ = (−1 − 1)/4 = −0.5
     expected = np.array([
         [0.0, 0.0, 0.0, -0.5],
@@ -35,32 +35,32 @@ def test_hebbian_weights_by_hand():
     ])
     assert np.array_equal(w, expected)
     # E(s) = −½ sᵀWs: a stored pattern sits low (sᵀWs = 2·(0.5 + 0.5) = 2 → E = −1), all-ones high (E = +1)
-    assert en.energy(w, p[0]) == en.energy(w, p[1]) == -1.0
-    assert en.energy(w, np.array([1, 1, 1, 1])) == 1.0
+    assert hopfield.energy(w, p[0]) == hopfield.energy(w, p[1]) == -1.0
+    assert hopfield.energy(w, np.array([1, 1, 1, 1])) == 1.0
 
 
 def test_overlaps_and_corruption():
     p = np.array([[1, 1, 1, 1], [1, 1, -1, -1], [-1, -1, -1, -1]], dtype=np.int8)
-    assert np.array_equal(en.overlaps(p), [[1, 0, -1], [0, 1, 0], [-1, 0, 1]])
+    assert np.array_equal(hopfield.overlaps(p), [[1, 0, -1], [0, 1, 0], [-1, 0, 1]])
     pattern = np.ones(784, dtype=np.int8)
-    noisy = en.corrupt(pattern, 0.2, seed=1)
+    noisy = hopfield.corrupt(pattern, 0.2, seed=1)
     assert (noisy == -1).sum() == round(0.2 * 784) == 157
-    assert np.array_equal(noisy, en.corrupt(pattern, 0.2, seed=1))  # seeded
+    assert np.array_equal(noisy, hopfield.corrupt(pattern, 0.2, seed=1))  # seeded
     with pytest.raises(ValueError):
-        en.corrupt(pattern, 1.5)
+        hopfield.corrupt(pattern, 1.5)
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_energy_never_rises_on_random_networks(seed):
     rng = np.random.default_rng(seed)
     patterns = rng.choice([-1, 1], size=(5, 60))
-    w = en.hebbian(patterns)
+    w = hopfield.hebbian(patterns)
     start = rng.choice([-1, 1], size=60)
-    run = en.recall(w, start, seed=seed, max_sweeps=20)
+    run = hopfield.recall(w, start, seed=seed, max_sweeps=20)
     steps = np.diff(run.energies)
     assert (steps <= 1e-12).all()
     assert run.converged
-    assert run.energies[-1] == pytest.approx(en.energy(w, run.final), abs=1e-9)  # tracked = recomputed
+    assert run.energies[-1] == pytest.approx(hopfield.energy(w, run.final), abs=1e-9)  # tracked = recomputed
     assert run.sweep_energies[0] == run.energies[0] and run.sweep_energies[-1] == run.energies[-1]
     assert len(run.energies) == 1 + run.sweeps * 60
     # a fixed point: every neuron already agrees with the sign of its field (or sits on a zero field)
@@ -71,18 +71,18 @@ def test_energy_never_rises_on_random_networks(seed):
 def test_random_patterns_well_below_capacity_are_fixed_points_and_attract():
     rng = np.random.default_rng(0)
     patterns = rng.choice([-1, 1], size=(3, 200)).astype(np.int8)
-    w = en.hebbian(patterns)
+    w = hopfield.hebbian(patterns)
     for k, p in enumerate(patterns):
-        assert np.array_equal(en.synchronous_step(w, p), p)
-        run = en.recall(w, en.corrupt(p, 0.2, seed=k), seed=k)
+        assert np.array_equal(hopfield.synchronous_step(w, p), p)
+        run = hopfield.recall(w, hopfield.corrupt(p, 0.2, seed=k), seed=k)
         assert np.array_equal(run.final, p) and run.nearest(patterns) == (k, 1.0)
 
 
 def test_progress_callback_reaches_the_end():
     rng = np.random.default_rng(1)
-    w = en.hebbian(rng.choice([-1, 1], size=(2, 40)))
+    w = hopfield.hebbian(rng.choice([-1, 1], size=(2, 40)))
     calls: list[tuple[int, int, float]] = []
-    run = en.recall(w, rng.choice([-1, 1], size=40), max_sweeps=3, on_progress=lambda *a: calls.append(a))
+    run = hopfield.recall(w, rng.choice([-1, 1], size=40), max_sweeps=3, on_progress=lambda *a: calls.append(a))
     assert calls and calls[-1][0] == calls[-1][1] == 3 * 40
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)
     assert calls[-1][2] == pytest.approx(run.energies[-1])
@@ -90,29 +90,29 @@ def test_progress_callback_reaches_the_end():
 
 def test_synchronous_step_is_the_zoo_module():
     rng = np.random.default_rng(2)
-    w = en.hebbian(rng.choice([-1, 1], size=(4, 784)))
+    w = hopfield.hebbian(rng.choice([-1, 1], size=(4, 784)))
     state = rng.choice([-1, 1], size=784).astype(np.int8)
-    net = en.hopfield_module(w).double()
+    net = hopfield.hopfield_module(w).double()
     with torch.no_grad():
         out = net(torch.from_numpy(state).double().view(1, 1, 28, 28))[0].numpy()
-    assert np.array_equal(out, en.synchronous_step(w, state))
+    assert np.array_equal(out, hopfield.synchronous_step(w, state))
     assert sum(p.numel() for p in net.parameters()) == explorer.get_spec("hopfield").params
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Hopfield on Fashion-MNIST
 # ---------------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("encoding", en.ENCODINGS)
+@pytest.mark.parametrize("encoding", hopfield.ENCODINGS)
 def test_fashion_patterns_recalled_from_20_percent_corruption(encoding):
     fashion_or_skip()
     classes = [0, 5, 8]  # T-shirt/top, Sandal, Bag: far apart
-    patterns = en.class_patterns(classes, encoding)
+    patterns = hopfield.class_patterns(classes, encoding)
     assert patterns.shape == (3, 784) and set(np.unique(patterns)) == {-1, 1}
-    w = en.hebbian(patterns)
+    w = hopfield.hebbian(patterns)
     for k in range(3):
         for seed in range(3):
-            start = en.corrupt(patterns[k], 0.2, seed=seed)
-            run = en.recall(w, start, seed=seed)
+            start = hopfield.corrupt(patterns[k], 0.2, seed=seed)
+            run = hopfield.recall(w, start, seed=seed)
             assert np.array_equal(run.final, patterns[k]), (encoding, k, seed)
             assert (np.diff(run.energies) <= 1e-9).all()
             assert run.energies[-1] < run.energies[0]
@@ -122,8 +122,8 @@ def test_fashion_patterns_recalled_from_20_percent_corruption(encoding):
 def test_contrast_patterns_overlap_less():
     fashion_or_skip()
     off = ~np.eye(10, dtype=bool)
-    silhouette = np.abs(en.overlaps(en.class_patterns(range(10), "silhouette")))[off].mean()
-    contrast = np.abs(en.overlaps(en.class_patterns(range(10), "contrast")))[off].mean()
+    silhouette = np.abs(hopfield.overlaps(hopfield.class_patterns(range(10), "silhouette")))[off].mean()
+    contrast = np.abs(hopfield.overlaps(hopfield.class_patterns(range(10), "contrast")))[off].mean()
     assert contrast < silhouette
 
 
@@ -150,16 +150,16 @@ def test_free_energy_by_hand():
         model.visible.bias.copy_(torch.tensor([0.25, 0.0]))
     v = torch.tensor([[1.0, 1.0]])
     # F(v) = −aᵀv − softplus(b + W v) = −0.25 − log(1 + e^(0.5 + 1 − 2))
-    assert float(en.free_energy(model, v)[0]) == pytest.approx(-0.25 - np.log1p(np.exp(-0.5)))
+    assert float(boltzmann.free_energy(model, v)[0]) == pytest.approx(-0.25 - np.log1p(np.exp(-0.5)))
 
 
 def test_cd1_lowers_the_reconstruction_error():
     fashion_or_skip()
-    train = en.binarized("train", 2000, seed=0)
-    held_out = en.binarized("test", 300)
+    train = boltzmann.binarized("train", 2000, seed=0)
+    held_out = boltzmann.binarized("test", 300)
     assert set(torch.unique(train).tolist()) == {0.0, 1.0} and train.shape == (2000, 784)
     progress: list[tuple[int, int, float]] = []
-    result = en.train_rbm(explorer.build("rbm"), train, held_out, epochs=3, seed=0,
+    result = boltzmann.train_rbm(explorer.build("rbm"), train, held_out, epochs=3, seed=0,
                           on_progress=lambda *a: progress.append(a))
     errors = result.errors
     assert len(errors) == 4
@@ -170,5 +170,5 @@ def test_cd1_lowers_the_reconstruction_error():
     assert result.originals.shape == result.reconstructions.shape == (8, 28, 28)
     assert ((result.reconstructions >= 0) & (result.reconstructions <= 1)).all()
     assert progress[-1][:2] == (3 * 40, 3 * 40) and len(progress) == 120  # 2000 / 50 = 40 mini-batches per epoch
-    again = en.train_rbm(explorer.build("rbm"), train, held_out, epochs=3, seed=0)
+    again = boltzmann.train_rbm(explorer.build("rbm"), train, held_out, epochs=3, seed=0)
     assert again.errors == result.errors  # seeded

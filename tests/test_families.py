@@ -14,7 +14,8 @@ from torch import nn
 from torch.nn import functional as F
 
 import explorer
-from explorer import blocks, concepts, families, ffn, inception, pooling, residual, sequences
+from explorer.lessons import blocks, feedforward, ffn, inception, notes, pooling, recurrent, residual_blocks
+from explorer.present import diagram
 from explorer.zoo.googlenet import InceptionA, InceptionC, InceptionE, InceptionResNetA
 from explorer.zoo.recurrent import GATES, recurrent_params
 from explorer.zoo.resnet import RESIDUAL_PLACEMENTS
@@ -121,7 +122,7 @@ def test_recurrent_formula_against_pytorch(kind, input_size, hidden_size):
     layer = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind](input_size, hidden_size, device="meta")
     h, i = hidden_size, input_size
     assert n_params(layer) == recurrent_params(kind, i, h) == GATES[kind] * (h * (i + h) + 2 * h)
-    assert sum(b.params for b in sequences.gate_blocks(kind, i, h)) == n_params(layer)
+    assert sum(b.params for b in recurrent.gate_blocks(kind, i, h)) == n_params(layer)
 
 
 @pytest.mark.parametrize(("input_size", "hidden_size"), SIZES)
@@ -131,19 +132,19 @@ def test_rnn_lstm_gru_are_exactly_1_4_3(input_size, hidden_size):
 
 
 def test_param_formula_strings():
-    assert sequences.param_formula("rnn", 28, 64) == "64·(28 + 64) + 2·64 = 6,016"
-    assert sequences.param_formula("lstm", 28, 64) == "4·(64·(28 + 64) + 2·64) = 24,064"
-    assert sequences.param_formula("gru", 28, 64) == "3·(64·(28 + 64) + 2·64) = 18,048"
+    assert recurrent.param_formula("rnn", 28, 64) == "64·(28 + 64) + 2·64 = 6,016"
+    assert recurrent.param_formula("lstm", 28, 64) == "4·(64·(28 + 64) + 2·64) = 24,064"
+    assert recurrent.param_formula("gru", 28, 64) == "3·(64·(28 + 64) + 2·64) = 18,048"
 
 
 @pytest.mark.parametrize("kind", list(GATES))
 def test_gate_blocks_are_the_stacked_rows(kind):
     torch.manual_seed(0)
     model = explorer.build(kind)
-    layer = sequences.layer_of(model)
-    tensors = sequences.blocks_of(model)
-    assert list(tensors) == [symbol for symbol, _, _ in sequences.GATE_NAMES[kind]]
-    for block in sequences.gate_blocks(kind, 28, 64):
+    layer = recurrent.layer_of(model)
+    tensors = recurrent.blocks_of(model)
+    assert list(tensors) == [symbol for symbol, _, _ in recurrent.GATE_NAMES[kind]]
+    for block in recurrent.gate_blocks(kind, 28, 64):
         t = tensors[block.symbol]
         assert tuple(t["W_x"].shape) == block.w_x == (64, 28)
         assert tuple(t["W_h"].shape) == block.w_h == (64, 64)
@@ -158,7 +159,7 @@ def test_unrolled_equations_equal_pytorch(kind):
     model = explorer.build(kind, input_size=5, hidden_size=7).double()
     x = torch.randn(3, 9, 5, dtype=torch.float64)
     with torch.no_grad():
-        unrolled = sequences.unroll(model, x)
+        unrolled = recurrent.unroll(model, x)
         reference, state = model.rnn(x)
     assert torch.allclose(unrolled.outputs, reference, atol=1e-12)
     h_n = state[0] if kind == "lstm" else state
@@ -170,7 +171,7 @@ def test_unrolled_equations_equal_pytorch(kind):
 
 @pytest.mark.parametrize(("kind", "gates"), [("rnn", 64), ("lstm", 256), ("gru", 192)])
 def test_step_shapes(kind, gates):
-    steps = sequences.step_shapes(kind, 28, 64, 5)
+    steps = recurrent.step_shapes(kind, 28, 64, 5)
     assert [s.t for s in steps] == [1, 2, 3, 4, 5]
     for s in steps:
         assert (s.x, s.h_prev, s.gates, s.h) == ((1, 28), (1, 64), (1, gates), (1, 64))
@@ -178,7 +179,7 @@ def test_step_shapes(kind, gates):
 
 
 def test_parameters_do_not_depend_on_the_length():
-    points = sequences.length_sweep("gru", 28, 64, [1, 7, 28, 60])
+    points = recurrent.length_sweep("gru", 28, 64, [1, 7, 28, 60])
     assert {p.params for p in points} == {18_048}
     assert [p.macs for p in points] == [t * 18_048 for t in (1, 7, 28, 60)]  # torchinfo: T × params
 
@@ -189,11 +190,11 @@ def test_recurrent_ids_analysed_per_step_count():
 
 
 def test_unrolled_diagram():
-    short = sequences.unrolled_dot("rnn", 4, 28, 64)
+    short = diagram.unrolled_dot("rnn", 4, 28, 64)
     assert [f"c{t} [" in short for t in range(1, 5)] == [True] * 4 and "gap" not in short
     assert "6,016 parameters" in short
-    long = sequences.unrolled_dot("lstm", 28, 28, 64)
-    assert sequences.shown_steps(28) == [1, 2, 3, None, 27, 28]
+    long = diagram.unrolled_dot("lstm", 28, 28, 64)
+    assert recurrent.shown_steps(28) == [1, 2, 3, None, 27, 28]
     assert all(f"c{t} [" in long for t in (1, 2, 3, 27, 28)) and "c4 [" not in long and "gap" in long
     assert "h₀ = c₀ = 0" in long and "24,064 parameters" in long
 
@@ -276,18 +277,18 @@ def test_residual_placements_run_in_the_stated_order(placement):
 
 
 def test_identity_when_the_branch_is_zero():
-    gaps = {p: residual.identity_gap(p) for p in RESIDUAL_PLACEMENTS}
+    gaps = {p: residual_blocks.identity_gap(p) for p in RESIDUAL_PLACEMENTS}
     assert {p for p, g in gaps.items() if g == 0} == {"relu-before-add", "relu-only-preact", "full-preact"}
     assert gaps["original"] > 0.5 and gaps["bn-after-add"] > 0.5
-    lows = {p: residual.branch_minimum(p) for p in RESIDUAL_PLACEMENTS}
+    lows = {p: residual_blocks.branch_minimum(p) for p in RESIDUAL_PLACEMENTS}
     assert lows["relu-before-add"] >= 0 and all(v < 0 for p, v in lows.items() if p != "relu-before-add")
 
 
 def test_placement_diagram():
-    dot = residual.placement_dot("bn-after-add")
+    dot = diagram.placement_dot("bn-after-add")
     assert dot.count("[label=\"3×3 conv\"") == 2 and "a0 [label=\"BN\"" in dot and "a1 [label=\"ReLU\"" in dot
     assert "x -> add" in dot and "-> out" in dot
-    assert "a0" not in residual.placement_dot("full-preact")
+    assert "a0" not in diagram.placement_dot("full-preact")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -364,11 +365,11 @@ def test_weight_sharing_counts():
 # Resized families
 # ---------------------------------------------------------------------------------------------------------------
 def test_resized_families_default_to_the_zoo_ids():
-    assert families.mlp_summary((256,)).total_params == explorer.get_spec("mlp").params
-    assert families.mlp_summary((256, 256)).total_params == (784 + 1) * 256 + (256 + 1) * 256 + (256 + 1) * 10
-    assert families.autoencoder_summary(32).total_params == explorer.get_spec("autoencoder").params
-    assert families.autoencoder_summary(2).total_params == HAND_COUNTS["autoencoder"] - 30 * (1568 + 1) - 30 * 1568
-    generator, discriminator = families.gan_summaries()
+    assert feedforward.mlp_summary((256,)).total_params == explorer.get_spec("mlp").params
+    assert feedforward.mlp_summary((256, 256)).total_params == (784 + 1) * 256 + (256 + 1) * 256 + (256 + 1) * 10
+    assert feedforward.autoencoder_summary(32).total_params == explorer.get_spec("autoencoder").params
+    assert feedforward.autoencoder_summary(2).total_params == HAND_COUNTS["autoencoder"] - 30 * (1568 + 1) - 30 * 1568
+    generator, discriminator = feedforward.gan_summaries()
     assert generator.total_params == explorer.get_spec("gan-generator").params
     assert discriminator.total_params == explorer.get_spec("gan-discriminator").params
     assert generator.output_shape == (1, 1, 28, 28) and discriminator.output_shape == (1, 1)
@@ -380,21 +381,21 @@ def test_resized_families_default_to_the_zoo_ids():
 def test_every_chinese_point_is_quoted_from_the_notes():
     if not NOTES.is_file():
         pytest.skip(f"the notes are not at {NOTES}")
-    text = concepts.normalize(NOTES.read_text(encoding="utf-8"))
-    for key, (_, _, points) in concepts.SECTIONS.items():
+    text = notes.normalize(NOTES.read_text(encoding="utf-8"))
+    for key, (_, _, points) in notes.SECTIONS.items():
         for point in points:
-            assert concepts.normalize(point.zh) in text, (key, point.zh)
+            assert notes.normalize(point.zh) in text, (key, point.zh)
 
 
 def test_every_point_has_both_languages():
-    for key, (zh_heading, en_heading, points) in concepts.SECTIONS.items():
+    for key, (zh_heading, en_heading, points) in notes.SECTIONS.items():
         assert zh_heading and en_heading and points, key
         for point in points:
             assert point.zh and point.en and bool(point.label_zh) == bool(point.label_en), (key, point)
     with pytest.raises(KeyError, match="known"):
-        concepts.section("nope")
+        notes.section("nope")
 
 
 def test_normalize():
-    assert concepts.normalize("**块**：`3*3` $h_t$ \\* x") == "块：3*3h_t*x"
-    assert list(itertools.islice(concepts.SECTIONS, 3)) == ["feedforward", "feedback", "hopfield"]
+    assert notes.normalize("**块**：`3*3` $h_t$ \\* x") == "块：3*3h_t*x"
+    assert list(itertools.islice(notes.SECTIONS, 3)) == ["feedforward", "feedback", "hopfield"]

@@ -14,8 +14,9 @@ import pytest
 from torch import nn
 
 import explorer
-from explorer import export, graph
+from explorer.analysis import graph
 from explorer.cli import main
+from explorer.present import diagram, export
 
 
 def incoming(g: graph.Graph, node_id: str) -> list[str]:
@@ -29,13 +30,13 @@ def test_sequential_is_a_chain():
     assert len(g.edges) == len(g.nodes) - 1  # input → 12 layers → output
     conv = next(n for n in layers if n.path == "0")
     assert conv.detail == "5×5, 1→6, pad 2" and conv.params == 156 and conv.shape == (1, 6, 28, 28)
-    dot = graph.to_dot(g)
+    dot = diagram.to_dot(g)
     assert dot.startswith('digraph "lenet" {') and "cluster_" not in dot
     assert '"input" -> "n1" [label="1×28×28"]' in dot
 
 
 def test_vgg_blocks_are_clusters():
-    dot = graph.to_dot(graph.trace("vgg11-d2l"))
+    dot = diagram.to_dot(graph.trace("vgg11-d2l"))
     assert dot.count("subgraph ") == 5  # the notes' five VGG blocks (the top level is a Sequential)
     assert 'label="0: Sequential"' in dot
 
@@ -67,7 +68,7 @@ def test_residual_skips_enter_the_addition():
         assert g.nodes[skip].path.startswith(f"{block}.downsample") or skip not in inside
     projections = {n.path for n in g.nodes.values() if ".downsample.0" in n.path}
     assert projections == {"layer2.0.downsample.0", "layer3.0.downsample.0", "layer4.0.downsample.0"}
-    assert 'subgraph "cluster_layer2.0.downsample"' in graph.to_dot(g)
+    assert 'subgraph "cluster_layer2.0.downsample"' in diagram.to_dot(g)
 
 
 def test_collapsed_views_have_fewer_nodes():
@@ -78,15 +79,15 @@ def test_collapsed_views_have_fewer_nodes():
     blocks = {n.path for n in top.nodes.values() if n.kind == "block"}
     assert blocks == {"layer1", "layer2", "layer3", "layer4"}
     assert sum(n.params for n in top.nodes.values()) == 25_557_032  # nothing lost in collapsing
-    assert "16 blocks" not in graph.to_dot(g, depth=1) and "layers" in graph.to_dot(g, depth=1)
+    assert "16 blocks" not in diagram.to_dot(g, depth=1) and "layers" in diagram.to_dot(g, depth=1)
 
 
 def test_highlight_and_layout():
     g = graph.trace("googlenet")
-    dot = graph.to_dot(g, rankdir="LR", highlight="b3.0.p3_2")
+    dot = diagram.to_dot(g, rankdir="LR", highlight="b3.0.p3_2")
     assert "rankdir=LR" in dot
     assert len(re.findall(r'fillcolor="#ffd54f"', dot)) == 1
-    collapsed = graph.to_dot(g, depth=1, highlight="b3.0.p3_2")  # inside a collapsed block: the block lights up
+    collapsed = diagram.to_dot(g, depth=1, highlight="b3.0.p3_2")  # inside a collapsed block: the block lights up
     assert re.search(r'"block:b3" \[label="Sequential[^\]]*fillcolor="#ffd54f"', collapsed)
 
 
@@ -106,11 +107,11 @@ def test_user_module_with_a_skip():
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 def test_svg_and_png_render():
-    dot = graph.to_dot(graph.trace("resnet18"), depth=2)
-    svg = graph.render(dot, "svg")
+    dot = diagram.to_dot(graph.trace("resnet18"), depth=2)
+    svg = diagram.render(dot, "svg")
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg")
-    png = graph.render(dot, "png")
+    png = diagram.render(dot, "png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 

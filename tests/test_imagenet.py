@@ -10,11 +10,12 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import build, get_spec, imagenet
+from explorer import build, get_spec
+from explorer.runtime import imagenet
 from explorer.zoo.googlenet import googlenet_tv
 
 REPO = Path(__file__).resolve().parents[1]
-CLASSES_FILE = REPO / "explorer" / "resources" / "imagenet_classes.txt"
+CLASSES_FILE = REPO / "explorer" / "runtime" / "imagenet_classes.txt"
 
 TV_IDS = (
     "alexnet-tv", "vgg11", "vgg13", "vgg16", "vgg19", "googlenet-tv", "resnet18-tv", "resnet34-tv", "resnet50-tv",

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer import images
-from explorer.images import ImageError, load_image
+from explorer.runtime import images
+from explorer.runtime.images import ImageError, load_image
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 

@@ -15,9 +15,10 @@ import torch
 from PIL import Image, ImageDraw
 from safetensors import safe_open
 
-from explorer import data, imagenet, inference, train, weights
-from explorer.images import load_image
+from explorer.runtime import data, devices, imagenet, inference, train, weights
+from explorer.runtime.images import load_image
 from explorer.zoo import get_spec
+from explorer.zoo import weights as metadata
 
 SHIPPED = ("lenet", "vgg-fmnist", "resnet-fmnist")
 
@@ -93,20 +94,20 @@ def test_prepare_gives_the_models_input_shape():
 # The shipped weights
 # ---------------------------------------------------------------------------------------------------------------
 def test_manifest_lists_the_shipped_models_with_files_that_match():
-    manifest = weights.manifest()
+    manifest = metadata.manifest()
     assert set(SHIPPED) <= set(manifest)
     for info in manifest.values():
         assert info.path.is_file(), info.path
         assert weights.sha256(info.path) == info.sha256
         assert info.correct == round(info.accuracy * 10_000)
         assert info.path.read_bytes()[:2] != b"\x80\x02"  # not a pickle
-    total = sum(p.stat().st_size for p in weights.TRAINED_DIR.iterdir() if p.is_file())
+    total = sum(p.stat().st_size for p in metadata.TRAINED_DIR.iterdir() if p.is_file())
     assert total <= 30 * 2**20
 
 
 @pytest.mark.parametrize("model_id", SHIPPED)
 def test_shipped_files_are_safetensors_that_fit_their_model(model_id):
-    path = weights.shipped(model_id).path
+    path = metadata.shipped(model_id).path
     raw = path.read_bytes()
     (header_len,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + header_len])  # a safetensors header: JSON describing each tensor
@@ -124,21 +125,21 @@ def test_shipped_files_are_safetensors_that_fit_their_model(model_id):
 def tampered_lenet(tmp_path, monkeypatch):
     """A copy of the trained folder whose lenet file has one byte changed, in place of the real one."""
     copy = tmp_path / "trained"
-    shutil.copytree(weights.TRAINED_DIR, copy)
-    target = copy / weights.shipped("lenet").file
+    shutil.copytree(metadata.TRAINED_DIR, copy)
+    target = copy / metadata.shipped("lenet").file
     raw = bytearray(target.read_bytes())
     raw[len(raw) - 100] ^= 0x01  # inside the tensor data
     target.write_bytes(bytes(raw))
-    weights.manifest.cache_clear()
-    monkeypatch.setattr(weights, "TRAINED_DIR", copy)
-    monkeypatch.setattr(weights, "MANIFEST", copy / "manifest.json")
+    metadata.manifest.cache_clear()
+    monkeypatch.setattr(metadata, "TRAINED_DIR", copy)
+    monkeypatch.setattr(metadata, "MANIFEST", copy / "manifest.json")
     monkeypatch.setattr(inference, "_CACHE", {})
     yield target
-    weights.manifest.cache_clear()
+    metadata.manifest.cache_clear()
 
 
 def test_tampered_weights_are_refused(tampered_lenet):
-    assert weights.shipped("lenet").path == tampered_lenet
+    assert metadata.shipped("lenet").path == tampered_lenet
     with pytest.raises(ValueError, match="damaged"):
         weights.load_shipped("lenet")
     with pytest.raises(ValueError, match="damaged"):
@@ -160,7 +161,7 @@ def test_shipped_accuracy_is_reproduced_exactly(test_set, model_id):
 
 
 def test_best_model_and_recorded_recipes():
-    manifest = weights.manifest()
+    manifest = metadata.manifest()
     best = inference.best_model()
     assert best == max(manifest, key=lambda k: manifest[k].accuracy)
     assert manifest[best].accuracy >= 0.90
@@ -217,24 +218,24 @@ def test_product_photos_are_classified_like_the_dataset(test_set):
 # Device choice
 # ---------------------------------------------------------------------------------------------------------------
 def test_pick_device():
-    auto = train.pick_device("auto")
+    auto = devices.pick_device("auto")
     if torch.cuda.is_available():
         assert auto.type == "cuda"
     elif torch.backends.mps.is_available():
         assert auto.type == "mps"
     else:
         assert auto == torch.device("cpu")
-    assert train.pick_device("cpu") == torch.device("cpu")
+    assert devices.pick_device("cpu") == torch.device("cpu")
     with pytest.raises(ValueError, match="unknown device 'tpu'"):
-        train.pick_device("tpu")
+        devices.pick_device("tpu")
     with pytest.raises(ValueError, match="unknown device"):
-        train.pick_device("")
+        devices.pick_device("")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
 def test_cuda_without_a_gpu_is_an_error():
     with pytest.raises(ValueError, match="cuda"):
-        train.pick_device("cuda")
+        devices.pick_device("cuda")
     with pytest.raises(ValueError, match="cuda"):
         inference.load("lenet", "cuda")
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer import data, inference
+from explorer.runtime import data, inference
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer
-from explorer import concepts, data, pooling
-from explorer import energy as en
-from explorer.ffn import positionwise as ffn_check
+from explorer.lessons import hopfield, notes, pooling
+from explorer.lessons.ffn import positionwise as ffn_check
+from explorer.runtime import data
 from explorer.zoo.recurrent import recurrent_params
 from explorer.zoo.transformer import ffn_params
 
@@ -73,7 +73,7 @@ def has_dataset() -> bool:
 
 def assert_notes_panel(at: AppTest, key: str) -> None:
     """The notes' points are shown in Chinese and in English, side by side."""
-    heading_zh, heading_en, points = concepts.section(key)
+    heading_zh, heading_en, points = notes.section(key)
     [panel] = [e for e in at.expander if heading_zh in e.label]
     assert heading_en in panel.label
     shown = "\n".join(m.value for m in panel.markdown)
@@ -315,12 +315,12 @@ def test_hopfield_recalls_by_default(open_page):
         "784", "614,656", "306,936", "3")
     assert "Recalled **T-shirt/top** exactly" in at.success[0].value
     overlaps = at.dataframe[0].value
-    assert np.array_equal(overlaps.to_numpy(), en.overlaps(en.class_patterns([0, 5, 8])).round(3))
+    assert np.array_equal(overlaps.to_numpy(), hopfield.overlaps(hopfield.class_patterns([0, 5, 8])).round(3))
     [energy] = [f for f in figures(at) if title(f).startswith("Energy")]
     shown = values(energy["data"][0]["y"])
     assert (np.diff(shown) <= 1e-9).all() and shown[-1] < shown[0]
-    patterns = en.class_patterns([0, 5, 8])
-    run = en.recall(en.hebbian(patterns), en.corrupt(patterns[0], 0.2, seed=0), seed=0)
+    patterns = hopfield.class_patterns([0, 5, 8])
+    run = hopfield.recall(hopfield.hebbian(patterns), hopfield.corrupt(patterns[0], 0.2, seed=0), seed=0)
     assert np.allclose(shown, run.energies)
 
 
@@ -333,8 +333,8 @@ def test_hopfield_widgets(open_page):
     # all ten silhouettes at once: far too alike to be stored side by side
     at.multiselect(key="hop_classes").set_value(list(range(10))).run()
     assert not at.exception
-    patterns = en.class_patterns(range(10))
-    run = en.recall(en.hebbian(patterns), en.corrupt(patterns[8], 0.2, seed=0), seed=0)
+    patterns = hopfield.class_patterns(range(10))
+    run = hopfield.recall(hopfield.hebbian(patterns), hopfield.corrupt(patterns[8], 0.2, seed=0), seed=0)
     recalled = np.array_equal(run.final, patterns[8])
     assert bool(at.success) == recalled and bool(at.warning) == (not recalled)
     at.multiselect(key="hop_classes").set_value([]).run()

@@ -13,8 +13,9 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from explorer import cli, data, imagenet, inference
-from explorer.train import pick_device
+from explorer import cli
+from explorer.runtime import data, imagenet, inference
+from explorer.runtime.devices import pick_device
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = ("lenet", "vgg-fmnist", "resnet-fmnist")

@@ -11,9 +11,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from explorer import cli, data, weights
-from explorer.train import Recipe, train
+from explorer import cli
+from explorer.runtime import data, weights
+from explorer.runtime.train import Recipe, train
 from explorer.zoo import get_spec
+from explorer.zoo import weights as metadata
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -74,7 +76,7 @@ def test_training_is_deterministic_for_a_fixed_seed():
 
 
 def test_evaluate_shipped_lenet_reproduces_the_manifest(capsys):
-    recorded = weights.shipped("lenet")
+    recorded = metadata.shipped("lenet")
     code, out, err = run_main(capsys, "evaluate", "lenet", "--device", "cpu")
     assert code == 0, err
     assert out == f"lenet: test accuracy {recorded.accuracy:.4f} ({recorded.correct:,}/10,000)\n"
@@ -123,12 +125,12 @@ def test_evaluate_weights_that_do_not_fit(capsys, tmp_path):
 def trained_copy(tmp_path, monkeypatch):
     """The trained folder copied to tmp_path and used instead of the repository's."""
     copy = tmp_path / "trained"
-    shutil.copytree(weights.TRAINED_DIR, copy)
-    weights.manifest.cache_clear()
-    monkeypatch.setattr(weights, "TRAINED_DIR", copy)
-    monkeypatch.setattr(weights, "MANIFEST", copy / "manifest.json")
+    shutil.copytree(metadata.TRAINED_DIR, copy)
+    metadata.manifest.cache_clear()
+    monkeypatch.setattr(metadata, "TRAINED_DIR", copy)
+    monkeypatch.setattr(metadata, "MANIFEST", copy / "manifest.json")
     yield copy
-    weights.manifest.cache_clear()
+    metadata.manifest.cache_clear()
 
 
 def test_evaluate_damaged_shipped_file(capsys, trained_copy):
@@ -159,5 +161,5 @@ def test_ship_writes_weights_and_manifest(capsys, trained_copy):
     assert entry["correct"] == result["correct"] and entry["accuracy"] == result["test_accuracy"]
     assert entry["recipe"]["train_images"] == 500 and entry["recipe"]["lr"] == 0.5
     assert entry["sha256"] == weights.sha256(trained_copy / "lenet.safetensors")
-    assert weights.shipped("lenet").accuracy == result["test_accuracy"]
+    assert metadata.shipped("lenet").accuracy == result["test_accuracy"]
     get_spec("lenet").build().load_state_dict(weights.load_shipped("lenet"))

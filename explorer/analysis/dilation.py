@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .shapes import _window_formula
+from .rules import window_formula
 
 
 def k_eff(k: int, r: int) -> int:
@@ -41,7 +41,7 @@ def output_size(n: int, k: int, r: int = 1, s: int = 1, p: int = 0) -> int:
 
 def output_formula(n: int, k: int, r: int = 1, s: int = 1, p: int = 0) -> str:
     out = output_size(n, k, r, s, p)
-    return _window_formula(n, k, s, p, r, False, out)
+    return window_formula(n, k, s, p, r, False, out)
 
 
 def stack(rates: Sequence[int], k: int = 3) -> nn.Sequential:

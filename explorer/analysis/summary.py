@@ -6,7 +6,6 @@ torchinfo records the module calls (execution order, depth, shapes, MACs); the m
 
 from __future__ import annotations
 
-import copy
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -16,11 +15,11 @@ from typing import Any
 import torch
 import torchinfo
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 from ..zoo.registry import ModelSpec, get_spec
+from .meta import build_meta, fast_meta_forwards, meta_copy
 from .receptive_field import UNSUPPORTED, Axis, ReceptiveFieldTracker, describe
-from .shapes import shape_arithmetic
+from .rules import shape_arithmetic
 
 BYTES_PER_ELEMENT = 4  # float32 activations
 
@@ -87,7 +86,7 @@ class ReceptiveField:
 
 @dataclass(frozen=True)
 class Summary:
-    """Numbers only; formatting lives in :mod:`explorer.formatting`."""
+    """Numbers only; formatting lives in :mod:`explorer.present.formatting`."""
 
     model: str
     input_shape: tuple[int, ...]  # with the batch dimension: (1, C, H, W)
@@ -144,76 +143,6 @@ def check_input_shape(dims: Sequence[int]) -> tuple[int, ...]:
     if max(dims) > MAX_DIM:
         raise InputShapeError(f"input size {','.join(map(str, dims))} exceeds the limit of {MAX_DIM} per dimension")
     return dims
-
-
-def _meta_copy(module: nn.Module) -> nn.Module:
-    """A structural copy of ``module`` on the meta device: the user's weights are neither copied nor moved."""
-    memo: dict[int, Any] = {}
-    for t in list(module.parameters()) + list(module.buffers()):
-        if isinstance(t, nn.Parameter):
-            memo[id(t)] = nn.Parameter(torch.empty_like(t, device="meta"), requires_grad=t.requires_grad)
-        else:
-            memo[id(t)] = torch.empty_like(t, device="meta")
-    return copy.deepcopy(module, memo)
-
-
-# Modules whose output has exactly the input's shape. On the meta device their kernels are the slow part of a forward
-# pass (batch norm runs a Python decomposition: ResNet-50 takes 140 ms instead of 16 ms), so the analysis gives
-# them a forward that only makes the output tensor. Shapes, parameters and MACs are unchanged by construction.
-SHAPE_PRESERVING: tuple[type[nn.Module], ...] = (
-    nn.modules.batchnorm._BatchNorm,
-    nn.modules.dropout._DropoutNd,
-    nn.Identity, nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.LeakyReLU, nn.ELU, nn.Hardswish,
-    nn.Hardsigmoid, nn.Mish, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm,
-)
-
-
-class _NoMetaInit(TorchFunctionMode):
-    """Skip in-place operations on meta tensors while a model is built: weight initialisation (``normal_``,
-    ``kaiming_uniform_`` …) has no values to write there, yet on the meta device it runs through slow Python
-    decompositions (ResNet-50: 40 ms of its 50 ms build). In-place ops keep shapes, so nothing else changes.
-    A function mode is per thread: models built elsewhere at the same time are initialised as usual."""
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", "")
-        if (name.endswith("_") and not name.startswith("__") and args and isinstance(args[0], torch.Tensor)
-                and args[0].is_meta):
-            return args[0]
-        return func(*args, **(kwargs or {}))
-
-
-def build_meta(spec: ModelSpec, **overrides: Any) -> nn.Module:
-    """``spec``'s model with every parameter and buffer on the meta device, built without initialisation."""
-    with torch.device("meta"), _NoMetaInit():
-        return spec.build(**overrides)
-
-
-def _same_shape(self: nn.Module, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    return torch.empty_like(x)
-
-
-def _rnn_shapes(self: nn.RNNBase, x: torch.Tensor, hx: Any = None) -> Any:
-    """What nn.RNN/LSTM/GRU return, as empty tensors: on the meta device their step-by-step kernels take ~4 ms a
-    step. (output, h_n) — (output, (h_n, c_n)) for an LSTM — with PyTorch's documented shapes."""
-    directions = 2 if self.bidirectional else 1
-    out_size = self.proj_size if getattr(self, "proj_size", 0) else self.hidden_size
-    layers = directions * self.num_layers
-    if x.dim() == 3:
-        n, t = (x.shape[0], x.shape[1]) if self.batch_first else (x.shape[1], x.shape[0])
-        output = x.new_empty((n, t, directions * out_size) if self.batch_first else (t, n, directions * out_size))
-        h, c = x.new_empty((layers, n, out_size)), x.new_empty((layers, n, self.hidden_size))
-    else:  # unbatched: (T, features)
-        output = x.new_empty((x.shape[0], directions * out_size))
-        h, c = x.new_empty((layers, out_size)), x.new_empty((layers, self.hidden_size))
-    return (output, (h, c)) if isinstance(self, nn.LSTM) else (output, h)
-
-
-def _fast_meta_forwards(module: nn.Module) -> None:
-    for m in module.modules():
-        if isinstance(m, SHAPE_PRESERVING):
-            m.forward = _same_shape.__get__(m)
-        elif isinstance(m, nn.RNNBase):
-            m.forward = _rnn_shapes.__get__(m)
 
 
 def _failing_layer(model: nn.Module, x: torch.Tensor, names: dict[int, str]) -> str | None:
@@ -276,7 +205,7 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
     """
     spec: ModelSpec | None = None
     if isinstance(model, nn.Module):
-        module = _meta_copy(model)
+        module = meta_copy(model)
         model_name = type(model).__name__
         if input_shape is None:
             raise ValueError("input_shape is required when analysing a module")
@@ -294,7 +223,7 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
         )
     full = (1, *dims)
     module.eval()
-    _fast_meta_forwards(module)
+    fast_meta_forwards(module)
     names = {id(m): n for n, m in module.named_modules(remove_duplicate=False)}
 
     x = torch.empty(full, device="meta")

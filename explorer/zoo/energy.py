@@ -3,7 +3,7 @@
 - ``hopfield``: Hopfield, "Neural networks and physical systems with emergent collective computational abilities",
   PNAS 1982. 784 binary (±1) neurons, one per pixel of a 28×28 image, all connected to each other by a symmetric
   weight matrix with zero diagonal. ``forward`` is one synchronous update sᵢ ← sign(Σⱼ Wᵢⱼ sⱼ); the associative
-  recall demo (:mod:`explorer.energy`) updates one neuron at a time, which never raises E = −½ sᵀWs.
+  recall demo (:mod:`explorer.lessons.hopfield`) updates one neuron at a time, which never raises E = −½ sᵀWs.
 - ``rbm``: a restricted Boltzmann machine (Smolensky 1986; trained by contrastive divergence, Hinton, Neural
   Computation 2002): 784 visible units, 64 hidden units, weights only between the two layers. ``forward`` is the
   mean-field reconstruction p(v | p(h | v)) that the demo's reconstruction error measures.
@@ -21,8 +21,9 @@ HOPFIELD_PAPER = (
     "Hopfield, Neural networks and physical systems with emergent collective computational abilities, PNAS 1982"
 )
 RBM_PAPER = "Hinton, Training Products of Experts by Minimizing Contrastive Divergence, Neural Computation 2002"
-IMAGE = (1, 28, 28)
-N_PIXELS = 28 * 28
+SIDE = 28  # Fashion-MNIST images
+IMAGE = (1, SIDE, SIDE)
+N_PIXELS = SIDE * SIDE
 RBM_HIDDEN = 64
 
 

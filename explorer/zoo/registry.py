@@ -58,10 +58,18 @@ class ModelSpec:
 
     @property
     def trained(self):
-        """The shipped Fashion-MNIST weights (:class:`explorer.weights.Trained`: accuracy, recipe), or ``None``."""
-        from ..weights import shipped
+        """The shipped Fashion-MNIST weights (:class:`explorer.zoo.weights.Trained`: file, hash, accuracy, recipe),
+        or ``None``."""
+        from .weights import shipped  # the registry is imported by weights' users first: keep the import lazy
 
         return shipped(self.id)
+
+    @property
+    def checkpoint(self) -> tuple[str, str] | None:
+        """torchvision's published ImageNet checkpoint (URL, file name) for a torchvision-compatible id, or ``None``."""
+        from .weights import CHECKPOINTS
+
+        return CHECKPOINTS.get(self.id)
 
 
 _REGISTRY: dict[str, ModelSpec] = {}

@@ -52,7 +52,7 @@ def find(split: str = "test") -> Path:
     places = ", ".join(str(d) for d in candidates())
     raise DatasetNotFound(
         f"Fashion-MNIST ({images}) not found in {places}; install the Debian package dataset-fashion-mnist, "
-        f"set FASHION_MNIST_DIR, or call explorer.data.download()"
+        f"set FASHION_MNIST_DIR, or call explorer.runtime.data.download()"
     )
 
 

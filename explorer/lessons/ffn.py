@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .zoo.transformer import PositionwiseFFN, ffn_params
+from ..zoo.transformer import PositionwiseFFN, ffn_params
 
 
 @dataclass(frozen=True)

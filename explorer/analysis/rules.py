@@ -17,7 +17,7 @@ def _pair(v, n: int) -> tuple[int, ...]:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
-def _window_formula(size: int, k: int, s: int, p: int, d: int, ceil: bool, out: int) -> str:
+def window_formula(size: int, k: int, s: int, p: int, d: int, ceil: bool, out: int) -> str:
     """``⌊(in + 2·p − k)/s⌋ + 1`` (``d·(k − 1) + 1`` in place of ``k`` when dilated, ``⌈⌉`` for ceil_mode)."""
     span = f"{k}" if d == 1 else f"{d}·({k} − 1) − 1"
     body = f"{size} + 2·{p} − {span}"
@@ -44,7 +44,7 @@ def _sliding(module: nn.Module, inp: Sequence[int], out: Sequence[int]) -> str |
     if p is None:  # padding="same" / "valid"
         return f"padding={module.padding!r} → " + "×".join(str(o) for o in out[2:])
     ceil = bool(getattr(module, "ceil_mode", False))
-    parts = [_window_formula(inp[2 + i], k[i], s[i], p[i], d[i], ceil, out[2 + i]) for i in range(n)]
+    parts = [window_formula(inp[2 + i], k[i], s[i], p[i], d[i], ceil, out[2 + i]) for i in range(n)]
     if len(set(zip(inp[2:], k, s, p, d))) == 1:
         return parts[0]
     names = ("H", "W") if n == 2 else tuple(f"dim{i}" for i in range(n))

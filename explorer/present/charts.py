@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..analysis import LayerRecord, Summary
 from . import formatting as fmt
-from .analysis import LayerRecord, Summary
 
 METRICS = {
     "params": ("Parameters", "params_total"),
@@ -235,8 +235,8 @@ def channel_grid(maps: np.ndarray, columns: int = 8, limit: int = 64) -> np.ndar
 
 # --- the notes' other families: sequences, energy-based networks, pooling, blocks ---------------------------------
 def length_sweep(points: Sequence, current: int | None = None) -> go.Figure:
-    """Parameters and MACs of a recurrent layer against the sequence length (``explorer.sequences.LengthPoint``s):
-    the parameters are flat, the MACs grow with every step."""
+    """Parameters and MACs of a recurrent layer against the sequence length
+    (``explorer.lessons.recurrent.LengthPoint``s): the parameters are flat, the MACs grow with every step."""
     x = [p.seq_len for p in points]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", "MACs per sequence"))
     fig.add_trace(go.Scatter(x=x, y=[p.params for p in points], mode="lines+markers", name="parameters",
@@ -314,7 +314,7 @@ def pool_grid(
 
 
 def blocks_treemap(blocks: Sequence, model: str) -> go.Figure:
-    """The block tree (``explorer.blocks.Block``s), each block sized by the layers it holds."""
+    """The block tree (``explorer.lessons.blocks.Block``s), each block sized by the layers it holds."""
     ids, parents, values, labels = [], [], [], []
     for b in blocks:
         ids.append(str(b.index))

@@ -16,31 +16,14 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .zoo import build
+from ..zoo import build
+from ..zoo.weights import CHECKPOINTS
 
 __all__ = [
     "CHECKPOINTS", "CLASSES", "CROP_SIZE", "MEAN", "RESIZE_SIZE", "STD", "ImageNetWeightsDamaged",
     "ImageNetWeightsMissing", "available", "build_pretrained", "checkpoint_path", "is_imagenet_model", "load_weights",
     "preprocess", "resize_shorter_side",
 ]
-
-_BASE_URL = "https://download.pytorch.org/models/"
-
-# model id -> (url, file name): torchvision's IMAGENET1K_V1 checkpoints.
-CHECKPOINTS: dict[str, tuple[str, str]] = {
-    model_id: (_BASE_URL + file_name, file_name)
-    for model_id, file_name in (
-        ("alexnet-tv", "alexnet-owt-7be5be79.pth"),
-        ("vgg11", "vgg11-8a719046.pth"),
-        ("vgg13", "vgg13-19584684.pth"),
-        ("vgg16", "vgg16-397923af.pth"),
-        ("vgg19", "vgg19-dcbb9e9d.pth"),
-        ("googlenet-tv", "googlenet-1378be20.pth"),
-        ("resnet18-tv", "resnet18-f37072fd.pth"),
-        ("resnet34-tv", "resnet34-b627a593.pth"),
-        ("resnet50-tv", "resnet50-0676ba61.pth"),
-    )
-}
 
 # Keys in a checkpoint that the zoo's model does not build: GoogLeNet's auxiliary classifiers, which torchvision
 # also drops after loading (the zoo's ``googlenet-tv`` is ``googlenet(aux_logits=False)``).
@@ -58,7 +41,7 @@ STD = (0.229, 0.224, 0.225)
 
 
 def _load_classes() -> tuple[str, ...]:
-    text = (resources.files("explorer") / "resources" / "imagenet_classes.txt").read_text(encoding="utf-8")
+    text = (resources.files(__package__) / "imagenet_classes.txt").read_text(encoding="utf-8")
     names = tuple(line.strip() for line in text.splitlines() if line.strip())
     if len(names) != 1000:
         raise RuntimeError(f"imagenet_classes.txt holds {len(names)} class names instead of 1000")

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from . import formatting as fmt
-from .analysis import analyze
-from .zoo.recurrent import GATES, Recurrent, recurrent_params
+from ..analysis import analyze
+from ..zoo.recurrent import GATES, Recurrent, recurrent_params
 
 # Per kind, the gates in PyTorch's stacking order: (symbol, name, activation).
 GATE_NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -115,7 +114,7 @@ def blocks_of(module: nn.Module) -> dict[str, dict[str, torch.Tensor]]:
 def param_formula(kind: str, input_size: int, hidden_size: int) -> str:
     """'4·(64·(28 + 64) + 2·64) = 24,064' — gates · (h·(i + h) + 2h)."""
     h, i, g = hidden_size, input_size, GATES[kind]
-    total = fmt.exact(recurrent_params(kind, i, h))
+    total = f"{recurrent_params(kind, i, h):,}"
     body = f"{h}·({i} + {h}) + 2·{h}"
     return f"{body} = {total}" if g == 1 else f"{g}·({body}) = {total}"
 
@@ -224,47 +223,3 @@ def shown_steps(seq_len: int, limit: int = 6) -> list[int | None]:
     if seq_len <= limit:
         return list(range(1, seq_len + 1))
     return [1, 2, 3, None, seq_len - 1, seq_len]
-
-
-def unrolled_dot(kind: str, seq_len: int, input_size: int, hidden_size: int, limit: int = 6) -> str:
-    """Graphviz DOT of the recurrence unrolled over time: one cell per step, all sharing the same weights, the
-    state passed from each step to the next (hₜ, and the LSTM's cell state cₜ)."""
-    cell = {"rnn": "RNN cell", "lstm": "LSTM cell", "gru": "GRU cell"}[kind]
-    state = "h, c" if kind == "lstm" else "h"
-    params = fmt.exact(recurrent_params(kind, input_size, hidden_size))
-    lines = [
-        "digraph unrolled {",
-        "  rankdir=LR; splines=true; nodesep=0.35; ranksep=0.45;",
-        '  node [fontname="Helvetica", fontsize=11];',
-        '  edge [fontname="Helvetica", fontsize=9];',
-        f'  h0 [label="{"h₀ = c₀ = 0" if kind == "lstm" else "h₀ = 0"}", shape=plaintext];',
-    ]
-    previous = "h0"
-    for t in shown_steps(seq_len, limit):
-        if t is None:
-            lines.append('  gap [label="…", shape=plaintext, fontsize=18];')
-            lines.append(f'  {previous} -> gap [label="{state}", color="#c0392b", fontcolor="#c0392b"];')
-            previous = "gap"
-            continue
-        lines += [  # defined top to bottom: the output hₜ, the cell, the input xₜ
-            f'  y{t} [label="h{_sub(t)} ({hidden_size})", shape=box, style="rounded,filled", fillcolor="#e6f4ea"];',
-            f'  c{t} [label="{cell}\\nt = {t}", shape=box, style=filled, fillcolor="#fde9c9"];',
-            f'  x{t} [label="x{_sub(t)} ({input_size})", shape=box, style="rounded,filled", fillcolor="#e8f0fe"];',
-            f"  x{t} -> c{t}; c{t} -> y{t};",
-            f'  {previous} -> c{t} [label="{state}", color="#c0392b", fontcolor="#c0392b"];',
-            f"  {{rank=same; y{t}; c{t}; x{t};}}",
-        ]
-        previous = f"c{t}"
-    lines.append(
-        f'  label="every cell uses the same weights: {params} parameters, whatever the length ({seq_len} steps)";'
-    )
-    lines.append("  labelloc=b; fontname=Helvetica; fontsize=11;")
-    lines.append("}")
-    return "\n".join(lines)
-
-
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def _sub(n: int) -> str:
-    return str(n).translate(_SUBSCRIPTS)

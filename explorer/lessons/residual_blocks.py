@@ -1,5 +1,6 @@
 """Residual block variants (He et al., "Identity Mappings in Deep Residual Networks", ECCV 2016, Fig. 4): where the
-addition and the activation sit, drawn from the same data that builds the blocks, and tested on real numbers.
+addition and the activation sit, tested on real numbers (drawn by :mod:`explorer.present.diagram` from the
+same data that builds the blocks).
 
 He et al.'s argument: when nothing follows the addition and the residual branch F outputs 0, the block is exactly
 the identity, so the signal (and its gradient) passes from any block to any other unchanged. :func:`identity_gap`
@@ -11,45 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .zoo.resnet import PLACEMENT_TITLES, RESIDUAL_PLACEMENTS, PlacedResidual
-
-_NODE = {
-    "conv": ('3×3 conv', "#fde9c9"),
-    "bn": ("BN", "#e8f0fe"),
-    "relu": ("ReLU", "#e6f4ea"),
-}
-
-
-def placement_dot(placement: str) -> str:
-    """Graphviz DOT of one block: x, the residual branch's layers in order, the identity shortcut, ⊕, what follows."""
-    branch, after = RESIDUAL_PLACEMENTS[placement]
-    lines = [
-        "digraph block {",
-        "  rankdir=TB; nodesep=0.5; ranksep=0.25;",
-        '  node [fontname="Helvetica", fontsize=11, shape=box, style="rounded,filled"];',
-        '  edge [fontname="Helvetica", fontsize=9];',
-        '  x [label="x", shape=plaintext, style=""];',
-    ]
-
-    def chain(prefix: str, kinds, previous: str) -> str:
-        """Append one node per layer kind, each fed by the one before; return the last node's name."""
-        for k, kind in enumerate(kinds):
-            label, colour = _NODE[kind]
-            lines.append(f'  {prefix}{k} [label="{label}", fillcolor="{colour}"];')
-            lines.append(f"  {previous} -> {prefix}{k};")
-            previous = f"{prefix}{k}"
-        return previous
-
-    previous = chain("b", branch, "x")
-    lines.append('  add [label="+", shape=circle, style=filled, fillcolor="#ffffff", fontsize=16];')
-    lines.append(f"  {previous} -> add;")
-    lines.append('  x -> add [label="identity", color="#c0392b", fontcolor="#c0392b", penwidth=2];')
-    previous = chain("a", after, "add")
-    lines.append('  out [label="to the next block", shape=plaintext, style=""];')
-    lines.append(f"  {previous} -> out;")
-    lines.append(f'  label="{PLACEMENT_TITLES[placement]}"; labelloc=t; fontname=Helvetica; fontsize=12;')
-    lines.append("}")
-    return "\n".join(lines)
+from ..zoo.resnet import PlacedResidual
 
 
 def _zero_branch_output(block: PlacedResidual) -> None:

@@ -7,7 +7,6 @@ own (below); every recipe is written into the manifest beside the accuracy it re
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
 import time
@@ -18,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..zoo import get_spec
 from . import data
-from .zoo import get_spec
+from .devices import pick_device
 
 
 @dataclass(frozen=True)
@@ -42,24 +42,6 @@ RECIPES: dict[str, Recipe] = {
     "resnet-fmnist": Recipe(epochs=15, lr=0.05, batch_size=128, momentum=0.9, weight_decay=5e-4,
                             schedule="cosine", augment=True),
 }
-
-
-@functools.lru_cache(maxsize=8)
-def pick_device(name: str = "auto") -> torch.device:
-    """cuda → mps → cpu for "auto"; an explicit device that is not there is an error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda was asked for, but no CUDA GPU is available")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("device mps was asked for, but Apple's Metal backend is not available")
-    if name not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or mps")
-    return torch.device(name)
 
 
 def tensors(split: str, size: tuple[int, int] = (28, 28)) -> tuple[torch.Tensor, torch.Tensor]:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from .analysis import Summary
-from .zoo import get_spec
+from ..analysis import Summary
+from ..zoo import get_spec
 
 CSV_COLUMNS = ("index", "name", "type", "depth", "output_shape", "params", "macs", "memory_bytes", "rf", "stride",
                "arithmetic")
@@ -45,7 +45,7 @@ def onnx_bytes(model_id: str, input_shape: Sequence[int] | None = None) -> bytes
     spec = get_spec(model_id)
     model = spec.build().eval()
     if spec.trained is not None:
-        from .weights import load_shipped
+        from ..runtime.weights import load_shipped
 
         model.load_state_dict(load_shipped(model_id))
     shape = tuple(input_shape or spec.input_shape)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from .analysis import analyze
+from ..analysis import analyze
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .analysis import LayerRecord, Summary
+from ..analysis import LayerRecord, Summary
 
 # The notes' kinds of layers (层：常见全连接层、卷积层、池化层、激活层、归一化层), plus the ones the zoo also has.
 CATEGORIES: tuple[tuple[str, str], ...] = (

@@ -1,4 +1,5 @@
-"""The network as a diagram: the real data flow of one forward pass (traced on the meta device), as Graphviz DOT.
+"""The network's real data flow: one forward pass traced on the meta device into nodes and edges (drawn by
+:mod:`explorer.present.diagram`).
 
 One node per leaf-module call (type, key hyper-parameters, parameters), one per merge of paths (``torch.cat``,
 addition) — so Inception's four paths meet at their concatenation and a residual skip enters its addition —
@@ -18,8 +19,9 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from .analysis.summary import _fast_meta_forwards, _meta_copy, check_input_shape
-from .zoo.registry import get_spec
+from ..zoo.registry import get_spec
+from .meta import fast_meta_forwards, meta_copy
+from .summary import check_input_shape
 
 MERGES = {"cat": "concat", "concat": "concat", "stack": "stack", "add": "add", "add_": "add", "__add__": "add",
           "__iadd__": "add", "__radd__": "add", "mul": "multiply", "mul_": "multiply", "__mul__": "multiply"}
@@ -143,7 +145,7 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> G
     if isinstance(model, nn.Module):
         if input_shape is None:
             raise ValueError("input_shape is required when tracing a module")
-        module, name = _meta_copy(model), type(model).__name__
+        module, name = meta_copy(model), type(model).__name__
     else:
         spec = get_spec(model)
         with torch.device("meta"):
@@ -152,7 +154,7 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> G
         input_shape = input_shape or spec.input_shape
     dims = check_input_shape(input_shape)
     module = module.eval()
-    _fast_meta_forwards(module)
+    fast_meta_forwards(module)
     graph = Graph(model=name)
     names = {id(m): n for n, m in module.named_modules(remove_duplicate=False)}
     for path, m in module.named_modules():
@@ -251,98 +253,3 @@ def collapse(graph: Graph, depth: int) -> Graph:
 
 def max_depth(graph: Graph) -> int:
     return max((p.count(".") + 1 for p in graph.containers), default=0)
-
-
-def _fmt_shape(shape: tuple[int, ...] | None) -> str:
-    return "×".join(map(str, shape[1:])) if shape else ""
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def to_dot(
-    graph: Graph, depth: int | None = None, rankdir: str = "TB", highlight: str | None = None
-) -> str:
-    """Graphviz DOT: containers as clusters, blocks deeper than ``depth`` collapsed, ``highlight`` (a module path)
-    filled in colour."""
-    if depth is not None and depth < max_depth(graph) + 1:
-        graph = collapse(graph, depth)
-    lines = [
-        f"digraph {_quote(graph.model)} {{",
-        f"  rankdir={rankdir}; newrank=true; compound=true;",
-        '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", color="#8a99ad", fontname="Helvetica", '
-        "fontsize=10];",
-        '  edge [color="#5b6b80", fontname="Helvetica", fontsize=8];',
-    ]
-    styles = {
-        "input": 'shape=oval, fillcolor="#dff0d8"', "output": 'shape=oval, fillcolor="#dff0d8"',
-        "merge": 'shape=circle, fillcolor="#fde7c8", fixedsize=false', "block": 'fillcolor="#dbe8f7"',
-    }
-
-    def node_line(n: Node) -> str:
-        if n.kind in ("input", "output"):
-            text = f"{n.label}\\n{_fmt_shape(n.shape)}"
-        elif n.kind == "merge":
-            text = "⊕" if n.label == "add" else ("∥" if n.label == "concat" else n.label)
-        else:
-            name = n.path.split("#", 1)[0] if n.kind != "block" else n.path
-            parts = [f"{n.label}", n.detail, f"{n.params:,} params" if n.params else "", name]
-            text = "\\n".join(p for p in parts if p)
-        style = styles.get(n.kind, "")
-        base = n.path.split("#", 1)[0]
-        inside_block = n.kind == "block" and highlight is not None and highlight.startswith(base + ".")
-        if highlight is not None and (base == highlight or inside_block):
-            style = 'fillcolor="#ffd54f", penwidth=2, color="#e65100"'
-        tooltip = f"{n.label} {n.path} → {_fmt_shape(n.shape)}"
-        return f'{_quote(n.id)} [label="{text}", tooltip={_quote(tooltip)}{", " + style if style else ""}];'
-
-    # nest nodes into clusters by their container path
-    tree: dict[str, list[str]] = {"": []}
-    for path in sorted(graph.containers, key=lambda p: p.count(".")):
-        tree.setdefault(path, [])
-    for n in graph.nodes.values():
-        base = n.path.split("#", 1)[0]
-        owner = base if n.kind in ("merge",) and base in graph.containers else base.rsplit(".", 1)[0] if "." in base \
-            else ""
-        if n.kind == "block":
-            owner = n.path.rsplit(".", 1)[0] if "." in n.path else ""
-        while owner and owner not in graph.containers:
-            owner = owner.rsplit(".", 1)[0] if "." in owner else ""
-        tree.setdefault(owner, []).append(n.id)
-
-    def emit(path: str, indent: str) -> None:
-        for node_id in tree.get(path, []):
-            lines.append(indent + node_line(graph.nodes[node_id]))
-        for child in [p for p in graph.containers if (p.rsplit(".", 1)[0] if "." in p else "") == path]:
-            if not _has_nodes(child):
-                continue
-            lines.append(f"{indent}subgraph {_quote('cluster_' + child)} {{")
-            label = f"{child}: {graph.containers[child]}"
-            lines.append(f'{indent}  label={_quote(label)}; style="rounded,dashed"; color="#9aa8ba"; fontsize=9;')
-            emit(child, indent + "  ")
-            lines.append(f"{indent}}}")
-
-    def _has_nodes(path: str) -> bool:
-        return bool(tree.get(path)) or any(_has_nodes(c) for c in graph.containers
-                                           if (c.rsplit(".", 1)[0] if "." in c else "") == path)
-
-    emit("", "  ")
-    for a, b in graph.edges:
-        shape = _fmt_shape(graph.nodes[a].shape)
-        lines.append(f"  {_quote(a)} -> {_quote(b)} [label={_quote(shape)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def render(dot: str, fmt: str) -> bytes:
-    """SVG or PNG bytes from DOT with Graphviz's ``dot`` binary (Debian package graphviz)."""
-    import graphviz
-
-    try:
-        return graphviz.Source(dot).pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
-        raise RuntimeError(
-            "rendering SVG/PNG needs Graphviz's `dot` program (Debian/Ubuntu: apt-get install graphviz); "
-            "the DOT text works without it"
-        ) from None

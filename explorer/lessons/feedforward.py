@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import torch
 
-from .analysis import Summary, analyze
-from .zoo.feedforward import ConvAutoencoder, gan_discriminator, gan_generator, mlp
+from ..analysis import Summary, analyze
+from ..zoo.feedforward import ConvAutoencoder, gan_discriminator, gan_generator, mlp
 
 
 def mlp_summary(hidden: Sequence[int] = (256,), in_channels: int = 1, image_size: int = 28) -> Summary:

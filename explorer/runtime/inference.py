@@ -18,10 +18,10 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ..zoo import get_spec, list_models
 from . import data, imagenet, weights
+from .devices import pick_device
 from .images import ImageError, load_image
-from .train import pick_device
-from .zoo import get_spec, list_models
 
 
 class NoWeights(LookupError):
@@ -50,7 +50,7 @@ def fashion_models() -> list[str]:
 def best_model() -> str:
     models = fashion_models()
     if not models:
-        raise NoWeights("no trained weights are shipped (explorer/trained/manifest.json is missing)")
+        raise NoWeights("no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)")
     return models[0]
 
 

@@ -1,0 +1,1 @@
+"""Numbers made readable: formatting, the layer table, charts, diagrams and exports."""

@@ -1,0 +1,1 @@
+"""Running the models: devices, Fashion-MNIST, images, ImageNet checkpoints, weights loading, inference, training."""
