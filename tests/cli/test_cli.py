@@ -17,7 +17,7 @@ import pytest
 import explorer
 from explorer import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 DESIGN_IDS = [
     "lenet", "alexnet", "alexnet-d2l", "alexnet-tv", "vgg11-d2l", "vgg11", "vgg13", "vgg16", "vgg19", "nin",

@@ -21,7 +21,7 @@ from explorer.zoo.recurrent import GATES, recurrent_params
 from explorer.zoo.resnet import RESIDUAL_PLACEMENTS
 from explorer.zoo.transformer import ffn_params
 
-NOTES = Path(__file__).resolve().parents[2] / "shared" / "notes" / "cnn-notes.zh.md"
+NOTES = Path(__file__).resolve().parents[3] / "shared" / "notes" / "cnn-notes.zh.md"
 
 
 def bn(c: int) -> int:

@@ -17,7 +17,7 @@ from explorer import cli
 from explorer.runtime import data, imagenet, inference
 from explorer.runtime.devices import pick_device
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHIPPED = ("lenet", "vgg-fmnist", "resnet-fmnist")
 
 

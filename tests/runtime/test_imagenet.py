@@ -14,7 +14,7 @@ from explorer import build, get_spec
 from explorer.runtime import imagenet
 from explorer.zoo.googlenet import googlenet_tv
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLASSES_FILE = REPO / "explorer" / "runtime" / "imagenet_classes.txt"
 
 TV_IDS = (

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import explorer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PAGE_FILES = re.findall(r"""st\.Page\(\s*["'](pages/[^"']+\.py)["']""", (REPO / "app.py").read_text(encoding="utf-8"))
 TIMEOUT = 120  # the first run imports torch and analyses the model
 
