@@ -1,4 +1,4 @@
-"""Train every model that has a recipe in ``explorer.runtime.train.RECIPES`` and write its weights and training record.
+"""Train every model that has a recipe in ``explorer.runtime.train.RECIPES``; write its weights and training record.
 
     python scripts/train_shipped.py OUT_DIR [--device auto] [--limit N]
 
@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from safetensors.torch import save_file  # noqa: E402
 
-from explorer import train  # noqa: E402
+from explorer.runtime import train  # noqa: E402
 
 
 def main() -> int:

@@ -1,4 +1,7 @@
-"""Per-layer analysis: shapes, parameters, MACs, memory (and, as they land, receptive fields)."""
+"""Per-layer analysis on the meta device: shapes, parameters, MACs, memory, receptive fields and the traced data flow.
+
+What the analysis knows about each module type lives in one place, :mod:`explorer.analysis.rules`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Numbers as people read them. The only place where the library turns numbers into strings."""
+"""Numbers as people read them: exact integers with separators, short forms (62.4 M), bytes, shapes."""
 
 from __future__ import annotations
 
