@@ -10,6 +10,8 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:", url_path="architecture"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/playground.py", title="Playground: your own network", icon=":material/code:",
+            url_path="playground"),
     st.Page("pages/receptive-field.py", title="Receptive field", icon=":material/center_focus_strong:",
             url_path="receptive-field"),
     st.Page("pages/classify.py", title="Classify", icon=":material/image_search:", url_path="classify"),
@@ -28,7 +30,9 @@ PAGES = [
 
 _BY_PATH = {p.url_path: p for p in PAGES}
 SECTIONS = {
-    "Explore the CNNs": [_BY_PATH[k] for k in ("", "architecture", "compare", "receptive-field", "classify")],
+    "Explore the CNNs": [
+        _BY_PATH[k] for k in ("", "architecture", "compare", "playground", "receptive-field", "classify")
+    ],
     "Building blocks": [_BY_PATH[k] for k in ("pooling", "blocks", "inception", "residual-blocks")],
     "The notes' other systems": [_BY_PATH[k] for k in ("feedforward", "recurrent", "hopfield", "boltzmann", "ffn")],
 }

@@ -10,9 +10,11 @@ Importable without streamlit::
 from __future__ import annotations
 
 from .analysis import InputShapeError, LayerRecord, Summary, analyze
+from .playground import CodeError, parse_network
 from .zoo import Erratum, ModelSpec, build, get_spec, list_models
 
 __all__ = [
     "Erratum", "InputShapeError", "LayerRecord", "ModelSpec", "Summary", "analyze", "build", "get_spec", "list_models",
+    "CodeError", "parse_network",
 ]
 __version__ = "0.1.0"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from .analysis import InputShapeError, analyze, parse_input_shape
 from .present import formatting as fmt
+from .present import table
 from .zoo import get_spec, list_models
 
 
@@ -53,20 +54,54 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+# The layer table's columns in ``summary``'s text output (the same rows as ``--json`` and the CSV export).
+SUMMARY_TEXT_COLUMNS = ("outline", "output_shape", "params", "macs", "rf", "arithmetic")
+
+
+def _code_summary(path: str, input_text: str | None):
+    """``summary --code FILE``: the safe interpreter's network (``-`` reads standard input), analysed like an id.
+    A refused or failing snippet raises :class:`explorer.playground.CodeError` (a ValueError): ``error: line N: …``."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from . import playground
+
+    try:
+        code = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    stated = playground.stated_input(code)
+    if input_text is None and stated is None:
+        raise CLIError("--input C,H,W is required with --code, unless the code states it in a comment '# input: C,H,W'")
+    shape = parse_input_shape(input_text if input_text is not None else ",".join(map(str, stated)))
+    net = playground.parse_network(code)
+    try:
+        summary = analyze(net, shape)
+    except InputShapeError as exc:
+        raise (playground.locate_failure(net, shape) or exc) from None
+    name = "code" if path == "-" else Path(path).name
+    return name, replace(summary, model=name)
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
-    spec = get_spec(args.id)
-    shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
-    summary = analyze(spec.id, shape)
+    if (args.id is None) == (args.code is None):
+        raise CLIError("give a model id or --code FILE (exactly one of them)")
+    if args.code is not None:
+        title, summary = _code_summary(args.code, args.input)
+    else:
+        spec = get_spec(args.id)
+        shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
+        summary = analyze(spec.id, shape)
+        title = spec.title
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
         return 0
-    print(f"{spec.title} — input {fmt.shape(summary.input_shape)}, output {fmt.shape(summary.output_shape)}")
-    print(f"{'layer':<40} {'output':<16} {'params':>12} {'MACs':>15}  arithmetic")
-    for r in summary.layers:
-        label = "  " * r.depth + (r.name.rsplit(".", 1)[-1] + ": " if r.name else "") + r.type
-        print(
-            f"{label[:40]:<40} {fmt.shape(r.output_shape):<16} {r.params:>12,} {r.macs:>15,}  {r.arithmetic or ''}"
-        )
+    print(f"{title} — input {fmt.shape(summary.input_shape)}, output {fmt.shape(summary.output_shape)}")
+    print(f"{'layer':<40} {'output shape':<16} {'params':>12} {'MACs':>15} {'RF':>7}  shape arithmetic")
+    for row in table.layer_rows(summary, SUMMARY_TEXT_COLUMNS, style="text"):
+        line = (f"{row['outline'][:40]:<40} {row['output_shape']:<16} {row['params']:>12} {row['macs']:>15} "
+                f"{row['rf']:>7}  {row['arithmetic']}")
+        print(line.rstrip())
     print(f"total params: {fmt.exact_and_short(summary.total_params)}")
     print(f"total MACs:   {fmt.exact_and_short(summary.total_macs)} (multiply–accumulates per image, bias included)")
     return 0
@@ -249,8 +284,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("summary", help="per-layer shapes, parameters and MACs of one model")
-    p.add_argument("id", help="model id (see `list`)")
-    p.add_argument("--input", help="input size C,H,W (default: the model's)")
+    p.add_argument("id", nargs="?", help="model id (see `list`)")
+    p.add_argument("--code", metavar="FILE", help="a PyTorch snippet (d2l style) instead of an id: interpreted "
+                   "safely, never executed; '-' reads standard input")
+    p.add_argument("--input", help="input size C,H,W (default: the model's, or the code's '# input: C,H,W' comment)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_summary)
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 import explorer
 from explorer.analysis import graph
-from explorer.present import charts, diagram, export
+from explorer.present import charts, diagram, export, table
 from explorer.present import formatting as fmt
 from pages.common import (
     exact_metric,
@@ -56,30 +56,8 @@ if max_depth > 1:
         help="Lower it to collapse blocks into one row each (their totals shown); raise it to expand them.",
     )
 
-
-def _axes(value: int | list[int] | None) -> str:
-    """One text column for the field: "7", or "1×7" when the axes differ (Inception-v3's 1×7 convolutions)."""
-    return "" if value is None else "×".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-rows = []
-for r in charts.visible_rows(summary, depth):
-    collapsed = not r.is_leaf
-    rows.append({
-        "layer": ("▸ " if collapsed else "") + r.name,
-        "type": r.type,
-        "depth": r.depth,
-        "output shape": fmt.shape(r.output_shape),
-        "params": r.params_total,
-        "MACs": r.macs_total,
-        "memory (KiB)": round(r.memory / 1024, 1),
-        "shape arithmetic": r.arithmetic or "",
-        "RF": _axes(r.rf),
-        "stride": _axes(r.stride),
-        "hyper-parameters": r.extra,
-    })
 table_event = st.dataframe(
-    pd.DataFrame(rows),
+    table.layer_frame(summary, table.PAGE_COLUMNS, depth=depth),
     hide_index=True,
     column_config={
         "params": st.column_config.NumberColumn("params", format="localized"),
@@ -89,7 +67,7 @@ table_event = st.dataframe(
     selection_mode="single-row",
     key=f"layer_table_{spec.id}",
 )
-visible = charts.visible_rows(summary, depth)
+visible = [r for r, _ in table.visible_layers(summary, depth)]  # the table's rows, in its order
 picked_rows = table_event.selection.rows if table_event is not None else []
 if picked_rows and picked_rows != st.session_state.get("_table_pick"):
     # A row picked in the table becomes the highlighted layer below (before that select box is drawn).

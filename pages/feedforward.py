@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import explorer
 from explorer.analysis import Summary
 from explorer.lessons import feedforward
-from explorer.present import charts
+from explorer.present import charts, table
 from explorer.present import formatting as fmt
 from explorer.zoo.feedforward import mlp_params
 from pages.common import exact_metric, use_app_navigation
@@ -33,16 +32,9 @@ def gan_summaries(latent_size: int, width: int) -> tuple[Summary, Summary]:
 
 
 def layer_table(summary: Summary, key: str) -> None:
-    st.dataframe(pd.DataFrame([
-        {
-            "layer": r.name,
-            "type": r.type,
-            "output shape": fmt.shape(r.output_shape),
-            "params": r.params,
-            "shape arithmetic": r.arithmetic or "",
-        }
-        for r in summary.leaves
-    ]), hide_index=True, key=key, column_config={"params": st.column_config.NumberColumn(format="localized")})
+    frame = table.layer_frame(summary, ("name", "type", "output_shape", "params", "arithmetic"), leaves=True)
+    st.dataframe(frame, hide_index=True, key=key,
+                 column_config={"params": st.column_config.NumberColumn(format="localized")})
 
 
 def parse_widths(text: str) -> tuple[int, ...] | None:

@@ -80,7 +80,8 @@ row = unit_slider(c1, "Unit row", out_h, f"rf_row_{spec.id}_{layer.index}")
 col = unit_slider(c2, "Unit column", out_w, f"rf_col_{spec.id}_{layer.index}")
 
 fy, fx = layer.field[0], layer.field[-1]
-box = (fy.u + row * fy.j, fy.u + row * fy.j + fy.r, fx.u + col * fx.j, fx.u + col * fx.j + fx.r)
+box = (*fy.interval(row), *fx.interval(col))  # per unit: after upsampling the units' fields differ
+box_h, box_w = box[1] - box[0], box[3] - box[2]
 
 C, H, W = spec.input_shape
 source = st.radio("Image", ["Fashion-MNIST sample", "Upload"], horizontal=True, key="rf_source")
@@ -126,13 +127,13 @@ st.plotly_chart(
 clipped = box[0] < 0 or box[2] < 0 or box[1] > H or box[3] > W
 st.markdown(
     f"Unit ({row}, {col}) of **{layer.name}** sees input rows **{box[0]} … {box[1] - 1}** and columns "
-    f"**{box[2]} … {box[3] - 1}**: a {fy.r}×{fx.r} px field, jump {fy.j} px, effective padding {-fy.u} px"
+    f"**{box[2]} … {box[3] - 1}**: a {box_h}×{box_w} px field, jump {fy.j} px, effective padding {-fy.u} px"
     + (" — part of it lies in the zero padding beyond the border." if clipped else ".")
 )
 if heat is not None:
     core = float((heat >= 0.05).mean()) * H * W
     st.caption(
-        f"The effective field (≥ 5% of its peak) covers about {core:,.0f} px², against {fy.r * fx.r:,} px² for the "
+        f"The effective field (≥ 5% of its peak) covers about {core:,.0f} px², against {box_h * box_w:,} px² for the "
         "theoretical square: the gradient concentrates in a Gaussian-like blob at the centre"
         + (f" ({'trained' if erf_mode == 'trained' else 'random'} weights)."
            + ("" if spec.trained is not None else " No trained weights are shipped for this model."))

@@ -8,7 +8,7 @@ import streamlit as st
 
 import explorer
 from explorer.lessons import residual_blocks
-from explorer.present import diagram
+from explorer.present import diagram, table
 from explorer.present import formatting as fmt
 from explorer.zoo.resnet import PLACEMENT_CIFAR10_ERROR, PLACEMENT_TITLES, RESIDUAL_PLACEMENTS
 from pages.common import exact_metric, summarize, use_app_navigation
@@ -66,10 +66,8 @@ with right:
     st.markdown(f"**{spec.title}** · `{model_id}`")
     st.markdown(spec.notes)
     exact_metric("Parameters", s.total_params)
-    st.dataframe(pd.DataFrame([
-        {"layer": r.name, "type": r.type, "output shape": fmt.shape(r.output_shape), "params": r.params}
-        for r in s.leaves
-    ]), hide_index=True, key="res_layers", column_config={"params": st.column_config.NumberColumn(format="localized")})
+    st.dataframe(table.layer_frame(s, table.BRIEF_COLUMNS, leaves=True), hide_index=True, key="res_layers",
+                 column_config={"params": st.column_config.NumberColumn(format="localized")})
 
 st.subheader("The notes' two implementations")
 one, two = (summarize(i, explorer.get_spec(i).input_shape) for i in ("resblock-original", "resblock-1x1conv"))

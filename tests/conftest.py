@@ -1,5 +1,11 @@
 """Shared fixtures: the repository root (also put on ``sys.path``, so ``explorer`` and ``pages`` import under a bare
-``pytest`` as under ``python -m pytest``)."""
+``pytest`` as under ``python -m pytest``, and the tests' own helpers as ``tests.<dir>.conftest``), and the
+Fashion-MNIST gate.
+
+Layout: tests mirror the library's packages (``tests/zoo`` for ``explorer/zoo``, …), ``tests/pages`` holds one AppTest
+file per page of the app, ``tests/browser`` the real-browser flows. ``tests/contract.py`` is the public contract's
+table of model ids. Tests marked ``slow`` (and all of ``tests/browser``) are left out by ``make test-fast``.
+"""
 
 from __future__ import annotations
 
@@ -16,3 +22,17 @@ if str(REPO) not in sys.path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist() -> None:
+    """Ask for this in a test that reads Fashion-MNIST. The dataset is a test dependency (``make test`` installs the
+    Debian package dataset-fashion-mnist), so a missing copy fails the test, saying where it was looked for — it never
+    skips: a skip would let a broken setup pass silently."""
+    from explorer.runtime import data
+
+    try:
+        data.find("train")
+        data.find("test")
+    except data.DatasetNotFound as exc:
+        pytest.fail(f"Fashion-MNIST is a test dependency (make test installs it): {exc}", pytrace=False)

@@ -5,6 +5,7 @@ What the analysis knows about each module type lives in one place, :mod:`explore
 
 from __future__ import annotations
 
+from .rules import Rule, register_rule, rule_for, unregister_rule
 from .summary import (
     InputShapeError,
     LayerRecord,
@@ -19,8 +20,12 @@ __all__ = [
     "InputShapeError",
     "LayerRecord",
     "ReceptiveField",
+    "Rule",
     "Summary",
     "analyze",
     "check_input_shape",
     "parse_input_shape",
+    "register_rule",
+    "rule_for",
+    "unregister_rule",
 ]

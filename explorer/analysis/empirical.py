@@ -21,6 +21,8 @@ import torch
 from torch import nn
 
 from ..zoo.registry import get_spec
+from .meta import build_meta
+from .rules import rule_for
 
 
 class _Captured(Exception):
@@ -48,15 +50,10 @@ def _module(model: str | nn.Module, **overrides) -> nn.Module:
 
 
 def _positive(model: nn.Module) -> nn.Module:
-    """Weights 1/fan-in (positive, activations stay near 1), biases 0, batch norm identity, max → average pools."""
+    """Weights 1/fan-in (positive, activations stay near 1: convolutions and transposed ones alike), biases 0, batch
+    norm identity, and each layer its rule's stand-in for the proof (max → average pools)."""
     for name, child in list(model.named_children()):
-        replacement = None
-        if isinstance(child, nn.MaxPool2d) and child.dilation in (1, (1, 1)):
-            replacement = nn.AvgPool2d(child.kernel_size, child.stride, child.padding, child.ceil_mode)
-        elif isinstance(child, nn.MaxPool1d) and child.dilation in (1, (1,)):
-            replacement = nn.AvgPool1d(child.kernel_size, child.stride, child.padding, child.ceil_mode)
-        elif isinstance(child, nn.AdaptiveMaxPool2d):
-            replacement = nn.AdaptiveAvgPool2d(child.output_size)
+        replacement = rule_for(child).gradient_proxy(child)
         if replacement is not None:
             setattr(model, name, replacement)
         else:
@@ -117,10 +114,9 @@ def layer_output_size(
 ) -> tuple[int, ...]:
     """Spatial output size of ``layer`` (its ``call``-th call, from 0) for an input of ``input_shape``, on the meta
     device."""
-    with torch.device("meta"):
-        net = get_spec(model).build() if isinstance(model, str) else None
-    if net is None:
-        net = copy.deepcopy(model).to("meta")
+    # build_meta skips weight initialisation, which on the meta device is the slow part (fitting_input calls this
+    # once per candidate size)
+    net = build_meta(get_spec(model)) if isinstance(model, str) else copy.deepcopy(model).to("meta")
     with torch.no_grad():
         out = _run_until(net.eval(), torch.empty((1, *input_shape), device="meta"), layer, call)
     return tuple(out.shape[2:])
@@ -136,14 +132,16 @@ def fitting_input(
     limit: int = 4096,
 ) -> tuple[int, ...]:
     """The smallest input (growing the spatial sizes of ``input_shape`` by ``step``) in which the centre unit of
-    ``layer`` sees its whole analytic ``field`` (per-axis objects with r, j, u) — no pixel of it off the border."""
+    ``layer`` sees its whole analytic ``field`` (per-axis :class:`~explorer.analysis.field.Axis`) — no pixel of it
+    off the border."""
     shape = list(input_shape)
     while max(shape[1:]) <= limit:
         out = layer_output_size(model, shape, layer, call)
         fits = True
         for axis, (a, size) in enumerate(zip(field, shape[1:])):
             c = (out[axis] - 1) // 2
-            if a.u + c * a.j < 0 or a.u + c * a.j + a.r > size:
+            start, stop = a.interval(c)
+            if start < 0 or stop > size:
                 fits = False
         if fits:
             return tuple(shape)

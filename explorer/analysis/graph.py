@@ -21,6 +21,7 @@ from torch.overrides import TorchFunctionMode
 
 from ..zoo.registry import get_spec
 from .meta import fast_meta_forwards, meta_copy
+from .rules import rule_for
 from .summary import check_input_shape
 
 MERGES = {"cat": "concat", "concat": "concat", "stack": "stack", "add": "add", "add_": "add", "__add__": "add",
@@ -48,44 +49,6 @@ class Graph:
     def children_of(self, path: str) -> list[str]:
         return [p for p in self.containers if p.rsplit(".", 1)[0] == path and p != path] if path else \
             [p for p in self.containers if "." not in p]
-
-
-def _detail(module: nn.Module) -> str:
-    def pair(v: Any) -> str:
-        v = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-        return f"{v[0]}" if len(set(v)) == 1 else "×".join(map(str, v))
-
-    if isinstance(module, nn.modules.conv._ConvNd):
-        k = "×".join(map(str, module.kernel_size))
-        extra = [f"{module.in_channels}→{module.out_channels}"]
-        if any(s != 1 for s in module.stride):
-            extra.append(f"stride {pair(module.stride)}")
-        if not isinstance(module.padding, str) and any(p != 0 for p in module.padding):
-            extra.append(f"pad {pair(module.padding)}")
-        if any(d != 1 for d in module.dilation):
-            extra.append(f"dilation {pair(module.dilation)}")
-        if module.groups != 1:
-            extra.append(f"groups {module.groups}")
-        return f"{k}, " + ", ".join(extra)
-    if isinstance(module, (nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd)):
-        text = f"{pair(module.kernel_size)}×{pair(module.kernel_size)}"
-        text = text if not isinstance(module.kernel_size, tuple) else "×".join(map(str, module.kernel_size))
-        stride = module.stride if module.stride is not None else module.kernel_size
-        text += f", stride {pair(stride)}"
-        if module.padding not in (0, (0, 0)):
-            text += f", pad {pair(module.padding)}"
-        if getattr(module, "ceil_mode", False):
-            text += ", ceil"
-        return text
-    if isinstance(module, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)):
-        return f"→ {pair(module.output_size)}"
-    if isinstance(module, nn.Linear):
-        return f"{module.in_features}→{module.out_features}"
-    if isinstance(module, nn.modules.batchnorm._BatchNorm):
-        return f"{module.num_features}"
-    if isinstance(module, nn.Dropout):
-        return f"p={module.p}"
-    return ""
 
 
 class _Tracer(TorchFunctionMode):
@@ -183,9 +146,10 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> G
         counts[id(mod)] = calls + 1
         node_id = f"n{len(graph.nodes)}"
         result = out[0] if isinstance(out, (tuple, list)) else out
+        rule = rule_for(mod)
         graph.nodes[node_id] = Node(
-            id=node_id, label=type(mod).__name__, path=path if not calls else f"{path}#{calls + 1}",
-            detail=_detail(mod), params=sum(p.numel() for p in mod.parameters()) if not calls else 0,
+            id=node_id, label=rule.label(mod), path=path if not calls else f"{path}#{calls + 1}",
+            detail=rule.detail(mod), params=sum(p.numel() for p in mod.parameters()) if not calls else 0,
             shape=tuple(result.shape) if isinstance(result, torch.Tensor) else None,
         )
         graph.edges += [(s, node_id) for s in srcs]

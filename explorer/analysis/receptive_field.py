@@ -1,116 +1,44 @@
-"""Analytic receptive fields over the real computation graph, branches and skips included.
+"""Analytic receptive fields over the real computation graph, branches, skips and upsampling included.
 
-Every tensor computed from the input carries, per spatial axis, the receptive field of its units in input pixels:
-size ``r``, effective stride (jump) ``j`` and ``u``, the input coordinate where unit 0's field starts (so the
-effective padding is ``-u``). Unit ``i`` sees input pixels ``[u + i·j, u + i·j + r)``. A convolution or pooling
-with kernel ``k``, stride ``s``, padding ``p`` and dilation ``d`` maps them as
+Every tensor computed from the input carries, per spatial axis, the receptive field of its units in input pixels
+(an :class:`~explorer.analysis.field.Axis`: for plain convolutional nets Distill's size ``r``, jump ``j`` and start
+``u``; after upsampling a periodic staircase). Each step comes from :mod:`explorer.analysis.rules`:
 
-    k_eff = k + (k − 1)(d − 1),   r ← r + (k_eff − 1)·j,   u ← u − p·j,   j ← j·s
+* a leaf module whose rule has a step (convolutions, poolings, upsampling, activations …) is one step, taken in
+  forward pre/post hooks — the operations inside it are not followed;
+* everything else — functional code (``torch.cat``, ``out += identity``, ``F.relu``) and modules without a step of
+  their own (d2l's ``Reshape``, unknown types) — is followed operation by operation with a ``TorchFunctionMode``,
+  through the rules' function table.
 
-(Araujo, Norris, Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019). Where paths
-meet — concatenation along channels, addition, multiplication — a unit sees the union of what each path sees,
-so the fields are merged (for equal jumps the union of two intervals is again an interval; unequal jumps are
-reported as unsupported). Operations are followed with a ``TorchFunctionMode``, so functional code (``torch.cat``,
-``out += identity``, ``F.relu``) counts as much as modules do. An operation without a rule yields
-:data:`UNSUPPORTED` — never a guess — and everything computed from it stays unsupported.
+Where paths meet — concatenation along channels, addition, multiplication — a unit sees the union of what each
+path sees. An operation without a rule yields :data:`UNSUPPORTED` — never a guess — and everything computed from it
+stays unsupported.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 from torch.overrides import TorchFunctionMode
+from torch.utils.hooks import RemovableHandle
 
+from .field import NONSPATIAL, UNSUPPORTED, Axis, describe, merge
+from .rules import FOLLOW, Call, Rule, function_rule, rule_for
 
-@dataclass(frozen=True)
-class Axis:
-    """Receptive field along one spatial axis: size ``r``, jump ``j``, start ``u`` (effective padding ``-u``)."""
+__all__ = ["NONSPATIAL", "UNSUPPORTED", "Axis", "ReceptiveFieldTracker", "describe", "has_step"]
 
-    r: int
-    j: int
-    u: int
-
-    def window(self, k: int, s: int, p: int, d: int = 1) -> Axis:
-        k_eff = k + (k - 1) * (d - 1)
-        return Axis(r=self.r + (k_eff - 1) * self.j, j=self.j * s, u=self.u - p * self.j)
-
-    def union(self, other: Axis) -> Axis | None:
-        if self.j != other.j:
-            return None
-        u = min(self.u, other.u)
-        return Axis(r=max(self.u + self.r, other.u + other.r) - u, j=self.j, u=u)
-
-
-class _Marker:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-UNSUPPORTED = _Marker("UNSUPPORTED")  # an operation the analysis cannot reason about was on the path
-NONSPATIAL = _Marker("NONSPATIAL")  # spatial axes were mixed away (flatten, linear): no receptive field per unit
-
-State = "tuple[Axis, ...] | _Marker"
-
-
-def _tuple(v: Any, n: int) -> tuple[int, ...]:
-    if isinstance(v, (tuple, list)):
-        return tuple(int(x) for x in v) if len(v) == n else tuple(int(v[0]) for _ in range(n))
-    return (int(v),) * n
-
-
-def _bind(sig: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Any]:
-    bound = sig.bind(*args, **kwargs)
-    bound.apply_defaults()
-    return bound.arguments
-
-
-def _conv_sig(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1): ...  # noqa: E704
-def _max_pool_sig(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False): ...  # noqa: E501, E704
-def _avg_pool_sig(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: E704
-                  divisor_override=None): ...
-def _adaptive_sig(input, output_size, *rest, **kw): ...  # noqa: E704
-def _cat_sig(tensors, dim=0, *rest, **kw): ...  # noqa: E704
-
-
-CONV_SIG = inspect.signature(_conv_sig)
-MAX_POOL_SIG = inspect.signature(_max_pool_sig)
-AVG_POOL_SIG = inspect.signature(_avg_pool_sig)
-ADAPTIVE_SIG = inspect.signature(_adaptive_sig)
-CAT_SIG = inspect.signature(_cat_sig)
-
-# Element-wise operations (and channel-wise normalisations): each output unit sees what the same input unit sees.
-ELEMENTWISE = {
-    "relu", "relu_", "relu6", "hardtanh", "hardtanh_", "sigmoid", "sigmoid_", "tanh", "tanh_", "gelu", "silu",
-    "leaky_relu", "leaky_relu_", "elu", "elu_", "hardswish", "hardsigmoid", "mish", "softplus", "dropout",
-    "dropout2d", "dropout1d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "batch_norm", "instance_norm",
-    "empty_like", "zeros_like", "ones_like", "clone", "contiguous", "detach", "to", "float", "double", "half",
-    "abs", "neg", "exp", "log", "sqrt", "pow", "__pow__", "clamp", "clamp_", "clamp_min", "clamp_min_",
-    "add", "add_", "__add__", "__radd__", "__iadd__", "sub", "sub_", "__sub__", "__rsub__", "__isub__",
-    "mul", "mul_", "__mul__", "__rmul__", "__imul__", "div", "div_", "__truediv__", "__itruediv__",
-    "maximum", "minimum", "where", "type_as",
-}
-# Operations that mix the spatial axes into features: their units have no receptive field of their own.
-MIXING = {"flatten", "view", "reshape", "linear", "matmul", "__matmul__", "mm", "bmm", "addmm", "mean", "sum",
-          "amax", "max", "unflatten", "permute", "transpose", "squeeze", "unsqueeze",
-          "new_empty"}  # new_empty: the analysis' stand-in for a recurrent layer (every step mixes the sequence)
 # Queries that return no tensor (or the same one) — nothing to track.
 IGNORED = {"dim", "size", "numel", "__get__", "__len__", "__format__", "__repr__", "__bool__", "__index__",
            "__int__", "__float__", "is_floating_point", "requires_grad_", "__setstate__", "element_size"}
 
 
-WEIGHT_LAYERS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "linear")
-
-
 class ReceptiveFieldTracker(TorchFunctionMode):
-    """Follows every torch operation of a forward pass and attaches to each result its receptive field and its
-    depth — the number of weight layers (convolutions, linear layers) on the longest path from the input."""
+    """Follows a forward pass and attaches to each result its receptive field and its depth — the number of weight
+    layers (convolutions, linear layers) on the longest path from the input. Call :meth:`attach` on the model
+    (module-level steps) and :meth:`watch_input` on its input, then run the model inside ``with tracker:``."""
 
     def __init__(self, spatial_dims: int) -> None:
         super().__init__()
@@ -118,11 +46,23 @@ class ReceptiveFieldTracker(TorchFunctionMode):
         self._states: dict[int, Any] = {}
         self._depths: dict[int, int] = {}
         self._alive: list[torch.Tensor] = []  # keep tracked tensors alive, so their ids are never reused
-        self.unsupported: list[str] = []  # names of the operations that had no rule
+        self._calls: list[tuple[list[Any], int | None, tuple[int, ...] | None]] = []  # open module steps
+        self._inside = 0  # > 0 while a module step runs: its own operations are not followed
+        self.unsupported: list[str] = []  # names of the operations (or module types) that had no rule
 
     # -- public ---------------------------------------------------------------------------------------------------
     def watch_input(self, x: torch.Tensor) -> None:
-        self._set(x, tuple(Axis(1, 1, 0) for _ in range(self.spatial_dims)), 0)
+        self._set(x, tuple(Axis.uniform(1, 1, 0) for _ in range(self.spatial_dims)), 0)
+
+    def attach(self, model: nn.Module) -> list[RemovableHandle]:
+        """Hooks that take each leaf module with a rule of its own as one step; returns the handles to remove."""
+        handles: list[RemovableHandle] = []
+        for m in model.modules():
+            if next(m.children(), None) is None and has_step(m):
+                handles.append(m.register_forward_pre_hook(self._enter, with_kwargs=True))
+                # prepended: the output's state is set before any other hook (the analysis' records) reads it
+                handles.append(m.register_forward_hook(self._leave, with_kwargs=True, prepend=True))
+        return handles
 
     def state_of(self, t: Any) -> Any:
         """The receptive field of a tensor: a tuple of :class:`Axis`, :data:`UNSUPPORTED`, :data:`NONSPATIAL`,
@@ -134,7 +74,37 @@ class ReceptiveFieldTracker(TorchFunctionMode):
         t = _first_tensor(t)
         return self._depths.get(id(t)) if t is not None else None
 
-    # -- machinery ------------------------------------------------------------------------------------------------
+    # -- module steps ---------------------------------------------------------------------------------------------
+    def _enter(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
+        tracked = self._tracked(args, kwargs)
+        first = _first_tensor(args) if args else (tracked[0] if tracked else None)
+        self._calls.append((
+            [self._states[id(t)] for t in tracked],
+            max((self._depths[id(t)] for t in tracked), default=None),
+            tuple(first.shape) if first is not None else None,
+        ))
+        self._inside += 1
+
+    def _leave(self, module: nn.Module, args: tuple, kwargs: dict, out: Any) -> None:
+        sources, depth, in_shape = self._calls.pop()
+        try:
+            outputs = _tensors(out)
+            if not sources or not outputs:
+                return  # computed from weights or constants only
+            rule = rule_for(module)
+            try:
+                state = rule.field(module, merge(sources), in_shape, tuple(outputs[0].shape))
+                state = UNSUPPORTED if state is FOLLOW else state  # too late to follow: its operations ran unseen
+            except Exception:  # noqa: BLE001 — a rule that cannot read its module means "unsupported", not a crash
+                state = UNSUPPORTED
+            if state is UNSUPPORTED and not any(s is UNSUPPORTED for s in sources):
+                self.unsupported.append(type(module).__name__)
+            for t in outputs:
+                self._set(t, state, depth + rule.weight_layer)
+        finally:
+            self._inside -= 1
+
+    # -- operations -----------------------------------------------------------------------------------------------
     def _set(self, t: torch.Tensor, state: Any, depth: int) -> None:
         self._states[id(t)] = state
         self._depths[id(t)] = depth
@@ -155,12 +125,11 @@ class ReceptiveFieldTracker(TorchFunctionMode):
             visit(v)
         return found
 
-    def _inputs(self, args: tuple, kwargs: dict) -> list[Any]:
-        return [self._states[id(t)] for t in self._tracked(args, kwargs)]
-
     def __torch_function__(self, func: Callable, types: tuple, args: tuple = (), kwargs: dict | None = None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
+        if self._inside:
+            return out
         result = _first_tensor(out)
         name = getattr(func, "__name__", "")
         if result is None or name in IGNORED:
@@ -169,9 +138,11 @@ class ReceptiveFieldTracker(TorchFunctionMode):
         if not tracked:
             return out  # computed from weights or constants only
         sources = [self._states[id(t)] for t in tracked]
-        depth = max(self._depths[id(t)] for t in tracked) + (name in WEIGHT_LAYERS)
+        rule = function_rule(name)
+        depth = max(self._depths[id(t)] for t in tracked) + bool(rule is not None and rule.weight_layer)
         try:
-            state = self._rule(name, args, kwargs, sources)
+            call = Call(name, args, kwargs, sources, self.state_of, self.spatial_dims, result)
+            state = rule.step(call) if rule is not None else UNSUPPORTED
         except Exception:  # noqa: BLE001 — a rule that cannot read its arguments means "unsupported", not a crash
             state = UNSUPPORTED
         if state is UNSUPPORTED and not any(s is UNSUPPORTED for s in sources):
@@ -179,68 +150,11 @@ class ReceptiveFieldTracker(TorchFunctionMode):
         self._set(result, state, depth)
         return out
 
-    def _merge(self, sources: list[Any]) -> Any:
-        if any(s is UNSUPPORTED for s in sources):
-            return UNSUPPORTED
-        if any(s is NONSPATIAL for s in sources):
-            return NONSPATIAL if all(s is NONSPATIAL for s in sources) else UNSUPPORTED
-        merged = sources[0]
-        for s in sources[1:]:
-            axes = tuple(a.union(b) for a, b in zip(merged, s))
-            if any(a is None for a in axes):
-                return UNSUPPORTED
-            merged = axes
-        return merged
 
-    def _window(self, src: Any, k, s, p, d=1) -> Any:
-        if not isinstance(src, tuple):
-            return src
-        n = len(src)
-        if isinstance(p, str):
-            if p != "valid":
-                return UNSUPPORTED  # padding="same": asymmetric for even kernels
-            p = 0
-        k, s, p, d = _tuple(k, n), _tuple(s, n), _tuple(p, n), _tuple(d, n)
-        return tuple(a.window(k[i], s[i], p[i], d[i]) for i, a in enumerate(src))
-
-    def _rule(self, name: str, args: tuple, kwargs: dict, sources: list[Any]) -> Any:
-        if name.startswith("conv") and "transpose" not in name and name[-2:] in ("1d", "2d", "3d"):
-            a = _bind(CONV_SIG, args, kwargs)
-            src = self._merge(self._inputs((a["input"],), {}))
-            return self._window(src, tuple(a["weight"].shape[2:]), a["stride"], a["padding"], a["dilation"])
-        if "max_pool" in name and "adaptive" not in name:
-            a = _bind(MAX_POOL_SIG, args, kwargs)
-            return self._window(sources[0], a["kernel_size"], a["stride"] or a["kernel_size"], a["padding"],
-                                a["dilation"])
-        if "avg_pool" in name and "adaptive" not in name:
-            a = _bind(AVG_POOL_SIG, args, kwargs)
-            return self._window(sources[0], a["kernel_size"], a["stride"] or a["kernel_size"], a["padding"])
-        if name.startswith("adaptive_") and "pool" in name:
-            a = _bind(ADAPTIVE_SIG, args, kwargs)
-            src = sources[0]
-            if not isinstance(src, tuple):
-                return src
-            sizes = tuple(a["input"].shape[-len(src):])
-            outs = _tuple(a["output_size"], len(src))
-            outs = tuple(sizes[i] if o is None else o for i, o in enumerate(outs))
-            if any(size % o for size, o in zip(sizes, outs)):
-                return UNSUPPORTED  # uneven windows: units differ in size, no single receptive field
-            k = tuple(size // o for size, o in zip(sizes, outs))
-            return self._window(src, k, k, 0)
-        if name in ("cat", "concat", "concatenate", "stack"):
-            a = _bind(CAT_SIG, args, kwargs)
-            ndim = a["tensors"][0].dim()
-            dim = a["dim"] % (ndim + (name == "stack"))
-            if dim >= ndim - self.spatial_dims and all(isinstance(s, tuple) for s in sources):
-                return UNSUPPORTED  # joined along a spatial axis
-            return self._merge(sources)
-        if name in ELEMENTWISE:
-            return self._merge(sources)
-        if name in MIXING:
-            if all(s is NONSPATIAL for s in sources):
-                return NONSPATIAL
-            return UNSUPPORTED if any(s is UNSUPPORTED for s in sources) else NONSPATIAL
-        return UNSUPPORTED
+def has_step(module: nn.Module) -> bool:
+    """Whether the module's rule takes it as one step: its rule overrides :meth:`Rule.field` (the base class's
+    answer, :data:`FOLLOW`, means its operations are followed)."""
+    return type(rule_for(module)).field is not Rule.field
 
 
 def _first_tensor(v: Any) -> torch.Tensor | None:
@@ -249,12 +163,10 @@ def _first_tensor(v: Any) -> torch.Tensor | None:
     return v if isinstance(v, torch.Tensor) else None
 
 
-def describe(state: Any) -> tuple[int | list[int] | None, int | list[int] | None, int | list[int] | None]:
-    """(size, stride, padding) for the JSON: an int when all axes agree, a per-axis list otherwise; None if none."""
-    if not isinstance(state, tuple) or not state:
-        return None, None, None
-
-    def pick(values: list[int]) -> int | list[int]:
-        return values[0] if len(set(values)) == 1 else values
-
-    return pick([a.r for a in state]), pick([a.j for a in state]), pick([-a.u for a in state])
+def _tensors(v: Any) -> list[torch.Tensor]:
+    """Every tensor of a module's output (an LSTM returns (output, (h, c))), the first one first."""
+    if isinstance(v, torch.Tensor):
+        return [v]
+    if isinstance(v, (tuple, list)):
+        return [t for item in v for t in _tensors(item)]
+    return []

@@ -17,11 +17,14 @@ import torchinfo
 from torch import nn
 
 from ..zoo.registry import ModelSpec, get_spec
+from .field import UNSUPPORTED, Axis, describe
 from .meta import build_meta, fast_meta_forwards, meta_copy
-from .receptive_field import UNSUPPORTED, Axis, ReceptiveFieldTracker, describe
-from .rules import shape_arithmetic
+from .receptive_field import ReceptiveFieldTracker
+from .rules import rule_for, shape_arithmetic
 
 BYTES_PER_ELEMENT = 4  # float32 activations
+
+Shape = Sequence[int]
 
 MAX_DIM = 8192  # largest accepted channel count / spatial size: beyond this an input is a typo, not a question
 
@@ -50,12 +53,17 @@ class LayerRecord:
     arithmetic: str | None  # e.g. "⌊(55 + 2·0 − 3)/2⌋ + 1 = 27"
     extra: str  # the module's extra_repr(): kernel_size=(3, 3), stride=(2, 2) …
     rf: int | list[int] | None = None  # receptive field size in input pixels (per axis when they differ)
-    stride: int | list[int] | None = None  # effective stride (jump) in input pixels
-    field: tuple[Axis, ...] | None = None  # per spatial axis: size, jump, start (effective padding = −start)
+    stride: int | float | list[int | float] | None = None  # effective stride (mean jump) in input pixels; a float
+    # below 1 (or between whole numbers) after upsampling
+    field: tuple[Axis, ...] | None = None  # per spatial axis: unit i sees field[a].interval(i) (r, j, u: Distill)
     rf_status: str = "not spatial"  # "ok", "not spatial" (flattened, linear) or "unsupported" (no rule on the path)
     weight_depth: int | None = None  # weight layers on the longest path from the input to this output
     call: int = 0  # which call of this module (from 0): torchvision's ResNet blocks call one ReLU twice
     finished: int = 0  # the order in which this call ended (a block ends after everything inside it)
+    param_formula: str | None = None  # e.g. "(11·11·3 + 1)·96 = 34,944" (where the call counts parameters)
+    macs_formula: str | None = None  # e.g. "96·55·55·(11·11·3 + 1) = 105,705,600"
+    category: str = "other"  # the notes' kind of layer: convolution, fully connected, pooling, activation …
+    has_rule: bool = True  # False: a leaf of a type without a rule (no formulas; torchinfo's MACs)
 
     @property
     def label(self) -> str:
@@ -76,11 +84,11 @@ class LayerRecord:
 
 @dataclass(frozen=True)
 class ReceptiveField:
-    size: int | None = None
-    stride: int | None = None
-    padding: int | None = None
+    size: int | list[int] | None = None
+    stride: int | float | list[int | float] | None = None  # a float only below 1 / between whole numbers
+    padding: int | list[int] | None = None
 
-    def to_dict(self) -> dict[str, int | None]:
+    def to_dict(self) -> dict[str, Any]:
         return {"size": self.size, "stride": self.stride, "padding": self.padding}
 
 
@@ -100,6 +108,7 @@ class Summary:
     receptive_field: ReceptiveField = field(default_factory=ReceptiveField)
     depth: int = 0  # weight layers (convolutions, linear) on the longest path: ResNet-50 → 50, GoogLeNet → 22
     rf_unsupported: tuple[str, ...] = ()  # operations without a receptive-field rule met on the way
+    unsupported_types: tuple[str, ...] = ()  # leaf module types without a rule (see explorer.analysis.rules)
 
     @property
     def leaves(self) -> list[LayerRecord]:
@@ -247,7 +256,8 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
         finished[0] += 1
         call_states[id(mod)].append((tracker.state_of(out), tracker.depth_of(out), finished[0]))
 
-    handles = [m.register_forward_hook(record) for m in module.modules()]
+    handles = tracker.attach(module)  # leaf modules with a rule are one step each
+    handles += [m.register_forward_hook(record) for m in module.modules()]
     try:
         with tracker, torch.no_grad():
             module(x)
@@ -272,18 +282,30 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
         receptive_field=_final_field(records),
         depth=max((d for r in records if (d := r.weight_depth) is not None), default=0),
         rf_unsupported=tuple(dict.fromkeys(tracker.unsupported)),
+        unsupported_types=tuple(dict.fromkeys(r.type for r in records if r.is_leaf and not r.has_rule)),
     )
 
 
-def _macs(module: nn.Module, info: Any, out_shape: tuple[int, ...] | None) -> int:
-    """torchinfo's MACs for a leaf call — except that torchinfo counts a linear layer once per batch row; applied
-    to a sequence (N×T×d, the transformer's FFN) it runs once per position, so multiply by the positions."""
+def _macs(module: nn.Module, info: Any, in_shape: Shape | None, out_shape: Shape | None) -> tuple[int, str | None]:
+    """A leaf call's MACs and their formula, from its rule; torchinfo's count where the rule has none. (The rules
+    agree with torchinfo, tests/analysis/test_rules.py proves it, except that torchinfo counts a linear layer
+    once per batch row: on a sequence, N×T×d as in the transformer's FFN, it runs once per position.)"""
     if not info.is_leaf_layer:
-        return 0
-    macs = int(info.macs)
-    if isinstance(module, nn.Linear) and out_shape is not None and len(out_shape) > 2:
-        macs *= math.prod(out_shape[1:-1])
-    return macs
+        return 0, None
+    rule = rule_for(module)
+    macs = _ask(rule.macs, module, in_shape, out_shape) if in_shape and out_shape else None
+    if macs is None:
+        return int(info.macs), None
+    return macs, _ask(rule.macs_formula, module, in_shape, out_shape)
+
+
+def _ask(question: Any, *args: Any) -> Any:
+    """A rule's answer, or ``None`` where the rule cannot read the module (a user's subclass with other
+    attributes): no formula, torchinfo's count — the analysis itself never fails on a rule."""
+    try:
+        return question(*args)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
 
 
 def _final_field(records: list[LayerRecord]) -> ReceptiveField:
@@ -320,6 +342,8 @@ def _records(
             parents.pop()
         out_shape = _shape(info.output_size)
         in_shape = _shape(info.input_size)
+        rule = rule_for(mod)
+        macs, macs_formula = _macs(mod, info, in_shape, out_shape)
         rows.append(dict(
             index=i,
             name=names.get(id(mod), info.var_name),
@@ -330,7 +354,11 @@ def _records(
             input_shape=in_shape,
             output_shape=out_shape,
             params=own,
-            macs=_macs(mod, info, out_shape),
+            macs=macs,
+            macs_formula=macs_formula,
+            param_formula=_ask(rule.params, mod) if own else None,
+            category=rule.category,
+            has_rule=rule.supported or not info.is_leaf_layer,
             memory=math.prod(out_shape) * BYTES_PER_ELEMENT if out_shape else 0,
             arithmetic=shape_arithmetic(mod, in_shape, out_shape),
             extra=mod.extra_repr(),

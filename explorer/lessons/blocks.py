@@ -11,6 +11,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..analysis import LayerRecord, Summary
+from ..analysis.rules import category  # the one table of what each module type is
+
+__all__ = ["CATEGORIES", "WEIGHT_CATEGORIES", "Block", "block_tree", "category", "category_counts"]
 
 # The notes' kinds of layers (层：常见全连接层、卷积层、池化层、激活层、归一化层), plus the ones the zoo also has.
 CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -23,26 +26,6 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("other", "其他"),
 )
 WEIGHT_CATEGORIES = ("convolution", "fully connected", "recurrent")
-_ACTIVATIONS = {"ReLU", "ReLU6", "Sigmoid", "Tanh", "GELU", "SiLU", "LeakyReLU", "ELU", "Hardswish", "Hardsigmoid",
-                "Mish", "Softmax", "SignUpdate"}
-
-
-def category(type_name: str) -> str:
-    """The notes' kind of a layer type: ``Conv2d`` → convolution, ``Linear`` → fully connected, ``MaxPool2d`` →
-    pooling, ``ReLU`` → activation, ``BatchNorm2d`` → normalization, ``LSTM`` → recurrent, else other."""
-    if type_name.startswith("Conv"):
-        return "convolution"
-    if type_name in ("Linear", "TiedLinear", "Bilinear"):
-        return "fully connected"
-    if "Pool" in type_name:
-        return "pooling"
-    if type_name in _ACTIVATIONS:
-        return "activation"
-    if "Norm" in type_name:
-        return "normalization"
-    if type_name in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"):
-        return "recurrent"
-    return "other"
 
 
 @dataclass(frozen=True)
@@ -88,7 +71,7 @@ def block_tree(summary: Summary) -> list[Block]:
         kinds = Counter(x.type for x in leaves)
         blocks.append(Block(
             index=r.index, name=r.name, type=r.type, depth=r.depth, parent=r.parent, layers=len(leaves),
-            weight_layers=sum(category(x.type) in WEIGHT_CATEGORIES for x in leaves), children=direct[r.index],
+            weight_layers=sum(x.category in WEIGHT_CATEGORIES for x in leaves), children=direct[r.index],
             params=r.params_total, output_shape=r.output_shape,
             kinds=tuple(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
         ))
@@ -97,5 +80,5 @@ def block_tree(summary: Summary) -> list[Block]:
 
 def category_counts(summary: Summary) -> dict[str, int]:
     """Leaf layer calls per category, in :data:`CATEGORIES` order (categories with none left out)."""
-    counts = Counter(category(r.type) for r in summary.leaves)
+    counts = Counter(r.category for r in summary.leaves)
     return {name: counts[name] for name, _ in CATEGORIES if counts[name]}

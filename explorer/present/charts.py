@@ -11,21 +11,12 @@ from plotly.subplots import make_subplots
 
 from ..analysis import LayerRecord, Summary
 from . import formatting as fmt
+from . import table
 
 METRICS = {
     "params": ("Parameters", "params_total"),
     "macs": ("MACs", "macs_total"),
 }
-
-
-def visible_rows(summary: Summary, max_depth: int | None = None) -> list[LayerRecord]:
-    """The rows a reader sees with blocks deeper than ``max_depth`` collapsed: leaves above it, blocks at it."""
-    if max_depth is None:
-        max_depth = max(r.depth for r in summary.layers)
-    return [
-        r for r in summary.layers
-        if r.depth >= 1 and ((r.is_leaf and r.depth <= max_depth) or (not r.is_leaf and r.depth == max_depth))
-    ]
 
 
 def shape_flow(summary: Summary, max_depth: int | None = None) -> go.Figure:
@@ -34,7 +25,9 @@ def shape_flow(summary: Summary, max_depth: int | None = None) -> go.Figure:
     With ``max_depth`` below the deepest level, each block counts as one step (its output), so branching nets
     (Inception's four paths) read as a sequence of blocks instead of a zigzag through their branches.
     """
-    rows = [r for r in visible_rows(summary, max_depth) if r.output_shape is not None and len(r.output_shape) == 4]
+    deepest = max(r.depth for r in summary.layers) if max_depth is None else max_depth
+    rows = [r for r, _ in table.visible_layers(summary, deepest)
+            if r.output_shape is not None and len(r.output_shape) == 4]
     x = [f"{i + 1}. {r.name} ({r.type})" for i, r in enumerate(rows)]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(

@@ -1,21 +1,70 @@
-"""Every diagram the app draws, written as Graphviz DOT: the model graph traced from a forward pass, a residual block
-variant, a recurrence unrolled over time. ``render`` turns DOT into SVG or PNG with Graphviz's ``dot`` program.
+"""Every diagram the app draws: the model graph traced from a forward pass, a residual block variant, a recurrence
+unrolled over time. Each is built here, and only here, as a ``graphviz.Digraph`` — graphviz quotes every name and
+label, so no module path can break the syntax — and returned as its DOT text, which ``st.graphviz_chart``, the CLI's
+``graph`` command and :func:`render` (SVG or PNG through Graphviz's ``dot`` program) all take.
 """
 
 from __future__ import annotations
+
+import graphviz
+from graphviz.quoting import quote
 
 from ..analysis.graph import Graph, Node, collapse, max_depth
 from ..lessons.recurrent import shown_steps
 from ..zoo.recurrent import recurrent_params
 from ..zoo.resnet import PLACEMENT_TITLES, RESIDUAL_PLACEMENTS
 
+FONT = "Helvetica"
+_CARRIED = {"color": "#c0392b", "fontcolor": "#c0392b"}  # what passes the layers by: the identity, the state
+
+
+class _Digraph(graphviz.Digraph):
+    """``graphviz.Digraph`` that quotes an edge's ends as whole node names. The traced graph's ids hold colons
+    ("block:layer1"), which ``Digraph.edge`` would read as ``node:port``; no diagram here uses ports."""
+
+    _quote_edge = staticmethod(quote)
+
+
+def _digraph(
+    name: str, node_size: int, edge_size: int, node: dict[str, str] | None = None, edge: dict[str, str] | None = None,
+    **graph_attr: str,
+) -> _Digraph:
+    """A new diagram with the look all of them share: Helvetica on nodes and edges, at these sizes."""
+    return _Digraph(
+        name, graph_attr=graph_attr,
+        node_attr={"fontname": FONT, "fontsize": str(node_size), **(node or {})},
+        edge_attr={"fontname": FONT, "fontsize": str(edge_size), **(edge or {})},
+    )
+
+
+def _text(*lines: str) -> str:
+    """A label from literal text, one line each (empty ones dropped): backslashes escaped and ``<…>`` not read as
+    HTML, so a name shows as written; graphviz adds the quotes."""
+    return graphviz.nohtml("\\n".join(graphviz.escape(line) for line in lines if line))
+
 
 def _fmt_shape(shape: tuple[int, ...] | None) -> str:
     return "×".join(map(str, shape[1:])) if shape else ""
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_KIND_STYLE: dict[str, dict[str, str]] = {
+    "input": {"shape": "oval", "fillcolor": "#dff0d8"},
+    "output": {"shape": "oval", "fillcolor": "#dff0d8"},
+    "merge": {"shape": "circle", "fillcolor": "#fde7c8", "fixedsize": "false"},
+    "block": {"fillcolor": "#dbe8f7"},
+}
+_HIGHLIGHT = {"fillcolor": "#ffd54f", "penwidth": "2", "color": "#e65100"}
+_MERGE_SIGN = {"add": "⊕", "concat": "∥"}
+
+
+def _node_lines(n: Node) -> list[str]:
+    """What a node of the model graph says, line by line."""
+    if n.kind in ("input", "output"):
+        return [n.label, _fmt_shape(n.shape)]
+    if n.kind == "merge":
+        return [_MERGE_SIGN.get(n.label, n.label)]
+    name = n.path.split("#", 1)[0] if n.kind != "block" else n.path
+    return [n.label, n.detail, f"{n.params:,} params" if n.params else "", name]
 
 
 def to_dot(
@@ -25,34 +74,18 @@ def to_dot(
     filled in colour."""
     if depth is not None and depth < max_depth(graph) + 1:
         graph = collapse(graph, depth)
-    lines = [
-        f"digraph {_quote(graph.model)} {{",
-        f"  rankdir={rankdir}; newrank=true; compound=true;",
-        '  node [shape=box, style="rounded,filled", fillcolor="#f5f7fa", color="#8a99ad", fontname="Helvetica", '
-        "fontsize=10];",
-        '  edge [color="#5b6b80", fontname="Helvetica", fontsize=8];',
-    ]
-    styles = {
-        "input": 'shape=oval, fillcolor="#dff0d8"', "output": 'shape=oval, fillcolor="#dff0d8"',
-        "merge": 'shape=circle, fillcolor="#fde7c8", fixedsize=false', "block": 'fillcolor="#dbe8f7"',
-    }
+    dot = _digraph(
+        graph.model, 10, 8,
+        node={"shape": "box", "style": "rounded,filled", "fillcolor": "#f5f7fa", "color": "#8a99ad"},
+        edge={"color": "#5b6b80"},
+        rankdir=rankdir, newrank="true", compound="true",
+    )
 
-    def node_line(n: Node) -> str:
-        if n.kind in ("input", "output"):
-            text = f"{n.label}\\n{_fmt_shape(n.shape)}"
-        elif n.kind == "merge":
-            text = "⊕" if n.label == "add" else ("∥" if n.label == "concat" else n.label)
-        else:
-            name = n.path.split("#", 1)[0] if n.kind != "block" else n.path
-            parts = [f"{n.label}", n.detail, f"{n.params:,} params" if n.params else "", name]
-            text = "\\n".join(p for p in parts if p)
-        style = styles.get(n.kind, "")
+    def style(n: Node) -> dict[str, str]:
         base = n.path.split("#", 1)[0]
         inside_block = n.kind == "block" and highlight is not None and highlight.startswith(base + ".")
-        if highlight is not None and (base == highlight or inside_block):
-            style = 'fillcolor="#ffd54f", penwidth=2, color="#e65100"'
-        tooltip = f"{n.label} {n.path} → {_fmt_shape(n.shape)}"
-        return f'{_quote(n.id)} [label="{text}", tooltip={_quote(tooltip)}{", " + style if style else ""}];'
+        lit = highlight is not None and (base == highlight or inside_block)
+        return {**_KIND_STYLE.get(n.kind, {}), **(_HIGHLIGHT if lit else {})}
 
     # nest nodes into clusters by their container path
     tree: dict[str, list[str]] = {"": []}
@@ -68,28 +101,29 @@ def to_dot(
             owner = owner.rsplit(".", 1)[0] if "." in owner else ""
         tree.setdefault(owner, []).append(n.id)
 
-    def emit(path: str, indent: str) -> None:
+    def children(path: str) -> list[str]:
+        return [c for c in graph.containers if (c.rsplit(".", 1)[0] if "." in c else "") == path]
+
+    def has_nodes(path: str) -> bool:
+        return bool(tree.get(path)) or any(has_nodes(c) for c in children(path))
+
+    def emit(path: str, into: graphviz.Digraph) -> None:
         for node_id in tree.get(path, []):
-            lines.append(indent + node_line(graph.nodes[node_id]))
-        for child in [p for p in graph.containers if (p.rsplit(".", 1)[0] if "." in p else "") == path]:
-            if not _has_nodes(child):
+            n = graph.nodes[node_id]
+            tooltip = _text(f"{n.label} {n.path} → {_fmt_shape(n.shape)}")
+            into.node(node_id, _text(*_node_lines(n)), tooltip=tooltip, **style(n))
+        for child in children(path):
+            if not has_nodes(child):
                 continue
-            lines.append(f"{indent}subgraph {_quote('cluster_' + child)} {{")
-            label = f"{child}: {graph.containers[child]}"
-            lines.append(f'{indent}  label={_quote(label)}; style="rounded,dashed"; color="#9aa8ba"; fontsize=9;')
-            emit(child, indent + "  ")
-            lines.append(f"{indent}}}")
+            with into.subgraph(name=f"cluster_{child}") as cluster:
+                cluster.attr(label=_text(f"{child}: {graph.containers[child]}"), style="rounded,dashed",
+                             color="#9aa8ba", fontsize="9")
+                emit(child, cluster)
 
-    def _has_nodes(path: str) -> bool:
-        return bool(tree.get(path)) or any(_has_nodes(c) for c in graph.containers
-                                           if (c.rsplit(".", 1)[0] if "." in c else "") == path)
-
-    emit("", "  ")
+    emit("", dot)
     for a, b in graph.edges:
-        shape = _fmt_shape(graph.nodes[a].shape)
-        lines.append(f"  {_quote(a)} -> {_quote(b)} [label={_quote(shape)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        dot.edge(a, b, label=_text(_fmt_shape(graph.nodes[a].shape)))
+    return dot.source
 
 
 def render(dot: str, fmt: str) -> bytes:
@@ -106,7 +140,7 @@ def render(dot: str, fmt: str) -> bytes:
 
 
 _NODE = {
-    "conv": ('3×3 conv', "#fde9c9"),
+    "conv": ("3×3 conv", "#fde9c9"),
     "bn": ("BN", "#e8f0fe"),
     "relu": ("ReLU", "#e6f4ea"),
 }
@@ -115,33 +149,28 @@ _NODE = {
 def placement_dot(placement: str) -> str:
     """Graphviz DOT of one block: x, the residual branch's layers in order, the identity shortcut, ⊕, what follows."""
     branch, after = RESIDUAL_PLACEMENTS[placement]
-    lines = [
-        "digraph block {",
-        "  rankdir=TB; nodesep=0.5; ranksep=0.25;",
-        '  node [fontname="Helvetica", fontsize=11, shape=box, style="rounded,filled"];',
-        '  edge [fontname="Helvetica", fontsize=9];',
-        '  x [label="x", shape=plaintext, style=""];',
-    ]
+    dot = _digraph("block", 11, 9, node={"shape": "box", "style": "rounded,filled"},
+                   rankdir="TB", nodesep="0.5", ranksep="0.25")
+    dot.node("x", "x", shape="plaintext", style="")
 
-    def chain(prefix: str, kinds, previous: str) -> str:
-        """Append one node per layer kind, each fed by the one before; return the last node's name."""
+    def chain(prefix: str, kinds: tuple[str, ...], previous: str) -> str:
+        """One node per layer kind, each fed by the one before; return the last node's name."""
         for k, kind in enumerate(kinds):
             label, colour = _NODE[kind]
-            lines.append(f'  {prefix}{k} [label="{label}", fillcolor="{colour}"];')
-            lines.append(f"  {previous} -> {prefix}{k};")
+            dot.node(f"{prefix}{k}", label, fillcolor=colour)
+            dot.edge(previous, f"{prefix}{k}")
             previous = f"{prefix}{k}"
         return previous
 
-    previous = chain("b", branch, "x")
-    lines.append('  add [label="+", shape=circle, style=filled, fillcolor="#ffffff", fontsize=16];')
-    lines.append(f"  {previous} -> add;")
-    lines.append('  x -> add [label="identity", color="#c0392b", fontcolor="#c0392b", penwidth=2];')
-    previous = chain("a", after, "add")
-    lines.append('  out [label="to the next block", shape=plaintext, style=""];')
-    lines.append(f"  {previous} -> out;")
-    lines.append(f'  label="{PLACEMENT_TITLES[placement]}"; labelloc=t; fontname=Helvetica; fontsize=12;')
-    lines.append("}")
-    return "\n".join(lines)
+    last = chain("b", branch, "x")
+    dot.node("add", "+", shape="circle", style="filled", fillcolor="#ffffff", fontsize="16")
+    dot.edge(last, "add")
+    dot.edge("x", "add", label="identity", penwidth="2", **_CARRIED)
+    last = chain("a", after, "add")
+    dot.node("out", "to the next block", shape="plaintext", style="")
+    dot.edge(last, "out")
+    dot.attr(label=_text(PLACEMENT_TITLES[placement]), labelloc="t", fontname=FONT, fontsize="12")
+    return dot.source
 
 
 def unrolled_dot(kind: str, seq_len: int, input_size: int, hidden_size: int, limit: int = 6) -> str:
@@ -150,35 +179,29 @@ def unrolled_dot(kind: str, seq_len: int, input_size: int, hidden_size: int, lim
     cell = {"rnn": "RNN cell", "lstm": "LSTM cell", "gru": "GRU cell"}[kind]
     state = "h, c" if kind == "lstm" else "h"
     params = f"{recurrent_params(kind, input_size, hidden_size):,}"
-    lines = [
-        "digraph unrolled {",
-        "  rankdir=LR; splines=true; nodesep=0.35; ranksep=0.45;",
-        '  node [fontname="Helvetica", fontsize=11];',
-        '  edge [fontname="Helvetica", fontsize=9];',
-        f'  h0 [label="{"h₀ = c₀ = 0" if kind == "lstm" else "h₀ = 0"}", shape=plaintext];',
-    ]
+    dot = _digraph("unrolled", 11, 9, rankdir="LR", splines="true", nodesep="0.35", ranksep="0.45")
+    dot.node("h0", "h₀ = c₀ = 0" if kind == "lstm" else "h₀ = 0", shape="plaintext")
     previous = "h0"
     for t in shown_steps(seq_len, limit):
         if t is None:
-            lines.append('  gap [label="…", shape=plaintext, fontsize=18];')
-            lines.append(f'  {previous} -> gap [label="{state}", color="#c0392b", fontcolor="#c0392b"];')
+            dot.node("gap", "…", shape="plaintext", fontsize="18")
+            dot.edge(previous, "gap", label=state, **_CARRIED)
             previous = "gap"
             continue
-        lines += [  # defined top to bottom: the output hₜ, the cell, the input xₜ
-            f'  y{t} [label="h{_sub(t)} ({hidden_size})", shape=box, style="rounded,filled", fillcolor="#e6f4ea"];',
-            f'  c{t} [label="{cell}\\nt = {t}", shape=box, style=filled, fillcolor="#fde9c9"];',
-            f'  x{t} [label="x{_sub(t)} ({input_size})", shape=box, style="rounded,filled", fillcolor="#e8f0fe"];',
-            f"  x{t} -> c{t}; c{t} -> y{t};",
-            f'  {previous} -> c{t} [label="{state}", color="#c0392b", fontcolor="#c0392b"];',
-            f"  {{rank=same; y{t}; c{t}; x{t};}}",
-        ]
+        with dot.subgraph() as step:  # one column per step, top to bottom: the output hₜ, the cell, the input xₜ
+            step.attr(rank="same")
+            step.node(f"y{t}", f"h{_sub(t)} ({hidden_size})", shape="box", style="rounded,filled",
+                      fillcolor="#e6f4ea")
+            step.node(f"c{t}", _text(cell, f"t = {t}"), shape="box", style="filled", fillcolor="#fde9c9")
+            step.node(f"x{t}", f"x{_sub(t)} ({input_size})", shape="box", style="rounded,filled",
+                      fillcolor="#e8f0fe")
+        dot.edge(f"x{t}", f"c{t}")
+        dot.edge(f"c{t}", f"y{t}")
+        dot.edge(previous, f"c{t}", label=state, **_CARRIED)
         previous = f"c{t}"
-    lines.append(
-        f'  label="every cell uses the same weights: {params} parameters, whatever the length ({seq_len} steps)";'
-    )
-    lines.append("  labelloc=b; fontname=Helvetica; fontsize=11;")
-    lines.append("}")
-    return "\n".join(lines)
+    dot.attr(label=f"every cell uses the same weights: {params} parameters, whatever the length ({seq_len} steps)",
+             labelloc="b", fontname=FONT, fontsize="11")
+    return dot.source
 
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")

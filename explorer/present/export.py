@@ -13,7 +13,9 @@ import torch
 
 from ..analysis import Summary
 from ..zoo import get_spec
+from . import table
 
+# Keys of the layer table (explorer.present.table.COLUMNS), written as the header row.
 CSV_COLUMNS = ("index", "name", "type", "depth", "output_shape", "params", "macs", "memory_bytes", "rf", "stride",
                "arithmetic")
 
@@ -23,12 +25,8 @@ def layers_csv(summary: Summary) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for r in summary.layers:
-        writer.writerow([
-            r.index, r.name, r.type, r.depth, "x".join(map(str, r.output_shape)) if r.output_shape else "",
-            r.params, r.macs, r.memory, json.dumps(r.rf) if r.rf is not None else "",
-            json.dumps(r.stride) if r.stride is not None else "", r.arithmetic or "",
-        ])
+    for row in table.layer_rows(summary, CSV_COLUMNS, style="csv"):
+        writer.writerow(row.values())
     return out.getvalue()
 
 

@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ..analysis.rules import rule_for
 from ..zoo import get_spec, list_models
 from . import data, imagenet, weights
 from .devices import pick_device
@@ -163,15 +164,14 @@ def classify(image: Image.Image, model_id: str, top_k: int = 5, device: str = "a
 
 
 def feature_maps(model_id: str, x: torch.Tensor, device: str = "auto") -> dict[str, torch.Tensor]:
-    """Every convolution and pooling output for input ``x`` (C×H×W), by layer name, on the CPU."""
+    """Every output that is a feature map (its rule says so: convolutions, poolings) for input ``x`` (C×H×W), by
+    layer name, on the CPU."""
     loaded = load(model_id, device)
     maps: dict[str, torch.Tensor] = {}
-    kinds = (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
-             nn.modules.pooling._AdaptiveAvgPoolNd)
     with loaded.lock, torch.inference_mode():
         handles = []
         for name, module in loaded.module.named_modules():
-            if isinstance(module, kinds):
+            if rule_for(module).feature_map:
                 def hook(mod, args, out, name=name):
                     if isinstance(out, torch.Tensor) and out.dim() == 4 and name not in maps:
                         maps[name] = out[0].float().cpu()

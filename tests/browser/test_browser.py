@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright import sync_api as playwright_api
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -25,12 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run",
 ]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not found (Debian package chromium)"),
-]
-
-playwright_api = pytest.importorskip("playwright.sync_api")
+# Chromium and Playwright are test dependencies (``make test`` installs both): a missing one fails these tests, it
+# never skips them. The whole directory is marked ``browser`` and ``slow`` (tests/browser/conftest.py).
 expect = playwright_api.expect
 PlaywrightTimeout = playwright_api.TimeoutError
 
@@ -87,6 +84,7 @@ def app_url(repo_root, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser():
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} not found: these tests need Debian's chromium (make test installs it)"
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

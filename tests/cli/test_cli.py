@@ -1,4 +1,5 @@
-"""``python -m explorer``: the JSON contracts of DESIGN.md and the error contract (exit 2, one ``error:`` line).
+"""``python -m explorer``: the JSON contracts of ``list`` and ``summary`` (the public contract's keys and numbers) and
+the error contract (exit 2, one ``error:`` line).
 
 A handful of real subprocesses (started together, since each spends ~2 s importing torch) check what only a
 process can show: the exit status and that no traceback reaches stderr. The rest calls ``cli.main`` in-process.
@@ -10,20 +11,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import explorer
-from explorer import cli
-
-REPO = Path(__file__).resolve().parents[2]
-
-DESIGN_IDS = [
-    "lenet", "alexnet", "alexnet-d2l", "alexnet-tv", "vgg11-d2l", "vgg11", "vgg13", "vgg16", "vgg19", "nin",
-    "googlenet", "googlenet-tv", "resnet18", "resnet18-tv", "resnet34-tv", "resnet50-tv",
-]
-NOT_YET = ("googlenet", "resnet")  # families still being added to the registry
+from tests.cli.conftest import REPO, assert_one_error_line, run_main
+from tests.contract import MODELS as CONTRACT
 
 RUNS: dict[str, list[str]] = {
     "list-json": ["list", "--json"],
@@ -67,10 +60,11 @@ def test_list_json(runs):
         assert set(row) == {"id", "family", "title", "input", "num_classes", "params"}
     by_id = {row["id"]: row for row in rows}
     assert [row["id"] for row in rows] == [s.id for s in explorer.list_models()]
-    for model_id in DESIGN_IDS:
-        if model_id not in by_id and model_id.startswith(NOT_YET):
-            continue
-        assert model_id in by_id
+    missing = [model_id for model_id in CONTRACT if model_id not in by_id]
+    assert missing == [], f"contract ids missing from `list --json`: {missing}"
+    for model_id, expected in CONTRACT.items():
+        row = by_id[model_id]
+        assert (tuple(row["input"]), row["num_classes"], row["params"]) == expected, model_id
     assert by_id["alexnet"] == {
         "id": "alexnet", "family": "AlexNet", "title": explorer.get_spec("alexnet").title,
         "input": [3, 224, 224], "num_classes": 1000, "params": 62_378_344,
@@ -85,10 +79,7 @@ def test_errors_exit_2_with_one_line_and_no_traceback(runs, key):
     r = runs[key]
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert r.stdout == ""
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in r.stderr
+    assert_one_error_line(r.stderr)
 
 
 def test_error_messages_say_what_is_wrong(runs):
@@ -102,12 +93,6 @@ def test_error_messages_say_what_is_wrong(runs):
 # ---------------------------------------------------------------------------------------------------------------
 # In-process: cli.main
 # ---------------------------------------------------------------------------------------------------------------
-def run_main(capsys, *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_summary_json(capsys):
     code, out, err = run_main(capsys, "summary", "alexnet", "--json")
     assert (code, err) == (0, "")
@@ -143,7 +128,7 @@ def test_lenet_at_32_is_an_error(capsys):
     # The d2l LeNet pads conv1, so 32×32 gives 16·6·6 = 576 features where its first Linear expects 400.
     code, out, err = run_main(capsys, "summary", "lenet", "--input", "1,32,32")
     assert (code, out) == (2, "")
-    assert len(err.splitlines()) == 1 and err.startswith("error: ")
+    assert_one_error_line(err)
     assert "expects 400 input features, got 576" in err
 
 
@@ -193,7 +178,7 @@ def test_main_errors(capsys, argv):
     code, out, err = run_main(capsys, *argv)
     assert code == 2
     assert out == ""
-    assert len(err.splitlines()) == 1 and err.startswith("error: ")
+    assert_one_error_line(err)
 
 
 def test_main_wrong_channels_names_the_first_conv(capsys):

@@ -1,23 +1,20 @@
-"""The ``predict`` command's contract (DESIGN.md, "CLI"): a real process for the exit code and the streams, the rest
-in-process through ``explorer.cli.main``."""
+"""The ``predict`` command's contract (the README's "Library and CLI"; ``--json`` keys ``model``, ``device``,
+``results``): a real process for the exit code and the streams, the rest in-process through ``explorer.cli.main``."""
 
 from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from explorer import cli
 from explorer.runtime import data, imagenet, inference
 from explorer.runtime.devices import pick_device
+from tests.cli.conftest import assert_one_error_line, run_main, run_process
 
-REPO = Path(__file__).resolve().parents[2]
 SHIPPED = ("lenet", "vgg-fmnist", "resnet-fmnist")
 
 
@@ -46,27 +43,6 @@ def files(tmp_path) -> dict[str, Path]:
     }
 
 
-def run_process(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "explorer", "predict", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )
-
-
-def run_main(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(["predict", *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_error_line(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in err
-    return lines[0]
-
-
 def check_result(entry: dict, k: int) -> None:
     assert set(entry) == {"file", "top", "ms"}
     assert len(entry["top"]) == k
@@ -84,7 +60,7 @@ def check_result(entry: dict, k: int) -> None:
 # As a real process
 # ---------------------------------------------------------------------------------------------------------------
 def test_process_json_output_with_the_default_model(files):
-    result = run_process(str(files["png"]), str(files["jpeg"]), "--top", "3", "--json")
+    result = run_process("predict", str(files["png"]), str(files["jpeg"]), "--top", "3", "--json")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     out = json.loads(result.stdout)
@@ -99,7 +75,8 @@ def test_process_json_output_with_the_default_model(files):
 
 
 def test_process_bad_and_missing_files_among_good_ones(files):
-    result = run_process(str(files["png"]), str(files["bad"]), str(files["missing"]), str(files["jpeg"]), "--json")
+    images = (files["png"], files["bad"], files["missing"], files["jpeg"])
+    result = run_process("predict", *map(str, images), "--json")
     assert result.returncode == 2
     line = assert_one_error_line(result.stderr)
     assert "2 of 4" in line and str(files["bad"]) in line and str(files["missing"]) in line
@@ -119,8 +96,9 @@ def test_process_bad_and_missing_files_among_good_ones(files):
 # ---------------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("model_id", SHIPPED)
 def test_each_shipped_model_with_top_k(capsys, files, model_id):
-    code, out, err = run_main(capsys, str(files["png"]), "--model", model_id, "--top", "4", "--device", "cpu",
-                              "--json")
+    code, out, err = run_main(
+        capsys, "predict", str(files["png"]), "--model", model_id, "--top", "4", "--device", "cpu", "--json"
+    )
     assert code == 0 and err == ""
     result = json.loads(out)
     assert result["model"] == model_id and result["device"] == "cpu"
@@ -128,7 +106,7 @@ def test_each_shipped_model_with_top_k(capsys, files, model_id):
 
 
 def test_top_larger_than_the_classes_gives_all_ten(capsys, files):
-    code, out, _ = run_main(capsys, str(files["png"]), "--top", "20", "--json")
+    code, out, _ = run_main(capsys, "predict", str(files["png"]), "--top", "20", "--json")
     assert code == 0
     top = json.loads(out)["results"][0]["top"]
     assert len(top) == 10 and {t["label"] for t in top} == set(data.CLASSES)
@@ -136,7 +114,7 @@ def test_top_larger_than_the_classes_gives_all_ten(capsys, files):
 
 
 def test_text_output(capsys, files):
-    code, out, err = run_main(capsys, str(files["png"]), str(files["bad"]), "--top", "2")
+    code, out, err = run_main(capsys, "predict", str(files["png"]), str(files["bad"]), "--top", "2")
     assert code == 2
     lines = out.splitlines()
     assert lines[0] == f"model {inference.best_model()} on {inference.load(inference.best_model()).device}"
@@ -146,7 +124,7 @@ def test_text_output(capsys, files):
 
 
 def test_only_bad_files(capsys, files):
-    code, out, err = run_main(capsys, str(files["missing"]), "--json")
+    code, out, err = run_main(capsys, "predict", str(files["missing"]), "--json")
     assert code == 2
     assert_one_error_line(err)
     (entry,) = json.loads(out)["results"]
@@ -162,7 +140,7 @@ def test_only_bad_files(capsys, files):
     (["--model", "alexnet"], ["alexnet", *SHIPPED]),
 ])
 def test_bad_arguments(capsys, files, args, words):
-    code, out, err = run_main(capsys, str(files["png"]), *args)
+    code, out, err = run_main(capsys, "predict", str(files["png"]), *args)
     assert code == 2
     assert out == ""
     line = assert_one_error_line(err)
@@ -171,14 +149,15 @@ def test_bad_arguments(capsys, files, args, words):
 
 
 def test_no_image_argument(capsys):
-    code, out, err = run_main(capsys)
+    code, out, err = run_main(capsys, "predict")
     assert code == 2 and out == ""
     assert_one_error_line(err)
 
 
+# What this checks (asking for CUDA where there is none) cannot happen on a machine with a GPU.
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
 def test_cuda_without_a_gpu(capsys, files):
-    code, out, err = run_main(capsys, str(files["png"]), "--device", "cuda")
+    code, out, err = run_main(capsys, "predict", str(files["png"]), "--device", "cuda")
     assert code == 2 and out == ""
     assert "cuda" in assert_one_error_line(err)
 
@@ -186,6 +165,6 @@ def test_cuda_without_a_gpu(capsys, files):
 def test_imagenet_model_without_checkpoint(capsys, files, tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "_hub_dir", None)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    code, out, err = run_main(capsys, str(files["png"]), "--model", "resnet18-tv")
+    code, out, err = run_main(capsys, "predict", str(files["png"]), "--model", "resnet18-tv")
     assert code == 2 and out == ""
     assert imagenet.CHECKPOINTS["resnet18-tv"][0] in assert_one_error_line(err)

@@ -9,15 +9,6 @@ import torch
 
 import explorer
 from explorer.lessons import boltzmann, hopfield
-from explorer.runtime import data
-
-
-def fashion_or_skip() -> None:
-    try:
-        data.find("train")
-        data.find("test")
-    except data.DatasetNotFound as exc:
-        pytest.skip(f"Fashion-MNIST is not installed: {exc}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -102,9 +93,9 @@ def test_synchronous_step_is_the_zoo_module():
 # ---------------------------------------------------------------------------------------------------------------
 # Hopfield on Fashion-MNIST
 # ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("fashion_mnist")
 @pytest.mark.parametrize("encoding", hopfield.ENCODINGS)
 def test_fashion_patterns_recalled_from_20_percent_corruption(encoding):
-    fashion_or_skip()
     classes = [0, 5, 8]  # T-shirt/top, Sandal, Bag: far apart
     patterns = hopfield.class_patterns(classes, encoding)
     assert patterns.shape == (3, 784) and set(np.unique(patterns)) == {-1, 1}
@@ -119,8 +110,8 @@ def test_fashion_patterns_recalled_from_20_percent_corruption(encoding):
             assert run.converged and run.flips >= 157  # every flipped pixel was put back
 
 
+@pytest.mark.usefixtures("fashion_mnist")
 def test_contrast_patterns_overlap_less():
-    fashion_or_skip()
     off = ~np.eye(10, dtype=bool)
     silhouette = np.abs(hopfield.overlaps(hopfield.class_patterns(range(10), "silhouette")))[off].mean()
     contrast = np.abs(hopfield.overlaps(hopfield.class_patterns(range(10), "contrast")))[off].mean()
@@ -153,8 +144,8 @@ def test_free_energy_by_hand():
     assert float(boltzmann.free_energy(model, v)[0]) == pytest.approx(-0.25 - np.log1p(np.exp(-0.5)))
 
 
+@pytest.mark.usefixtures("fashion_mnist")
 def test_cd1_lowers_the_reconstruction_error():
-    fashion_or_skip()
     train = boltzmann.binarized("train", 2000, seed=0)
     held_out = boltzmann.binarized("test", 300)
     assert set(torch.unique(train).tolist()) == {0.0, 1.0} and train.shape == (2000, 784)

@@ -7,16 +7,13 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from explorer.runtime import data, inference
 
 
 @pytest.fixture
-def classify_page(repo_root):
-    at = AppTest.from_file(repo_root / "app.py", default_timeout=180)
-    at.switch_page("pages/classify.py")
-    return at.run()
+def classify_page(open_page):
+    return open_page("classify")
 
 
 def product_photo(index: int) -> bytes:

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import json
+import io
 
-import pytest
-from streamlit.testing.v1 import AppTest
+from PIL import Image
 
 import explorer
+from tests.pages.conftest import figures
 
 
-@pytest.fixture
-def rf_page(repo_root):
-    def _open(**query: str) -> AppTest:
-        at = AppTest.from_file(repo_root / "app.py", default_timeout=180)
-        at.switch_page("pages/receptive-field.py")
-        for key, value in query.items():
-            at.query_params[key] = value
-        return at.run()
-
-    return _open
-
-
-def plotly_specs(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def test_defaults_show_the_final_field_and_all_charts(rf_page):
-    at = rf_page(model="vgg16")
+def test_defaults_show_the_final_field_and_all_charts(open_page):
+    at = open_page("receptive-field", model="vgg16")
     assert not at.exception and not at.error
     table = at.table[0].value
     assert table.loc["vgg16"].tolist() == ["3×224×224", 212, 32, 90]
@@ -36,11 +20,11 @@ def test_defaults_show_the_final_field_and_all_charts(rf_page):
     assert any("rows **6 … 217**" in m.value for m in at.markdown)
 
 
-def test_overlay_layer_unit_and_effective_field(rf_page):
-    at = rf_page(model="resnet18")
+def test_overlay_layer_unit_and_effective_field(open_page):
+    at = open_page("receptive-field", model="resnet18")
     at.multiselect(key="rf_models").set_value(["resnet18", "vgg11-d2l"]).run()
     assert set(at.table[0].value.index) == {"resnet18", "vgg11-d2l"}
-    growth = plotly_specs(at)[0]
+    growth = figures(at)[0]
     assert {t["name"] for t in growth["data"]} == {"resnet18", "vgg11-d2l"}
 
     first_conv = next(r.index for r in explorer.analyze("resnet18").layers if r.name == "b1.0")
@@ -55,13 +39,13 @@ def test_overlay_layer_unit_and_effective_field(rf_page):
     at.session_state["rf_erf_resnet18"] = "random"
     at.run()
     assert not at.exception
-    image = plotly_specs(at)[1]
+    image = figures(at)[1]
     heat = [t for t in image["data"] if t.get("type") == "heatmap" and t.get("colorscale")]
     assert heat, "the effective field is drawn over the image"
 
 
-def test_dilation_playground(rf_page):
-    at = rf_page(model="lenet")
+def test_dilation_playground(open_page):
+    at = open_page("receptive-field", model="lenet")
     at.slider(key="dil_k").set_value(3).run()
     at.slider(key="dil_r").set_value(4).run()
     assert any("k_eff = 3 + (3 − 1)·(4 − 1) = 9" in m.value for m in at.markdown)
@@ -81,12 +65,8 @@ def test_dilation_playground(rf_page):
     assert not at.exception
 
 
-def test_uploads_good_and_bad(rf_page):
-    import io
-
-    from PIL import Image
-
-    at = rf_page(model="lenet")
+def test_uploads_good_and_bad(open_page):
+    at = open_page("receptive-field", model="lenet")
     at.radio(key="rf_source").set_value("Upload").run()
     png = io.BytesIO()
     Image.new("RGB", (60, 40), (200, 30, 30)).save(png, "PNG")
@@ -100,8 +80,8 @@ def test_uploads_good_and_bad(rf_page):
     assert len(at.get("plotly_chart")) == 5  # the rest of the page is still there
 
 
-def test_effective_field_with_trained_weights(rf_page):
-    at = rf_page(model="resnet-fmnist")
+def test_effective_field_with_trained_weights(open_page):
+    at = open_page("receptive-field", model="resnet-fmnist")
     at.session_state["rf_erf_resnet-fmnist"] = "trained"
     at.run()
     assert not at.exception and not at.error

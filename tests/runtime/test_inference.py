@@ -24,11 +24,8 @@ SHIPPED = ("lenet", "vgg-fmnist", "resnet-fmnist")
 
 
 @pytest.fixture(scope="module")
-def test_set() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        return data.load("test")
-    except data.DatasetNotFound as exc:
-        pytest.skip(f"Fashion-MNIST is not installed here (apt-get install dataset-fashion-mnist): {exc}")
+def test_set(fashion_mnist) -> tuple[np.ndarray, np.ndarray]:
+    return data.load("test")
 
 
 @pytest.fixture
@@ -147,7 +144,10 @@ def test_tampered_weights_are_refused(tampered_lenet):
     weights.load_shipped("vgg-fmnist")  # the untouched files still load
 
 
-@pytest.mark.parametrize("model_id", SHIPPED)
+# The whole test set through each model: seconds for vgg-fmnist and resnet-fmnist on a CPU, so those two are slow.
+@pytest.mark.parametrize(
+    "model_id", [m if m == "lenet" else pytest.param(m, marks=pytest.mark.slow) for m in SHIPPED]
+)
 def test_shipped_accuracy_is_reproduced_exactly(test_set, model_id):
     """The shipped model classifies exactly the recorded number of the 10,000 test images correctly."""
     spec = get_spec(model_id)
@@ -194,6 +194,7 @@ def product_photo(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow  # several seconds on a CPU
 def test_product_photos_are_classified_like_the_dataset(test_set):
     images, labels = test_set
     assert sorted(int(labels[i]) for i in PHOTO_INDICES) == sorted(list(range(10)) * 2)
@@ -232,6 +233,7 @@ def test_pick_device():
         devices.pick_device("")
 
 
+# What this checks (asking for CUDA where there is none) cannot happen on a machine with a GPU.
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
 def test_cuda_without_a_gpu_is_an_error():
     with pytest.raises(ValueError, match="cuda"):
@@ -279,6 +281,7 @@ def test_feature_maps_of_the_best_model_leave_no_hooks():
     assert no_hooks(inference.load(best, "cpu").module)
 
 
+@pytest.mark.slow  # several seconds on a CPU
 def test_concurrent_classification_matches_sequential(test_set):
     images, _ = test_set
     best = inference.best_model()

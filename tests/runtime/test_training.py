@@ -12,19 +12,13 @@ import torch
 from safetensors.torch import load_file
 
 from explorer import cli
-from explorer.runtime import data, weights
+from explorer.runtime import weights
 from explorer.runtime.train import Recipe, train
 from explorer.zoo import get_spec
 from explorer.zoo import weights as metadata
 
-
-@pytest.fixture(scope="module", autouse=True)
-def dataset():
-    try:
-        data.load("train")
-        data.load("test")
-    except data.DatasetNotFound as exc:
-        pytest.skip(f"Fashion-MNIST is not installed here (apt-get install dataset-fashion-mnist): {exc}")
+# Every test here trains or evaluates on Fashion-MNIST: a missing copy fails them (see tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fashion_mnist")
 
 
 def run_main(capsys, *args: str) -> tuple[int, str, str]:
@@ -40,6 +34,7 @@ def assert_one_error_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow  # a real training run
 def test_train_writes_a_loadable_file(capsys, tmp_path):
     out_file = tmp_path / "lenet-quick.safetensors"
     code, out, err = run_main(capsys, "train", "lenet", "--epochs", "1", "--limit", "2000", "--device", "cpu",
@@ -61,6 +56,7 @@ def test_train_writes_a_loadable_file(capsys, tmp_path):
     assert result["correct"] == correct and result["test_accuracy"] == accuracy and result["total"] == 10_000
 
 
+@pytest.mark.slow  # a real training run
 def test_training_is_deterministic_for_a_fixed_seed():
     recipe = Recipe(epochs=1, lr=0.9, batch_size=256, seed=0)
     quiet = lambda line: None  # noqa: E731
@@ -104,6 +100,7 @@ def test_bad_arguments(capsys, args, words):
         assert word in line
 
 
+# What this checks (asking for CUDA where there is none) cannot happen on a machine with a GPU.
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is present")
 def test_train_on_missing_cuda(capsys):
     code, _, err = run_main(capsys, "train", "lenet", "--epochs", "1", "--limit", "100", "--device", "cuda")
@@ -143,6 +140,7 @@ def test_evaluate_damaged_shipped_file(capsys, trained_copy):
     assert "damaged" in assert_one_error_line(err)
 
 
+@pytest.mark.slow  # a real training run
 def test_ship_writes_weights_and_manifest(capsys, trained_copy):
     before = json.loads((trained_copy / "manifest.json").read_text(encoding="utf-8"))
     code, out, err = run_main(capsys, "train", "lenet", "--epochs", "1", "--limit", "500", "--lr", "0.5",

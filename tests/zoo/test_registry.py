@@ -1,6 +1,8 @@
-"""The model zoo: every registered id builds, has exactly its stated size, takes overrides, and fixes the notes' errata.
+"""The model registry as a whole: every registered id builds, has exactly its stated size, takes overrides, runs on
+the meta device; the public contract's ids are all there with their exact numbers; bad ids are refused helpfully.
 
-Parametrized over the whole registry (``explorer.list_models()``), so a family is tested the moment it registers.
+Parametrized over the whole registry (``explorer.list_models()``), so a model is tested the moment it registers.
+What only one family has (torchvision state_dict layouts, the notes' errata) is tested in that family's file.
 """
 
 from __future__ import annotations
@@ -13,43 +15,16 @@ from torch import nn
 
 import explorer
 from explorer.zoo import registry
+from tests.contract import MODELS as CONTRACT
+from tests.zoo.conftest import meta_build, n_params
 
 SPECS = explorer.list_models()
 IDS = [s.id for s in SPECS]
-
-# DESIGN.md's public table, written out literally: these numbers are facts the app must reproduce exactly.
-DESIGN_TABLE: dict[str, tuple[tuple[int, int, int], int, int]] = {
-    # id: ((C, H, W), classes, params)
-    "lenet": ((1, 28, 28), 10, 61_706),
-    "alexnet": ((3, 224, 224), 1000, 62_378_344),
-    "alexnet-d2l": ((1, 224, 224), 10, 46_764_746),
-    "alexnet-tv": ((3, 224, 224), 1000, 61_100_840),
-    "vgg11-d2l": ((1, 224, 224), 10, 128_806_154),
-    "vgg11": ((3, 224, 224), 1000, 132_863_336),
-    "vgg13": ((3, 224, 224), 1000, 133_047_848),
-    "vgg16": ((3, 224, 224), 1000, 138_357_544),
-    "vgg19": ((3, 224, 224), 1000, 143_667_240),
-    "nin": ((1, 224, 224), 10, 1_992_166),
-    "googlenet": ((1, 96, 96), 10, 5_977_530),
-    "googlenet-tv": ((3, 224, 224), 1000, 6_624_904),
-    "resnet18": ((1, 96, 96), 10, 11_178_378),
-    "resnet18-tv": ((3, 224, 224), 1000, 11_689_512),
-    "resnet34-tv": ((3, 224, 224), 1000, 21_797_672),
-    "resnet50-tv": ((3, 224, 224), 1000, 25_557_032),
-}
+CLASSIFIER_IDS = [s.id for s in SPECS if s.classifier]
 
 # Real (CPU) forward passes only where they are cheap; the rest is checked on the meta device.
 CHEAP_PARAMS = 15_000_000
 CHEAP_MACS = 1_000_000_000
-
-
-def n_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-def meta_build(model_id: str, **overrides) -> nn.Module:
-    with torch.device("meta"):
-        return explorer.build(model_id, **overrides)
 
 
 def is_cheap(spec: explorer.ModelSpec) -> bool:
@@ -60,34 +35,30 @@ CHEAP_IDS = [s.id for s in SPECS if is_cheap(s)]
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The registry against DESIGN.md
+# The public contract: every id of the README's Models table, with its exact numbers
 # ---------------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("model_id", list(DESIGN_TABLE))
-def test_design_table_ids_are_registered_with_exact_numbers(model_id):
-    try:
-        spec = explorer.get_spec(model_id)
-    except KeyError:
-        if model_id.startswith(("googlenet", "resnet")):
-            pytest.skip(f"{model_id} is not registered yet")
-        raise
-    input_shape, num_classes, params = DESIGN_TABLE[model_id]
+@pytest.mark.parametrize("model_id", list(CONTRACT))
+def test_contract_ids_are_registered_with_exact_numbers(model_id):
+    # A contract id must never disappear: fail, naming it (never skip).
+    assert model_id in IDS, f"contract id {model_id!r} is not registered (explorer.list_models() lacks it)"
+    spec = explorer.get_spec(model_id)
+    expected = CONTRACT[model_id]
     assert spec.id == model_id
-    assert spec.input_shape == input_shape
-    assert spec.num_classes == num_classes
-    assert spec.params == params
-    assert n_params(meta_build(model_id)) == params
+    assert spec.input_shape == expected.input_shape
+    assert spec.num_classes == expected.num_classes
+    assert spec.params == expected.params
+    assert n_params(meta_build(model_id)) == expected.params
 
 
-def test_registry_ids_are_unique_and_include_the_core_ids():
-    core = ["lenet", "alexnet", "alexnet-d2l", "alexnet-tv", "vgg11-d2l", "vgg11", "vgg13", "vgg16", "vgg19", "nin"]
-    assert set(core) <= set(IDS)
+def test_registry_ids_are_unique_and_include_every_contract_id():
+    missing = [i for i in CONTRACT if i not in IDS]
+    assert missing == [], f"contract ids not registered: {missing}"
     assert len(IDS) == len(set(IDS))
 
 
 def test_registry_is_in_the_notes_order():
     # list_models(): registration order, families in the notes' order: LeNet, AlexNet, VGG, NiN, GoogLeNet, ResNet.
-    expected = [i for i in DESIGN_TABLE if i in IDS or not i.startswith(("googlenet", "resnet"))]
-    assert [i for i in IDS if i in DESIGN_TABLE] == expected
+    assert [i for i in IDS if i in CONTRACT] == list(CONTRACT)
 
 
 def test_list_models_returns_a_fresh_list():
@@ -107,11 +78,19 @@ def test_spec_is_well_formed(model_id):
     assert isinstance(spec.num_classes, int) and spec.num_classes >= 1
     assert spec.classifier or spec.output_dims != (spec.num_classes,) or len(spec.output_dims) == 1
     assert isinstance(spec.params, int) and spec.params > 0
-    assert spec.family and spec.title and spec.paper and spec.introduced
+    assert spec.family and spec.title and spec.paper and spec.introduced and spec.notes
     assert spec.source in ("d2l", "paper", "torchvision")
     assert 1980 < spec.year < 2030
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.params = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_errata_are_well_formed(model_id):
+    for e in explorer.get_spec(model_id).errata:
+        assert isinstance(e, explorer.Erratum)
+        assert e.title and e.notes_code and e.fixed_code and e.why
+        assert e.notes_code != e.fixed_code
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -151,10 +130,22 @@ def test_meta_forward_gives_class_scores(model_id):
 
 
 @pytest.mark.parametrize("model_id", IDS)
+def test_every_leaf_module_is_called_in_forward(model_id):
+    """Activations are modules, so forward hooks (the layer table) see every step of every net."""
+    model = meta_build(model_id)
+    called: set[str] = set()
+    for name, m in model.named_modules():
+        if not list(m.children()):
+            m.register_forward_hook(lambda *_, name=name: called.add(name))
+    model(torch.empty(1, *explorer.get_spec(model_id).input_shape, device="meta"))
+    leaves = {name for name, m in model.named_modules() if not list(m.children())}
+    assert called == leaves, f"{model_id}: never called: {sorted(leaves - called)[:5]}"
+
+
+# Only classifiers have a num_classes to override (the others' outputs are images, sequences or energies).
+@pytest.mark.parametrize("model_id", CLASSIFIER_IDS)
 def test_overrides_in_channels_and_num_classes(model_id):
     spec = explorer.get_spec(model_id)
-    if not spec.classifier:
-        pytest.skip(f"{model_id} is not a classifier (its output: {spec.output}): no num_classes to override")
     model = meta_build(model_id, in_channels=2, num_classes=7).eval()
     _, h, w = spec.input_shape
     with torch.no_grad():
@@ -163,20 +154,8 @@ def test_overrides_in_channels_and_num_classes(model_id):
     assert n_params(model) != spec.params
 
 
-def test_lenet_overrides_change_exactly_the_first_and_last_layer():
-    # num_classes=5: the last Linear(84, 10) = 850 params becomes Linear(84, 5) = 425.
-    assert n_params(explorer.build("lenet", num_classes=5)) == 61_706 - 850 + 425
-    # in_channels=3: conv1's weight grows from 6·1·5·5 = 150 to 6·3·5·5 = 450.
-    assert n_params(explorer.build("lenet", in_channels=3)) == 61_706 + 300
-
-
-def test_lenet_num_classes_override_real_forward():
-    torch.manual_seed(0)
-    model = explorer.build("lenet", num_classes=5).eval()
-    with torch.no_grad():
-        out = model(torch.randn(1, 1, 28, 28))
-    assert out.shape == (1, 5)
-    assert torch.isfinite(out).all()
+def test_every_contract_id_is_a_classifier():
+    assert set(CONTRACT) <= set(CLASSIFIER_IDS)
 
 
 def test_build_returns_a_fresh_module_each_time():
@@ -199,7 +178,7 @@ def test_real_forward_on_cheap_models(model_id):
 
 
 def test_cheap_set_contains_the_small_d2l_models():
-    for model_id in ("lenet", "nin"):
+    for model_id in ("lenet", "nin", "googlenet", "resnet18"):
         assert model_id in CHEAP_IDS
     assert "vgg16" not in CHEAP_IDS and "alexnet" not in CHEAP_IDS
 
@@ -258,78 +237,3 @@ def test_unknown_id_without_close_match_lists_known_ids():
 def test_non_string_id_raises_key_error(bad):
     with pytest.raises(KeyError):
         explorer.get_spec(bad)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The notes' errata, fixed
-# ---------------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("model_id", ["nin", "alexnet", "alexnet-d2l"])
-def test_errata_are_recorded(model_id):
-    errata = explorer.get_spec(model_id).errata
-    assert len(errata) >= 1
-    for e in errata:
-        assert isinstance(e, explorer.Erratum)
-        assert e.title and e.notes_code and e.fixed_code and e.why
-        assert e.notes_code != e.fixed_code
-
-
-def test_nin_one_by_one_convs_really_are_1x1():
-    model = meta_build("nin")
-    blocks = [m for m in model.modules() if isinstance(m, nn.Sequential) and m is not model]
-    assert len(blocks) == 4  # three NiN blocks + the class block
-    for block in blocks:
-        convs = [m for m in block if isinstance(m, nn.Conv2d)]
-        assert len(convs) == 3
-        first, *mlp = convs
-        assert first.kernel_size in ((11, 11), (5, 5), (3, 3))
-        for conv in mlp:
-            assert conv.kernel_size == (1, 1)
-            assert conv.stride == (1, 1) and conv.padding == (0, 0)
-    assert "kernel_size=1" in explorer.get_spec("nin").errata[0].fixed_code
-
-
-def test_nin_first_block_keeps_its_size():
-    # With the notes' bug the block's 1×1 convs would be 11×11 and shrink 54 → 44 → 34.
-    layers = {r.name: r for r in explorer.analyze("nin").layers}
-    assert layers["0.0"].output_shape == (1, 96, 54, 54)
-    assert layers["0.2"].output_shape == (1, 96, 54, 54)
-    assert layers["0.4"].output_shape == (1, 96, 54, 54)
-    assert layers["0"].output_shape == (1, 96, 54, 54)
-
-
-def _conv_pool_shapes(model_id: str) -> list[tuple[str, int, int]]:
-    return [
-        (r.type, r.output_shape[1], r.output_shape[-1])
-        for r in explorer.analyze(model_id).layers
-        if r.type in ("Conv2d", "MaxPool2d")
-    ]
-
-
-def test_alexnet_follows_the_notes_table():
-    # conv1 55 → pool 27 → conv2 27 → pool 13 → conv3/4/5 13 → pool 6 (the table's 55→27→13→13→13→6).
-    assert _conv_pool_shapes("alexnet") == [
-        ("Conv2d", 96, 55), ("MaxPool2d", 96, 27),
-        ("Conv2d", 256, 27), ("MaxPool2d", 256, 13),
-        ("Conv2d", 384, 13), ("Conv2d", 384, 13), ("Conv2d", 256, 13), ("MaxPool2d", 256, 6),
-    ]
-    flatten = [r for r in explorer.analyze("alexnet").layers if r.type == "Flatten"]
-    assert [r.output_shape for r in flatten] == [(1, 9216)]  # 256·6·6
-
-
-def test_alexnet_d2l_follows_the_notes_code():
-    assert _conv_pool_shapes("alexnet-d2l") == [
-        ("Conv2d", 96, 54), ("MaxPool2d", 96, 26),
-        ("Conv2d", 256, 26), ("MaxPool2d", 256, 12),
-        ("Conv2d", 384, 12), ("Conv2d", 384, 12), ("Conv2d", 256, 12), ("MaxPool2d", 256, 5),
-    ]
-    flatten = [r for r in explorer.analyze("alexnet-d2l").layers if r.type == "Flatten"]
-    assert [r.output_shape for r in flatten] == [(1, 6400)]  # 256·5·5
-
-
-def test_alexnet_d2l_first_conv_is_one_channel_pad_one():
-    conv1 = meta_build("alexnet-d2l")[0]
-    assert isinstance(conv1, nn.Conv2d)
-    assert (conv1.in_channels, conv1.out_channels) == (1, 96)
-    assert conv1.kernel_size == (11, 11) and conv1.stride == (4, 4) and conv1.padding == (1, 1)
-    conv1 = meta_build("alexnet")[0]
-    assert (conv1.in_channels, conv1.padding) == (3, (2, 2))

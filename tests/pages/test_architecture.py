@@ -1,0 +1,179 @@
+"""The Architecture page in AppTest: one model's numbers, layer table, errata, diagram and downloads; its widgets,
+deep links and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+import explorer
+from tests.pages.conftest import (
+    ALEXNET_PARAMS,
+    VGG16_PARAMS,
+    as_int,
+    assert_clean,
+    assert_no_exception,
+    errors,
+    figures,
+    markdown,
+    metrics,
+    metrics_with_delta,
+)
+
+
+def test_architecture_alexnet_numbers_and_shapes(open_page):
+    at = open_page("architecture", model="alexnet")
+    assert_clean(at)
+    assert at.selectbox(key="model").value == "alexnet"
+    assert at.text_input(key="input").value == "3,224,224"
+    shown = metrics_with_delta(at)
+    assert shown["Parameters"] == (ALEXNET_PARAMS, "62.4 M")
+    assert shown["MACs per image"][0] == f"{explorer.analyze('alexnet').total_macs:,}"
+    assert shown["Output"][0] == "1000"
+    assert "**Spatial size:** 224 → 55 → 27 → 13 → 6" in markdown(at)
+    assert len(at.dataframe) == 1
+    table = at.dataframe[0].value
+    assert table["params"].sum() == 62_378_344
+    assert len(figures(at)) == 3  # shape flow, by type, by block
+
+
+def test_architecture_alexnet_errata_beside_fixed_code(open_page):
+    at = open_page("architecture", model="alexnet")
+    assert "Errata in the notes' code" in [s.value for s in at.subheader]
+    spec = explorer.get_spec("alexnet")
+    assert len(at.expander) >= len(spec.errata) >= 1
+    for erratum in spec.errata:
+        expander = next(e for e in at.expander if e.label == erratum.title)
+        notes, fixed = (c.value for c in expander.code)
+        assert notes == erratum.notes_code
+        assert fixed == erratum.fixed_code
+        assert notes != fixed
+    codes = [c.value for c in at.code]
+    assert any("nn.Conv2d(1, 96" in c for c in codes)  # the notes' code: 1 channel …
+    assert any("nn.Conv2d(3, 96" in c for c in codes)  # … fixed: 3 channels, as in the notes' table
+
+
+def test_architecture_alexnet_measured_ratio_table(open_page):
+    at = open_page("architecture", model="alexnet")
+    assert len(at.table) == 1
+    table = at.table[0].value
+    assert list(table.index) == ["alexnet", "alexnet-d2l"]
+    lenet = explorer.analyze("lenet")
+    alexnet = explorer.analyze("alexnet")
+    row = table.loc["alexnet"]
+    assert row["params"] == f"{ALEXNET_PARAMS} vs 61,706"
+    assert row["params ratio"] == f"{alexnet.total_params / lenet.total_params:,.0f}×"
+    assert row["MACs ratio"] == f"{alexnet.total_macs / lenet.total_macs:,.0f}×"
+    assert any(row["params ratio"] in m and "do not hold" in m for m in markdown(at))
+
+
+@pytest.mark.parametrize("model_id", ["googlenet", "resnet50-tv"])
+def test_architecture_depth_slider_collapses_blocks(open_page, model_id):
+    at = open_page("architecture", model=model_id)
+    assert_no_exception(at)
+    total = explorer.get_spec(model_id).params
+    assert metrics(at)["Parameters"] == f"{total:,}"
+    slider = at.slider(key="depth")
+    assert slider.value == slider.max >= 3
+    full = at.dataframe[0].value
+    assert full["params"].sum() == total
+
+    at.slider(key="depth").set_value(1).run()
+    assert_no_exception(at)
+    collapsed = at.dataframe[0].value
+    assert 1 < len(collapsed) < len(full)
+    assert collapsed["params"].sum() == total
+    assert collapsed["layer"].str.startswith("▸ ").any()  # whole blocks shown as one row
+    assert metrics(at)["Parameters"] == f"{total:,}"
+
+
+def test_architecture_model_picker_switches_model_and_resets_input(open_page):
+    at = open_page("architecture", model="alexnet")
+    at.text_input(key="input").set_value("3,128,128").run()
+    assert at.query_params["input"] == "3,128,128"
+
+    at.selectbox(key="model").set_value("vgg16").run()
+    assert_clean(at)
+    assert metrics_with_delta(at)["Parameters"] == (VGG16_PARAMS, "138 M")
+    assert at.text_input(key="input").value == "3,224,224"
+    assert at.query_params["model"] == "vgg16"
+    assert "input" not in at.query_params
+    assert at.title[0].value == explorer.get_spec("vgg16").title
+
+
+def test_architecture_too_small_input_is_one_error_then_recovers(open_page):
+    at = open_page("architecture", model="alexnet")
+    at.text_input(key="input").set_value("3,16,16").run()
+    assert_no_exception(at)
+    [message] = errors(at)
+    assert "alexnet" in message and "3×16×16" in message
+    assert "layer" in message and "MaxPool2d" in message and "too small" in message
+    assert not at.metric  # nothing computed from an impossible input
+    assert at.selectbox(key="model").value == "alexnet"  # the picker survives
+
+    at.text_input(key="input").set_value("3,224,224").run()
+    assert_clean(at)
+    assert metrics(at)["Parameters"] == ALEXNET_PARAMS
+    assert "**Spatial size:** 224 → 55 → 27 → 13 → 6" in markdown(at)
+
+
+@pytest.mark.parametrize("text", ["abc", "3,224", "0,224,224"])
+def test_architecture_malformed_input_is_an_error(open_page, text):
+    at = open_page("architecture", model="alexnet")
+    at.text_input(key="input").set_value(text).run()
+    assert_no_exception(at)
+    assert len(errors(at)) == 1
+    assert not at.metric
+    if text == "abc":
+        assert "'abc'" in errors(at)[0] and "integers" in errors(at)[0]
+
+
+def test_architecture_unknown_model_in_link_falls_back(open_page):
+    at = open_page("architecture", model="nope")
+    assert_no_exception(at)
+    [message] = errors(at)
+    assert "unknown model id 'nope'" in message
+    assert "alexnet" in message
+    assert at.selectbox(key="model").value == "alexnet"
+    assert metrics(at)["Parameters"] == ALEXNET_PARAMS
+    assert at.query_params["model"] == "alexnet"
+
+
+def test_architecture_input_in_link(open_page):
+    at = open_page("architecture", model="vgg16", input="3,64,64")
+    assert_clean(at)
+    assert at.text_input(key="input").value == "3,64,64"
+    shown = metrics_with_delta(at)
+    # the adaptive average pool keeps the classifier's 25,088 inputs: same parameters, far fewer MACs
+    assert shown["Parameters"][0] == VGG16_PARAMS
+    macs = as_int(shown["MACs per image"][0])
+    assert macs == explorer.analyze("vgg16", (3, 64, 64)).total_macs
+    assert macs < explorer.analyze("vgg16").total_macs
+    [spatial] = [m for m in markdown(at) if m.startswith("**Spatial size:**")]
+    assert spatial.startswith("**Spatial size:** 64 →") and spatial.endswith("→ 4 → 2 → 7")  # the pool goes back up
+
+
+def test_architecture_table_has_receptive_field_columns(open_page):
+    at = open_page("architecture", model="vgg16")
+    table = at.dataframe[0].value
+    pool5 = table[table["type"] == "MaxPool2d"].iloc[-1]
+    assert (pool5["RF"], pool5["stride"]) == ("212", "32")
+
+
+def test_architecture_diagram_linked_layer_and_downloads(open_page):
+    at = open_page("architecture", model="resnet18-tv")
+    [chart] = at.get("graphviz_chart")
+    assert 'digraph "resnet18-tv"' in chart.proto.spec and '"block:layer1.0"' in chart.proto.spec  # depth 2
+    at.slider(key="graph_depth_resnet18-tv").set_value(4).run()
+    full = at.get("graphviz_chart")[0].proto.spec
+    assert full.count("⊕") == 8  # every residual addition, opened up
+    at.slider(key="graph_depth_resnet18-tv").set_value(1).run()
+    assert len(at.get("graphviz_chart")[0].proto.spec) < len(full)
+
+    at.selectbox(key="layer_pick_resnet18-tv").set_value("layer2.0.downsample.0").run()
+    assert_no_exception(at)
+    assert 'fillcolor="#ffd54f"' in at.get("graphviz_chart")[0].proto.spec  # its block lights up
+    shown = metrics_with_delta(at)
+    assert shown["Parameters"][0] == "8,192" and shown["Output"][0] == "128×28×28"
+    assert any("`⌊(56 + 2·0 − 1)/2⌋ + 1 = 28`" in m for m in markdown(at))
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Layers CSV", "Layers JSON", "Diagram DOT", "Diagram SVG", "Diagram PNG", "Model ONNX"]

@@ -1,0 +1,82 @@
+"""The Playground page (AppTest): code from the URL, the numbers it shows, a refused snippet, the start-from menu."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.playground import LISTINGS, ZOO_CODE, decode_code, encode_code
+
+TIMEOUT = 180
+
+
+@pytest.fixture
+def open_playground(repo_root) -> Callable[..., AppTest]:
+    def _open(**query: str) -> AppTest:
+        at = AppTest.from_file(repo_root / "app.py", default_timeout=TIMEOUT)
+        at.switch_page("pages/playground.py")
+        for key, value in query.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return _open
+
+
+def query(at: AppTest, key: str) -> str:
+    value = at.query_params[key]
+    return value if isinstance(value, str) else value[0]
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_default_is_the_notes_vgg(open_playground):
+    at = open_playground()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    assert at.text_area[0].value == LISTINGS["vgg"].code
+    assert metric_values(at)["Parameters"] == "128,806,154"
+
+
+def test_deep_link_round_trips(open_playground):
+    code = ZOO_CODE["lenet"]
+    at = open_playground(code=encode_code(code), input="1,28,28")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_area[0].value == code
+    assert at.text_input(key="pg_input").value == "1,28,28"
+    assert metric_values(at)["Parameters"] == "61,706"
+    layers = at.dataframe[0].value
+    assert list(layers["type"])[:3] == ["Sequential", "Conv2d", "Sigmoid"]
+    assert decode_code(query(at, "code")) == code
+    assert at.get("graphviz_chart"), "the diagram is drawn"
+
+
+def test_refused_snippet_is_one_error_and_the_text_stays(open_playground):
+    at = open_playground(input="1,28,28")
+    bad = "x = 1\nimport os\nnet = os.system('ls')\n"
+    at.text_area[0].input(bad).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "line 2: 'import os' is not allowed: only torch, torch.nn and torch.nn.functional can be imported"]
+    assert at.text_area[0].value == bad
+    assert decode_code(query(at, "code")) == bad
+
+
+def test_the_notes_nin_names_its_line(open_playground):
+    at = open_playground(code=encode_code(LISTINGS["nin-notes"].code), input="1,224,224")
+    assert not at.exception
+    assert at.error[0].value.startswith("line 5: Conv2d(384, 384, kernel_size=(3, 3)")
+
+
+def test_start_from_a_listing_and_compare(open_playground):
+    at = open_playground()
+    at.selectbox(key="pg_start").select("listing:googlenet").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_input(key="pg_input").value == "1,96,96"
+    assert metric_values(at)["Parameters"] == "5,977,530"
+    at.selectbox(key="pg_compare").select("googlenet").run()
+    compared = at.dataframe[1].value
+    assert list(compared["parameters"]) == ["5,977,530 (5.98 M)"] * 2
