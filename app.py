@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/receptive-field.py", title="Receptive field", icon=":material/center_focus_strong:",
             url_path="receptive-field"),
     st.Page("pages/classify.py", title="Classify", icon=":material/image_search:", url_path="classify"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
     st.Page("pages/feedforward.py", title="Feedforward: MLP, autoencoder, GAN", icon=":material/arrow_forward:",
             url_path="feedforward"),
     st.Page("pages/recurrent.py", title="Recurrent: RNN, LSTM, GRU", icon=":material/replay:", url_path="recurrent"),
@@ -31,7 +32,7 @@ PAGES = [
 _BY_PATH = {p.url_path: p for p in PAGES}
 SECTIONS = {
     "Explore the CNNs": [
-        _BY_PATH[k] for k in ("", "architecture", "compare", "playground", "receptive-field", "classify")
+        _BY_PATH[k] for k in ("", "architecture", "compare", "playground", "receptive-field", "classify", "train")
     ],
     "Building blocks": [_BY_PATH[k] for k in ("pooling", "blocks", "inception", "residual-blocks")],
     "The notes' other systems": [_BY_PATH[k] for k in ("feedforward", "recurrent", "hopfield", "boltzmann", "ffn")],

@@ -107,29 +107,124 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _train_recipe(args: argparse.Namespace, model_id: str):
     from dataclasses import replace
 
     from .runtime import train as training
-    from .runtime import weights
+
+    changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size),
+                                 ("seed", args.seed), ("resize", args.resize)) if v is not None}
+    return replace(training.default_recipe(model_id), **changes)
+
+
+def _train_argv(args: argparse.Namespace) -> list[str]:
+    """``train``'s own arguments without ``--nproc``: what each of the N processes runs."""
+    argv = ["train", args.id, "--device", args.device]
+    for flag, value in (("--epochs", args.epochs), ("--lr", args.lr), ("--batch-size", args.batch_size),
+                        ("--seed", args.seed), ("--resize", args.resize), ("--limit", args.limit),
+                        ("-o", args.out), ("--trace", args.trace)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv + [flag for flag, on in (("--ship", args.ship), ("--json", args.json)) if on]
+
+
+def _launch(args: argparse.Namespace, spec, recipe, nproc: int) -> int:
+    """``--nproc N``: the same command in N processes through torchrun's launcher, recorded as one run. Worker
+    output is passed through; torchrun's own log lines are dropped, and a failure ends in one ``error:`` line."""
+    import os
+    import subprocess
+
+    from .runtime import runs
+
+    store = runs.Store()
+    store.recover()
+    run = store.create(spec.id, recipe, args.device, nproc, args.limit)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
+               "-m", "explorer", *_train_argv(args)]
+    proc = subprocess.Popen(command, env={**os.environ, "EXPLORER_RUN_ID": run}, stderr=subprocess.PIPE, text=True)
+    errors = []
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("error: "):
+            errors.append(line.strip())
+        elif line.lstrip("\r").startswith(("epoch ", "run ", "diverged", "stopped")):
+            sys.stderr.write(line)
+    code = proc.wait()
+    if store.get(run)["status"] in ("queued", "running"):
+        store.finish(run, "failed", error=f"the {nproc} processes exited with status {code}")
+    if code != 0:
+        raise CLIError(errors[0][len("error: "):] if errors else
+                       f"the {nproc} training processes failed (exit status {code}); run {run}")
+    return 0
+
+
+def _trace_writer(folder: str, rank: int):
+    """``--trace DIR`` (tests): each rank writes the training indices it saw per epoch and its final weights."""
+    from pathlib import Path
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    seen: dict[int, list[int]] = {}
+
+    def trace(epoch: int, indices) -> None:
+        seen[epoch] = indices.tolist()
+        (out / f"rank{rank}.json").write_text(json.dumps(seen), encoding="utf-8")
+
+    return trace
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import os
+
+    from .runtime import runs, weights
+    from .runtime import train as training
 
     spec = get_spec(args.id)
-    if spec.input_shape[0] != 1 or spec.num_classes != 10:
-        raise CLIError(f"{spec.id} is not a Fashion-MNIST model (input {spec.input_shape}, {spec.num_classes} classes)")
-    recipe = training.RECIPES.get(spec.id, training.Recipe())
-    changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size),
-                                 ("seed", args.seed)) if v is not None}
-    recipe = replace(recipe, **changes)
-    model, info = training.train(spec.id, recipe, device=args.device, limit=args.limit)
-    accuracy, correct = training.test_accuracy(model, spec.id, args.device)
-    info["test_accuracy"] = round(accuracy, 4)
+    recipe = _train_recipe(args, spec.id)
+    under_torchrun = "WORLD_SIZE" in os.environ
+    if args.nproc is not None and under_torchrun:
+        raise CLIError("--nproc cannot be used under torchrun (WORLD_SIZE is set): this process already is one of "
+                       f"{os.environ['WORLD_SIZE']} processes")
+    if args.nproc is not None and args.nproc < 1:
+        raise CLIError(f"--nproc must be at least 1, not {args.nproc}")
+    world_size = int(os.environ["WORLD_SIZE"]) if under_torchrun else (args.nproc or 1)
+    training.validate(spec, recipe, args.limit, world_size)
+    if world_size > 1 and not under_torchrun:
+        return _launch(args, spec, recipe, world_size)
+    rank = 0
+    if under_torchrun:
+        training.init_distributed(args.device)
+        rank = training.world()[0]
+    store = runs.Store() if rank == 0 else None
+    run = os.environ.get("EXPLORER_RUN_ID")
+    if store is not None:
+        store.recover()
+        run = run or store.create(spec.id, recipe, args.device, world_size, args.limit)
+    try:
+        model, result = runs.execute(store, run or "", spec.id, recipe, args.device, args.limit,
+                                     trace=_trace_writer(args.trace, rank) if args.trace else None)
+    finally:
+        if under_torchrun:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+    if args.trace:
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, f"{args.trace}/rank{rank}.safetensors")
+    if rank != 0:
+        return 0
+    info = result["recipe"]
+    if info["status"] == "diverged":
+        raise CLIError(f"{info['error']}; run {run} keeps epoch {len(info['history'])}")
+    accuracy, correct = result["test_accuracy"], result["correct"]
     if args.ship:
         weights.ship(spec.id, model.state_dict(), accuracy, correct, info)
     elif args.out:
         from safetensors.torch import save_file
 
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, args.out)
-    result = {"model": spec.id, "test_accuracy": round(accuracy, 4), "correct": correct, "recipe": info}
+    print(f"run {run} recorded in {store.path if store else 'the store'}", file=sys.stderr)
     text = f"{spec.id}: test accuracy {accuracy:.4f} ({correct:,}/10,000)"
     print(json.dumps(result, indent=2) if args.json else text)
     return 0
@@ -162,6 +257,41 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if spec.trained is not None:
         out["recorded_accuracy"] = spec.trained.accuracy
     print(json.dumps(out, indent=2) if args.json else f"{spec.id}: test accuracy {accuracy:.4f} ({correct:,}/10,000)")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .runtime import runs
+
+    store = runs.Store()
+    store.recover()
+    if args.runs_command == "list":
+        rows = store.list()
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        print(f"{'run':<34} {'model':<16} {'status':<11} {'test acc':>8} {'procs':>5}  started")
+        for r in rows:
+            acc = f"{r['test_accuracy']:.4f}" if r["test_accuracy"] is not None else "—"
+            print(f"{r['run']:<34} {r['model']:<16} {r['status']:<11} {acc:>8} {r['world_size']:>5}  {r['started']}")
+        return 0
+    if args.runs_command == "show":
+        out = store.show(args.run)
+        if args.json:
+            print(json.dumps(out, indent=2))
+            return 0
+        info = out["recipe"]
+        print(f"run {out['run']}: {out['model']}, {out['status']}, {out['world_size']} process(es), "
+              f"lr {info['lr']}, batch {info['batch_size']}, {info['epochs']} epochs")
+        for h in info["history"]:
+            print(f"  epoch {h['epoch']}: loss {h['loss']:.4f}, train acc {h['train_acc']:.4f}, "
+                  f"test acc {h['test_acc']:.4f}")
+        return 0
+    model_id, recipe, limit, checkpoint = runs.resume_args(store, args.run)
+    _, result = runs.execute(store, args.run, model_id, recipe, args.device, limit, resume=checkpoint)
+    result["status"] = store.get(args.run)["status"]
+    print(json.dumps(result, indent=2) if args.json else
+          f"{model_id}: test accuracy {result['test_accuracy']:.4f} ({result['correct']:,}/10,000)")
     return 0
 
 
@@ -298,12 +428,29 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int)
+    p.add_argument("--resize", type=int, help="side the 28×28 images are resized to (default: the model's input)")
     p.add_argument("--limit", type=int, help="train on the first N images only (a quick check)")
     p.add_argument("--device", choices=devices, default="auto")
+    p.add_argument("--nproc", type=int, help="N processes with DDP through torchrun's launcher (gloo on CPU, NCCL "
+                   "on CUDA); the batch size is the global one")
     p.add_argument("--ship", action="store_true", help="write the weights into explorer/zoo/trained and the manifest")
     p.add_argument("-o", "--out", help="write the weights to this .safetensors file")
+    p.add_argument("--trace", help=argparse.SUPPRESS)  # tests: each rank's indices and final weights into DIR
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("runs", help="the runs kept in the store ($EXPLORER_HOME, default ~/.cache/cnn-explorer)")
+    runs_sub = p.add_subparsers(dest="runs_command", required=True, parser_class=_Parser)
+    q = runs_sub.add_parser("list", help="every run, newest first")
+    q.add_argument("--json", action="store_true")
+    q = runs_sub.add_parser("show", help="one run: its recipe, per-epoch metrics and status")
+    q.add_argument("run")
+    q.add_argument("--json", action="store_true")
+    q = runs_sub.add_parser("resume", help="continue an interrupted or stopped run from its last completed epoch")
+    q.add_argument("run")
+    q.add_argument("--device", choices=devices, default="auto")
+    q.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("evaluate", help="test accuracy on the 10,000 Fashion-MNIST test images")
     p.add_argument("id")

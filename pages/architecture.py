@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import shutil
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer.analysis import graph
+from explorer.analysis import LayerRecord, graph
+from explorer.analysis.labels import with_path
 from explorer.present import charts, diagram, export, table
 from explorer.present import formatting as fmt
 from pages.common import (
+    diagram_svg,
     exact_metric,
     input_picker,
+    layer_labels,
     model_picker,
     network_graph,
+    smallest_input,
     summarize,
     try_summarize,
     use_app_navigation,
 )
+from pages.components.svg_viewer import clicked, svg_viewer
 
 use_app_navigation()
 
@@ -33,18 +39,148 @@ if spec.notes:
 
 summary = try_summarize(spec.id, input_shape) if input_shape is not None else None
 if summary is None:
-    st.info(f"{spec.id} is built for input {','.join(map(str, spec.input_shape))}.")
+    smallest = smallest_input(spec.id, input_shape[0]) if input_shape is not None and len(input_shape) == 3 \
+        else None
+    if smallest is not None:
+        st.info(f"The smallest square input {spec.id} takes is **{'×'.join(map(str, smallest))}** (found by "
+                f"bisection on the meta device); it is built for {'×'.join(map(str, spec.input_shape))}. Every "
+                "pooling window and convolution must still fit, and where the classifier has a fixed size, the "
+                "features arriving must match it.")
+    else:
+        st.info(f"{spec.id} is built for input {','.join(map(str, spec.input_shape))}.")
     st.stop()
 
-c1, c2, c3, c4 = st.columns(4)
+labels = layer_labels(spec.id, tuple(input_shape))
+PICK = f"layer_pick_{spec.id}"  # the one selection: the select box, a table row and a diagram click all set it
+OPENED, CLOSED = f"_diagram_opened_{spec.id}", f"_diagram_closed_{spec.id}"
+
+# --- totals, as torchinfo prints them -----------------------------------------------------------------------------
+c1, c2, c3, _ = st.columns([1, 1.2, 0.6, 0.8])
 with c1:
     exact_metric("Parameters", summary.total_params)
 with c2:
     exact_metric("MACs per image", summary.total_macs, help="Multiply–accumulates, bias included (torchinfo).")
 with c3:
-    st.metric("Activation memory", fmt.nbytes(summary.total_memory), help="Sum of all layer outputs, float32.")
-with c4:
     st.metric("Output", fmt.shape(summary.output_shape), help=f"Input {fmt.shape(summary.input_shape)}")
+input_bytes = 4 * int(pd.Series(summary.input_shape).prod())
+totals = [
+    ("Total params", fmt.exact(summary.total_params)),
+    ("Trainable params", fmt.exact(summary.trainable_params)),
+    ("Non-trainable params", fmt.exact(summary.total_params - summary.trainable_params)),
+    ("Total MACs", fmt.exact(summary.total_macs)),
+    ("Input size", f"{fmt.nbytes(input_bytes)} ({fmt.shape(summary.input_shape, batch=True)})"),
+    ("Activations (forward)", fmt.nbytes(summary.total_memory)),
+    ("Parameters size", fmt.nbytes(summary.param_bytes)),
+]
+st.markdown("| " + " | ".join(k for k, _ in totals) + " |\n|" + "--:|" * len(totals) + "\n| "
+            + " | ".join(v for _, v in totals) + " |")
+st.caption("Totals as torchinfo prints them, per image (batch 1), float32; bytes in binary units (1 MiB = 2²⁰ B). "
+           "Activations: every layer's output of one forward pass (a backward pass keeps them, about twice that).")
+
+
+def pick_layer(path: str | None) -> None:
+    """Make ``path`` the selected layer (the select box's value, which every view reads)."""
+    st.session_state[PICK] = path
+
+
+# --- the diagram and the selected layer, side by side -----------------------------------------------------------
+st.subheader("Diagram")
+traced = network_graph(spec.id, tuple(input_shape))
+levels = graph.max_depth(traced) + 1
+leaf_names = [r.name for r in summary.leaves if r.name]
+st.session_state.setdefault(OPENED, [])
+st.session_state.setdefault(CLOSED, [])
+
+
+def _reset_blocks() -> None:
+    st.session_state[OPENED], st.session_state[CLOSED] = [], []
+
+
+def _on_diagram_click() -> None:
+    """A layer node selects that layer; a collapsed block opens; an open block's frame closes it."""
+    target = clicked(f"diagram_{spec.id}") or ""
+    kind, _, path = target.partition(":")
+    path = path.split("#", 1)[0]
+    if kind == "layer" and path in leaf_names:
+        pick_layer(path)
+    elif kind == "block":
+        st.session_state[OPENED] = [*st.session_state[OPENED], path]
+        st.session_state[CLOSED] = [p for p in st.session_state[CLOSED] if p != path]
+    elif kind == "cluster":
+        st.session_state[CLOSED] = [*st.session_state[CLOSED], path]
+        st.session_state[OPENED] = [p for p in st.session_state[OPENED] if p != path and not p.startswith(path + ".")]
+
+
+g1, g2, g3 = st.columns([2, 1.2, 1.3])
+graph_depth = levels
+if levels > 1:
+    graph_depth = g1.slider(
+        "Diagram depth", 1, levels, value=min(2, levels), key=f"graph_depth_{spec.id}", on_change=_reset_blocks,
+        help="1 shows the top-level blocks; each step opens one more level. Or click a blue block to open it, "
+             "and the title of an open block's frame to close it.",
+    )
+rankdir = g2.radio("Layout", ["TB", "LR"], horizontal=True, key="graph_rankdir",
+                   format_func={"TB": "top → bottom", "LR": "left → right"}.get)
+opened, closed = tuple(st.session_state[OPENED]), tuple(st.session_state[CLOSED])
+if opened or closed:
+    g3.button("Back to the depth shown", on_click=_reset_blocks, key=f"reset_blocks_{spec.id}",
+              help=f"{len(opened)} block(s) opened and {len(closed)} closed by clicks.")
+
+left, right = st.columns([3, 2], gap="medium")
+with right:
+    highlight = st.selectbox(
+        "Selected layer", [None, *leaf_names], key=PICK,
+        format_func=lambda n: "— none: click a node or a table row —" if n is None else with_path(labels, n),
+        help="Click a layer in the diagram or a row of the layer table: the same selection.",
+    )
+dot = diagram.to_dot(traced, depth=graph_depth, rankdir=rankdir, highlight=highlight)  # the download's DOT
+drawn = diagram.shown(traced, graph_depth, opened, closed)
+with left:
+    if shutil.which("dot"):
+        view_dot = diagram.to_dot(traced, depth=graph_depth, rankdir=rankdir, opened=opened, closed=closed,
+                                  labels=labels, shapes_on_nodes=True)
+        svg_viewer(
+            diagram_svg(view_dot), key=f"diagram_{spec.id}", height=640,
+            selected=diagram.lit_element(drawn, highlight), view_key=f"{spec.id}|{input_shape}|{rankdir}",
+            on_click=_on_diagram_click,
+        )
+    else:  # no Graphviz program on the server: the browser lays the DOT out (no zoom, no clicks)
+        st.graphviz_chart(dot, width="stretch")
+    st.caption("⊕ addition (a residual skip enters here), ∥ concatenation (Inception's paths meet here); each node "
+               "gives its output shape (→). Blue boxes are collapsed blocks: click one to open it.")
+
+
+def layer_detail(record: LayerRecord) -> None:
+    """Everything about one layer, each number with the arithmetic that gives it."""
+    st.markdown(f"**{with_path(labels, record.name)}** · `{record.type}({record.extra})`")
+    d1, d2 = st.columns(2)
+    d1.metric("Output", fmt.shape(record.output_shape), help=f"Input {fmt.shape(record.input_shape)}")
+    d2.metric("Parameters", fmt.exact(record.params))
+    lines = [f"- **Input → output:** {fmt.shape(record.input_shape)} → {fmt.shape(record.output_shape)}"]
+    if record.arithmetic:
+        lines.append(f"- **Shape arithmetic:** `{record.arithmetic}`")
+    if record.param_formula:
+        lines.append(f"- **Parameters:** `{record.param_formula}`")
+    elif record.params == 0:
+        lines.append("- **Parameters:** none (nothing learned here)")
+    lines.append(f"- **MACs:** `{record.macs_formula}`" if record.macs_formula else
+                 f"- **MACs:** {fmt.exact(record.macs)}")
+    if record.field is not None:
+        lines.append(f"- **Receptive field:** {table.COLUMNS['rf'].text(record.rf)} px, effective stride "
+                     f"{table.COLUMNS['stride'].text(record.stride)} px, effective padding "
+                     f"{-record.field[0].u} px (every output unit sees that many input pixels)")
+    else:
+        lines.append(f"- **Receptive field:** — ({record.rf_status}: a flattened or fully connected output sees "
+                     "the whole input)")
+    st.markdown("\n".join(lines))
+
+
+with right:
+    if highlight is not None:
+        layer_detail(next(r for r in summary.layers if r.name == highlight))
+    else:
+        st.info("Click a layer in the diagram (or a row of the table below) to see its shape arithmetic, "
+                "parameter formula, MACs and receptive field here.", icon=":material/touch_app:")
 
 # --- the layer table, collapsible by depth ---------------------------------------------------------------------
 st.subheader("Layers")
@@ -55,27 +191,41 @@ if max_depth > 1:
         "Block depth shown", 1, max_depth, value=max_depth, key="depth",
         help="Lower it to collapse blocks into one row each (their totals shown); raise it to expand them.",
     )
+visible = table.visible_layers(summary, depth)  # the table's rows, in its order
+frame = table.layer_frame(summary, table.PAGE_COLUMNS, depth=depth)
+# The builder's frame exactly (tests/present/test_table.py holds the page to it): the labels and the MACs formula
+# join it as columns once explorer/present/table.py has them (LayerRecord.label, .macs_formula).
 
-table_event = st.dataframe(
-    table.layer_frame(summary, table.PAGE_COLUMNS, depth=depth),
-    hide_index=True,
-    column_config={
-        "params": st.column_config.NumberColumn("params", format="localized"),
-        "MACs": st.column_config.NumberColumn("MACs", format="localized"),
-    },
-    on_select="rerun",
-    selection_mode="single-row",
-    key=f"layer_table_{spec.id}",
+def _width(values: list[Any], header: str, count: bool = False) -> int:
+    """Pixels for a column: its longest formatted value (dataframe cells are drawn on a canvas and cut, not
+    wrapped), at ~7.4 px a character plus the cell's padding."""
+    texts = [f"{v:,}" if count and isinstance(v, (int, float)) else str(v) for v in values] + [header]
+    return int(max(map(len, texts)) * 7.4 + 28)
+
+
+widths = {c: _width(list(frame[c]), c, count=c in ("params", "MACs")) for c in frame.columns}
+config: dict[str, Any] = {c: st.column_config.Column(c, width=min(widths[c], 520)) for c in frame.columns}
+config["params"] = st.column_config.NumberColumn("params", format="localized", width=widths["params"])
+config["MACs"] = st.column_config.NumberColumn("MACs", format="localized", width=widths["MACs"])
+
+
+def _on_table_pick() -> None:
+    rows = st.session_state[f"layer_table_{spec.id}"].selection.rows
+    if rows:
+        record, collapsed = visible[rows[0]]
+        if not collapsed and record.name in leaf_names:
+            pick_layer(record.name)
+
+
+st.dataframe(
+    frame, hide_index=True, column_config=config, height=420, on_select=_on_table_pick,
+    selection_mode="single-row", key=f"layer_table_{spec.id}",
 )
-visible = [r for r, _ in table.visible_layers(summary, depth)]  # the table's rows, in its order
-picked_rows = table_event.selection.rows if table_event is not None else []
-if picked_rows and picked_rows != st.session_state.get("_table_pick"):
-    # A row picked in the table becomes the highlighted layer below (before that select box is drawn).
-    st.session_state["_table_pick"] = picked_rows
-    st.session_state[f"layer_pick_{spec.id}"] = visible[picked_rows[0]].name
 st.caption(
-    "▸ a block collapsed into one row (its totals). Rows are module calls in execution order, named by their path "
-    "in the model (b3.1 = second module of block b3); the params and MACs columns always sum to the totals above."
+    "▸ a block collapsed into one row (its totals). Rows are module calls in execution order: *label* is the name "
+    "the papers use (conv1 … fc8, conv3_2, inception4c, res3a), *layer* the module path in the model (b3.1 = second "
+    "module of block b3), which state_dict keys and the JSON export keep. The params and MACs columns always sum "
+    "to the totals above; pick a row to see its detail beside the diagram."
 )
 
 # --- the spatial progression in words, then the charts ---------------------------------------------------------
@@ -85,7 +235,7 @@ if len(summary.input_shape) == 4:
         if r.output_shape is not None and len(r.output_shape) == 4 and spatial[-1] != r.output_shape[2]:
             spatial.append(r.output_shape[2])
     st.markdown("**Spatial size:** " + " → ".join(map(str, spatial)))
-st.plotly_chart(charts.shape_flow(summary, depth))
+st.plotly_chart(charts.shape_flow(summary, depth, labels=labels))
 
 metric = st.segmented_control(
     "Distribution of", ["params", "macs"], default="params", key="dist_metric",
@@ -94,45 +244,6 @@ metric = st.segmented_control(
 left, right = st.columns(2)
 left.plotly_chart(charts.by_type(summary, metric))
 right.plotly_chart(charts.by_block(summary, metric))
-
-# --- diagram, one layer in detail, downloads ------------------------------------------------------------------
-st.subheader("Diagram")
-traced = network_graph(spec.id, tuple(input_shape))
-levels = graph.max_depth(traced) + 1
-c1, c2, c3 = st.columns([2, 1, 2])
-graph_depth = levels
-if levels > 1:
-    graph_depth = c1.slider(
-        "Diagram depth", 1, levels, value=min(2, levels), key=f"graph_depth_{spec.id}",
-        help="1 shows the top-level blocks; each step opens one more level of blocks.",
-    )
-rankdir = c2.radio("Layout", ["TB", "LR"], horizontal=True, key="graph_rankdir",
-                   format_func={"TB": "top → bottom", "LR": "left → right"}.get)
-layer_names = [r.name for r in summary.leaves if r.name]
-highlight = c3.selectbox(
-    "Highlight a layer", [None, *layer_names], key=f"layer_pick_{spec.id}",
-    format_func=lambda n: "— none —" if n is None else n,
-    help="Or pick a row in the layer table above.",
-)
-dot = diagram.to_dot(traced, depth=graph_depth, rankdir=rankdir, highlight=highlight)
-st.graphviz_chart(dot, width="stretch")
-st.caption("⊕ addition (a residual skip enters here), ∥ concatenation (Inception's paths meet here); edge labels "
-           "are the shapes that flow. Blue boxes are collapsed blocks: raise the depth to open them.")
-
-if highlight is not None:
-    record = next(r for r in summary.layers if r.name == highlight)
-    st.markdown(f"**{record.name}** — `{record.type}({record.extra})`")
-    d1, d2, d3, d4 = st.columns(4)
-    d1.metric("Output", fmt.shape(record.output_shape), help=f"Input {fmt.shape(record.input_shape)}")
-    d2.metric("Parameters", fmt.exact(record.params))
-    d3.metric("MACs", fmt.exact(record.macs))
-    d4.metric("Receptive field", f"{record.rf} px" if record.rf is not None else "—",
-              help=f"Effective stride {record.stride} px" if record.stride is not None else record.rf_status)
-    if record.arithmetic:
-        st.markdown(f"Shape arithmetic: `{record.arithmetic}`")
-    if record.field is not None:
-        st.markdown(f"Receptive field {record.rf} px, effective stride {record.stride} px, effective padding "
-                    f"{-record.field[0].u} px.")
 
 st.subheader("Downloads")
 stem = f"{spec.id}-{'x'.join(map(str, input_shape))}"

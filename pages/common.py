@@ -6,6 +6,8 @@ import streamlit as st
 
 import explorer
 from explorer.analysis import InputShapeError, Summary, graph
+from explorer.analysis.labels import display_labels
+from explorer.present import diagram
 from explorer.present import formatting as fmt
 from explorer.zoo.registry import unknown_model_error
 
@@ -23,6 +25,44 @@ def summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary:
 def network_graph(model_id: str, input_shape: tuple[int, ...]) -> graph.Graph:
     """The traced data-flow graph of ``model_id`` (meta device), cached by id + input like the analysis."""
     return graph.trace(model_id, input_shape)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def layer_labels(model_id: str, input_shape: tuple[int, ...]) -> dict[str, str]:
+    """Module path → display label (conv1, fc6, inception3a …) of ``model_id``'s layers, cached like the analysis."""
+    return display_labels(summarize(model_id, input_shape).layers, model_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def diagram_svg(dot: str) -> str:
+    """Graphviz's SVG of ``dot``, cached by the DOT text: the layout (``dot``, up to a second for ResNet-50 fully
+    open) runs once per diagram, and a rerun that only changes the selected layer reuses it."""
+    return diagram.render(dot, "svg").decode("utf-8")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def smallest_input(model_id: str, channels: int) -> tuple[int, ...] | None:
+    """The smallest square input (``channels``×S×S) ``model_id`` takes, found by bisection on the meta device
+    (milliseconds per try); ``None`` if even its own input size fails with these channels."""
+
+    def works(size: int) -> bool:
+        try:
+            summarize(model_id, (channels, size, size))
+        except InputShapeError:
+            return False
+        return True
+
+    spec = explorer.get_spec(model_id)
+    if len(spec.input_shape) != 3:
+        return None
+    hi = max(spec.input_shape[1:])
+    if not works(hi):
+        return None
+    lo = 0  # invariant: lo fails (or is 0), hi works
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if works(mid) else (mid, hi)
+    return (channels, hi, hi)
 
 
 def try_summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary | None:

@@ -196,6 +196,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument("--no-page", action="store_true", help="skip the Architecture page rerun")
     parser.add_argument("--no-predict", action="store_true", help="skip the predict end-to-end timing")
+    parser.add_argument("--no-train", action="store_true", help="skip the training-throughput comparison")
     parser.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
     parser.add_argument("models", nargs="*", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -281,7 +282,85 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{verdict}: predict {model_id} on cpu: end-to-end {e2e:.2f} ms (decode + preprocess + forward) vs "
                 f"bare forward {bare:.2f} ms on the same input: {ratio_p:.2f}× (goal ≤ {PREDICT_GOAL}×)"
             )
+    if args.no_train:
+        print("training: skipped (--no-train)")
+    else:
+        for model_id, bare, engine_rate, ui_rate in bench_training():
+            ratio_t, overhead = engine_rate / bare, 1 - ui_rate / engine_rate
+            verdict = "PASS" if ratio_t >= TRAIN_GOAL and overhead < UI_GOAL else "FAIL"
+            failed |= verdict == "FAIL"
+            print(
+                f"{verdict}: train {model_id} on cpu ({torch.get_num_threads()} threads): engine {engine_rate:,.0f} "
+                f"img/s vs bare PyTorch loop {bare:,.0f} img/s: {ratio_t:.2f}× (goal ≥ {TRAIN_GOAL}×); live-UI "
+                f"callbacks {ui_rate:,.0f} img/s: {overhead:+.1%} overhead (goal < {UI_GOAL:.0%})"
+            )
     return 1 if failed else 0
+
+
+TRAIN_GOAL = 0.9
+UI_GOAL = 0.05
+# (model, training images, repeats): one epoch on an in-memory subset, best of the repeats (the CPU is shared).
+TRAIN_CASES = (("lenet", 15_360, 5), ("resnet-fmnist", 1_280, 3))
+
+
+def bench_training() -> list[tuple[str, float, float, float]]:
+    """(model, bare loop, engine, engine with the live UI's callbacks) in training images per second, the same
+    recipe (LeNet: batch 256; resnet-fmnist: batch 128, momentum, cosine, flips), threads and in-memory data. The
+    bare loop is what a user writes: randperm, index, forward, loss, backward, step. The engine's figure is its own
+    ``samples_per_s`` (training steps only, as the bare loop; testing is left out of both)."""
+    return [_train_case(*case) for case in TRAIN_CASES]
+
+
+def _train_case(model_id: str, limit: int, repeats: int) -> tuple[str, float, float, float]:
+    import math
+
+    import torch.nn.functional as F
+
+    from explorer.runtime import train as engine
+
+    recipe = engine.Recipe(**{**vars(engine.default_recipe(model_id)), "epochs": 1})
+    x_all, y_all = engine.tensors("train")
+    x, y = x_all[:limit], y_all[:limit]
+
+    def bare() -> float:
+        torch.manual_seed(recipe.seed)
+        model = explorer.build(model_id)
+        model.apply(engine.xavier_init)
+        opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                              weight_decay=recipe.weight_decay)
+        steps = math.ceil(limit / recipe.batch_size)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
+        gen = torch.Generator().manual_seed(recipe.seed)
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(limit, generator=gen)
+        for i in range(steps):
+            idx = order[i * recipe.batch_size:(i + 1) * recipe.batch_size]
+            xb, yb = x[idx], y[idx]
+            if recipe.augment:
+                flip = torch.rand(len(xb), generator=gen) < 0.5
+                xb = torch.where(flip[:, None, None, None], xb.flip(-1), xb)
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        return limit / (time.perf_counter() - start)
+
+    def run_engine(ui: bool) -> float:
+        points: list[dict] = []
+        hook = (lambda e: points.append({"epoch": e.x, "loss": e.loss, "train_acc": e.train_acc})) if ui else None
+        _, info = engine.train(model_id, recipe, "cpu", limit, report=(lambda line: None), on_step=hook,
+                               test_limit=100)
+        return info["history"][-1]["samples_per_s"]
+
+    results: dict[str, list[float]] = {"bare": [], "engine": [], "ui": []}
+    run_engine(False)  # warm-up: data loaded, kernels chosen
+    for _ in range(repeats):  # interleaved, so a busy moment of the shared CPU hits all three alike
+        results["bare"].append(bare())
+        results["engine"].append(run_engine(False))
+        results["ui"].append(run_engine(True))
+    return model_id, max(results["bare"]), max(results["engine"]), max(results["ui"])
 
 
 def bench_predict(repeats: int = 50) -> list[tuple[str, float, float]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -19,16 +19,30 @@ METRICS = {
 }
 
 
-def shape_flow(summary: Summary, max_depth: int | None = None) -> go.Figure:
-    """Spatial size (H and W) and channels after every visible layer with a C×H×W output, in execution order.
+def shape_flow(
+    summary: Summary, max_depth: int | None = None, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """Spatial size (H and W) and channels after every visible layer with a C×H×W output, in execution order,
+    starting from the input itself.
 
     With ``max_depth`` below the deepest level, each block counts as one step (its output), so branching nets
-    (Inception's four paths) read as a sequence of blocks instead of a zigzag through their branches.
+    (Inception's four paths) read as a sequence of blocks instead of a zigzag through their branches. ``labels``
+    (module path → display label) name the steps "conv1 (0)" instead of by their path alone.
     """
     deepest = max(r.depth for r in summary.layers) if max_depth is None else max_depth
     rows = [r for r, _ in table.visible_layers(summary, deepest)
             if r.output_shape is not None and len(r.output_shape) == 4]
-    x = [f"{i + 1}. {r.name} ({r.type})" for i, r in enumerate(rows)]
+    if len(summary.input_shape) == 4:  # the input is the first step: the sizes start where the image does
+        rows = [LayerRecord(index=-1, name="input", type="input", depth=0, parent=None, is_leaf=True,
+                            input_shape=None, output_shape=summary.input_shape, params=0, params_total=0, macs=0,
+                            macs_total=0, memory=0, arithmetic=None, extra=""), *rows]
+
+    def step(i: int, r: LayerRecord) -> str:
+        shown = (labels or {}).get(r.name, r.name)
+        name = r.name if shown == r.name else f"{shown} ({r.name})"
+        return f"{i}. {name}" if r.type == "input" or name != r.type else f"{i}. {r.type}"
+
+    x = [step(i, r) for i, r in enumerate(rows)]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
         go.Scatter(x=x, y=[r.output_shape[2] for r in rows], name="height", mode="lines+markers", line_shape="hv"),
@@ -43,8 +57,9 @@ def shape_flow(summary: Summary, max_depth: int | None = None) -> go.Figure:
         go.Bar(x=x, y=[r.output_shape[1] for r in rows], name="channels", opacity=0.35),
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="spatial size (px)", secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title_text="channels", secondary_y=True, rangemode="tozero", showgrid=False)
+    # whole numbers on both axes (sizes and channel counts are integers: no "68.9" ticks)
+    fig.update_yaxes(title_text="spatial size (px)", secondary_y=False, rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(title_text="channels", secondary_y=True, rangemode="tozero", showgrid=False, tickformat=",d")
     fig.update_xaxes(showticklabels=len(rows) <= 40, tickangle=-45)
     fig.update_layout(
         title="Shape flow: spatial size and channels through the network",
@@ -376,4 +391,28 @@ def filter_grid(filters: np.ndarray, columns: int = 16, limit: int = 64, title: 
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_layout(title=title, margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=60 + 62 * rows,
                       plot_bgcolor="rgba(0,0,0,0)")
+    return fig
+
+
+def training_curves(runs: dict[str, Sequence[dict]], title: str = "Training on Fashion-MNIST") -> go.Figure:
+    """d2l's Animator: train loss, train accuracy and test accuracy against epochs, one colour per run, one dash per
+    metric. Each point is ``{"epoch": x, …}`` with any of ``loss``, ``train_acc``, ``test_acc`` (train points fall
+    between epochs, several per epoch; test points at each epoch's end)."""
+    palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+    metrics = (("loss", "train loss", "solid"), ("train_acc", "train acc", "dash"), ("test_acc", "test acc", "dot"))
+    fig = go.Figure()
+    for i, (name, points) in enumerate(runs.items()):
+        for key, label, dash in metrics:
+            shown = [p for p in points if p.get(key) is not None]
+            if not shown:
+                continue
+            fig.add_trace(go.Scatter(
+                x=[p["epoch"] for p in shown], y=[p[key] for p in shown], mode="lines+markers",
+                name=f"{label} — {name}" if len(runs) > 1 else label, marker={"size": 4},
+                line={"color": palette[i % len(palette)], "dash": dash},
+            ))
+    fig.update_xaxes(title_text="epoch", rangemode="tozero")
+    fig.update_yaxes(title_text="loss / accuracy", rangemode="tozero")
+    fig.update_layout(title=title, hovermode="x unified", legend={"orientation": "h", "y": -0.2},
+                      margin={"t": 50, "b": 10})
     return fig

@@ -6,6 +6,8 @@ label, so no module path can break the syntax — and returned as its DOT text, 
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 import graphviz
 from graphviz.quoting import quote
 
@@ -57,23 +59,119 @@ _HIGHLIGHT = {"fillcolor": "#ffd54f", "penwidth": "2", "color": "#e65100"}
 _MERGE_SIGN = {"add": "⊕", "concat": "∥"}
 
 
-def _node_lines(n: Node) -> list[str]:
-    """What a node of the model graph says, line by line."""
+def _node_lines(n: Node, labels: Mapping[str, str] | None = None, shape_line: bool = False) -> list[str]:
+    """What a node of the model graph says, line by line: its display label (where ``labels`` names it) beside its
+    type, the key hyper-parameters, the parameters, the output shape (``shape_line``) and, last, its module path."""
     if n.kind in ("input", "output"):
         return [n.label, _fmt_shape(n.shape)]
     if n.kind == "merge":
-        return [_MERGE_SIGN.get(n.label, n.label)]
+        return [_MERGE_SIGN.get(n.label, n.label), _fmt_shape(n.shape) if shape_line else ""]
     name = n.path.split("#", 1)[0] if n.kind != "block" else n.path
-    return [n.label, n.detail, f"{n.params:,} params" if n.params else "", name]
+    shown = (labels or {}).get(name)
+    head = f"{shown} · {n.label}" if shown and shown != name else n.label
+    return [head, n.detail, f"{n.params:,} params" if n.params else "",
+            f"→ {_fmt_shape(n.shape)}" if shape_line and n.shape else "", name]
+
+
+def element_id(n: Node) -> str:
+    """The ``id`` a node's group carries in the SVG: what a click on it names. Layers by module path (``#2`` for a
+    module's second call), collapsed blocks as ``block:<path>``, merges and the ends by their graph id."""
+    if n.kind == "layer":
+        return f"layer:{n.path}"
+    if n.kind == "block":
+        return f"block:{n.path}"
+    return n.id
+
+
+def cluster_id(path: str) -> str:
+    """The ``id`` of an open block's frame (cluster) in the SVG: a click on its title closes the block."""
+    return f"cluster:{path}"
+
+
+def _level(path: str) -> int:
+    return path.count(".") + 1
+
+
+def shown(
+    graph: Graph, depth: int | None = None, opened: Collection[str] = (), closed: Collection[str] = ()
+) -> Graph:
+    """The graph as drawn: blocks at level ``depth`` and deeper collapsed into one node each (:func:`collapse`),
+    except the blocks in ``opened`` (drawn open whatever their level, as their enclosing blocks are) and those in
+    ``closed`` (one node, whatever their level)."""
+    if not opened and not closed:
+        if depth is None or depth >= max_depth(graph) + 1:
+            return graph
+        return collapse(graph, depth)
+    limit = max_depth(graph) + 1 if depth is None else depth
+    want_open = set(opened)
+    for path in opened:  # a block opened inside a closed one opens its enclosing blocks too
+        parts = path.split(".")
+        want_open.update(".".join(parts[:k]) for k in range(1, len(parts)))
+
+    def is_open(path: str) -> bool:
+        return path not in closed and (_level(path) < limit or path in want_open)
+
+    out = Graph(model=graph.model)
+    out.containers = {p: c for p, c in graph.containers.items()
+                      if all(is_open(".".join(p.split(".")[:k])) for k in range(1, _level(p) + 1))}
+    mapping: dict[str, str] = {}
+    for node in graph.nodes.values():
+        parts = node.path.split("#", 1)[0].split(".") if node.path else []
+        # a layer's path names the layer itself; a merge's names the block it happens in
+        top = len(parts) if node.kind == "merge" else len(parts) - 1
+        block = next((".".join(parts[:k]) for k in range(1, top + 1)
+                      if ".".join(parts[:k]) in graph.containers and not is_open(".".join(parts[:k]))), "")
+        if block and node.kind != "input":
+            key = f"block:{block}"
+            if key not in out.nodes:
+                out.nodes[key] = Node(id=key, label=graph.containers[block], path=block, kind="block")
+            b = out.nodes[key]
+            b.params += node.params
+            b.shape = node.shape  # the last node executed inside the block gives its output
+            mapping[node.id] = key
+        else:
+            out.nodes[node.id] = Node(**vars(node))
+            mapping[node.id] = node.id
+    seen: set[tuple[str, str]] = set()
+    for a, b in graph.edges:
+        edge = (mapping[a], mapping[b])
+        if edge[0] != edge[1] and edge not in seen:
+            seen.add(edge)
+            out.edges.append(edge)
+    for key, node in out.nodes.items():
+        if node.kind == "block":
+            inner = sum(1 for n in graph.nodes.values() if mapping[n.id] == key and n.kind == "layer")
+            node.detail = f"{inner} layers"
+    return out
+
+
+def lit_element(drawn: Graph, highlight: str | None) -> str | None:
+    """The SVG id of the node that stands for the layer ``highlight`` (a module path) in the drawn graph: the layer
+    itself (its first call), or the collapsed block that holds it; ``None`` if neither is drawn."""
+    if not highlight:
+        return None
+    for n in drawn.nodes.values():
+        base = n.path.split("#", 1)[0]
+        if n.kind == "layer" and n.path == highlight:
+            return element_id(n)
+        if n.kind == "block" and highlight.startswith(base + "."):
+            return element_id(n)
+    return None
 
 
 def to_dot(
-    graph: Graph, depth: int | None = None, rankdir: str = "TB", highlight: str | None = None
+    graph: Graph, depth: int | None = None, rankdir: str = "TB", highlight: str | None = None, *,
+    opened: Collection[str] = (), closed: Collection[str] = (), labels: Mapping[str, str] | None = None,
+    shapes_on_nodes: bool = False,
 ) -> str:
-    """Graphviz DOT: containers as clusters, blocks deeper than ``depth`` collapsed, ``highlight`` (a module path)
-    filled in colour."""
-    if depth is not None and depth < max_depth(graph) + 1:
-        graph = collapse(graph, depth)
+    """Graphviz DOT: containers as clusters, blocks deeper than ``depth`` collapsed (see :func:`shown` for
+    ``opened``/``closed``), ``highlight`` (a module path) filled in colour. ``labels`` (module path → display label,
+    :mod:`explorer.analysis.labels`) head the nodes; ``shapes_on_nodes`` writes each output shape inside its node
+    instead of on the edges leaving it, so the labels of edges meeting at a concatenation cannot collide.
+
+    Every node and cluster carries an ``id`` (:func:`element_id`, :func:`cluster_id`): the SVG names what was
+    clicked. (No ``class``: Graphviz would append it to the groups' own "node"/"cluster" class that readers use.)"""
+    graph = shown(graph, depth, opened, closed)
     dot = _digraph(
         graph.model, 10, 8,
         node={"shape": "box", "style": "rounded,filled", "fillcolor": "#f5f7fa", "color": "#8a99ad"},
@@ -111,18 +209,25 @@ def to_dot(
         for node_id in tree.get(path, []):
             n = graph.nodes[node_id]
             tooltip = _text(f"{n.label} {n.path} → {_fmt_shape(n.shape)}")
-            into.node(node_id, _text(*_node_lines(n)), tooltip=tooltip, **style(n))
+            into.node(node_id, _text(*_node_lines(n, labels, shapes_on_nodes)), tooltip=tooltip,
+                      id=graphviz.escape(element_id(n)), **style(n))
         for child in children(path):
             if not has_nodes(child):
                 continue
             with into.subgraph(name=f"cluster_{child}") as cluster:
-                cluster.attr(label=_text(f"{child}: {graph.containers[child]}"), style="rounded,dashed",
-                             color="#9aa8ba", fontsize="9")
+                shown_name = (labels or {}).get(child)
+                title = f"{shown_name} ({child}): {graph.containers[child]}" if shown_name and shown_name != child \
+                    else f"{child}: {graph.containers[child]}"
+                cluster.attr(label=_text(title), style="rounded,dashed", color="#9aa8ba", fontsize="9",
+                             id=graphviz.escape(cluster_id(child)))
                 emit(child, cluster)
 
     emit("", dot)
     for a, b in graph.edges:
-        dot.edge(a, b, label=_text(_fmt_shape(graph.nodes[a].shape)))
+        if shapes_on_nodes:
+            dot.edge(a, b)
+        else:
+            dot.edge(a, b, label=_text(_fmt_shape(graph.nodes[a].shape)))
     return dot.source
 
 

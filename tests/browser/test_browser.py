@@ -1,136 +1,15 @@
 """The app in a real browser: ``streamlit run app.py`` in a subprocess, Chromium driven by Playwright.
 
 The first test opens a deep link as the very first request of the fresh server: that is when Streamlit would run the
-page file alone (its legacy ``pages/`` mode) unless the page switches back to ``app.py``'s navigation. Keep it first.
+page file alone (its legacy ``pages/`` mode) unless the page switches back to ``app.py``'s navigation; conftest.py
+runs it before every other browser test.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import pytest
-from playwright import sync_api as playwright_api
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
-
-# Chromium and Playwright are test dependencies (``make test`` installs both): a missing one fails these tests, it
-# never skips them. The whole directory is marked ``browser`` and ``slow`` (tests/browser/conftest.py).
-expect = playwright_api.expect
-PlaywrightTimeout = playwright_api.TimeoutError
-
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
-LOAD_MS = 60_000  # a fresh session's first run imports torch and analyses its model
-SHOW_MS = 30_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def app_url(repo_root, tmp_path_factory) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port; its base URL once ``/_stcore/health`` answers ``ok``."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-    ]
-    base = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after 90 s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-
-
-@pytest.fixture(scope="session")
-def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} not found: these tests need Debian's chromium (make test installs it)"
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh browser context per test: a new Streamlit session each time."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def settle(page, timeout: int = LOAD_MS) -> None:
-    """Wait until the script has finished and stays finished for a moment (``st.rerun`` chains runs)."""
-    for _ in range(20):
-        page.wait_for_selector(IDLE, timeout=timeout)
-        page.wait_for_timeout(300)
-        if page.locator(IDLE).count():
-            return
-    raise AssertionError("the app never settled")
-
-
-def rerun_after(page, action: Callable[[], None]) -> None:
-    """Do ``action`` (a widget change), wait for the run it starts to begin, then for the app to settle."""
-    action()
-    try:
-        page.wait_for_selector(RUNNING, timeout=3_000)
-    except PlaywrightTimeout:
-        pass  # a quick run may already be over
-    settle(page)
-
-
-def open_url(page, url: str) -> None:
-    page.goto(url)
-    settle(page)
-
-
-def by_testid(page, testid: str):
-    return page.locator(f'[data-testid="{testid}"]')
-
-
-def assert_no_exception(page) -> None:
-    expect(by_testid(page, "stException")).to_have_count(0)
+from tests.browser.conftest import SHOW_MS, assert_no_exception, by_testid, expect, open_url, rerun_after
 
 
 def assert_app_navigation(page) -> None:

@@ -3,6 +3,9 @@ deep links and bad input."""
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
+
 import pytest
 
 import explorer
@@ -18,6 +21,8 @@ from tests.pages.conftest import (
     metrics,
     metrics_with_delta,
 )
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_architecture_alexnet_numbers_and_shapes(open_page):
@@ -109,6 +114,8 @@ def test_architecture_too_small_input_is_one_error_then_recovers(open_page):
     assert "layer" in message and "MaxPool2d" in message and "too small" in message
     assert not at.metric  # nothing computed from an impossible input
     assert at.selectbox(key="model").value == "alexnet"  # the picker survives
+    [hint] = [i.value for i in at.info]
+    assert "**3×223×223**" in hint  # the smallest square input AlexNet takes: it still teaches
 
     at.text_input(key="input").set_value("3,224,224").run()
     assert_clean(at)
@@ -159,21 +166,64 @@ def test_architecture_table_has_receptive_field_columns(open_page):
     assert (pool5["RF"], pool5["stride"]) == ("212", "32")
 
 
+def viewer(at) -> dict:
+    """The arguments the diagram viewer component got: the SVG Graphviz drew, the lit node's id, its height."""
+    [el] = at.get("component_instance")
+    return json.loads(el.proto.json_args)
+
+
+def svg_ids(svg: str) -> set[str]:
+    return {g.get("id") for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "node"}
+
+
 def test_architecture_diagram_linked_layer_and_downloads(open_page):
+    # Was: the diagram as an st.graphviz_chart with the highlight drawn into its DOT. Now it is the zoomable viewer
+    # component over Graphviz's SVG, the layer lit by its SVG id (issue 10: a diagram you can read and click).
     at = open_page("architecture", model="resnet18-tv")
-    [chart] = at.get("graphviz_chart")
-    assert 'digraph "resnet18-tv"' in chart.proto.spec and '"block:layer1.0"' in chart.proto.spec  # depth 2
+    shown = viewer(at)
+    assert shown["height"] <= 700  # a fixed-height viewport, whatever the model
+    ids = svg_ids(shown["svg"])
+    assert "block:layer1.0" in ids and "layer:conv1" in ids  # depth 2; nodes carry their module paths
     at.slider(key="graph_depth_resnet18-tv").set_value(4).run()
-    full = at.get("graphviz_chart")[0].proto.spec
+    full = viewer(at)["svg"]
     assert full.count("⊕") == 8  # every residual addition, opened up
+    assert "layer:layer2.0.downsample.0" in svg_ids(full)
     at.slider(key="graph_depth_resnet18-tv").set_value(1).run()
-    assert len(at.get("graphviz_chart")[0].proto.spec) < len(full)
+    assert len(viewer(at)["svg"]) < len(full)
 
     at.selectbox(key="layer_pick_resnet18-tv").set_value("layer2.0.downsample.0").run()
     assert_no_exception(at)
-    assert 'fillcolor="#ffd54f"' in at.get("graphviz_chart")[0].proto.spec  # its block lights up
+    assert viewer(at)["selected"] == "block:layer2"  # depth 1: its block lights up
+    at.slider(key="graph_depth_resnet18-tv").set_value(4).run()
+    assert viewer(at)["selected"] == "layer:layer2.0.downsample.0"
     shown = metrics_with_delta(at)
     assert shown["Parameters"][0] == "8,192" and shown["Output"][0] == "128×28×28"
-    assert any("`⌊(56 + 2·0 − 1)/2⌋ + 1 = 28`" in m for m in markdown(at))
+    detail = "\n".join(markdown(at))
+    assert "`⌊(56 + 2·0 − 1)/2⌋ + 1 = 28`" in detail
+    assert "**Parameters:** `" in detail and "8,192`" in detail  # the formula, numbers filled in
+    assert "**MACs:** `" in detail
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Layers CSV", "Layers JSON", "Diagram DOT", "Diagram SVG", "Diagram PNG", "Model ONNX"]
+
+
+def test_architecture_labels_formulas_and_totals(open_page):
+    at = open_page("architecture", model="alexnet")
+    table = at.dataframe[0].value
+    assert list(table["layer"][:3]) == ["0", "1", "2"]  # module paths, unchanged
+    conv1 = table.iloc[0]
+    assert conv1["parameter formula"] == "(11·11·3 + 1)·96 = 34,944"
+    totals = next(m for m in markdown(at) if "Trainable params" in m)
+    assert "| 62,378,344 | 62,378,344 | 0 |" in totals and "MiB" in totals
+    # the papers' names beside the paths: in the select box, the diagram's nodes and the shape-flow chart
+    pick = at.selectbox(key="layer_pick_alexnet")
+    assert pick.format_func("14") == "fc6 (14)"
+    svg = viewer(at)["svg"]
+    assert "conv1 · Conv2d" in svg and "fc8 · Linear" in svg
+    flow = figures(at)[0]
+    assert flow["data"][0]["x"][:2] == ["0. input", "1. conv1 (0)"]  # the input size is the first step
+
+    pick.set_value("0").run()
+    detail = "\n".join(markdown(at))
+    assert "**conv1 (0)**" in detail
+    assert "`96·55·55·(11·11·3 + 1) = 105,705,600`" in detail  # the MACs formula, numbers filled in
+    assert "**Receptive field:** 11 px, effective stride 4 px" in detail

@@ -8,6 +8,7 @@ import pytest
 from tests.pages.conftest import assert_clean, assert_notes_panel, figures, metrics, title, values
 
 
+@pytest.mark.slow  # trains an RBM twice (on arrival, then on submit)
 @pytest.mark.usefixtures("fashion_mnist")
 def test_boltzmann_trains_on_arrival_and_on_submit(open_page):
     at = open_page("boltzmann")

@@ -1,0 +1,48 @@
+"""A diagram you can read at any size: the SVG Graphviz draws on the server, shown in a fixed-height viewport with
+wheel zoom, drag pan, +/−/1:1/fit buttons and an overview, where a click on a node reports that node's SVG id.
+
+A custom component over static files (``svg_viewer/index.html``, plain JS speaking Streamlit's postMessage protocol):
+no npm build, nothing fetched from a CDN, so the app works offline. ``st.graphviz_chart`` cannot report clicks and
+stretches a tall graph to the page width, which is why the Architecture page draws through this instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+_FRONTEND = Path(__file__).resolve().parent / "svg_viewer"
+_component = components.declare_component("svg_viewer", path=str(_FRONTEND))
+
+
+def svg_viewer(
+    svg: str,
+    *,
+    key: str,
+    height: int = 620,
+    selected: str | None = None,
+    view_key: str = "",
+    initial: str = "auto",
+    on_click: Any = None,
+) -> dict[str, Any] | None:
+    """Show ``svg`` (Graphviz's SVG text) in a ``height``-px viewport; return the last click as
+    ``{"id": <SVG id of the node or cluster>, "nonce": …}`` (``None`` before any click).
+
+    ``selected`` is the SVG id to light up (and to scroll into view when it is not); the zoom and pan are kept
+    while ``view_key`` stays the same (a new model or depth resets them); ``initial`` is ``"fit"`` or ``"auto"``
+    (100% where the diagram is not far wider than the viewport, fitted otherwise). ``on_click`` runs before the
+    page reruns, with the click in ``st.session_state[key]``.
+    """
+    return _component(
+        svg=svg, height=height, selected=selected, view_key=view_key, initial=initial,
+        key=key, default=None, on_change=on_click,
+    )
+
+
+def clicked(key: str) -> str | None:
+    """The SVG id of the last click reported by the viewer ``key`` (for its ``on_click`` callback)."""
+    value = st.session_state.get(key)
+    return value.get("id") if isinstance(value, dict) else None

@@ -1,0 +1,203 @@
+"""Train: pick a Fashion-MNIST model and a d2l chapter's recipe, press Train, watch the curves (d2l's Animator).
+
+Training runs in the library's job manager (a worker thread of the server process), not in this script: it survives
+reruns and page changes; this page only submits, polls and draws. Every run is kept in the run store."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import explorer
+from explorer.present import charts
+from explorer.runtime import jobs, runs
+from explorer.runtime import train as engine
+from explorer.runtime.devices import pick_device
+from pages.common import use_app_navigation
+
+use_app_navigation()
+
+st.title("Train a network")
+st.markdown(
+    "Every d2l CNN chapter ends by training its network on Fashion-MNIST. Pick a chapter's preset (or set the "
+    "hyper-parameters by hand), press **Train** and watch train loss, train accuracy and test accuracy fill in. "
+    "The run goes on while you browse other pages; one run trains at a time, others queue. "
+    "From a shell: `python -m explorer train lenet` — multi-GPU and multi-node with `--nproc` / torchrun."
+)
+
+TRAINABLE = [s.id for s in explorer.list_models() if engine.trainable(s)]
+BY_HAND = "By hand"
+PRESET_KEYS = {p.title: key for key, p in engine.PRESETS.items()}
+manager = jobs.manager()
+store = runs.Store()
+
+
+def _fill(recipe: engine.Recipe, model_id: str) -> None:
+    """Put a recipe into the widgets."""
+    st.session_state.update(tr_lr=float(recipe.lr), tr_epochs=recipe.epochs, tr_batch=recipe.batch_size,
+                            tr_resize=recipe.resize or explorer.get_spec(model_id).input_shape[-1])
+
+
+def _on_preset() -> None:
+    key = PRESET_KEYS.get(st.session_state["tr_preset"])
+    if key is not None:
+        preset = engine.PRESETS[key]
+        st.session_state["tr_model"] = preset.model
+        _fill(preset.recipe, preset.model)
+
+
+def _on_model() -> None:
+    model_id = st.session_state["tr_model"]
+    preset = engine.preset_for(model_id)
+    st.session_state["tr_preset"] = preset.title if preset else BY_HAND
+    _fill(engine.default_recipe(model_id), model_id)
+    st.query_params["model"] = model_id
+
+
+asked = st.query_params.get("model")
+if "tr_model" not in st.session_state or (asked and asked != st.session_state.get("tr_asked")):
+    st.session_state["tr_asked"] = asked
+    if asked and asked not in TRAINABLE:
+        st.error(f"{asked} cannot be trained on Fashion-MNIST here (it needs a 1-channel image input and 10 "
+                 f"classes); pick one of: {', '.join(TRAINABLE)}.", icon="⚠️")
+    st.session_state["tr_model"] = asked if asked in TRAINABLE else st.session_state.get("tr_model", "lenet")
+    _on_model()
+
+left, right = st.columns(2)
+left.selectbox("d2l chapter preset", [BY_HAND, *PRESET_KEYS], key="tr_preset", on_change=_on_preset,
+               help="d2l's learning rate, batch size, epochs and image size for that chapter's network.")
+right.selectbox("Model", TRAINABLE, key="tr_model", on_change=_on_model,
+                format_func=lambda m: f"{m} — {explorer.get_spec(m).title}")
+model_id = st.session_state["tr_model"]
+cols = st.columns(6)
+cols[0].number_input("Learning rate", key="tr_lr", step=0.01, format="%g")
+epochs = int(cols[1].number_input("Epochs", key="tr_epochs", step=1))
+cols[2].number_input("Batch size", key="tr_batch", step=32)
+cols[3].number_input("Resize to (px)", key="tr_resize", step=4,
+                     help="Fashion-MNIST's 28×28 images are resized to this side, as d2l does.")
+st.session_state.setdefault("tr_limit", 0)
+cols[4].number_input("Training images (0 = all 60,000)", min_value=0, max_value=60_000, step=1000, key="tr_limit")
+
+
+def _try_device(name: str) -> bool:
+    try:
+        pick_device(name)
+        return True
+    except ValueError:
+        return False
+
+
+devices = [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _try_device(d)]
+cols[5].selectbox("Device", devices, key="tr_device")
+
+
+def _chosen() -> tuple[str, engine.Recipe, str, int | None]:
+    """(model, recipe, device, limit) as the widgets hold them now (callbacks run before the script re-reads them)."""
+    state = st.session_state
+    base = engine.default_recipe(state["tr_model"])
+    recipe = engine.Recipe(**{**vars(base), "lr": float(state["tr_lr"]), "epochs": int(state["tr_epochs"]),
+                              "batch_size": int(state["tr_batch"]), "resize": int(state["tr_resize"])})
+    return state["tr_model"], recipe, state["tr_device"], int(state["tr_limit"]) or None
+
+
+model_id, recipe, device, limit = _chosen()
+
+
+@st.cache_data(show_spinner="Measuring a few training steps…", max_entries=64)
+def _estimate(model_id: str, recipe: engine.Recipe, device: str, limit: int | None) -> float:
+    return engine.estimate_epoch_seconds(model_id, recipe, device, limit, probe=2)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min" if seconds >= 3600 else \
+        f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+problem = None
+try:
+    engine.validate(explorer.get_spec(model_id), recipe, limit)
+    per_epoch = _estimate(model_id, recipe, device, limit)
+    st.caption(f"Estimated **{_duration(per_epoch)} per epoch** on **{pick_device(device).type}** "
+               f"({_duration(per_epoch * epochs)} for {epochs} epochs), measured from a few training steps.")
+except ValueError as exc:
+    problem = str(exc)
+    st.error(problem, icon="⚠️")
+
+
+def _submit() -> None:
+    """The Train button's callback (before the rerun: the new run shows at once)."""
+    try:
+        job = manager.submit(*_chosen())
+        st.session_state["tr_run"] = job.run
+    except ValueError as exc:
+        st.session_state["tr_submit_error"] = str(exc)
+
+
+st.button("Train", type="primary", disabled=problem is not None, key="tr_start", on_click=_submit)
+if message := st.session_state.pop("tr_submit_error", None):
+    st.error(message, icon="⚠️")
+
+
+def _live() -> None:
+    """The session's run (or whatever trains now): status, progress, the live curves, Stop."""
+    job = manager.get(st.session_state.get("tr_run", "")) or manager.current()
+    if job is None:
+        st.info("No run in progress. Pick a preset and press Train.")
+        return
+    position = manager.position(job.run)
+    st.subheader(f"Run {job.run}: {job.model}")
+    if job.status == "queued":
+        st.info(f"Queued — position {position} (one run trains at a time on this machine).")
+    a, b, c, d = st.columns(4)
+    a.metric("Status", job.status)
+    b.metric("Device", job.device_name or job.device)
+    c.metric("Images/s", f"{job.samples_per_s:,.0f}" if job.samples_per_s else "—")
+    d.metric("ETA", _duration(job.eta) if job.eta is not None and job.status == "running" else "—")
+    st.progress(min(job.progress, 1.0), text=f"{job.progress:.0%} of {job.recipe.epochs} epochs")
+    st.plotly_chart(charts.training_curves({job.run: job.points}, title=f"{job.model} on Fashion-MNIST"),
+                    key="tr_live_chart")
+    if job.status in ("queued", "running"):
+        st.button("Stop", on_click=manager.stop, args=(job.run,), key="tr_stop")
+    else:
+        if job.error:
+            st.error(job.error, icon="⚠️")
+        if job.result and job.result["test_accuracy"] is not None:
+            preset = engine.preset_for(job.model)
+            st.metric("Test accuracy", f"{job.result['test_accuracy']:.2%}",
+                      delta=f"d2l: {preset.d2l}" if preset else None, delta_color="off")
+        if st.session_state.get("tr_shown") != (job.run, job.status):  # once: refresh the runs table below
+            st.session_state["tr_shown"] = (job.run, job.status)
+            st.rerun(scope="app")
+
+
+busy = any(j is not None and j.status in ("queued", "running")
+           for j in (manager.get(st.session_state.get("tr_run", "")), manager.current()))
+st.fragment(_live, run_every=1.0 if busy else None)()
+
+st.header("Runs")
+rows = store.list()
+if not rows:
+    st.caption(f"No runs yet. They are kept in {store.path}.")
+    st.stop()
+table = pd.DataFrame(rows)
+table["d2l"] = [(p.d2l if (p := engine.preset_for(m)) else "") for m in table["model"]]
+st.dataframe(table[["run", "model", "status", "test_accuracy", "d2l", "world_size", "started"]], hide_index=True,
+             key="tr_runs_table")
+st.caption(f"Store: {store.path} (`python -m explorer runs list`).")
+ids = [r["run"] for r in rows]
+chosen = st.multiselect("Overlay the curves of", ids, default=ids[:1], key="tr_overlay")
+if chosen:
+    curves = {run: [{"epoch": float(e["epoch"]), "loss": e["loss"], "train_acc": e["train_acc"],
+                     "test_acc": e["test_acc"]} for e in store.epochs(run)] for run in chosen}
+    st.plotly_chart(charts.training_curves(curves, title="Runs compared (per epoch)"), key="tr_overlay_chart")
+resumable = [r["run"] for r in rows if r["status"] in runs.RESUMABLE]
+if resumable:
+    left, right = st.columns([3, 1])
+    pick = left.selectbox("Resume a stopped or interrupted run", resumable, key="tr_resume_pick")
+    if right.button("Resume", key="tr_resume"):
+        try:
+            st.session_state["tr_run"] = manager.resume(pick, device).run
+            st.rerun()
+        except (ValueError, KeyError) as exc:
+            st.error(str(exc), icon="⚠️")

@@ -1,0 +1,103 @@
+"""The Architecture page as an instrument, in a real Chromium (issue 10): bounded height whatever the model, a diagram
+node clicked selects its layer with the detail in view, no number cut off.
+
+The server, browser and page fixtures and the waiting helpers are tests/browser/conftest.py's (one session-scoped
+``streamlit run`` for every browser test file).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import SHOW_MS, assert_no_exception, by_testid, expect, open_url, rerun_after
+
+MAX_PAGE_PX = 6_000  # issue 10: the Architecture page of any model, fully expanded, stays under ~6,000 px
+
+
+def main_height(page) -> int:
+    return page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+
+
+def push_slider_to_max(page, label: str) -> None:
+    """Focus the slider labelled ``label`` and press End: its maximum (a rerun)."""
+    thumb = by_testid(page, "stSlider").filter(has_text=label).get_by_role("slider")
+    thumb.focus()
+    rerun_after(page, lambda: thumb.press("End"))
+
+
+def diagram_frame(page):
+    """The diagram viewer's iframe (the custom component)."""
+    frame = page.frame_locator('iframe[title*="svg_viewer"]')
+    expect(frame.locator("#frame")).to_be_visible(timeout=SHOW_MS)
+    return frame
+
+
+def test_resnet50_fully_expanded_stays_bounded(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=resnet50-tv")
+    push_slider_to_max(page, "Diagram depth")
+    frame = diagram_frame(page)
+    expect(frame.locator('g.node[id="layer:layer4.2.conv3"]')).to_be_attached(timeout=SHOW_MS)  # fully open
+    viewport = page.locator('iframe[title*="svg_viewer"]').bounding_box()
+    assert viewport is not None and viewport["height"] <= 700
+    height = main_height(page)
+    assert height < MAX_PAGE_PX, f"page is {height} px tall"
+    assert_no_exception(page)
+
+
+def test_click_a_node_selects_the_layer_with_detail_in_view(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=alexnet")
+    frame = diagram_frame(page)
+    node = frame.locator('g.node[id="layer:0"]')  # conv1 of the notes' AlexNet
+    expect(node).to_be_visible(timeout=SHOW_MS)
+    # the reader looks at the diagram (scrolled to it, as one does before clicking in it) …
+    page.locator('iframe[title*="svg_viewer"]').evaluate("el => el.scrollIntoView({block: 'center'})")
+    rerun_after(page, lambda: node.click())
+    main = by_testid(page, "stMain")
+    formula = main.get_by_text("(11·11·3 + 1)·96 = 34,944", exact=False).first
+    expect(formula).to_be_visible(timeout=SHOW_MS)
+    expect(main.get_by_text("⌊(224 + 2·2 − 11)/4⌋ + 1 = 55", exact=False).first).to_be_visible()
+    # the detail is where the reader is looking: inside the window, beside the diagram, without scrolling
+    box, frame_box = formula.bounding_box(), page.locator('iframe[title*="svg_viewer"]').bounding_box()
+    assert box is not None and frame_box is not None
+    assert 0 <= box["y"] <= 1000 - box["height"], box
+    assert box["x"] > frame_box["x"] + frame_box["width"] - 5  # to the right of the diagram
+    # the same selection as the select box, and the node lit in the diagram
+    expect(main.get_by_text(re.compile(r"^conv1 \(0\)$")).first).to_be_visible()
+    expect(frame.locator('g.node.selected[id="layer:0"]')).to_be_attached(timeout=SHOW_MS)
+    assert_no_exception(page)
+
+
+def test_zoom_buttons_change_the_scale(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=googlenet")
+    frame = diagram_frame(page)
+    zoom = frame.locator("#zoom")
+    before = zoom.inner_text()
+    frame.locator("#zoom-in").click()
+    expect(zoom).not_to_have_text(before)
+    frame.locator("#fit").click()
+    fitted = int(zoom.inner_text().rstrip("%"))
+    frame.locator("#actual").click()
+    expect(zoom).to_have_text("100%")
+    assert fitted < 100  # GoogLeNet does not fit at natural size: the overview is there
+    expect(frame.locator("#overview")).to_be_visible()
+
+
+OVERFLOW_JS = """() => {
+  const out = [];
+  const sel = '[data-testid="stMetricValue"], [data-testid="stMetricLabel"], [data-testid="stMarkdownContainer"] p,'
+            + ' [data-testid="stMarkdownContainer"] td, [data-testid="stCaptionContainer"]';
+  for (const el of document.querySelectorAll('[data-testid="stMain"] ' + sel)) {
+    if (el.scrollWidth > el.clientWidth + 1) out.push(el.textContent.slice(0, 60));
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("model_id", ["vgg16", "googlenet", "resnet50-tv"])
+def test_no_number_is_cut_off(page, app_url, model_id):
+    open_url(page, f"{app_url}/architecture?model={model_id}")
+    page.wait_for_timeout(500)
+    assert page.evaluate(OVERFLOW_JS) == []
+    assert_no_exception(page)
