@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -18,6 +18,7 @@ from torch import nn
 
 from ..zoo.registry import ModelSpec, get_spec
 from .field import UNSUPPORTED, Axis, describe
+from .labels import display_labels
 from .meta import build_meta, fast_meta_forwards, meta_copy
 from .receptive_field import ReceptiveFieldTracker
 from .rules import rule_for, shape_arithmetic
@@ -64,10 +65,7 @@ class LayerRecord:
     macs_formula: str | None = None  # e.g. "96·55·55·(11·11·3 + 1) = 105,705,600"
     category: str = "other"  # the notes' kind of layer: convolution, fully connected, pooling, activation …
     has_rule: bool = True  # False: a leaf of a type without a rule (no formulas; torchinfo's MACs)
-
-    @property
-    def label(self) -> str:
-        return self.name or self.type
+    label: str = ""  # display name a learner reads: conv1, fc6, res3a (analysis/labels.py); "name" stays the path
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +77,7 @@ class LayerRecord:
             "macs": self.macs,
             "rf": self.rf,
             "stride": self.stride,
+            "label": self.label,
         }
 
 
@@ -266,6 +265,8 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
             h.remove()
 
     records = _records(stats.summary_list, names, call_states)
+    shown = display_labels(records, model_name)
+    records = [replace(r, label=shown.get(r.name) or r.name or r.type) for r in records]
     total_params = sum(p.numel() for p in module.parameters())
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     out = records[0].output_shape if records else None

@@ -126,7 +126,7 @@ def test_leaf_records_are_consistent(model_id):
     for r in s.leaves:
         assert r.output_shape is not None and r.output_shape[0] == 1
         assert r.memory == 4 * _prod(r.output_shape)
-        assert r.label == (r.name or r.type)
+        assert r.label  # a display name (conv1, fc6 …): tests/analysis/test_labels.py checks which
         if r.params == 0:
             assert r.macs == 0, f"{r.name}: MACs without parameters"
 
@@ -488,7 +488,7 @@ def test_unknown_id_raises_key_error():
 # to_dict: the summary --json contract
 # ---------------------------------------------------------------------------------------------------------------
 TOP_KEYS = {"model", "input", "output", "total_params", "total_macs", "receptive_field", "layers"}
-LAYER_KEYS = {"name", "type", "depth", "output_shape", "params", "macs", "rf", "stride"}
+LAYER_KEYS = {"name", "type", "depth", "output_shape", "params", "macs", "rf", "stride", "label"}
 
 
 @pytest.mark.parametrize("model_id", IDS)
@@ -528,13 +528,14 @@ def test_to_dict_alexnet_values():
     assert d["total_macs"] == 1_135_915_368
     assert d["layers"][0] == {
         "name": "", "type": "Sequential", "depth": 0, "output_shape": [1, 1000], "params": 0, "macs": 0,
-        "rf": None, "stride": None,
+        "rf": None, "stride": None, "label": "Sequential",
     }
     conv1 = d["layers"][1]
     assert {k: conv1[k] for k in ("name", "type", "depth", "output_shape", "params", "macs")} == {
         "name": "0", "type": "Conv2d", "depth": 1, "output_shape": [1, 96, 55, 55], "params": 34_944,
         "macs": 105_705_600,
     }
+    assert conv1["label"] == "conv1" and d["layers"][2]["label"] == "relu1" and d["layers"][3]["label"] == "pool1"
 
 
 # ---------------------------------------------------------------------------------------------------------------

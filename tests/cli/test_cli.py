@@ -105,7 +105,7 @@ def test_summary_json(capsys):
     assert d["total_macs"] == 1_135_915_368
     assert set(d["receptive_field"]) == {"size", "stride", "padding"}
     for layer in d["layers"]:
-        assert set(layer) == {"name", "type", "depth", "output_shape", "params", "macs", "rf", "stride"}
+        assert set(layer) == {"name", "type", "depth", "output_shape", "params", "macs", "rf", "stride", "label"}
     convs = [layer for layer in d["layers"] if layer["type"] == "Conv2d"]
     assert convs[0]["output_shape"] == [1, 96, 55, 55]
     assert [c["output_shape"][1] for c in convs] == [96, 256, 384, 384, 256]

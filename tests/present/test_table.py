@@ -52,6 +52,7 @@ def test_csv_cli_json_cli_text_and_builder_agree(model_id, summaries, capsys):
     # summary --json (the contract, Summary.to_dict) has the builder's numbers, row for row
     assert cli.main(["summary", model_id, "--json"]) == 0
     layers = json.loads(capsys.readouterr().out)["layers"]
+    assert [layer.pop("label") for layer in layers] == [r.label for r in summary.layers]  # additive display name
     as_json = [{k: list(v) if k == "output_shape" and v is not None else v for k, v in r.items() if k in JSON_KEYS}
                for r in data]
     assert layers == as_json
