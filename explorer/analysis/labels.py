@@ -114,7 +114,7 @@ def display_labels(records: Sequence[LayerRecord], model: str = "") -> dict[str,
         # a chain: flat, or d2l's numbered blocks (vgg_block, nin_block), or torchvision's features/classifier
         numbered_blocks = [r for r in containers if r.depth == 1 and _all_digits(r.name)]
         stages = model.startswith("vgg") or bool(numbered_blocks)
-        out = _chain(list(dict.fromkeys(leaves)), stages)
+        out = _chain(list({id(r): r for r in leaves}.values()), stages)
         prefix = "nin_block" if model.startswith("nin") else "vgg_block" if model.startswith("vgg") else "block"
         for block in numbered_blocks:
             inside = [out[r.name] for r in leaves if r.name.startswith(block.name + ".") and r.name in out]
