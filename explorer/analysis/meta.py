@@ -10,8 +10,8 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
+from ..zoo.meta import SkipMetaInit
 from ..zoo.registry import ModelSpec
 from .rules import rule_for
 
@@ -27,23 +27,9 @@ def meta_copy(module: nn.Module) -> nn.Module:
     return copy.deepcopy(module, memo)
 
 
-class _NoMetaInit(TorchFunctionMode):
-    """Skip in-place operations on meta tensors while a model is built: weight initialisation (``normal_``,
-    ``kaiming_uniform_`` …) has no values to write there, yet on the meta device it runs through slow Python
-    decompositions (ResNet-50: 40 ms of its 50 ms build). In-place ops keep shapes, so nothing else changes.
-    A function mode is per thread: models built elsewhere at the same time are initialised as usual."""
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", "")
-        if (name.endswith("_") and not name.startswith("__") and args and isinstance(args[0], torch.Tensor)
-                and args[0].is_meta):
-            return args[0]
-        return func(*args, **(kwargs or {}))
-
-
 def build_meta(spec: ModelSpec, **overrides: Any) -> nn.Module:
     """``spec``'s model with every parameter and buffer on the meta device, built without initialisation."""
-    with torch.device("meta"), _NoMetaInit():
+    with torch.device("meta"), SkipMetaInit():
         return spec.build(**overrides)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .interpreter import CodeError, InterpretedModule, _first_line
+from .interpreter import CodeError, InterpretedModule, first_line
 
 
 def _meta(module: nn.Module) -> nn.Module:
@@ -35,7 +35,7 @@ def why_layer_fails(module: nn.Module, shape: tuple[int, ...] | None, exc: BaseE
     """One clause: ``Conv2d(384, 384, kernel_size=(3, 3), …) gets 1×1, its kernel is 3×3``."""
     desc = f"{type(module).__name__}({module.extra_repr()})"
     if shape is None:
-        return f"{desc} fails: {_first_line(exc)}"
+        return f"{desc} fails: {first_line(exc)}"
     in_channels = getattr(module, "in_channels", None)
     if isinstance(in_channels, int) and len(shape) > 1 and shape[1] != in_channels:
         return f"{desc} expects {in_channels} input channels, gets {shape[1]}"
@@ -55,7 +55,7 @@ def why_layer_fails(module: nn.Module, shape: tuple[int, ...] | None, exc: BaseE
                 padded = f" (padded {_dims([s + 2 * p for s, p in zip(spatial, pad)])})" if any(pad) else ""
                 span = f"its kernel spans {_dims(eff)}" if any(d != 1 for d in dil) else f"its kernel is {_dims(k)}"
                 return f"{desc} gets {_dims(spatial)}{padded}, {span}"
-    return f"{desc} fails on input {_dims(shape[1:])}: {_first_line(exc)}"
+    return f"{desc} fails on input {_dims(shape[1:])}: {first_line(exc)}"
 
 
 def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | None:
@@ -96,4 +96,4 @@ def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | No
         line = mod.__dict__.get("_snippet_line")
         if line:
             return CodeError(why_layer_fails(mod, shape, failure), line)
-    return CodeError(_first_line(failure))
+    return CodeError(first_line(failure))

@@ -25,7 +25,8 @@ from typing import Any
 import torch
 import torch.nn.functional as torch_F
 from torch import nn
-from torch.overrides import TorchFunctionMode
+
+from ..zoo.meta import SkipMetaInit
 
 
 class CodeError(ValueError):
@@ -293,18 +294,6 @@ def _active_interpreter() -> Interpreter | None:
     return getattr(_local, "interpreter", None)
 
 
-class _NoMetaInit(TorchFunctionMode):
-    """Skip in-place initialisation (``kaiming_uniform_`` …) of meta tensors while layers are built: there are no
-    values to write, and on the meta device those run slow Python decompositions (most of a VGG's build time)."""
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", "")
-        if (name.endswith("_") and not name.startswith("__") and args and isinstance(args[0], torch.Tensor)
-                and args[0].is_meta):
-            return args[0]
-        return func(*args, **(kwargs or {}))
-
-
 class _Return(Exception):  # noqa: N818 — control flow, not an error
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -318,7 +307,7 @@ class _Continue(Exception):  # noqa: N818
     pass
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     text = lines[0] if lines else type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "…"
@@ -491,7 +480,7 @@ class Interpreter:
         except RecursionError:
             raise CodeError("the code nests calls too deeply", node.lineno) from None
         except Exception as exc:  # noqa: BLE001 — any failure becomes one sentence naming the line
-            raise CodeError(_first_line(exc), node.lineno) from None
+            raise CodeError(first_line(exc), node.lineno) from None
 
     def _exec(self, node: ast.stmt, scope: Scope) -> None:
         if isinstance(node, ast.Expr):
@@ -741,7 +730,7 @@ class Interpreter:
             layers = kwargs.get("num_layers", args[2] if len(args) > 2 else 1)
             if isinstance(layers, int) and layers > 100:
                 raise CodeError(f"{cls.__name__} with {layers} layers is beyond the playground's limit of 100", line)
-        with torch.device(self.device), _NoMetaInit():
+        with torch.device(self.device), SkipMetaInit():
             module = cls(*args, **kwargs)
         self.record(module, line)
         return module
@@ -1166,7 +1155,7 @@ def _describe_call_error(func: Any, exc: Exception) -> str:
         name = func.name
     elif hasattr(func, "__name__"):
         name = func.__name__
-    text = _first_line(exc)
+    text = first_line(exc)
     return f"{name}: {text}" if name and name not in text else text
 
 
@@ -1350,7 +1339,7 @@ def parse_tree(code: str, limits: Limits = DEFAULT_LIMITS) -> ast.Module:
     except SyntaxError as exc:
         raise CodeError(f"syntax error: {exc.msg}", exc.lineno) from None
     except (RecursionError, MemoryError, ValueError) as exc:
-        raise CodeError(f"the code cannot be parsed ({_first_line(exc)})") from None
+        raise CodeError(f"the code cannot be parsed ({first_line(exc)})") from None
     _check_tree(tree, limits)
     return tree
 
