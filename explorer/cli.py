@@ -125,31 +125,32 @@ def _train_argv(args: argparse.Namespace) -> list[str]:
                         ("-o", args.out), ("--trace", args.trace)):
         if value is not None:
             argv += [flag, str(value)]
-    return argv + [flag for flag, on in (("--ship", args.ship), ("--json", args.json)) if on]
+    return argv + [flag for flag, on in (("--ship", args.ship), ("--json", args.json),
+                                         ("--no-queue", args.no_queue)) if on]
+
+
+def _queue(store, run: str, no_queue: bool):
+    """The wait for this machine's training lease (one run at a time; a note on stderr while queued), or none."""
+    from contextlib import nullcontext
+
+    from .runtime import runs
+
+    if no_queue or store is None:
+        return nullcontext(True)
+    return runs.turn(store, run, on_wait=lambda message: print(
+        f"{message}; waiting (--no-queue starts at once)", file=sys.stderr, flush=True))
 
 
 def _launch(args: argparse.Namespace, spec, recipe, nproc: int) -> int:
     """``--nproc N``: the same command in N processes through torchrun's launcher, recorded as one run. Worker
     output is passed through; torchrun's own log lines are dropped, and a failure ends in one ``error:`` line."""
-    import os
-    import subprocess
-
     from .runtime import runs
 
     store = runs.Store()
     store.recover()
     run = store.create(spec.id, recipe, args.device, nproc, args.limit)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
-               "-m", "explorer", *_train_argv(args)]
-    proc = subprocess.Popen(command, env={**os.environ, "EXPLORER_RUN_ID": run}, stderr=subprocess.PIPE, text=True)
-    errors = []
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if line.startswith("error: "):
-            errors.append(line.strip())
-        elif line.lstrip("\r").startswith(("epoch ", "run ", "diverged", "stopped")):
-            sys.stderr.write(line)
-    code = proc.wait()
+    with _queue(store, run, args.no_queue):
+        code, errors = runs.launch(run, _train_argv(args), nproc, on_line=sys.stderr.write)
     if store.get(run)["status"] in ("queued", "running"):
         store.finish(run, "failed", error=f"the {nproc} processes exited with status {code}")
     if code != 0:
@@ -201,8 +202,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         store.recover()
         run = run or store.create(spec.id, recipe, args.device, world_size, args.limit)
     try:
-        model, result = runs.execute(store, run or "", spec.id, recipe, args.device, args.limit,
-                                     trace=_trace_writer(args.trace, rank) if args.trace else None)
+        with _queue(store, run or "", args.no_queue):
+            model, result = runs.execute(store, run or "", spec.id, recipe, args.device, args.limit,
+                                         stop=runs.StopFile(store.folder(run) / "stop") if store else None,
+                                         trace=_trace_writer(args.trace, rank) if args.trace else None)
     finally:
         if under_torchrun:
             import torch.distributed as dist
@@ -286,9 +289,16 @@ def cmd_runs(args: argparse.Namespace) -> int:
         for h in info["history"]:
             print(f"  epoch {h['epoch']}: loss {h['loss']:.4f}, train acc {h['train_acc']:.4f}, "
                   f"test acc {h['test_acc']:.4f}")
+        if out["test_accuracy"] is not None:
+            from .runtime import train as training
+
+            preset = training.preset_for(out["model"])
+            d2l = f" (d2l's {preset.title.removesuffix(' (d2l)')}: {preset.d2l})" if preset else ""
+            print(f"test accuracy {out['test_accuracy']:.4f}{d2l}")
         return 0
     model_id, recipe, limit, checkpoint = runs.resume_args(store, args.run)
-    _, result = runs.execute(store, args.run, model_id, recipe, args.device, limit, resume=checkpoint)
+    with _queue(store, args.run, args.no_queue):
+        _, result = runs.execute(store, args.run, model_id, recipe, args.device, limit, resume=checkpoint)
     result["status"] = store.get(args.run)["status"]
     print(json.dumps(result, indent=2) if args.json else
           f"{model_id}: test accuracy {result['test_accuracy']:.4f} ({result['correct']:,}/10,000)")
@@ -296,9 +306,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .runtime import inference
+    from .runtime.images import ImageError, read_image_file
 
     if args.model is not None:
         get_spec(args.model)
@@ -308,9 +317,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     unreadable = {}
     for name in args.images:
         try:
-            files.append((name, Path(name).read_bytes()))
-        except OSError as exc:
-            unreadable[name] = f"cannot read {name}: {exc.strerror or exc}"
+            files.append((name, read_image_file(name)))
+        except ImageError as exc:  # missing, unreadable, not a regular file (/dev/zero, a FIFO), too large
+            unreadable[name] = str(exc)
             files.append((name, b""))
     try:
         result = inference.predict_files(files, args.model, args.top, args.device)
@@ -331,12 +340,79 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print(f"{e['file']}: error: {e['error']}")
             else:
                 best = ", ".join(f"{t['label']} {t['prob']:.1%}" for t in e["top"])
-                print(f"{e['file']}: {best}  ({e['ms']:.1f} ms)")
+                unlike = "  [unlike the training images: OOD score {:.1f}]".format(e["ood_score"]) \
+                    if e.get("familiar") is False else ""
+                print(f"{e['file']}: {best}  ({e['ms']:.1f} ms){unlike}")
     if failed:
         names = ", ".join(e["file"] for e in failed)
         print(f"error: {len(failed)} of {len(result['results'])} files could not be classified: {names}",
               file=sys.stderr)
     return 2 if failed else 0
+
+
+class _ProgressBar:
+    """``weights fetch``'s progress on stderr: one line, redrawn in place; drawn only on a terminal."""
+
+    def __init__(self, stream, label: str) -> None:
+        self.stream, self.label, self.drawn = stream, label, False
+        self.on = bool(getattr(stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.on:
+            return
+        mb = done / 1e6
+        if total:
+            filled = int(30 * done / total)
+            line = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {mb:,.1f} / {total / 1e6:,.1f} MB " \
+                   f"{100 * done / total:3.0f}%"
+        else:
+            line = f"{self.label} {mb:,.1f} MB"
+        self.stream.write("\r" + line)
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self, ok: bool) -> None:
+        if self.drawn:
+            self.stream.write("\n" if ok else "\r\x1b[K")
+            self.stream.flush()
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    import os
+
+    from .runtime import hub, imagenet
+
+    if args.weights_command == "list":
+        rows = hub.listing()
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        w_id, w_file = max(len(r["id"]) for r in rows), max(len(r["file"]) for r in rows)
+        print(f"{'id':<{w_id}}  {'present':<7}  {'file':<{w_file}}  sha256")
+        for r in rows:
+            print(f"{r['id']:<{w_id}}  {'yes' if r['present'] else 'no':<7}  {r['file']:<{w_file}}  {r['sha256']}")
+        source = os.environ.get(hub.MIRROR_ENV) or "https://download.pytorch.org/models/"
+        print(f"cache: {imagenet.checkpoint_path(rows[0]['id']).parent}; fetched from {source}")
+        return 0
+    if args.weights_command == "fetch":
+        bar = _ProgressBar(sys.stderr, args.id)
+        try:
+            path = hub.fetch(args.id, progress=bar)
+        except KeyboardInterrupt:
+            bar.close(ok=False)
+            raise CLIError(f"interrupted: nothing of {args.id}'s weights was kept") from None
+        except BaseException:
+            bar.close(ok=False)
+            raise
+        bar.close(ok=True)
+    else:
+        path = hub.add(args.id, args.file)
+    row = hub.entry(args.id)
+    if args.json:
+        print(json.dumps(row, indent=2))
+    else:
+        print(f"{args.id}: {path} ({path.stat().st_size:,} bytes, SHA-256 {row['sha256']})")
+    return 0
 
 
 def _write(data: str | bytes, out: str | None) -> None:
@@ -434,6 +510,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--nproc", type=int, help="N processes with DDP through torchrun's launcher (gloo on CPU, NCCL "
                    "on CUDA); the batch size is the global one")
     p.add_argument("--ship", action="store_true", help="write the weights into explorer/zoo/trained and the manifest")
+    p.add_argument("--no-queue", action="store_true", help="start at once, beside a run already training on this "
+                   "machine (by default a run waits its turn: one at a time per $EXPLORER_HOME)")
     p.add_argument("-o", "--out", help="write the weights to this .safetensors file")
     p.add_argument("--trace", help=argparse.SUPPRESS)  # tests: each rank's indices and final weights into DIR
     p.add_argument("--json", action="store_true")
@@ -449,6 +527,7 @@ def make_parser() -> argparse.ArgumentParser:
     q = runs_sub.add_parser("resume", help="continue an interrupted or stopped run from its last completed epoch")
     q.add_argument("run")
     q.add_argument("--device", choices=devices, default="auto")
+    q.add_argument("--no-queue", action="store_true", help="start at once, beside a run already training here")
     q.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
 
@@ -466,6 +545,19 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=devices, default="auto")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("weights", help="torchvision's ImageNet checkpoints in torch.hub's cache: list, fetch, add")
+    weights_sub = p.add_subparsers(dest="weights_command", required=True, parser_class=_Parser)
+    q = weights_sub.add_parser("list", help="every checkpoint: file, URL, SHA-256, whether it is in the cache")
+    q.add_argument("--json", action="store_true")
+    q = weights_sub.add_parser("fetch", help="download one into the cache (hash-checked; $EXPLORER_WEIGHTS_MIRROR)")
+    q.add_argument("id")
+    q.add_argument("--json", action="store_true")
+    q = weights_sub.add_parser("add", help="copy a checkpoint fetched elsewhere into the cache (hash-checked)")
+    q.add_argument("id")
+    q.add_argument("file")
+    q.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("graph", help="the network as a diagram (Graphviz DOT, SVG or PNG)")
     p.add_argument("id")

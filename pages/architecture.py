@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import explorer
-from explorer.analysis import LayerRecord, graph
+from explorer.analysis import LayerRecord, PartialSummary, graph
 from explorer.analysis.labels import with_path
 from explorer.present import charts, diagram, export, table
 from explorer.present import formatting as fmt
@@ -22,7 +22,7 @@ from pages.common import (
     network_graph,
     smallest_input,
     summarize,
-    try_summarize,
+    try_analysis,
     use_app_navigation,
 )
 from pages.components.svg_viewer import clicked, svg_viewer
@@ -37,18 +37,73 @@ st.markdown(f"*{spec.paper}* · {spec.year} · `{spec.id}` · {spec.introduced}"
 if spec.notes:
     st.markdown(spec.notes)
 
-summary = try_summarize(spec.id, input_shape) if input_shape is not None else None
-if summary is None:
-    smallest = smallest_input(spec.id, input_shape[0]) if input_shape is not None and len(input_shape) == 3 \
-        else None
+
+def _width(values: list[Any], header: str, count: bool = False) -> int:
+    """Pixels for a column: its longest formatted value (dataframe cells are drawn on a canvas and cut, not
+    wrapped), at ~7.4 px a character plus the cell's padding."""
+    texts = [f"{v:,}" if count and isinstance(v, (int, float)) else str(v) for v in values] + [header]
+    return int(max(map(len, texts)) * 7.4 + 28)
+
+
+def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
+    """Every column as wide as its longest formatted value; counts with thousands separators."""
+    widths = {c: _width(list(frame[c]), c, count=c in ("params", "MACs")) for c in frame.columns}
+    config: dict[str, Any] = {c: st.column_config.Column(c, width=min(widths[c], 520)) for c in frame.columns}
+    for c in ("params", "MACs"):
+        config[c] = st.column_config.NumberColumn(c, format="localized", width=widths[c])
+    return config
+
+
+def show_partial(spec: explorer.ModelSpec, part: PartialSummary, shape: tuple[int, ...]) -> None:
+    """An input the network cannot take still teaches: where it stops, the arithmetic of why, the smallest input
+    that works, and the diagram and the table up to the failing layer (marked in red)."""
+    failure = part.failure
+    where = f"{failure.label} ({failure.name})" if failure.name and failure.label != failure.name else \
+        failure.label or failure.name
+    st.subheader(f"Where it stops: {where}")
+    st.markdown(f"**Why:** {failure.reason}.")
+    smallest = smallest_input(spec.id, shape[0]) if len(shape) == 3 else None
+    built = "×".join(map(str, spec.input_shape))
     if smallest is not None:
         st.info(f"The smallest square input {spec.id} takes is **{'×'.join(map(str, smallest))}** (found by "
-                f"bisection on the meta device); it is built for {'×'.join(map(str, spec.input_shape))}. Every "
-                "pooling window and convolution must still fit, and where the classifier has a fixed size, the "
-                "features arriving must match it.")
+                f"bisection on the meta device); it is built for {built}. Every pooling window and convolution must "
+                "still fit, and where the classifier has a fixed size, the features arriving must match it.")
     else:
-        st.info(f"{spec.id} is built for input {','.join(map(str, spec.input_shape))}.")
+        st.info(f"{spec.id} is built for input {','.join(map(str, spec.input_shape))}: no square size works with "
+                f"{shape[0]} channel(s).")
+    ran = [r for r in part.leaves if r.output_shape is not None]
+    st.markdown(f"The {len(ran)} layer(s) before it ran: here they are, the failing layer last (red).")
+    left, right = st.columns([2, 3], gap="medium")
+    with left:
+        if shutil.which("dot"):
+            traced = network_graph(spec.id, shape, partial=True)
+            labels = {r.name: r.label for r in part.layers if r.name}
+            svg_viewer(diagram_svg(diagram.to_dot(traced, labels=labels, shapes_on_nodes=True)),
+                       key=f"partial_diagram_{spec.id}", height=520, view_key=f"{spec.id}|{shape}|partial")
+    with right:
+        frame = table.layer_frame(part, table.PAGE_COLUMNS, depth=max(r.depth for r in part.layers))
+        failed = [i for i, (r, _) in enumerate(table.visible_layers(part, max(r.depth for r in part.layers)))
+                  if r.name == failure.name and r.output_shape is None]
+        if failed:
+            frame.loc[failed[-1], "label"] = "✗ " + str(frame.loc[failed[-1], "label"])
+
+        def mark(row: pd.Series) -> list[str]:
+            return ["background-color: #f8d7da; color: #8b1a1a" if failed and row.name == failed[-1] else ""] * len(row)
+
+        st.dataframe(frame.style.apply(mark, axis=1), hide_index=True, height=min(520, 38 + 35 * len(frame)),
+                     key=f"partial_table_{spec.id}", column_config=_column_config(frame))
+        st.caption("✗ the layer the input no longer fits: its output shape is — . Rows are the module calls that "
+                   "began, in execution order.")
+
+
+result = try_analysis(spec.id, input_shape) if input_shape is not None else None
+if isinstance(result, PartialSummary):
+    show_partial(spec, result, tuple(input_shape))
     st.stop()
+if result is None:
+    st.info(f"{spec.id} is built for input {','.join(map(str, spec.input_shape))}.")
+    st.stop()
+summary = result
 
 labels = layer_labels(spec.id, tuple(input_shape))
 PICK = f"layer_pick_{spec.id}"  # the one selection: the select box, a table row and a diagram click all set it
@@ -196,17 +251,7 @@ frame = table.layer_frame(summary, table.PAGE_COLUMNS, depth=depth)
 # The builder's frame exactly (tests/present/test_table.py holds the page to it): the labels and the MACs formula
 # join it as columns once explorer/present/table.py has them (LayerRecord.label, .macs_formula).
 
-def _width(values: list[Any], header: str, count: bool = False) -> int:
-    """Pixels for a column: its longest formatted value (dataframe cells are drawn on a canvas and cut, not
-    wrapped), at ~7.4 px a character plus the cell's padding."""
-    texts = [f"{v:,}" if count and isinstance(v, (int, float)) else str(v) for v in values] + [header]
-    return int(max(map(len, texts)) * 7.4 + 28)
-
-
-widths = {c: _width(list(frame[c]), c, count=c in ("params", "MACs")) for c in frame.columns}
-config: dict[str, Any] = {c: st.column_config.Column(c, width=min(widths[c], 520)) for c in frame.columns}
-config["params"] = st.column_config.NumberColumn("params", format="localized", width=widths["params"])
-config["MACs"] = st.column_config.NumberColumn("MACs", format="localized", width=widths["MACs"])
+config = _column_config(frame)
 
 
 def _on_table_pick() -> None:
@@ -218,7 +263,7 @@ def _on_table_pick() -> None:
 
 
 st.dataframe(
-    frame, hide_index=True, column_config=config, height=420, on_select=_on_table_pick,
+    frame, hide_index=True, column_config=config, height=min(420, 38 + 35 * len(frame)), on_select=_on_table_pick,
     selection_mode="single-row", key=f"layer_table_{spec.id}",
 )
 st.caption(
@@ -229,13 +274,14 @@ st.caption(
 )
 
 # --- the spatial progression in words, then the charts ---------------------------------------------------------
-if len(summary.input_shape) == 4:
+if len(summary.input_shape) == 4 and any(r.output_shape is not None and len(r.output_shape) == 4
+                                        for r in summary.leaves):
     spatial = [summary.input_shape[2]]
     for r in summary.leaves:
         if r.output_shape is not None and len(r.output_shape) == 4 and spatial[-1] != r.output_shape[2]:
             spatial.append(r.output_shape[2])
     st.markdown("**Spatial size:** " + " → ".join(map(str, spatial)))
-st.plotly_chart(charts.shape_flow(summary, depth, labels=labels))
+st.plotly_chart(charts.layer_flow(summary, depth, labels=labels))
 
 metric = st.segmented_control(
     "Distribution of", ["params", "macs"], default="params", key="dist_metric",
@@ -271,9 +317,9 @@ if spec.errata:
         with st.expander(erratum.title, expanded=True):
             a, b = st.columns(2)
             a.markdown("**The notes**")
-            a.code(erratum.notes_code, language="python")
+            a.code(erratum.notes_code, language="python", wrap_lines=True)
             b.markdown("**Fixed in CNN Explorer**")
-            b.code(erratum.fixed_code, language="python")
+            b.code(erratum.fixed_code, language="python", wrap_lines=True)
             st.markdown(erratum.why)
 
 if spec.family in ("LeNet", "AlexNet"):

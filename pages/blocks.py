@@ -5,13 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from explorer.analysis.depth import LONGEST_PATH_HELP, TOTAL_HELP, weight_layers_on_longest_path
 from explorer.lessons import blocks
 from explorer.present import charts
 from explorer.present import formatting as fmt
 from pages.common import model_picker, summarize, use_app_navigation
-from pages.notes_panel import notes_panel
+from pages.notes_panel import claims_panel, notes_panel
 
 use_app_navigation()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def longest_path(model_id: str, input_shape: tuple[int, ...]) -> int:
+    return weight_layers_on_longest_path(model_id, input_shape)
+
 
 spec = model_picker()
 summary = summarize(spec.id, spec.input_shape)
@@ -25,12 +32,15 @@ st.markdown(
     "hold other blocks. Pick any model in the sidebar."
 )
 notes_panel("blocks")
+if spec.family == "NiN":  # the notes' nin_block, as written: its erratum is a crash, not a few extra parameters
+    claims_panel(["nin-224"])
 
-m1, m2, m3, m4 = st.columns(4)
+m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Layers", fmt.exact(root.layers), help="Leaf module calls: a module called twice counts twice.")
-m2.metric("Weight layers", fmt.exact(root.weight_layers), help="Convolutions, fully connected and recurrent layers.")
-m3.metric("Blocks", fmt.exact(len(subblocks)), help="Containers below the model itself.")
-m4.metric("Nesting levels", max((b.depth for b in subblocks), default=0))
+m2.metric("Weight layers (all)", fmt.exact(root.weight_layers), help=TOTAL_HELP)
+m3.metric("Weight layers (longest path)", fmt.exact(longest_path(spec.id, spec.input_shape)), help=LONGEST_PATH_HELP)
+m4.metric("Blocks", fmt.exact(len(subblocks)), help="Containers below the model itself.")
+m5.metric("Nesting levels", max((b.depth for b in subblocks), default=0))
 
 names = dict(blocks.CATEGORIES)
 st.plotly_chart(
@@ -50,11 +60,11 @@ st.dataframe(pd.DataFrame([
         "block": b.name,
         "type": b.type,
         "layers": b.layers,
-        "weight layers": b.weight_layers,
+        "weight layers (all)": b.weight_layers,
         "sub-blocks and layers": b.children,
         "params": b.params,
         "output": fmt.shape(b.output_shape),
-        "layers inside": ", ".join(f"{t}×{n}" for t, n in b.kinds),
+        "layers inside (network order)": ", ".join(f"{t}×{n}" for t, n in b.kinds),
     }
     for b in rows
 ]), hide_index=True, key="blocks_table", column_config={"params": st.column_config.NumberColumn(format="localized")})

@@ -1,6 +1,10 @@
-"""Classify: upload an image (or pick a test image) and see what each trained network makes of it."""
+"""Classify: drop photos (or try a Fashion-MNIST test image), see each network's prediction and whether the image
+looks like its training data; then watch one unit of a convolution compute, number by number."""
 
 from __future__ import annotations
+
+import functools
+import hashlib
 
 import numpy as np
 import pandas as pd
@@ -8,30 +12,38 @@ import streamlit as st
 import torch
 
 import explorer
+from explorer.lessons import convolution as conv
 from explorer.present import charts
-from explorer.runtime import data, imagenet, images, inference
+from explorer.present import convolution as conv_figs
+from explorer.runtime import data, hub, imagenet, images, inference, ood, runs
 from explorer.runtime.devices import pick_device
 from pages.common import use_app_navigation
 
 use_app_navigation()
 
+RUN_PREFIX = "run:"
+TOP_K = 5
+FASHION_PIPELINE = ("Uploads → greyscale · inverted when the border is light · background removed · cropped to the "
+                    "object, centred · 28×28 · brightest pixel = 1")
+IMAGENET_PIPELINE = (f"Uploads → RGB · shorter side resized to {imagenet.RESIZE_SIZE} · centre crop "
+                     f"{imagenet.CROP_SIZE}×{imagenet.CROP_SIZE} · normalised with ImageNet's mean and std")
+
 st.title("Classify an image")
-st.markdown(
-    "Upload a photo — a shoe, a shirt, a bag — or pick one of the 10,000 Fashion-MNIST test images. The networks "
-    "shipped with CNN Explorer were trained on Fashion-MNIST; the torchvision-compatible ImageNet models join in "
-    "when their official checkpoints are in torch.hub's cache."
-)
 
 models = inference.available_models()
 if not models:
     st.error("No trained weights found: explorer/zoo/trained/manifest.json is missing from this installation.")
     st.stop()
+usable = {f"{RUN_PREFIX}{r['run']}": r for r in runs.usable_runs()}
 
 
-def _label(model_id: str) -> str:
-    spec = explorer.get_spec(model_id)
-    trained = spec.trained
-    return f"{model_id} — {trained.accuracy:.2%} on Fashion-MNIST" if trained else f"{model_id} — ImageNet"
+def _label(choice: str) -> str:
+    if choice in usable:
+        r = usable[choice]
+        acc = f"{r['test_accuracy']:.2%}" if r["test_accuracy"] is not None else "no test accuracy"
+        return f"run {r['run']} — {r['model']}, {acc} after epoch {r['epoch']}"
+    trained = explorer.get_spec(choice).trained
+    return f"{choice} — {trained.accuracy:.2%} on Fashion-MNIST" if trained else f"{choice} — ImageNet, 1000 classes"
 
 
 def _device_available(name: str) -> bool:
@@ -42,112 +54,337 @@ def _device_available(name: str) -> bool:
         return False
 
 
-left, right = st.columns([2, 1])
-model_id = left.selectbox("Model", models, format_func=_label, key="cls_model")
+# Deep links: ?run=ID (the Train page's "Use it on Classify") or ?model=ID preselect the model.
+linked = f"{RUN_PREFIX}{st.query_params.get('run')}" if st.query_params.get("run") else st.query_params.get("model")
+if linked in models or linked in usable:
+    st.session_state.setdefault("cls_model", linked)
+elif linked:
+    st.warning(f"{linked.removeprefix(RUN_PREFIX)} cannot classify here: it is not a shipped or downloaded model, "
+               "nor a run with a completed epoch.")
+
+left, right = st.columns([3, 1])
+choice = left.selectbox("Model", models + list(usable), format_func=_label, key="cls_model")
 device = right.selectbox(
     "Device", [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _device_available(d)],
     key="cls_device", help="auto: CUDA, then Apple's Metal (mps), then the CPU.",
 )
+model_id = usable[choice]["model"] if choice in usable else choice
+is_imagenet = imagenet.is_imagenet_model(model_id) and explorer.get_spec(model_id).trained is None
 
-source = st.radio("Image", ["Upload", "Fashion-MNIST test image"], index=1, horizontal=True, key="cls_source")
-picture = None
-if source == "Upload":
-    upload = st.file_uploader(
-        "PNG, JPEG, WEBP, BMP, GIF or TIFF", key="cls_upload",
-        help="Checked by content, not by name. Transparent areas count as white; photos are rotated upright.",
-    )
-    if upload is not None:
-        try:
-            picture = images.load_image(upload.getvalue(), upload.name)
-        except images.ImageError as exc:
-            st.error(str(exc), icon="⚠️")
-else:
-    index = st.number_input("Test image #", 0, 9999, 0, key="cls_index")
+uploads = st.file_uploader(
+    "Drop photos here — a shoe, a shirt, a bag (PNG, JPEG, WEBP, BMP, GIF or TIFF; several at once)",
+    accept_multiple_files=True, key="cls_upload",
+    help="Checked by content, not by name. Transparent areas count as white; photos are rotated upright.",
+)
+st.caption(IMAGENET_PIPELINE if is_imagenet else FASHION_PIPELINE)
+
+
+# --- inputs ---------------------------------------------------------------------------------------------------------
+def _use_example() -> None:
+    st.session_state["cls_example"] = int(st.session_state.get("cls_index", 0))
+
+
+def _clear_example() -> None:
+    st.session_state.pop("cls_example", None)
+
+
+with st.expander("Try a Fashion-MNIST test image", expanded=False):
+    a, b, c = st.columns([2, 1, 1], vertical_alignment="bottom")
+    a.number_input("Test image #", 0, 9999, 0, key="cls_index")
+    b.button("Classify it", key="cls_try", on_click=_use_example)
+    c.button("Remove it", key="cls_untry", on_click=_clear_example, disabled="cls_example" not in st.session_state)
+    st.caption("A test image goes to the network exactly as in the accuracy measurement: the raw 28×28 pixels / 255, "
+               "with no cropping or rescaling.")
+
+# (name, picture or None, raw 28×28 test image or None, true class or None)
+items: list[tuple[str, object, np.ndarray | None, str | None]] = []
+for upload in uploads or []:
     try:
-        raw, label = data.sample(int(index))
-        picture = images.from_array(raw)
-        st.caption(f"True class: **{data.CLASSES[label]}**")
+        items.append((upload.name, images.load_image(upload.getvalue(), upload.name), None, None))
+    except images.ImageError as exc:
+        st.error(str(exc), icon="⚠️")
+if "cls_example" in st.session_state:
+    index = st.session_state["cls_example"]
+    try:
+        raw, label = data.sample(index)
+        items.append((f"Fashion-MNIST test image #{index}", images.from_array(raw), raw, data.CLASSES[label]))
     except data.DatasetNotFound as exc:
         st.warning(str(exc))
 
-if picture is None:
-    st.info("Upload an image, or switch to a Fashion-MNIST test image.")
+if not items:
+    st.info("Drop one or more photos above, or open “Try a Fashion-MNIST test image”.")
+
+
+def _classify(name: str, picture, raw: np.ndarray | None, which: str) -> inference.Prediction:
+    if which in usable:
+        return runs.classify_run(usable[which]["run"], picture, top_k=TOP_K, device=device)
+    if raw is not None and explorer.get_spec(which).trained is not None:
+        return inference.classify_array(raw, which, top_k=TOP_K, device=device)
+    return inference.classify(picture, which, top_k=TOP_K, device=device)
+
+
+def _verdict(prediction: inference.Prediction, where) -> None:
+    limit = ood.threshold(model_id)
+    if prediction.familiar is False:
+        where.warning(f"Not like the training data (Fashion-MNIST): score {prediction.ood_score:.2f} > threshold "
+                      f"{limit:.2f}, so the prediction is a guess.", icon="⚠️")
+    elif prediction.familiar is True:
+        where.success(f"Like the training data: score {prediction.ood_score:.2f} ≤ threshold {limit:.2f}.",
+                      icon=":material/check_circle:")
+    else:
+        where.caption("No familiarity check for this model (it has no calibrated threshold).")
+
+
+def _timing(prediction: inference.Prediction) -> str:
+    resolved = pick_device(device).type
+    load = f"load {prediction.load_ms:.1f} ms" if prediction.load_ms else "load 0 ms (cached)"
+    check = f" · familiarity check {prediction.ood_ms:.1f} ms" if prediction.ood_score is not None else ""
+    return (f"On **{resolved}**: {load} · preprocess {prediction.preprocess_ms:.1f} ms · forward pass "
+            f"{prediction.forward_ms:.1f} ms{check}")
+
+
+def _network_view(x: torch.Tensor) -> np.ndarray:
+    if x.shape[0] == 1:
+        return x[0].numpy()
+    mean = torch.tensor(imagenet.MEAN)[:, None, None]
+    std = torch.tensor(imagenet.STD)[:, None, None]
+    return (x * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+predictions: list[tuple[str, object, np.ndarray | None, inference.Prediction]] = []
+for k, (name, picture, raw, truth) in enumerate(items):
+    try:
+        prediction = _classify(name, picture, raw, choice)
+    except (inference.NoWeights, ValueError, KeyError) as exc:
+        st.error(f"{name}: {exc}", icon="⚠️")
+        continue
+    predictions.append((name, picture, raw, prediction))
+    with st.container(border=True):
+        photo, seen, verdict, chart = st.columns([1, 1, 2.8, 2.2])
+        photo.image(np.asarray(picture), caption=name if truth is None else f"{name} — true class: {truth}",
+                    width="stretch")
+        x = prediction.input
+        seen.image(_network_view(x), clamp=True, width="stretch",
+                   caption=f"network input {'×'.join(map(str, x.shape))}")
+        top_label, top_prob = prediction.top[0]
+        verdict.metric("Prediction", top_label, delta=f"{top_prob:.1%} confidence", delta_color="off",
+                       delta_arrow="off")
+        _verdict(prediction, verdict)
+        verdict.caption(_timing(prediction))
+        fig = charts.top_k(prediction.top, title="")
+        fig.update_layout(height=190, margin={"t": 10, "l": 0, "r": 0, "b": 0})
+        chart.plotly_chart(fig, key=f"cls_topk_{k}")
+
+if not predictions:
     st.stop()
 
-try:
-    prediction = inference.classify(picture, model_id, top_k=5, device=device)
-except (inference.NoWeights, ValueError) as exc:
-    st.error(str(exc), icon="⚠️")
-    st.stop()
-
-top_label, top_prob = prediction.top[0]
-st.metric("Prediction", top_label, delta=f"{top_prob:.1%} confidence", delta_color="off", delta_arrow="off")
-resolved = pick_device(device)
-st.caption(
-    f"{model_id} on **{resolved.type}**: {prediction.ms:.1f} ms for preprocessing and the forward pass "
-    "(the first call also builds and loads the model)."
-)
-
-a, b, c = st.columns([1, 1, 2])
-a.image(np.asarray(picture), caption=f"Uploaded: {picture.width}×{picture.height}", width="stretch")
-x = prediction.input
-shown = x[0].numpy() if x.shape[0] == 1 else (x * torch.tensor(imagenet.STD)[:, None, None]
-                                               + torch.tensor(imagenet.MEAN)[:, None, None]).clamp(0, 1)
-shown = shown if x.shape[0] == 1 else shown.permute(1, 2, 0).numpy()
-b.image(shown, caption=f"What the network receives: {'×'.join(map(str, x.shape))}", clamp=True, width="stretch")
-c.plotly_chart(charts.top_k(prediction.top), key="cls_topk")
-
+# --- about the model ------------------------------------------------------------------------------------------------
 spec = explorer.get_spec(model_id)
-if spec.trained is not None:
+if choice in usable:
+    r = usable[choice]
+    st.markdown(f"**run {r['run']}** ({r['model']}, trained on the Train page): test accuracy "
+                f"{r['test_accuracy']:.2%} after epoch {r['epoch']}, status {r['status']}."
+                if r["test_accuracy"] is not None else f"**run {r['run']}** ({r['model']}): epoch {r['epoch']}.")
+elif spec.trained is not None:
     t = spec.trained
-    r = t.recipe
+    rec = t.recipe
     st.markdown(
         f"**{model_id}** — measured test accuracy **{t.accuracy:.2%}** ({t.correct:,} of 10,000 test images); "
-        f"d2l's published result for this chapter: {spec.d2l_result or '—'}. Trained {r.get('epochs')} epochs, "
-        f"SGD lr {r.get('lr')}, batch {r.get('batch_size')}"
-        + (f", momentum {r['momentum']}" if r.get("momentum") else "")
-        + (f", {r['schedule']} schedule" if r.get("schedule") not in (None, "constant") else "")
-        + (", horizontal flips" if r.get("augment") else "")
-        + f", seed {r.get('seed')}, on {r.get('device')}."
+        f"d2l's published result for this chapter: {spec.d2l_result or '—'}. Trained {rec.get('epochs')} epochs, "
+        f"SGD lr {rec.get('lr')}, batch {rec.get('batch_size')}"
+        + (f", momentum {rec['momentum']}" if rec.get("momentum") else "")
+        + (f", {rec['schedule']} schedule" if rec.get("schedule") not in (None, "constant") else "")
+        + (", horizontal flips" if rec.get("augment") else "")
+        + f", seed {rec.get('seed')}, on {rec.get('device')}."
     )
-
-# --- feature maps ---------------------------------------------------------------------------------------------------
-st.subheader("Feature maps")
-maps = inference.feature_maps(model_id, x, device)
-if maps:
-    layer = st.selectbox(
-        "Layer", list(maps), key=f"cls_layer_{model_id}",
-        format_func=lambda n: f"{n} — {'×'.join(map(str, maps[n].shape))}",
-    )
-    fmap = maps[layer].numpy()
-    st.image(charts.channel_grid(fmap), clamp=True, width="stretch",
-             caption=f"{layer}: the first {min(64, fmap.shape[0])} of {fmap.shape[0]} channels, each scaled to its "
-                     "own range (bright = strong activation)")
 
 # --- every model on the same image ----------------------------------------------------------------------------------
-st.subheader("Every available model on this image")
+first_name, first_picture, first_raw, _ = predictions[0]
+st.subheader(f"Every available model on {first_name}")
 rows = []
-for other in models:
+for other in models + list(usable):
     try:
-        p = inference.classify(picture, other, top_k=1, device=device)
-    except (inference.NoWeights, ValueError) as exc:
-        rows.append({"model": other, "prediction": "—", "confidence": "", "ms": "", "note": str(exc)})
+        p = _classify(first_name, first_picture, first_raw, other)
+    except (inference.NoWeights, ValueError, KeyError) as exc:
+        rows.append({"model": _label(other), "prediction": "—", "confidence": "", "familiar": "",
+                     "forward ms": "", "note": str(exc)})
         continue
-    trained = explorer.get_spec(other).trained
+    other_id = usable[other]["model"] if other in usable else other
+    trained = explorer.get_spec(other_id).trained
     rows.append({
-        "model": other,
+        "model": _label(other),
         "prediction": p.top[0][0],
         "confidence": f"{p.top[0][1]:.1%}",
-        "ms": f"{p.ms:.1f}",
-        "note": f"Fashion-MNIST test accuracy {trained.accuracy:.2%}" if trained else "ImageNet",
+        "familiar": {True: "yes", False: "no"}.get(p.familiar, "—"),
+        "forward ms": f"{p.forward_ms:.1f}",
+        "note": "run from the Train page" if other in usable else
+        f"Fashion-MNIST test accuracy {trained.accuracy:.2%}" if trained else "ImageNet",
     })
 st.table(pd.DataFrame(rows).set_index("model"))
 
-missing = [m for m in imagenet.CHECKPOINTS if not imagenet.available(m)]
-if missing:
-    with st.expander(f"ImageNet models ({len(imagenet.CHECKPOINTS) - len(missing)} of {len(imagenet.CHECKPOINTS)} "
-                     "available)"):
-        st.markdown("These need torchvision's published checkpoint in torch.hub's cache (no torchvision needed):")
-        for m in missing:
-            url, _ = imagenet.CHECKPOINTS[m]
-            st.markdown(f"- `{m}`: fetch {url} → `{imagenet.checkpoint_path(m)}`")
+
+# --- ImageNet checkpoints -------------------------------------------------------------------------------------------
+@st.cache_data(ttl=600, show_spinner=False)
+def _remote_size(checkpoint: str, url: str) -> int | None:
+    return hub.remote_size(checkpoint, timeout=5.0)
+
+
+listing = hub.listing()
+present = [row["id"] for row in listing if row["present"]]
+with st.expander(f"ImageNet models ({len(present)} of {len(listing)} checkpoints here)"):
+    st.markdown(
+        "The torchvision-compatible models classify into ImageNet's 1000 classes with torchvision's published "
+        "checkpoints (no torchvision needed). Downloaded files are hash-checked before they are used. Present: "
+        + (", ".join(f"`{m}`" for m in present) or "none yet") + "."
+    )
+    missing = [row for row in listing if not row["present"]]
+    if missing:
+        pick = st.selectbox("Checkpoint", [row["id"] for row in missing], key="cls_fetch_id",
+                            format_func=lambda m: f"{m} — {next(r['file'] for r in missing if r['id'] == m)}")
+        row = next(r for r in missing if r["id"] == pick)
+        size = _remote_size(pick, row["url"])
+        label = f"Download ({size / 1e6:,.0f} MB)" if size is not None else "Download (size unknown)"
+        st.button(label, key="cls_fetch", on_click=lambda: st.session_state.update(cls_fetch_now=pick))
+        if st.session_state.pop("cls_fetch_now", None) == pick:
+            bar = st.progress(0.0, text=f"Connecting to {row['url']} …")
+
+            def _progress(done: int, total: int | None, bar=bar) -> None:
+                if total:
+                    bar.progress(min(1.0, done / total), text=f"{done / 1e6:,.1f} of {total / 1e6:,.1f} MB")
+                else:
+                    bar.progress(0.0, text=f"{done / 1e6:,.1f} MB")
+
+            try:
+                path = hub.fetch(pick, progress=_progress)
+            except hub.FetchError as exc:
+                st.error(str(exc), icon="⚠️")
+            else:
+                bar.progress(1.0, text=f"Saved {path.name}")
+                st.success(f"{pick} is ready: pick it in the Model list above.")
+                st.rerun()
+        st.markdown(
+            f"Offline machine? Fetch `{row['url']}` elsewhere, then run "
+            f"`python -m explorer weights add {pick} {row['file']}` here: the file is hash-checked and copied into "
+            "torch.hub's cache."
+        )
+
+# --- inside the network: feature maps and one unit, computed ---------------------------------------------------------
+st.subheader("Inside the network")
+if choice in usable:
+    st.info("The walkthrough follows the shipped and ImageNet models' own weights: pick one of them above to look "
+            "inside.")
+    st.stop()
+
+if len(predictions) > 1:
+    shown_name = st.selectbox("Image", [p[0] for p in predictions], key="cls_inside_image")
+else:
+    shown_name = predictions[0][0]
+_, shown_picture, _, shown_prediction = next(p for p in predictions if p[0] == shown_name)
+x = shown_prediction.input
+
+
+@st.cache_resource(max_entries=6, show_spinner="Running the network with every convolution recorded …")
+def _traced(which: str, digest: str, _x: torch.Tensor) -> conv.Trace:
+    return conv.trace_convolutions(which, _x)
+
+
+traced = _traced(model_id, hashlib.sha1(x.numpy().tobytes()).hexdigest(), x)
+layers = [rec.layer for rec in traced.convs.values()]
+by_name = {layer.name: layer for layer in layers}
+a, b, c = st.columns([2, 1, 1])
+layer_name = a.selectbox(
+    "Convolution", list(by_name), key=f"cls_conv_{model_id}",
+    format_func=lambda n: f"{by_name[n].title} — {by_name[n].in_channels}→{by_name[n].out_channels}, "
+                          f"{by_name[n].kernel_size[0]}×{by_name[n].kernel_size[1]}, stride {by_name[n].stride[0]}, "
+                          f"output {'×'.join(map(str, by_name[n].output_shape))}",
+)
+layer = by_name[layer_name]
+ranking = b.radio("Rank channels by", conv.RANKINGS, horizontal=True, key="cls_rank",
+                  format_func=lambda r: f"{r} activation")
+top = c.select_slider("Channels shown", [8, 16, 32, 64], value=16, key="cls_top")
+ranked = conv.ranked_maps(traced, layer_name, by=ranking, top=top)
+st.plotly_chart(conv_figs.feature_map_grid(ranked), key="cls_maps")
+st.caption(f"{ranked.stage}: the {len(ranked.channels)} of {layer.out_channels} channels with the highest "
+           f"{ranking} activation, strongest first; every map uses the layer's one colour scale, "
+           f"{ranked.zmin:.3f} (darkest) to {ranked.zmax:.3f} (brightest).")
+
+st.markdown("#### Watch one unit compute")
+_, out_h, out_w = layer.output_shape
+row_key, col_key, ch_key = (f"cls_{what}_{model_id}_{layer_name}" for what in ("row", "col", "ch"))
+st.session_state.setdefault(ch_key, ranked.channels[0])
+st.session_state.setdefault(row_key, out_h // 2)
+st.session_state.setdefault(col_key, out_w // 2)
+
+
+def _picked(chart_key: str, rk: str, ck: str) -> None:
+    points = st.session_state[chart_key].selection.points
+    if points:
+        st.session_state[rk] = int(round(points[0]["y"]))
+        st.session_state[ck] = int(round(points[0]["x"]))
+
+
+pick_col, step_col = st.columns([2, 3])
+channel = pick_col.number_input(f"Out channel (0 … {layer.out_channels - 1})", 0, layer.out_channels - 1,
+                                key=ch_key)
+r_col, c_col = pick_col.columns(2)
+row = r_col.slider("Row", 0, out_h - 1, key=row_key)
+col = c_col.slider("Column", 0, out_w - 1, key=col_key)
+fmap, stage = conv.activation_of(traced, layer_name)
+picker_key = f"cls_pick_{model_id}_{layer_name}"
+pick_col.plotly_chart(
+    conv_figs.unit_picker(fmap[channel].numpy(), row, col, ranked.zmin, ranked.zmax,
+                          f"{stage}, ch {channel}: click a unit"),
+    key=picker_key, config={"displayModeBar": False}, selection_mode="points",
+    on_select=functools.partial(_picked, picker_key, row_key, col_key),
+)
+
+try:
+    walk = conv.walkthrough(traced, layer_name, channel, row, col)
+except conv.WalkthroughError as exc:
+    st.warning(str(exc))
+    st.stop()
+
+lines = conv_figs.step_lines(walk)
+step_key = f"cls_step_{model_id}_{layer_name}"
+if st.session_state.get(step_key) not in [name for name, _ in lines]:  # this unit has no such step (no pooling)
+    st.session_state.pop(step_key, None)
+step = step_col.select_slider("Step", [name for name, _ in lines], key=step_key)
+upto = [name for name, _ in lines].index(step)
+step_col.markdown("\n".join(
+    f"{k + 1}. **{name}** — {text}" if k <= upto else f"{k + 1}. {name}" for k, (name, text) in enumerate(lines)
+))
+if upto == len(lines) - 1:
+    step_col.caption(f"Then: {walk.stops}.")
+
+if step == "window":
+    strongest = int(np.argmax(np.abs(walk.channel_sums)))
+    in_channel = step_col.number_input(f"Input channel shown (0 … {layer.in_channels - 1})", 0,
+                                       layer.in_channels - 1, value=strongest, key=f"cls_in_{model_id}_{layer_name}")
+    step_col.plotly_chart(conv_figs.window_on_input(walk, in_channel), key="cls_window")
+elif step == "products":
+    order = [int(i) for i in np.argsort(-np.abs(walk.channel_sums), kind="stable")[:4]]
+    step_col.caption(f"The input channels that contribute most ({len(order)} of {layer.in_channels}): window × "
+                     "kernel = products, each written in its cell; padding shows as “pad” and counts as 0.")
+    step_col.plotly_chart(conv_figs.kernel_products(walk, order), key="cls_products")
+else:
+    step_col.plotly_chart(conv_figs.contributions(walk), key="cls_sum")
+if walk.field is not None:
+    (r0, r1), (c0, c1) = walk.field
+    pick_col.plotly_chart(
+        charts.field_on_image(_network_view(x), (r0, r1, c0, c1),
+                              title=f"Receptive field {r1 - r0}×{c1 - c0}: rows {r0}…{r1 - 1}, cols {c0}…{c1 - 1}"
+                              ).update_layout(height=360),
+        key="cls_field")
+
+if layer.pointwise:
+    pw = conv.pointwise(traced, layer_name, row, col)
+    with st.expander(f"{layer.label} is a 1×1 convolution: a fully connected layer at every pixel"):
+        st.markdown(
+            f"At every output pixel it multiplies the pixel's {layer.in_channels}-channel vector by one "
+            f"{layer.out_channels}×{layer.in_channels} matrix and adds the bias — the notes' per-pixel MLP (NiN). "
+            f"At ({row}, {col}): W·x + b gives channel {channel} = {pw.result[channel]:.4f}; the convolution "
+            f"computed {pw.forward[channel]:.4f}. Largest difference over all {pw.everywhere.size:,} outputs: "
+            f"{float(np.abs(pw.everywhere - traced.record(layer_name).output.double().numpy()).max()):.2e}."
+        )
+        st.dataframe(pd.DataFrame(pw.matrix, columns=[f"in {i}" for i in range(layer.in_channels)]).round(4),
+                     height=240)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import explorer
-from explorer.analysis import InputShapeError, Summary, graph
+from explorer.analysis import InputShapeError, PartialSummary, Summary, graph
+from explorer.analysis import smallest_input as fit_smallest_input
 from explorer.analysis.labels import display_labels
 from explorer.present import diagram
 from explorer.present import formatting as fmt
@@ -16,15 +17,26 @@ DEFAULT_MODEL = "alexnet"
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
+def analysis(model_id: str, input_shape: tuple[int, ...]) -> Summary | PartialSummary:
+    """``explorer.analyze(..., partial=True)`` cached by id + input: the summary, or for an input the network cannot
+    take the layers up to the one that fails and why (a malformed size raises :class:`InputShapeError`)."""
+    return explorer.analyze(model_id, input_shape, partial=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
 def summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary:
     """`explorer.analyze` cached by id + input (a hashable tuple): reruns of a page cost a dictionary lookup."""
-    return explorer.analyze(model_id, input_shape)
+    result = analysis(model_id, tuple(input_shape))
+    if isinstance(result, PartialSummary):
+        raise InputShapeError(result.failure.message)
+    return result
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def network_graph(model_id: str, input_shape: tuple[int, ...]) -> graph.Graph:
-    """The traced data-flow graph of ``model_id`` (meta device), cached by id + input like the analysis."""
-    return graph.trace(model_id, input_shape)
+def network_graph(model_id: str, input_shape: tuple[int, ...], partial: bool = False) -> graph.Graph:
+    """The traced data-flow graph of ``model_id`` (meta device), cached by id + input like the analysis; ``partial``:
+    up to the layer that fails, for an input the network cannot take."""
+    return graph.trace(model_id, input_shape, partial=partial)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -42,27 +54,21 @@ def diagram_svg(dot: str) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def smallest_input(model_id: str, channels: int) -> tuple[int, ...] | None:
-    """The smallest square input (``channels``×S×S) ``model_id`` takes, found by bisection on the meta device
-    (milliseconds per try); ``None`` if even its own input size fails with these channels."""
+    """:func:`explorer.analysis.smallest_input`, cached: the smallest square input ``channels``×S×S the model takes."""
+    return fit_smallest_input(model_id, channels)
 
-    def works(size: int) -> bool:
-        try:
-            summarize(model_id, (channels, size, size))
-        except InputShapeError:
-            return False
-        return True
 
-    spec = explorer.get_spec(model_id)
-    if len(spec.input_shape) != 3:
+def try_analysis(model_id: str, input_shape: tuple[int, ...]) -> Summary | PartialSummary | None:
+    """Like :func:`analysis`; an input the network cannot take is also shown as one clear error (the partial
+    result returned for the page to show), a malformed one as the error alone (``None`` returned)."""
+    try:
+        result = analysis(model_id, tuple(input_shape))
+    except InputShapeError as exc:
+        st.error(str(exc), icon="⚠️")
         return None
-    hi = max(spec.input_shape[1:])
-    if not works(hi):
-        return None
-    lo = 0  # invariant: lo fails (or is 0), hi works
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if works(mid) else (mid, hi)
-    return (channels, hi, hi)
+    if isinstance(result, PartialSummary):
+        st.error(result.failure.message, icon="⚠️")
+    return result
 
 
 def try_summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary | None:

@@ -1,14 +1,71 @@
-"""Home: what CNN Explorer is, and the gallery of models."""
+"""Home: what CNN Explorer is, and the gallery of models — the notes' CNNs first, in the notes' order, then the
+other families, each card opening the page made for it."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 import explorer
+from explorer.analysis.depth import LONGEST_PATH_HELP
+from explorer.present import charts
 from explorer.present import formatting as fmt
-from pages.common import use_app_navigation
+from pages.common import summarize, use_app_navigation
 
 use_app_navigation()
+
+# The notes' order of the CNN chapters, then the other families of the notes (feedforward, feedback, the FFN).
+CNN_FAMILIES = ("LeNet", "AlexNet", "VGG", "NiN", "GoogLeNet", "ResNet")
+OTHER_FAMILIES = ("MLP", "Autoencoder", "GAN", "RNN", "Transformer FFN", "Hopfield", "Boltzmann machine")
+# Where a card opens: the page made for its family (a single block opens its variants' page).
+FAMILY_PAGES = {
+    "MLP": ("pages/feedforward.py", "Feedforward"),
+    "Autoencoder": ("pages/feedforward.py", "Feedforward"),
+    "GAN": ("pages/feedforward.py", "Feedforward"),
+    "RNN": ("pages/recurrent.py", "Recurrent"),
+    "Transformer FFN": ("pages/ffn.py", "Transformer FFN"),
+    "Hopfield": ("pages/hopfield.py", "Hopfield"),
+    "Boltzmann machine": ("pages/boltzmann.py", "Boltzmann"),
+}
+BLOCK_PAGES = {"inception-": ("pages/inception.py", "Inception variants"),
+               "resblock-": ("pages/residual-blocks.py", "Residual blocks")}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def thumbnail(model_id: str) -> str:
+    return charts.shape_thumbnail(summarize(model_id, explorer.get_spec(model_id).input_shape))
+
+
+def block_page(spec: explorer.ModelSpec) -> tuple[str, str] | None:
+    return next((page for prefix, page in BLOCK_PAGES.items() if spec.id.startswith(prefix)), None)
+
+
+def card(spec: explorer.ModelSpec, picture: bool) -> None:
+    with st.container(border=True, key=f"card_{spec.id}"):
+        st.markdown(f"#### {spec.title}\n`{spec.id}` · {spec.family} · {spec.year}")
+        if picture:
+            st.image(thumbnail(spec.id), width="stretch")
+        if spec.classifier and spec.num_classes > 1:
+            output = f"{spec.num_classes} classes"
+        else:  # a binary classifier's single unit, an image, a sequence, a state
+            output = f"output {'×'.join(map(str, spec.output_dims))}: {spec.output}"
+        depth = ""
+        if spec.family in CNN_FAMILIES:
+            s = summarize(spec.id, spec.input_shape)
+            depth = f" · {s.depth} weight layers (longest path)"
+        st.markdown(
+            f"input {'×'.join(map(str, spec.input_shape))} · {output}{depth}  \n"
+            f"**{fmt.exact(spec.params)}** parameters ({fmt.short(spec.params)})",
+            help=LONGEST_PATH_HELP if depth else None,
+        )
+        st.caption(spec.introduced)
+        own = FAMILY_PAGES.get(spec.family) or block_page(spec)
+        if own is not None:
+            st.page_link(own[0], label=own[1], icon=":material/arrow_forward:")
+            st.page_link("pages/architecture.py", label="Layer table", query_params={"model": spec.id})
+        else:
+            st.page_link("pages/architecture.py", label="Open in Architecture", query_params={"model": spec.id},
+                         icon=":material/arrow_forward:")
+
 
 st.title("CNN Explorer")
 st.markdown(
@@ -16,29 +73,38 @@ st.markdown(
     "from a learner's study notes (d2l style), with every layer's **output shape, parameters and MACs**, "
     "the arithmetic behind each shape, and the bugs of the notes' code fixed beside the original. "
     "Pick a model below, or **Compare** several side by side. The notes' other families — the MLP, autoencoder and "
-    "GAN, RNN/LSTM/GRU, the Hopfield network and the Boltzmann machine, the transformer's FFN layer — are in the "
-    "gallery too, each with a page of its own in the sidebar, beside pooling, blocks and layers, and the Inception "
-    "and residual block variants."
+    "GAN, RNN/LSTM/GRU, the transformer's FFN layer, the Hopfield network and the Boltzmann machine — follow, each "
+    "card opening a page of its own."
+)
+st.caption(
+    "Each CNN's picture: one bar per weight layer (convolution or linear) in the order the data meets them; the "
+    "height is the layer's output channels (log scale), the shade its spatial size (dark = large map)."
 )
 
 families: dict[str, list[explorer.ModelSpec]] = {}
 for spec in explorer.list_models():
     families.setdefault(spec.family, []).append(spec)
+unknown = [f for f in families if f not in CNN_FAMILIES + OTHER_FAMILIES]  # a family added later still shows
 
-for family, specs in families.items():
-    st.subheader(family)
-    cols = st.columns(min(len(specs), 3))
-    for i, spec in enumerate(specs):
-        with cols[i % len(cols)].container(border=True):
-            st.page_link(
-                "pages/architecture.py", label=f"**{spec.title}** · {spec.year}", query_params={"model": spec.id}
-            )
-            if spec.classifier and spec.num_classes > 1:
-                output = f"{spec.num_classes} classes"
-            else:  # a binary classifier's single unit, an image, a sequence, a state
-                output = f"output {'×'.join(map(str, spec.output_dims))}: {spec.output}"
-            st.markdown(
-                f"`{spec.id}` · input {'×'.join(map(str, spec.input_shape))} · {output}  \n"
-                f"**{fmt.exact(spec.params)}** parameters ({fmt.short(spec.params)})"
-            )
-            st.caption(spec.introduced)
+st.header("The convolutional networks")
+networks = [s for f in CNN_FAMILIES for s in families.get(f, []) if block_page(s) is None]
+cols = st.columns(4)
+for i, spec in enumerate(networks):
+    with cols[i % 4]:
+        card(spec, picture=True)
+for family in CNN_FAMILIES:
+    blocks = [s for s in families.get(family, []) if block_page(s) is not None]
+    if blocks:
+        page, name = block_page(blocks[0])
+        with st.expander(f"{family}'s single blocks ({len(blocks)}), each measured on the {name} page"):
+            cols = st.columns(3)
+            for i, spec in enumerate(blocks):
+                with cols[i % 3]:
+                    card(spec, picture=False)
+
+st.header("The notes' other families")
+others = [s for f in OTHER_FAMILIES + tuple(unknown) for s in families.get(f, [])]
+cols = st.columns(4)
+for i, spec in enumerate(others):
+    with cols[i % 4]:
+        card(spec, picture=False)

@@ -103,16 +103,27 @@ st.plotly_chart(charts.image_row(
     [f"after {run.snapshot_steps[i]:,} updates" if run.snapshot_steps[i] else "corrupted input" for i in shown]
     + ["final state"],
 ), key="hop_snapshots")
-nearest, m = run.nearest(stored)
-exact = bool(np.array_equal(run.final, stored[k]))
+verdict = hopfield.diagnose(run.final, stored)
 e0, e1 = float(run.energies[0]), float(run.energies[-1])
-if exact:
+found = names[chosen[verdict.index]]
+if verdict.kind == "exact" and verdict.index == k:
     st.success(f"Recalled **{names[target]}** exactly after {run.sweeps} sweep(s) ({run.flips} neurons flipped); "
                f"energy {e0:,.1f} → {e1:,.1f}.")
+elif verdict.kind == "exact":
+    st.warning(f"Recalled a different stored pattern exactly: **{found}**, not {names[target]} (overlap "
+               f"{verdict.overlap:+.3f} with it) — the corruption moved the state into its basin. "
+               f"Energy {e0:,.1f} → {e1:,.1f}.")
+elif verdict.kind == "inverted":
+    st.warning(
+        f"Recalled the **negative of the stored {found}** pattern (−ξ, every pixel inverted: overlap "
+        f"{verdict.overlap:+.3f}). With Hebbian weights E(−s) = E(s), so −ξ is an energy minimum as deep as ξ: "
+        f"the state fell into the mirror basin. Energy {e0:,.1f} → {e1:,.1f}."
+    )
 else:
     st.warning(
-        f"Did not recall {names[target]} exactly: the final state is closest to **{names[chosen[nearest]]}** "
-        f"(overlap {m:.3f}) — a spurious or wrong minimum. Energy {e0:,.1f} → {e1:,.1f}."
+        f"Did not recall {names[target]} exactly: the final state is a mixture or spurious minimum, closest to "
+        f"**{found}** (overlap {verdict.overlap:+.3f}; ±1 would be the pattern or its negative). "
+        f"Energy {e0:,.1f} → {e1:,.1f}."
     )
 st.plotly_chart(charts.energy_curve(run.energies, N), key="hop_energy")
 rises = int((np.diff(run.energies) > 1e-9).sum())

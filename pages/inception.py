@@ -27,7 +27,7 @@ def factorizations(channels: int, size: int) -> list[inception.Factorization]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def block_dot(model_id: str) -> str:
-    return diagram.to_dot(graph.trace(model_id))
+    return diagram.to_dot(graph.trace(model_id), shapes_on_nodes=True)
 
 
 def block_field(s: Summary) -> int | list[int] | None:
@@ -95,6 +95,7 @@ with a:
     exact_metric("Parameters", s.total_params)
 with b:
     exact_metric("MACs", s.total_macs)
-left, right = st.columns(2)
-left.plotly_chart(charts.by_block(s, "params"), key="inc_treemap")
-right.graphviz_chart(block_dot(chosen))
+st.graphviz_chart(block_dot(chosen), width="stretch")
+st.caption("The block's traced data flow, full width: every path from the input to the concatenation (or, in "
+           "Inception-ResNet, the addition), with each layer's output shape.")
+st.plotly_chart(charts.by_block(s, "params"), key="inc_treemap")

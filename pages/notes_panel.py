@@ -1,10 +1,18 @@
-"""The notes' key points of one family, Chinese (quoted) beside English: shown on the pages of the notes' families."""
+"""The notes' key points of one family, Chinese (quoted) beside English: shown on the pages of the notes' families,
+each checkable claim followed by its check, computed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
-from explorer.lessons import notes
+from explorer.lessons import claims, notes
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def checked(key: str) -> claims.Claim:
+    return claims.check(key)
 
 
 def _bullets(points: tuple[notes.Point, ...], chinese: bool) -> str:
@@ -17,10 +25,38 @@ def _bullets(points: tuple[notes.Point, ...], chinese: bool) -> str:
     return "\n".join(lines)
 
 
+def _table(rows: Sequence[dict]) -> str:
+    columns = list(rows[0])
+
+    def cell(v: object) -> str:
+        return str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def claims_panel(keys: Sequence[str]) -> None:
+    """The notes' claims ``keys`` (:data:`explorer.lessons.claims.CHECKS`), each with its measured numbers."""
+    if not keys:
+        return
+    with st.container(border=True, key="notes_claims"):
+        st.markdown(f"**The notes' claims, checked** ({len(keys)})")
+        for key in keys:
+            c = checked(key)
+            st.markdown(f"*The notes:* “{c.quote}” — {c.claim}  \n**Checked:** {c.verdict}")
+            if c.rows:  # a markdown table: the page's own tables and dataframes keep their places
+                st.markdown(_table(c.rows))
+            if c.explanation:
+                st.caption(c.explanation)
+
+
 def notes_panel(key: str, expanded: bool = False) -> None:
-    """An expander with the section's points in two columns: 笔记 (the notes' words) and English."""
+    """An expander with the section's points in two columns (笔记, the notes' words, and English), then the
+    section's checkable claims with their numbers, in view."""
     heading_zh, heading_en, points = notes.section(key)
     with st.expander(f"The notes · 笔记：{heading_zh} — {heading_en}", expanded=expanded):
         zh, en = st.columns(2)
         zh.markdown("**笔记（中文）**\n\n" + _bullets(points, chinese=True))
         en.markdown("**English**\n\n" + _bullets(points, chinese=False))
+    claims_panel([p.claim for p in points if p.claim])

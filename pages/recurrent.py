@@ -100,18 +100,21 @@ st.graphviz_chart(diagram.unrolled_dot(kind, seq_len, input_size, hidden_size))
 
 st.subheader("Shapes at every step")
 records = steps(kind, input_size, hidden_size, seq_len)
-st.dataframe(pd.DataFrame([
+ranges = recurrent.step_ranges(records)
+st.table(pd.DataFrame([
     {
-        "t": r.t,
-        "xₜ": fmt.shape(r.x, batch=True),
-        "hₜ₋₁": fmt.shape(r.h_prev, batch=True),
-        "gates (stacked)": fmt.shape(r.gates, batch=True),
-        "hₜ": fmt.shape(r.h, batch=True),
-        **({"cₜ": fmt.shape(r.c, batch=True)} if r.c is not None else {}),
+        "steps t": g.label,
+        "xₜ": fmt.shape(g.shapes.x, batch=True),
+        "hₜ₋₁": fmt.shape(g.shapes.h_prev, batch=True),
+        "gates (stacked)": fmt.shape(g.shapes.gates, batch=True),
+        "hₜ": fmt.shape(g.shapes.h, batch=True),
+        **({"cₜ": fmt.shape(g.shapes.c, batch=True)} if g.shapes.c is not None else {}),
     }
-    for r in records
-]), hide_index=True, height=min(420, 38 + 35 * len(records)))
+    for g in ranges
+]).set_index("steps t"))
 st.caption(
-    "Shapes include the batch axis (1). Traced by running the equations above one step at a time on the meta "
-    "device; the same code, run on numbers, reproduces PyTorch's layer exactly (see the tests)."
+    f"All {len(records)} steps traced one at a time on the meta device, by the equations above; steps that meet the "
+    f"same shapes share a row ({len(ranges)} distinct here): the weights and shapes are the same at every step, "
+    "only the numbers change. Shapes include the batch axis (1). The same code, run on numbers, reproduces "
+    "PyTorch's layer exactly (see the tests)."
 )

@@ -70,21 +70,25 @@ with right:
                  column_config={"params": st.column_config.NumberColumn(format="localized")})
 
 st.subheader("The notes' two implementations")
-one, two = (summarize(i, explorer.get_spec(i).input_shape) for i in ("resblock-original", "resblock-1x1conv"))
+implementations = residual_blocks.notes_implementations()
 st.table(pd.DataFrame([
     {
-        "implementation": "first: x added directly (shapes must match)",
-        "id": "resblock-original",
-        "input → output": f"{fmt.shape(one.input_shape)} → {fmt.shape(one.output_shape)}",
-        "parameters": fmt.exact(one.total_params),
-    },
-    {
-        "implementation": "second: 1×1 convolution on the shortcut (channels and size may change)",
-        "id": "resblock-1x1conv",
-        "input → output": f"{fmt.shape(two.input_shape)} → {fmt.shape(two.output_shape)}",
-        "parameters": fmt.exact(two.total_params),
-    },
+        "implementation": i.name,
+        "the notes' code": i.code,
+        "input → output": f"{fmt.shape((1, *i.input_shape))} → {fmt.shape((1, *i.output_shape))}",
+        "parameters (the notes' code: conv bias)": fmt.exact(i.params),
+        "without conv bias": fmt.exact(i.params_without_conv_bias),
+    }
+    for i in implementations
 ]).set_index("implementation"))
+st.caption(
+    "Both counted the same way, on the notes' `Residual` class: with the convolution biases its `nn.Conv2d` "
+    f"layers have by default ({fmt.exact(implementations[0].conv_biases)} and "
+    f"{fmt.exact(implementations[1].conv_biases)} of them), and without — a bias right before a batch norm is "
+    "cancelled by the norm's mean, so torchvision's ResNets (and the variants above, "
+    f"{fmt.exact(implementations[0].params_without_conv_bias)} parameters each) leave it out."
+)
+two = summarize("resblock-1x1conv", explorer.get_spec("resblock-1x1conv").input_shape)
 conv3 = next(r for r in two.layers if r.name == "conv3")
 st.caption(
     f"The 1×1 stride-2 convolution (`conv3`, {fmt.exact(conv3.params)} parameters) halves H×W and doubles the "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+import torch
 
 import explorer
 from explorer.present import charts
@@ -21,8 +22,10 @@ st.title("Train a network")
 st.markdown(
     "Every d2l CNN chapter ends by training its network on Fashion-MNIST. Pick a chapter's preset (or set the "
     "hyper-parameters by hand), press **Train** and watch train loss, train accuracy and test accuracy fill in. "
-    "The run goes on while you browse other pages; one run trains at a time, others queue. "
-    "From a shell: `python -m explorer train lenet` — multi-GPU and multi-node with `--nproc` / torchrun."
+    "The run goes on while you browse other pages; one run trains at a time on this machine (whichever app or "
+    "`python -m explorer train` started it), others queue. A finished run's weights classify images on the "
+    "Classify page. From a shell: `python -m explorer train lenet` — multi-GPU and multi-node with `--nproc` / "
+    "torchrun."
 )
 
 TRAINABLE = [s.id for s in explorer.list_models() if engine.trainable(s)]
@@ -89,18 +92,26 @@ def _try_device(name: str) -> bool:
 
 devices = [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _try_device(d)]
 cols[5].selectbox("Device", devices, key="tr_device")
+parallel = jobs.parallel_options(torch.cuda.device_count(), pick_device(st.session_state["tr_device"]).type)
+if parallel.offered:  # several GPUs: one process per GPU, DDP over NCCL through torchrun (the CLI's --nproc)
+    st.session_state.setdefault("tr_nproc", 1)
+    st.number_input("Processes / GPUs", min_value=1, max_value=max(parallel.nproc), step=1, key="tr_nproc",
+                    help=f"One process per GPU with DDP ({parallel.backend}, through torchrun, as "
+                         f"`python -m explorer train --nproc N`); the batch size is split over them.")
 
 
-def _chosen() -> tuple[str, engine.Recipe, str, int | None]:
-    """(model, recipe, device, limit) as the widgets hold them now (callbacks run before the script re-reads them)."""
+def _chosen() -> tuple[str, engine.Recipe, str, int | None, int]:
+    """(model, recipe, device, limit, processes) as the widgets hold them now (callbacks run before the script
+    re-reads them)."""
     state = st.session_state
     base = engine.default_recipe(state["tr_model"])
     recipe = engine.Recipe(**{**vars(base), "lr": float(state["tr_lr"]), "epochs": int(state["tr_epochs"]),
                               "batch_size": int(state["tr_batch"]), "resize": int(state["tr_resize"])})
-    return state["tr_model"], recipe, state["tr_device"], int(state["tr_limit"]) or None
+    nproc = int(state.get("tr_nproc", 1)) if parallel.offered else 1
+    return state["tr_model"], recipe, state["tr_device"], int(state["tr_limit"]) or None, nproc
 
 
-model_id, recipe, device, limit = _chosen()
+model_id, recipe, device, limit, nproc = _chosen()
 
 
 @st.cache_data(show_spinner="Measuring a few training steps…", max_entries=64)
@@ -116,7 +127,7 @@ def _duration(seconds: float) -> str:
 
 problem = None
 try:
-    engine.validate(explorer.get_spec(model_id), recipe, limit)
+    engine.validate(explorer.get_spec(model_id), recipe, limit, nproc)
     per_epoch = _estimate(model_id, recipe, device, limit)
     st.caption(f"Estimated **{_duration(per_epoch)} per epoch** on **{pick_device(device).type}** "
                f"({_duration(per_epoch * epochs)} for {epochs} epochs), measured from a few training steps.")
@@ -145,10 +156,11 @@ def _live() -> None:
     if job is None:
         st.info("No run in progress. Pick a preset and press Train.")
         return
-    position = manager.position(job.run)
-    st.subheader(f"Run {job.run}: {job.model}")
+    st.subheader(f"Run {job.run}: {job.model}" + (f" ({job.nproc} processes)" if job.nproc > 1 else ""))
     if job.status == "queued":
-        st.info(f"Queued — position {position} (one run trains at a time on this machine).")
+        message = runs.waiting_message(store, job.run)
+        st.info(message[0].upper() + message[1:] + ". One run trains at a time on this machine; this one starts "
+                "when the runs before it end.", icon=":material/hourglass_top:")
     a, b, c, d = st.columns(4)
     a.metric("Status", job.status)
     b.metric("Device", job.device_name or job.device)
@@ -166,6 +178,10 @@ def _live() -> None:
             preset = engine.preset_for(job.model)
             st.metric("Test accuracy", f"{job.result['test_accuracy']:.2%}",
                       delta=f"d2l: {preset.d2l}" if preset else None, delta_color="off")
+        if store.epochs(job.run):
+            st.page_link("pages/classify.py", label=f"Use it on Classify — run {job.run}",
+                         icon=":material/image_search:", query_params={"run": job.run},
+                         help="Classify an image with this run's weights (its last completed epoch).")
         if st.session_state.get("tr_shown") != (job.run, job.status):  # once: refresh the runs table below
             st.session_state["tr_shown"] = (job.run, job.status)
             st.rerun(scope="app")
@@ -191,6 +207,16 @@ if chosen:
     curves = {run: [{"epoch": float(e["epoch"]), "loss": e["loss"], "train_acc": e["train_acc"],
                      "test_acc": e["test_acc"]} for e in store.epochs(run)] for run in chosen}
     st.plotly_chart(charts.training_curves(curves, title="Runs compared (per epoch)"), key="tr_overlay_chart")
+usable = {r["run"]: r for r in runs.usable_runs(store)}
+if usable:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    pick = left.selectbox(
+        "Use a run's weights on Classify", list(usable), key="tr_classify_pick",
+        format_func=lambda r: f"{r} — {usable[r]['model']}, epoch {usable[r]['epoch']}, test accuracy "
+                              f"{usable[r]['test_accuracy']:.2%}")
+    with right:
+        st.page_link("pages/classify.py", label="Use it on Classify", icon=":material/image_search:",
+                     query_params={"run": pick})
 resumable = [r["run"] for r in rows if r["status"] in runs.RESUMABLE]
 if resumable:
     left, right = st.columns([3, 1])

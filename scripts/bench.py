@@ -176,6 +176,130 @@ def bench_page(model_id: str, reruns: int) -> tuple[float | None, str]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# The Architecture page of every model: warm server reruns (AppTest) and the paint in a real browser
+# ---------------------------------------------------------------------------------------------------------------
+PAGES_GOAL_MS = 300.0  # a warm rerun of the Architecture page, per model
+PAINT_GOAL_MS = 1500.0  # a navigation until the script is done and the diagram is visible, per model
+PAGES_RERUNS = 3
+
+
+def bench_pages(model_ids: Sequence[str], reruns: int = PAGES_RERUNS) -> list[tuple[str, float | None, str]]:
+    """Per model: the median of ``reruns`` warm reruns of the Architecture page (one AppTest session, the model
+    picked by ``?model=``, one warm-up run first) in ms, or ``None`` and why."""
+    from streamlit.testing.v1 import AppTest
+
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    out: list[tuple[str, float | None, str]] = []
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.switch_page("pages/architecture.py")
+        for model_id in model_ids:
+            at.query_params["model"] = model_id
+            at.run()  # warm-up: analysis, graph, labels and Graphviz's layout cached
+            if at.exception or not any(explorer.get_spec(model_id).title in str(t.value) for t in at.title):
+                out.append((model_id, None, "the page failed or did not show the model"))
+                continue
+            times = []
+            for _ in range(reruns):
+                start = time.perf_counter()
+                at.run()
+                times.append((time.perf_counter() - start) * 1000.0)
+            out.append((model_id, statistics.median(times), ""))
+    finally:
+        os.chdir(cwd)
+    return out
+
+
+def bench_paint(model_ids: Sequence[str]) -> list[tuple[str, float | None, str]]:
+    """Per model, in headless Chromium against a ``streamlit run`` server of its own: the time from navigating to
+    ``/architecture?model=<id>`` until the script has finished (``data-test-script-state=notRunning``) and the
+    diagram viewer's SVG is visible — the second visit (the server's caches warm, as for any reader after the
+    first)."""
+    import socket
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    out: list[tuple[str, float | None, str]] = []
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    return [(m, None, "the server did not start") for m in model_ids]
+                time.sleep(0.2)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+
+            def visit(model_id: str) -> float:
+                start = time.perf_counter()
+                page.goto(f"{base}/architecture?model={model_id}")
+                page.wait_for_selector(idle, timeout=120_000)
+                frame = page.frame_locator('iframe[title*="svg_viewer"]')
+                frame.locator("#frame svg").first.wait_for(state="visible", timeout=60_000)
+                return (time.perf_counter() - start) * 1000.0
+
+            for model_id in model_ids:
+                try:
+                    visit(model_id)  # the first visit fills the server's caches
+                    out.append((model_id, visit(model_id), ""))
+                except Exception as exc:  # noqa: BLE001 — one model's failure is reported, the others measured
+                    out.append((model_id, None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}"))
+            browser.close()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=10)
+    return out
+
+
+def report_architecture_pages(model_ids: Sequence[str], skip: bool) -> bool:
+    """Print both Architecture-page measurements for every model; ``True`` if a goal fails."""
+    if skip:
+        print("architecture page per model: skipped (--no-pages)")
+        return False
+    failed = False
+    for what, goal, results in (
+        ("warm rerun", PAGES_GOAL_MS, lambda: bench_pages(model_ids)),
+        ("browser paint", PAINT_GOAL_MS, lambda: bench_paint(model_ids)),
+    ):
+        try:
+            rows = results()
+        except Exception as exc:  # noqa: BLE001 — missing streamlit/playwright/chromium: say so, measure the rest
+            print(f"architecture page {what}: not available ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+            continue
+        print(f"\narchitecture page {what} per model (goal < {goal:.0f} ms each):")
+        for model_id, ms, why in rows:
+            print(f"  {model_id:<26} {'—' if ms is None else f'{ms:8.0f} ms'}  {why}")
+        measured = [ms for _, ms, _ in rows if ms is not None]
+        slow = [m for m, ms, _ in rows if ms is None or ms >= goal]
+        verdict = "PASS" if measured and not slow else "FAIL"
+        failed |= verdict == "FAIL"
+        worst = max(measured, default=float("nan"))
+        print(f"{verdict}: architecture page {what}: median {statistics.median(measured) if measured else 0:.0f} ms, "
+              f"worst {worst:.0f} ms over {len(measured)} models (goal < {goal:.0f} ms)"
+              + (f"; over the goal or failed: {', '.join(slow)}" if slow else ""))
+    return failed
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------------------------------------------
 def select_models(quick: bool) -> list[str]:
@@ -195,6 +319,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats of analyze per model (median)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
     parser.add_argument("--no-page", action="store_true", help="skip the Architecture page rerun")
+    parser.add_argument("--no-pages", action="store_true",
+                        help="skip the Architecture page of every model (warm reruns and browser paint)")
     parser.add_argument("--no-predict", action="store_true", help="skip the predict end-to-end timing")
     parser.add_argument("--no-train", action="store_true", help="skip the training-throughput comparison")
     parser.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
@@ -271,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{verdict}: warm Architecture-page rerun for {PAGE_MODEL} takes {page_ms:.0f} ms "
                 f"(goal < {PAGE_GOAL_MS:.0f} ms; {detail})"
             )
+    failed |= report_architecture_pages(ids, args.no_pages)
     if args.no_predict:
         print("predict: skipped (--no-predict)")
     else:

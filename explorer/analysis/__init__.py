@@ -5,10 +5,12 @@ What the analysis knows about each module type lives in one place, :mod:`explore
 
 from __future__ import annotations
 
+from .fit import Failure, smallest_input
 from .rules import Rule, register_rule, rule_for, unregister_rule
 from .summary import (
     InputShapeError,
     LayerRecord,
+    PartialSummary,
     ReceptiveField,
     Summary,
     analyze,
@@ -17,8 +19,10 @@ from .summary import (
 )
 
 __all__ = [
+    "Failure",
     "InputShapeError",
     "LayerRecord",
+    "PartialSummary",
     "ReceptiveField",
     "Rule",
     "Summary",
@@ -27,5 +31,6 @@ __all__ = [
     "parse_input_shape",
     "register_rule",
     "rule_for",
+    "smallest_input",
     "unregister_rule",
 ]

@@ -11,7 +11,7 @@ ResNet-50 and GoogLeNet stay readable.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,8 +103,11 @@ class _Tracer(TorchFunctionMode):
         return out
 
 
-def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> Graph:
-    """Trace one forward pass of a zoo id or a module on the meta device into a :class:`Graph`."""
+def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None, *, partial: bool = False) -> Graph:
+    """Trace one forward pass of a zoo id or a module on the meta device into a :class:`Graph`.
+
+    An input the network cannot take raises the forward pass's error — unless ``partial``: then the graph holds
+    what ran, and the call that failed is one more node of kind ``"failed"`` (no output node)."""
     if isinstance(model, nn.Module):
         if input_shape is None:
             raise ValueError("input_shape is required when tracing a module")
@@ -126,6 +129,7 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> G
     tracer = _Tracer(graph)
     counts: dict[int, int] = {}
     inputs_at_call: list[list[str]] = []
+    leaves_running: list[nn.Module] = []
 
     def pre(mod, args):
         path = names.get(id(mod), "")
@@ -133,6 +137,7 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> G
             tracer.stack.append(path)
         else:
             inputs_at_call.append(tracer.sources(args))
+            leaves_running.append(mod)
             tracer.leaf_depth += 1
 
     def post(mod, args, out):
@@ -142,6 +147,7 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> G
             return
         tracer.leaf_depth -= 1
         srcs = inputs_at_call.pop()
+        leaves_running.pop()
         calls = counts.get(id(mod), 0)
         counts[id(mod)] = calls + 1
         node_id = f"n{len(graph.nodes)}"
@@ -165,6 +171,20 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> G
     try:
         with tracer, torch.no_grad():
             y = module(x)
+    except Exception:
+        if not partial:
+            raise
+        if leaves_running:  # a layer failed: it is the last node, fed by what reached it
+            mod, srcs = leaves_running[-1], inputs_at_call[-1]
+            rule = rule_for(mod)
+            label, path, detail = rule.label(mod), names.get(id(mod), ""), rule.detail(mod)
+        else:  # a block's own code failed (a residual addition, a reshape): after the last node that ran
+            path = tracer.stack[-1] if tracer.stack else ""
+            label, detail, srcs = "fails here", "", [list(graph.nodes)[-1]]
+        node_id = f"n{len(graph.nodes)}"
+        graph.nodes[node_id] = Node(id=node_id, label=label, path=path, detail=detail, kind="failed")
+        graph.edges += [(s, node_id) for s in srcs]
+        return graph
     finally:
         for h in handles:
             h.remove()
@@ -176,22 +196,36 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> G
     return graph
 
 
-def _ancestor(node: Node, depth: int) -> str:
-    """The block at ``depth`` that holds ``node`` ("" if none): a layer's path names the layer itself, a merge's
-    names the container it happens in."""
-    base = node.path.split("#", 1)[0]
-    parts = base.split(".") if base else []
-    inside = len(parts) >= depth if node.kind == "merge" else len(parts) > depth
-    return ".".join(parts[:depth]) if inside else ""
+def _level(path: str) -> int:
+    return path.count(".") + 1
 
 
-def collapse(graph: Graph, depth: int) -> Graph:
-    """A copy in which every container at ``depth`` (1 = the top-level blocks) is one node."""
-    out = Graph(model=graph.model, containers={p: c for p, c in graph.containers.items() if p.count(".") < depth - 1})
+def collapse(
+    graph: Graph, depth: int | None = None, opened: Collection[str] = (), closed: Collection[str] = ()
+) -> Graph:
+    """A copy in which every container at level ``depth`` (1 = the top-level blocks) and deeper is one node —
+    except the blocks in ``opened`` (drawn open whatever their level, and so are the blocks around them) and those
+    in ``closed`` (one node whatever their level). ``depth=None``: no level limit, every block open but ``closed``."""
+    limit = max_depth(graph) + 1 if depth is None else depth
+    want_open = set(opened)
+    for path in opened:  # a block opened inside a closed one opens its enclosing blocks too
+        parts = path.split(".")
+        want_open.update(".".join(parts[:k]) for k in range(1, len(parts)))
+
+    def is_open(path: str) -> bool:
+        return path not in closed and (_level(path) < limit or path in want_open)
+
+    out = Graph(model=graph.model)
+    out.containers = {p: c for p, c in graph.containers.items()
+                      if all(is_open(".".join(p.split(".")[:k])) for k in range(1, _level(p) + 1))}
     mapping: dict[str, str] = {}
     for node in graph.nodes.values():
-        block = _ancestor(node, depth)
-        if block and block in graph.containers and node.kind != "input":
+        parts = node.path.split("#", 1)[0].split(".") if node.path else []
+        # a layer's path names the layer itself; a merge's names the block it happens in
+        top = len(parts) if node.kind == "merge" else len(parts) - 1
+        block = next((".".join(parts[:k]) for k in range(1, top + 1)
+                      if ".".join(parts[:k]) in graph.containers and not is_open(".".join(parts[:k]))), "")
+        if block and node.kind != "input":
             key = f"block:{block}"
             if key not in out.nodes:
                 out.nodes[key] = Node(id=key, label=graph.containers[block], path=block, kind="block")
@@ -202,7 +236,7 @@ def collapse(graph: Graph, depth: int) -> Graph:
         else:
             out.nodes[node.id] = copy.copy(node)
             mapping[node.id] = node.id
-    seen = set()
+    seen: set[tuple[str, str]] = set()
     for a, b in graph.edges:
         edge = (mapping[a], mapping[b])
         if edge[0] != edge[1] and edge not in seen:
@@ -210,7 +244,7 @@ def collapse(graph: Graph, depth: int) -> Graph:
             out.edges.append(edge)
     for key, node in out.nodes.items():
         if node.kind == "block":
-            inner = sum(1 for n in graph.nodes.values() if mapping[n.id] == key and n.kind == "layer")
+            inner = sum(1 for n in graph.nodes.values() if mapping[n.id] == key and n.kind in ("layer", "failed"))
             node.detail = f"{inner} layers"
     return out
 

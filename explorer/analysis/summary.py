@@ -10,7 +10,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, overload
 
 import torch
 import torchinfo
@@ -18,6 +18,7 @@ from torch import nn
 
 from ..zoo.registry import ModelSpec, get_spec
 from .field import UNSUPPORTED, Axis, describe
+from .fit import Failure, why_it_fails
 from .labels import display_labels
 from .meta import build_meta, fast_meta_forwards, meta_copy
 from .receptive_field import ReceptiveFieldTracker
@@ -126,6 +127,22 @@ class Summary:
         }
 
 
+@dataclass(frozen=True)
+class PartialSummary:
+    """What :func:`analyze` with ``partial=True`` gives for an input the network cannot take: every module call that
+    began, in execution order, up to and including the one that fails (its ``output_shape`` is ``None``, as are
+    those of the blocks it sits in), and the :class:`~explorer.analysis.fit.Failure` — where and why."""
+
+    model: str
+    input_shape: tuple[int, ...]  # with the batch dimension: (1, C, H, W)
+    layers: tuple[LayerRecord, ...]
+    failure: Failure
+
+    @property
+    def leaves(self) -> list[LayerRecord]:
+        return [r for r in self.layers if r.is_leaf]
+
+
 def parse_input_shape(text: str) -> tuple[int, ...]:
     """``"3,224,224"`` → ``(3, 224, 224)``; ``ValueError`` with a clear sentence otherwise."""
     parts = [p.strip() for p in str(text).replace("x", ",").replace("×", ",").split(",")]
@@ -153,8 +170,9 @@ def check_input_shape(dims: Sequence[int]) -> tuple[int, ...]:
     return dims
 
 
-def _failing_layer(model: nn.Module, x: torch.Tensor, names: dict[int, str]) -> str | None:
-    """Run the forward pass with a stack of module calls; on failure describe the deepest module that was running."""
+def _failing_call(model: nn.Module, x: torch.Tensor) -> tuple[nn.Module, tuple[int, ...] | None, Exception] | None:
+    """Run the forward pass with a stack of module calls; on failure, the deepest module that was running, the shape
+    of its first input and the exception (``None`` if the pass succeeds)."""
     stack: list[tuple[nn.Module, tuple[int, ...] | None]] = []
 
     def pre(mod, args):
@@ -172,23 +190,25 @@ def _failing_layer(model: nn.Module, x: torch.Tensor, names: dict[int, str]) -> 
         with torch.no_grad():
             model(x)
     except Exception as exc:  # noqa: BLE001 — any failure of the network is reported, not raised raw
-        if not stack:
-            return None
-        mod, shape = stack[-1]
-        name = names.get(id(mod)) or type(mod).__name__
-        got = "×".join(map(str, shape[1:])) if shape else "?"
-        why = _first_line(exc)
-        in_channels = getattr(mod, "in_channels", getattr(mod, "in_features", None))
-        if shape and in_channels is not None:
-            axis = 1 if hasattr(mod, "in_channels") else -1
-            if len(shape) > 1 and shape[axis] != in_channels:
-                unit = "channels" if axis == 1 else "features"
-                why = f"it expects {in_channels} input {unit}, got {shape[axis]}"
-        return f"layer {name} ({type(mod).__name__}({mod.extra_repr()})) gets input {got}: {why}"
+        return (*stack[-1], exc) if stack else None
     finally:
         for h in handles:
             h.remove()
     return None
+
+
+def _where(mod: nn.Module, shape: tuple[int, ...] | None, exc: Exception, names: dict[int, str]) -> str:
+    """"layer 5 (MaxPool2d(…)) gets input 256×1×1: <why>" — the failing call in the InputShapeError's words."""
+    name = names.get(id(mod)) or type(mod).__name__
+    got = "×".join(map(str, shape[1:])) if shape else "?"
+    why = _first_line(exc)
+    in_channels = getattr(mod, "in_channels", getattr(mod, "in_features", None))
+    if shape and in_channels is not None:
+        axis = 1 if hasattr(mod, "in_channels") else -1
+        if len(shape) > 1 and shape[axis] != in_channels:
+            unit = "channels" if axis == 1 else "features"
+            why = f"it expects {in_channels} input {unit}, got {shape[axis]}"
+    return f"layer {name} ({type(mod).__name__}({mod.extra_repr()})) gets input {got}: {why}"
 
 
 def _first_line(exc: Exception) -> str:
@@ -204,12 +224,26 @@ def _shape(size: Any) -> tuple[int, ...] | None:
     return None
 
 
-def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = None) -> Summary:
+@overload
+def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = None) -> Summary: ...
+@overload
+def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = None, *,
+            partial: Literal[False]) -> Summary: ...
+@overload
+def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = None, *,
+            partial: bool) -> Summary | PartialSummary: ...
+
+
+def analyze(
+    model: str | nn.Module, input_shape: Sequence[int] | str | None = None, *, partial: bool = False
+) -> Summary | PartialSummary:
     """Analyse a zoo id or any ``nn.Module`` on the meta device.
 
     ``input_shape`` is (C, H, W) without the batch dimension (a zoo id defaults to its spec's input);
     the batch size is 1, so MACs and memory are per image.
-    Raises ``KeyError`` for an unknown id and :class:`InputShapeError` when the network cannot take the input.
+    Raises ``KeyError`` for an unknown id and :class:`InputShapeError` when the network cannot take the input —
+    unless ``partial``: then an input the network cannot take gives a :class:`PartialSummary`, the layers up to the
+    one that fails and why it fails (a malformed input size still raises).
     """
     spec: ModelSpec | None = None
     if isinstance(model, nn.Module):
@@ -236,17 +270,50 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
 
     x = torch.empty(full, device="meta")
     try:
-        stats = torchinfo.summary(
-            module, input_data=x, device="meta", verbose=0, col_names=("output_size", "num_params", "mult_adds")
-        )
+        stats = _torchinfo(module, x)
     except Exception as exc:  # noqa: BLE001 — reported with the layer that failed
-        where = _failing_layer(module, x, names)
+        failed = _failing_call(module, x)
+        where = _where(*failed, names) if failed is not None else None
         shape_text = "×".join(map(str, dims))
-        raise InputShapeError(f"{model_name} cannot take input {shape_text}: {where or _first_line(exc)}") from None
+        message = f"{model_name} cannot take input {shape_text}: {where or _first_line(exc)}"
+        if partial and failed is not None:
+            return _partial(module, x, names, model_name, failed, message)
+        raise InputShapeError(message) from None
 
-    # A second meta pass follows the data flow for receptive fields and depths. Kept apart from torchinfo's pass:
-    # under the tracker, torchinfo's own bookkeeping (sizes, parameter counts) would be tracked op by op too.
-    tracker = ReceptiveFieldTracker(spatial_dims=len(dims) - 1)
+    call_states, unsupported = _track(module, x, len(dims) - 1)
+    records = _labelled(_records(stats.summary_list, names, call_states), model_name)
+    total_params = sum(p.numel() for p in module.parameters())
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    out = records[0].output_shape if records else None
+    return Summary(
+        model=model_name,
+        input_shape=full,
+        output_shape=out,
+        total_params=total_params,
+        trainable_params=trainable,
+        total_macs=sum(r.macs for r in records),
+        total_memory=sum(r.memory for r in records if r.is_leaf),
+        param_bytes=sum(p.numel() * p.element_size() for p in module.parameters()),
+        layers=tuple(records),
+        receptive_field=_final_field(records),
+        depth=max((d for r in records if (d := r.weight_depth) is not None), default=0),
+        rf_unsupported=unsupported,
+        unsupported_types=tuple(dict.fromkeys(r.type for r in records if r.is_leaf and not r.has_rule)),
+    )
+
+
+def _torchinfo(module: nn.Module, x: torch.Tensor) -> Any:
+    return torchinfo.summary(
+        module, input_data=x, device="meta", verbose=0, col_names=("output_size", "num_params", "mult_adds")
+    )
+
+
+def _track(module: nn.Module, x: torch.Tensor, spatial_dims: int) -> tuple[dict[int, list], tuple[str, ...]]:
+    """A second meta pass that follows the data flow for receptive fields and depths: per module, per call, (field,
+    depth, the order in which the call ended); and the operations met without a receptive-field rule. Kept apart
+    from torchinfo's pass: under the tracker, torchinfo's own bookkeeping (sizes, parameter counts) would be
+    tracked op by op too."""
+    tracker = ReceptiveFieldTracker(spatial_dims=spatial_dims)
     tracker.watch_input(x)
     call_states: dict[int, list[tuple[Any, int | None, int]]] = defaultdict(list)  # id → per call (rf, depth, end)
     finished: list[int] = [0]  # order in which calls end: a block ends after everything inside it
@@ -263,28 +330,52 @@ def analyze(model: str | nn.Module, input_shape: Sequence[int] | str | None = No
     finally:
         for h in handles:
             h.remove()
+    return call_states, tuple(dict.fromkeys(tracker.unsupported))
 
-    records = _records(stats.summary_list, names, call_states)
+
+def _labelled(records: list[LayerRecord], model_name: str) -> list[LayerRecord]:
     shown = display_labels(records, model_name)
-    records = [replace(r, label=shown.get(r.name) or r.name or r.type) for r in records]
-    total_params = sum(p.numel() for p in module.parameters())
-    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-    out = records[0].output_shape if records else None
-    return Summary(
-        model=model_name,
-        input_shape=full,
-        output_shape=out,
-        total_params=total_params,
-        trainable_params=trainable,
-        total_macs=sum(r.macs for r in records),
-        total_memory=sum(r.memory for r in records if r.is_leaf),
-        param_bytes=sum(p.numel() * p.element_size() for p in module.parameters()),
-        layers=tuple(records),
-        receptive_field=_final_field(records),
-        depth=max((d for r in records if (d := r.weight_depth) is not None), default=0),
-        rf_unsupported=tuple(dict.fromkeys(tracker.unsupported)),
-        unsupported_types=tuple(dict.fromkeys(r.type for r in records if r.is_leaf and not r.has_rule)),
+    return [replace(r, label=shown.get(r.name) or r.name or r.type) for r in records]
+
+
+def _partial(
+    module: nn.Module, x: torch.Tensor, names: dict[int, str], model_name: str,
+    failed: tuple[nn.Module, tuple[int, ...] | None, Exception], message: str,
+) -> PartialSummary:
+    """The records of every call that began before the failure, the failing one last, and why it fails. Both
+    passes run again with the model's forward guarded: the exception ends the pass instead of the analysis."""
+    failing, shape, exc = failed
+    own_forward, replaced = module.forward, "forward" in vars(module)
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return own_forward(*args, **kwargs)
+        except Exception:  # noqa: BLE001 — the failure is known: the pass ends where it happens
+            return None
+
+    module.forward = guarded
+    try:
+        stats = _torchinfo(module, x)
+        call_states, _ = _track(module, x, x.dim() - 2)
+    except Exception:  # noqa: BLE001 — the records cannot be had: the plain sentence then
+        raise InputShapeError(message) from None
+    finally:
+        if replaced:
+            module.forward = own_forward
+        else:
+            del module.forward
+    records = _records(stats.summary_list, names, call_states)
+    name = names.get(id(failing), "")
+    at = max((i for i, r in enumerate(records) if r.name == name and r.output_shape is None), default=0)
+    records = _labelled([*records[:at], replace(records[at], input_shape=shape), *records[at + 1:]], model_name)
+    before = next((r.output_shape for r in reversed(records[:at])
+                   if r.is_leaf and r.output_shape is not None and len(r.output_shape) >= 3), None)
+    record = records[at]
+    failure = Failure(
+        name=record.name, label=record.label if record.name else model_name, type=record.type,
+        input_shape=shape, reason=why_it_fails(failing, shape, _first_line(exc), before), message=message,
     )
+    return PartialSummary(model=model_name, input_shape=tuple(x.shape), layers=tuple(records), failure=failure)
 
 
 def _macs(module: nn.Module, info: Any, in_shape: Shape | None, out_shape: Shape | None) -> tuple[int, str | None]:
@@ -309,14 +400,21 @@ def _ask(question: Any, *args: Any) -> Any:
         return None
 
 
-def _final_field(records: list[LayerRecord]) -> ReceptiveField:
-    """The field of the deepest output larger than 1×1 (global pooling and the classifier excluded, as Distill):
-    of the calls that end last — a block whose forward ends in a concatenation ends after its last path."""
+def final_field_layer(records: Sequence[LayerRecord]) -> LayerRecord | None:
+    """The call whose receptive field is the model's final field — the one rule the summary, the tables and the
+    growth chart share: the deepest output larger than 1×1 (global pooling, which makes the field "the whole input",
+    and the classifier excluded, as Distill), of the calls that end last — a block whose forward ends in a
+    concatenation ends after its last path. ``None`` when no output is spatial."""
     spatial = [r for r in records if r.field is not None and r.output_shape is not None
                and len(r.output_shape) >= 3 and math.prod(r.output_shape[2:]) > 1]
-    if not spatial:
+    return max(spatial, key=lambda r: r.finished) if spatial else None
+
+
+def _final_field(records: list[LayerRecord]) -> ReceptiveField:
+    final = final_field_layer(records)
+    if final is None:
         return ReceptiveField()
-    size, stride, padding = describe(max(spatial, key=lambda r: r.finished).field)
+    size, stride, padding = describe(final.field)
     return ReceptiveField(size=size, stride=stride, padding=padding)
 
 

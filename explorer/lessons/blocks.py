@@ -11,9 +11,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..analysis import LayerRecord, Summary
+from ..analysis.depth import WEIGHT_LAYER_CATEGORIES
 from ..analysis.rules import category  # the one table of what each module type is
 
-__all__ = ["CATEGORIES", "WEIGHT_CATEGORIES", "Block", "block_tree", "category", "category_counts"]
+__all__ = ["CATEGORIES", "WEIGHT_LAYER_CATEGORIES", "Block", "block_tree", "category", "category_counts"]
 
 # The notes' kinds of layers (层：常见全连接层、卷积层、池化层、激活层、归一化层), plus the ones the zoo also has.
 CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -25,7 +26,6 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("recurrent", "循环层"),
     ("other", "其他"),
 )
-WEIGHT_CATEGORIES = ("convolution", "fully connected", "recurrent")
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,11 @@ class Block:
     depth: int
     parent: int | None
     layers: int  # leaf layer calls inside
-    weight_layers: int  # of which convolutions, fully connected and recurrent layers
+    weight_layers: int  # of which weight layers (explorer.analysis.depth's definition: every call, side paths too)
     children: int  # direct sub-blocks and layers
     params: int
     output_shape: tuple[int, ...] | None
-    kinds: tuple[tuple[str, int], ...]  # layer types inside, most frequent first
+    kinds: tuple[tuple[str, int], ...]  # layer types inside, in network order (the order the data first meets them)
 
     @property
     def label(self) -> str:
@@ -71,9 +71,9 @@ def block_tree(summary: Summary) -> list[Block]:
         kinds = Counter(x.type for x in leaves)
         blocks.append(Block(
             index=r.index, name=r.name, type=r.type, depth=r.depth, parent=r.parent, layers=len(leaves),
-            weight_layers=sum(x.category in WEIGHT_CATEGORIES for x in leaves), children=direct[r.index],
+            weight_layers=sum(x.category in WEIGHT_LAYER_CATEGORIES for x in leaves), children=direct[r.index],
             params=r.params_total, output_shape=r.output_shape,
-            kinds=tuple(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
+            kinds=tuple(kinds.items()),  # a Counter keeps first-seen order: the leaves are in execution order
         ))
     return blocks
 

@@ -162,6 +162,34 @@ def recall(
     )
 
 
+@dataclass(frozen=True)
+class Diagnosis:
+    """Where a recall ended, against the stored patterns.
+
+    ``kind``: ``"exact"`` (the state is stored pattern ``index``), ``"inverted"`` (it is the pattern's negative −ξ —
+    also an energy minimum, since E(−s) = E(s) for the Hebbian W), or ``"other"`` (a mixture or spurious minimum;
+    ``index`` is the pattern with the largest |overlap|). ``overlap`` is signed: m = ξ·s/N, −1 for −ξ."""
+
+    kind: str
+    index: int
+    overlap: float
+
+
+def diagnose(final: np.ndarray, patterns: np.ndarray) -> Diagnosis:
+    """Name the state a recall ended in: a stored pattern, a stored pattern's negative, or neither (by |overlap|)."""
+    p = patterns.astype(np.float64)
+    s = final.astype(np.float64)
+    m = p @ s / s.size
+    k = int(np.argmax(np.abs(m)))
+    for i in range(len(p)):
+        if np.array_equal(p[i], s):
+            return Diagnosis("exact", i, float(m[i]))
+    for i in range(len(p)):
+        if np.array_equal(p[i], -s):
+            return Diagnosis("inverted", i, float(m[i]))
+    return Diagnosis("other", k, float(m[k]))
+
+
 def hopfield_module(w: np.ndarray) -> HopfieldNet:
     """The zoo's ``hopfield`` network with ``w`` as its weights."""
     net = HopfieldNet(w.shape[0])

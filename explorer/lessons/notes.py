@@ -14,6 +14,7 @@ class Point:
     en: str
     label_zh: str = ""  # a heading the notes give the point (a list item's name, a table row), not part of the quote
     label_en: str = ""
+    claim: str = ""  # a key of explorer.lessons.claims.CHECKS: the point is checked with numbers beside it
 
 
 SECTIONS: dict[str, tuple[str, str, tuple[Point, ...]]] = {
@@ -42,6 +43,11 @@ SECTIONS: dict[str, tuple[str, str, tuple[Point, ...]]] = {
         Point("主要用于图像处理，通过局部连接和权重共享来提取图像特征",
               "Mainly for images: extracts image features through local connections and weight sharing.",
               "卷积神经网络（CNN）", "Convolutional neural network (CNN)"),
+        Point("尽管严格来说，RNN有反馈环路，但其基本单元的前馈部分也是前馈神经网络的一种形式",
+              "Strictly speaking an RNN has a feedback loop, yet the notes file it here, as a kind of feedforward "
+              "network through its basic unit's feedforward part (not so: an RNN is a feedback network — checked "
+              "below).", "递归神经网络（RNN）", "Recurrent neural network (RNN), listed by the notes",
+              claim="rnn-feedback"),
     )),
     "feedback": ("反馈神经网络", "Feedback (recurrent) neural networks", (
         Point("具有循环连接结构的神经网络，能够通过内部反馈机制处理时序数据和动态系统",
@@ -63,8 +69,9 @@ SECTIONS: dict[str, tuple[str, str, tuple[Point, ...]]] = {
               "The basic feedback structure, but its gradients vanish over many steps.",
               "循环神经网络（RNN）", "RNN"),
         Point("引入遗忘门、输入门和输出门，解决长期依赖问题",
-              "Adds forget, input and output gates, which solves long-term dependencies.",
-              "长短期记忆网络（LSTM）", "LSTM"),
+              "Adds forget, input and output gates, which ease long-term dependencies (the notes: “solve” — "
+              "checked below).",
+              "长短期记忆网络（LSTM）", "LSTM", claim="lstm-eases"),
         Point("变种包括长短期记忆网络（LSTM）和门控循环单元（GRU）",
               "Variants include the long short-term memory (LSTM) and the gated recurrent unit (GRU)."),
     )),
@@ -89,8 +96,8 @@ SECTIONS: dict[str, tuple[str, str, tuple[Point, ...]]] = {
         Point("常由两个全连接层（线性变换）和一个激活函数组成",
               "Usually two fully connected (linear) layers and one activation function.", "结构", "Structure"),
         Point("弥补自注意力机制的线性局限性，学习更复杂的特征",
-              "Makes up for the linearity of self-attention; learns more complex features.", "增强非线性",
-              "More nonlinearity"),
+              "The notes: makes up for the “linearity” of self-attention (softmax attention is not linear — checked "
+              "below); learns more complex features.", "增强非线性", "More nonlinearity", claim="ffn-linearity"),
         Point("对每个位置的输入独立操作，与注意力机制的全局交互形成互补",
               "Acts on each position's input independently, complementing attention's global interaction.",
               "位置独立处理", "Position-wise"),
@@ -128,17 +135,26 @@ SECTIONS: dict[str, tuple[str, str, tuple[Point, ...]]] = {
               "Four paths extract information at different scales and are concatenated on the output channels: "
               "few parameters, low compute.", "Inception块", "Inception block"),
         Point("与单3\\*3或5\\*5卷积层比，Inception有更少的参数个数和计算复杂度",
-              "Compared with a single 3×3 or 5×5 convolution, Inception has fewer parameters and less compute."),
+              "Compared with a single 3×3 or 5×5 convolution, Inception has fewer parameters and less compute.",
+              claim="inception-cheaper"),
         Point("使用batch normalization", "Uses batch normalization.", "Inception-BN(v2)", "Inception-BN (v2)"),
         Point("5\\*5替换为多个`3*3卷积层`", "A 5×5 replaced by several 3×3 convolutions.", "Inception-V3",
               "Inception-v3"),
-        Point("5\\*5替换为`1*7和7*1卷积层`", "A 5×5 replaced by 1×7 and 7×1 convolutions.", "Inception-V3",
-              "Inception-v3"),
+        Point("5\\*5替换为`1*7和7*1卷积层`", "A 7×7 (the notes say 5×5) replaced by 1×7 and 7×1 convolutions.",
+              "Inception-V3", "Inception-v3", claim="inception-v3-7x7"),
         Point("3\\*3替换为`1*3和3*1卷积层`", "A 3×3 replaced by 1×3 and 3×1 convolutions.", "Inception-V3",
               "Inception-v3"),
-        Point("使用残差连接", "Uses residual connections.", "Inception-V4", "Inception-v4"),
+        Point("使用残差连接", "Uses residual connections — true of Inception-ResNet, not of Inception-v4 itself.",
+              "Inception-V4", "Inception-v4", claim="inception-v4"),
     )),
     "residual-blocks": ("ResNet：残差块", "ResNet: residual blocks", (
+        Point("残差网络，在堆叠层数的同时不会增加模型复杂度",
+              "The notes: a residual network stacks layers “without adding model complexity” — it does add "
+              "parameters and compute (checked below); the point is the next one.", "ResNet", "ResNet",
+              claim="resnet-complexity"),
+        Point("每个附加层都应该更容易地包含原始函数作为其元素之一",
+              "Each added layer should easily contain the original function as one of its elements (nested "
+              "function classes: a block that learns F(x) = 0 is the identity).", "核心思想", "Core idea"),
         Point("输入可通过跨层数据线路更快地向前传播",
               "The input can travel forward faster along the cross-layer data path.", "残差块", "Residual block"),
         Point("直接将输入加在了叠加层的输出上，要求两个卷积层的输出与输入形状相同",

@@ -193,6 +193,34 @@ def step_shapes(kind: str, input_size: int, hidden_size: int, seq_len: int) -> t
         return unroll(model, x).steps
 
 
+@dataclass(frozen=True)
+class StepRange:
+    """Consecutive time steps ``first`` … ``last`` (from 1) that meet the same shapes (``shapes``: one of them)."""
+
+    first: int
+    last: int
+    shapes: StepRecord
+
+    @property
+    def label(self) -> str:
+        return f"{self.first}" if self.first == self.last else f"{self.first}–{self.last}"
+
+
+def step_ranges(records: Sequence[StepRecord]) -> list[StepRange]:
+    """``records`` folded into runs of steps with identical shapes: a 28-step LSTM gives one row, t = 1–28, where
+    a table of every step would repeat one row 28 times."""
+    ranges: list[StepRange] = []
+    for r in records:
+        key = (r.x, r.h_prev, r.gates, r.h, r.c)
+        if ranges:
+            last = ranges[-1].shapes
+            if (last.x, last.h_prev, last.gates, last.h, last.c) == key and ranges[-1].last == r.t - 1:
+                ranges[-1] = StepRange(ranges[-1].first, r.t, last)
+                continue
+        ranges.append(StepRange(r.t, r.t, r))
+    return ranges
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Length sweep: the parameters stay, the MACs grow
 # ---------------------------------------------------------------------------------------------------------------

@@ -9,10 +9,13 @@ measures it: zero the branch's last weight layer and see how far block(x) is fro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from ..zoo.resnet import PlacedResidual
+from ..analysis import analyze
+from ..zoo.resnet import PlacedResidual, Residual
 
 
 def _zero_branch_output(block: PlacedResidual) -> None:
@@ -43,3 +46,43 @@ def branch_minimum(placement: str, channels: int = 8, size: int = 8, seed: int =
     block = PlacedResidual(channels, placement).eval()
     x = torch.randn(4, channels, size, size)
     return float(block.branch(x).min())
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One of the notes' two residual blocks, built from the notes' ``Residual`` class and counted both ways."""
+
+    name: str
+    code: str  # the notes' call
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    params: int  # as the notes' code builds it: every nn.Conv2d with its bias (PyTorch's default)
+    conv_biases: int  # of which convolution biases (redundant before a batch norm)
+
+    @property
+    def params_without_conv_bias(self) -> int:
+        return self.params - self.conv_biases
+
+
+# The notes' two implementations on ResNet's 64×56×56 conv2_x input.
+NOTES_IMPLEMENTATIONS = (
+    ("first: x added directly (shapes must match)", "Residual(64, 64)", {"input_channels": 64, "num_channels": 64}),
+    ("second: 1×1 convolution on the shortcut (channels and size may change)",
+     "Residual(64, 128, use_1x1conv=True, strides=2)",
+     {"input_channels": 64, "num_channels": 128, "use_1x1conv": True, "strides": 2}),
+)
+
+
+def notes_implementations(input_shape: tuple[int, ...] = (64, 56, 56)) -> list[Implementation]:
+    """Both of the notes' implementations counted the same way: with the convolution biases the notes' code has,
+    and without them (as torchvision's ResNets and the ``resblock-…`` variants build them, a batch norm following
+    every convolution)."""
+    rows = []
+    for name, code, kwargs in NOTES_IMPLEMENTATIONS:
+        with torch.device("meta"):
+            block = Residual(**kwargs)
+        s = analyze(block, input_shape)
+        biases = sum(m.bias.numel() for m in block.modules() if isinstance(m, nn.Conv2d) and m.bias is not None)
+        rows.append(Implementation(name, code, tuple(s.input_shape[1:]), tuple(s.output_shape[1:]), s.total_params,
+                                   biases))
+    return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
@@ -10,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..analysis import LayerRecord, Summary
+from ..analysis.summary import final_field_layer
 from . import formatting as fmt
 from . import table
 
@@ -19,55 +21,159 @@ METRICS = {
 }
 
 
+def _merging_blocks(summary: Summary) -> list[LayerRecord]:
+    """Blocks whose paths run side by side and meet in a concatenation (Inception): the block's output is not its
+    last layer's (more channels). Outermost first; a block inside one of them is left out."""
+    leaves_inside: dict[int, LayerRecord] = {}
+    parents = {r.index: r.parent for r in summary.layers}
+    for r in summary.leaves:
+        p = r.parent
+        while p is not None:
+            leaves_inside[p] = r  # execution order: the last one wins
+            p = parents.get(p)
+    found: list[LayerRecord] = []
+    for r in summary.layers:
+        last = leaves_inside.get(r.index)
+        if (not r.is_leaf and r.depth >= 1 and last is not None and r.output_shape is not None
+                and len(r.output_shape) == 4 and last.output_shape != r.output_shape
+                and not any(_inside(r, b, parents) for b in found)):
+            found.append(r)
+    return found
+
+
+def _inside(record: LayerRecord, block: LayerRecord, parents: Mapping[int, int | None]) -> bool:
+    p = record.parent
+    while p is not None:
+        if p == block.index:
+            return True
+        p = parents.get(p)
+    return False
+
+
+def _integer_axis(top: float) -> dict:
+    """Ticks on whole numbers only (sizes and channel counts): 0, a round step, …"""
+    step = 1
+    for candidate in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
+        step = candidate
+        if top / candidate <= 8:
+            break
+    return {"tick0": 0, "dtick": step, "tickformat": ",d", "rangemode": "tozero"}
+
+
 def shape_flow(
     summary: Summary, max_depth: int | None = None, labels: Mapping[str, str] | None = None
 ) -> go.Figure:
     """Spatial size (H and W) and channels after every visible layer with a C×H×W output, in execution order,
-    starting from the input itself.
+    starting from the input itself, each step named by its display label (``labels``: module path → label, else the
+    records' own ``label``).
 
-    With ``max_depth`` below the deepest level, each block counts as one step (its output), so branching nets
-    (Inception's four paths) read as a sequence of blocks instead of a zigzag through their branches. ``labels``
-    (module path → display label) name the steps "conv1 (0)" instead of by their path alone.
-    """
+    With ``max_depth`` below the deepest level, each block counts as one step (its output). A block whose paths run
+    side by side and meet in a concatenation (Inception) is always one step: drawn one path after another, its
+    branches would make the channel bars jump up and down."""
     deepest = max(r.depth for r in summary.layers) if max_depth is None else max_depth
-    rows = [r for r, _ in table.visible_layers(summary, deepest)
-            if r.output_shape is not None and len(r.output_shape) == 4]
+    merging = _merging_blocks(summary)
+    parents = {r.index: r.parent for r in summary.layers}
+    rows: list[LayerRecord] = []
+    for r, _ in table.visible_layers(summary, deepest):
+        inner = next((b for b in merging if _inside(r, b, parents)), None)
+        if inner is not None:
+            if inner.depth <= deepest and (not rows or rows[-1] is not inner):
+                rows.append(inner)  # the block's output, once, where its last layer ends
+            continue
+        rows.append(r)
+    # a merging block's own row (at max_depth == its depth) stays; keep only feature maps
+    rows = [r for i, r in enumerate(rows) if r.output_shape is not None and len(r.output_shape) == 4
+            and (i == 0 or rows[i - 1] is not r)]
     if len(summary.input_shape) == 4:  # the input is the first step: the sizes start where the image does
         rows = [LayerRecord(index=-1, name="input", type="input", depth=0, parent=None, is_leaf=True,
                             input_shape=None, output_shape=summary.input_shape, params=0, params_total=0, macs=0,
-                            macs_total=0, memory=0, arithmetic=None, extra=""), *rows]
+                            macs_total=0, memory=0, arithmetic=None, extra="", label="input"), *rows]
 
-    def step(i: int, r: LayerRecord) -> str:
-        shown = (labels or {}).get(r.name, r.name)
-        name = r.name if shown == r.name else f"{shown} ({r.name})"
-        return f"{i}. {name}" if r.type == "input" or name != r.type else f"{i}. {r.type}"
+    def name(r: LayerRecord) -> str:
+        return (labels or {}).get(r.name) or r.label or r.name or r.type
 
-    x = [step(i, r) for i, r in enumerate(rows)]
+    x = list(range(len(rows)))
+    names = [name(r) for r in rows]
+    hover = [f"{n} ({r.name}, {r.type})" if r.name not in (n, "input") else f"{n} ({r.type})"
+             for n, r in zip(names, rows)]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
+    template = "%{text}<br>%{y:,d}<extra>%{fullData.name}</extra>"
     fig.add_trace(
-        go.Scatter(x=x, y=[r.output_shape[2] for r in rows], name="height", mode="lines+markers", line_shape="hv"),
+        go.Scatter(x=x, y=[r.output_shape[2] for r in rows], name="height", mode="lines+markers", line_shape="hv",
+                   text=hover, hovertemplate=template),
         secondary_y=False,
     )
     if any(r.output_shape[2] != r.output_shape[3] for r in rows):
         fig.add_trace(
-            go.Scatter(x=x, y=[r.output_shape[3] for r in rows], name="width", mode="lines+markers", line_shape="hv"),
+            go.Scatter(x=x, y=[r.output_shape[3] for r in rows], name="width", mode="lines+markers",
+                       line_shape="hv", text=hover, hovertemplate=template),
             secondary_y=False,
         )
     fig.add_trace(
-        go.Bar(x=x, y=[r.output_shape[1] for r in rows], name="channels", opacity=0.35),
+        go.Bar(x=x, y=[r.output_shape[1] for r in rows], name="channels", opacity=0.35, text=hover,
+               textposition="none", hovertemplate=template),
         secondary_y=True,
     )
-    # whole numbers on both axes (sizes and channel counts are integers: no "68.9" ticks)
-    fig.update_yaxes(title_text="spatial size (px)", secondary_y=False, rangemode="tozero", tickformat=",d")
-    fig.update_yaxes(title_text="channels", secondary_y=True, rangemode="tozero", showgrid=False, tickformat=",d")
-    fig.update_xaxes(showticklabels=len(rows) <= 40, tickangle=-45)
+    spatial_top = max((max(r.output_shape[2:]) for r in rows), default=1)
+    channel_top = max((r.output_shape[1] for r in rows), default=1)
+    # whole numbers on both axes (sizes and channel counts are integers: no "68.9" or "0.5" ticks)
+    fig.update_yaxes(title_text="spatial size (px)", secondary_y=False, **_integer_axis(spatial_top))
+    fig.update_yaxes(title_text="channels", secondary_y=True, showgrid=False, **_integer_axis(channel_top))
+    every = max(1, -(-len(rows) // 40))  # at most ~40 names, every n-th beyond that
+    fig.update_xaxes(tickvals=x[::every], ticktext=names[::every], tickangle=-45, range=[-0.6, len(rows) - 0.4])
     fig.update_layout(
         title="Shape flow: spatial size and channels through the network",
-        hovermode="x unified",
+        hovermode="closest",
         legend={"orientation": "h", "y": 1.1},
         margin={"t": 70, "b": 10},
     )
     return fig
+
+
+def feature_flow(summary: Summary, labels: Mapping[str, str] | None = None) -> go.Figure:
+    """For a network without feature maps (an MLP, a recurrent net, a Hopfield net, a transformer's FFN): the
+    features after every layer, starting from the input, as bars; for a sequence (N, T, features), the number of
+    time steps beside them as a line — each step of a recurrent layer gives one hidden state of that many features.
+    """
+    steps: list[tuple[str, str, tuple[int, ...]]] = [("input", "the input", tuple(summary.input_shape))]
+    for r in summary.leaves:
+        if r.output_shape is not None and len(r.output_shape) >= 2:
+            shown = (labels or {}).get(r.name) or r.label or r.name or r.type
+            steps.append((shown, f"{shown} ({r.name}, {r.type})" if r.name != shown else f"{shown} ({r.type})",
+                          tuple(r.output_shape)))
+    x = list(range(len(steps)))
+    features = [math.prod(shape[1:]) if len(shape) == 4 else shape[-1] for _, _, shape in steps]
+    sequence = [shape[1] if len(shape) == 3 else None for _, _, shape in steps]
+    hover = [f"{text}: {'×'.join(map(str, shape[1:]))}" for _, text, shape in steps]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Bar(x=x, y=features, name="features (per time step)" if any(sequence) else "features",
+                         text=[f"{f:,}" for f in features], textposition="outside", customdata=hover,
+                         hovertemplate="%{customdata}<extra></extra>"), secondary_y=False)
+    if any(sequence):
+        fig.add_trace(go.Scatter(x=x, y=sequence, name="time steps", mode="lines+markers", line_shape="hv",
+                                 customdata=hover, hovertemplate="%{customdata}<extra></extra>"), secondary_y=True)
+        fig.update_yaxes(title_text="time steps T", secondary_y=True, showgrid=False,
+                         **_integer_axis(max(v for v in sequence if v)))
+        steps_text = sorted({v for v in sequence if v})
+        title = (f"Features per time step through the network ({', '.join(map(str, steps_text))} steps, each "
+                 "step the same layers and weights)")
+    else:
+        title = "Features through the network (no feature maps here: nothing spatial to draw)"
+    fig.update_yaxes(title_text="features", secondary_y=False, **_integer_axis(max(features) * 1.15))
+    fig.update_xaxes(tickvals=x, ticktext=[name for name, _, _ in steps], tickangle=-45,
+                     range=[-0.6, len(steps) - 0.4])
+    fig.update_layout(title=title, hovermode="closest", legend={"orientation": "h", "y": 1.1},
+                      margin={"t": 70, "b": 10})
+    return fig
+
+
+def layer_flow(
+    summary: Summary, max_depth: int | None = None, labels: Mapping[str, str] | None = None
+) -> go.Figure:
+    """:func:`shape_flow` where a layer outputs feature maps (C×H×W), :func:`feature_flow` otherwise."""
+    if any(r.output_shape is not None and len(r.output_shape) == 4 for r in summary.leaves):
+        return shape_flow(summary, max_depth, labels)
+    return feature_flow(summary, labels)
 
 
 def by_type(summary: Summary, metric: str = "params") -> go.Figure:
@@ -113,36 +219,110 @@ def by_block(summary: Summary, metric: str = "params") -> go.Figure:
     return fig
 
 
-def compare_bars(names: Sequence[str], values: Sequence[float], title: str, log: bool = False) -> go.Figure:
-    """One bar per model; exact values on hover, short values as labels."""
+def compare_bars(
+    names: Sequence[str],
+    values: Sequence[float],
+    title: str,
+    log: bool = False,
+    unit: str = "count",
+    baseline: str | None = None,
+) -> go.Figure:
+    """One bar per model. ``unit="count"``: short values as labels (62.4 M), exact on hover; ``unit="bytes"``:
+    labels, hover and axis ticks in binary units by :func:`formatting.nbytes`, as the tables print bytes.
+    ``baseline`` (one of ``names``): every hover also gives the value as a multiple of the baseline's."""
+    values = [float(v) for v in values]
+    label = fmt.nbytes if unit == "bytes" else fmt.short
+    hover = [fmt.nbytes(v) if unit == "bytes" else f"{v:,.0f}" for v in values]
+    if baseline in names:
+        base = values[list(names).index(baseline)]
+        hover = [f"{h} · {fmt.ratio(v, base)} {baseline}" for h, v in zip(hover, values, strict=True)]
     fig = go.Figure(go.Bar(
-        x=list(names),
-        y=list(values),
-        text=[fmt.short(v) for v in values],
-        hovertemplate="%{x}: %{y:,}<extra></extra>",
+        x=list(names), y=values, text=[label(v) for v in values], customdata=hover,
+        hovertemplate="%{x}: %{customdata}<extra></extra>",
     ))
     fig.update_layout(title=title, margin={"t": 50, "b": 10})
     fig.update_yaxes(type="log" if log else "linear")
+    if unit == "bytes" and values:
+        positive = [v for v in values if v > 0] or [1.0]
+        tickvals, ticktext = fmt.byte_ticks(min(positive), max(values), log)
+        fig.update_yaxes(tickmode="array", tickvals=tickvals, ticktext=ticktext)
+    else:
+        fig.update_yaxes(tickformat="~s")  # 16G, as formatting.short writes 15.5 G (never plotly's "16B")
     return fig
+
+
+def accuracy_scatter(points: Sequence, title: str, x_title: str = "parameters") -> go.Figure:
+    """Parameters against accuracy, one marker per model, for ONE dataset (never mixed): ``points`` are objects with
+    ``model``, ``params`` and ``accuracy`` (a fraction)."""
+    fig = go.Figure(go.Scatter(
+        x=[p.params for p in points], y=[p.accuracy for p in points], mode="markers+text",
+        text=[p.model for p in points], textposition="top center", marker={"size": 12},
+        customdata=[fmt.exact_and_short(p.params) for p in points],
+        hovertemplate="%{text}<br>%{customdata} parameters<br>%{y:.2%}<extra></extra>",
+    ))
+    fig.update_layout(title=title, margin={"t": 50, "b": 10})
+    xs = [np.log10(max(1, p.params)) for p in points] or [0.0]
+    ys = [p.accuracy for p in points] or [0.0]
+    fig.update_xaxes(title_text=x_title, type="log", tickformat="~s", dtick=1,
+                     range=[min(xs) - 0.4, max(xs) + 0.4])
+    fig.update_yaxes(title_text="test accuracy", tickformat=".1%", range=[min(ys) - 0.02, max(ys) + 0.02])
+    return fig
+
+
+def shape_thumbnail(summary: Summary, width: int = 240, height: int = 48) -> str:
+    """A small SVG of a network's shape flow for a gallery card: one bar per weight layer (convolution, linear) in
+    execution order, its height the output channels (log scale), its shade the spatial size (dark = large map,
+    pale = small), so LeNet's five bars, VGG's doubling stages and ResNet's long run read at a glance."""
+    rows = [r for r in summary.leaves if r.category in ("convolution", "fully connected") and r.output_shape]
+    if not rows:
+        rows = [r for r in summary.leaves if r.output_shape]
+    channels = [max(1, r.output_shape[1]) if len(r.output_shape) > 1 else 1 for r in rows]
+    spatial = [max(r.output_shape[2:], default=1) if len(r.output_shape) > 2 else 1 for r in rows]
+    top_c, top_s = max(channels, default=1), max(spatial, default=1)
+    n = max(1, len(rows))
+    gap = 1 if n > 40 else 2
+    bar = max(1.0, (width - gap * (n - 1)) / n)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img"><title>{summary.model}: {len(rows)} weight layers, '
+             'bar height = channels, shade = spatial size</title>']
+    for i, (c, sp) in enumerate(zip(channels, spatial, strict=True)):
+        h = 4 + (height - 4) * (np.log2(c) / np.log2(top_c) if top_c > 1 else 1)
+        shade = 0.25 + 0.75 * (np.log2(sp) / np.log2(top_s) if top_s > 1 else 0)  # 1 = the largest map
+        r, g, b = (int(235 - shade * (235 - v)) for v in (31, 119, 180))  # pale → plotly blue
+        parts.append(f'<rect x="{i * (bar + gap):.1f}" y="{height - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                     f'fill="rgb({r},{g},{b})"/>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 # --- receptive fields ---------------------------------------------------------------------------------------------
 def rf_growth(summaries: dict[str, Summary]) -> go.Figure:
-    """Receptive field size and effective stride against depth (weight layers from the input), models overlaid."""
+    """Receptive field size and effective stride against depth (weight layers from the input), models overlaid.
+
+    Each curve ends at the model's final field (:func:`explorer.analysis.summary.final_field_layer`, the one rule
+    the summary's ``receptive_field`` follows too): the deepest output larger than 1×1. Global pooling after it sees
+    the whole input by construction, so the curve and the table under it give the same last number."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Receptive field (px)", "Effective stride (px)"))
+    strides: list[float] = []
     for i, (name, summary) in enumerate(summaries.items()):
+        final = final_field_layer(summary.layers)
+        if final is None or final.weight_depth is None:
+            continue
         # Per depth, the widest field among the layers at that depth: branches (Inception's paths) run side by
         # side at the same depth, and the block's output sees the union of them.
         widest: dict[int, LayerRecord] = {}
         for r in summary.leaves:
-            if r.field is not None and r.weight_depth is not None:
+            if (r.field is not None and r.weight_depth is not None and r.weight_depth <= final.weight_depth
+                    and r.output_shape is not None and math.prod(r.output_shape[2:]) > 1):
                 best = widest.get(r.weight_depth)
                 if best is None or r.field[0].r >= best.field[0].r:
                     widest[r.weight_depth] = r
+        widest[final.weight_depth] = final  # the last point is the final field itself
         x = sorted(widest)
         rows = [widest[d] for d in x]
-        hover = [f"{name} · {r.name} ({r.type})" for r in rows]
+        hover = [f"{name} · {r.label or r.name} ({r.type})" for r in rows]
         color = _COLORS[i % len(_COLORS)]
+        strides += [r.field[0].j for r in rows]
         for col, values in ((1, [r.field[0].r for r in rows]), (2, [r.field[0].j for r in rows])):
             fig.add_trace(
                 go.Scatter(
@@ -152,7 +332,10 @@ def rf_growth(summaries: dict[str, Summary]) -> go.Figure:
                 row=1, col=col,
             )
     fig.update_xaxes(title_text="weight layers from the input")
-    fig.update_yaxes(type="log", row=1, col=2)
+    # powers of two, written out: a log axis would otherwise label 20 and 30 as "2" and "3"
+    top = max(strides, default=1)
+    ticks = [2 ** k for k in range(-4, 12) if 2 ** k <= 2 * top and 2 ** k >= min(strides, default=1) / 2]
+    fig.update_yaxes(type="log", row=1, col=2, tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     fig.update_layout(margin={"t": 40, "b": 10}, legend={"orientation": "h", "y": -0.2}, hovermode="closest")
     return fig
 

@@ -54,6 +54,7 @@ _KIND_STYLE: dict[str, dict[str, str]] = {
     "output": {"shape": "oval", "fillcolor": "#dff0d8"},
     "merge": {"shape": "circle", "fillcolor": "#fde7c8", "fixedsize": "false"},
     "block": {"fillcolor": "#dbe8f7"},
+    "failed": {"fillcolor": "#f8d7da", "color": "#c0392b", "fontcolor": "#8b1a1a", "penwidth": "2.5"},
 }
 _HIGHLIGHT = {"fillcolor": "#ffd54f", "penwidth": "2", "color": "#e65100"}
 _MERGE_SIGN = {"add": "⊕", "concat": "∥"}
@@ -70,13 +71,14 @@ def _node_lines(n: Node, labels: Mapping[str, str] | None = None, shape_line: bo
     shown = (labels or {}).get(name)
     head = f"{shown} · {n.label}" if shown and shown != name else n.label
     return [head, n.detail, f"{n.params:,} params" if n.params else "",
-            f"→ {_fmt_shape(n.shape)}" if shape_line and n.shape else "", name]
+            f"→ {_fmt_shape(n.shape)}" if shape_line and n.shape else "",
+            "✗ the input no longer fits here" if n.kind == "failed" else "", name]
 
 
 def element_id(n: Node) -> str:
     """The ``id`` a node's group carries in the SVG: what a click on it names. Layers by module path (``#2`` for a
     module's second call), collapsed blocks as ``block:<path>``, merges and the ends by their graph id."""
-    if n.kind == "layer":
+    if n.kind in ("layer", "failed"):
         return f"layer:{n.path}"
     if n.kind == "block":
         return f"block:{n.path}"
@@ -88,61 +90,15 @@ def cluster_id(path: str) -> str:
     return f"cluster:{path}"
 
 
-def _level(path: str) -> int:
-    return path.count(".") + 1
-
-
 def shown(
     graph: Graph, depth: int | None = None, opened: Collection[str] = (), closed: Collection[str] = ()
 ) -> Graph:
-    """The graph as drawn: blocks at level ``depth`` and deeper collapsed into one node each (:func:`collapse`),
-    except the blocks in ``opened`` (drawn open whatever their level, as their enclosing blocks are) and those in
-    ``closed`` (one node, whatever their level)."""
-    if not opened and not closed:
-        if depth is None or depth >= max_depth(graph) + 1:
-            return graph
-        return collapse(graph, depth)
-    limit = max_depth(graph) + 1 if depth is None else depth
-    want_open = set(opened)
-    for path in opened:  # a block opened inside a closed one opens its enclosing blocks too
-        parts = path.split(".")
-        want_open.update(".".join(parts[:k]) for k in range(1, len(parts)))
-
-    def is_open(path: str) -> bool:
-        return path not in closed and (_level(path) < limit or path in want_open)
-
-    out = Graph(model=graph.model)
-    out.containers = {p: c for p, c in graph.containers.items()
-                      if all(is_open(".".join(p.split(".")[:k])) for k in range(1, _level(p) + 1))}
-    mapping: dict[str, str] = {}
-    for node in graph.nodes.values():
-        parts = node.path.split("#", 1)[0].split(".") if node.path else []
-        # a layer's path names the layer itself; a merge's names the block it happens in
-        top = len(parts) if node.kind == "merge" else len(parts) - 1
-        block = next((".".join(parts[:k]) for k in range(1, top + 1)
-                      if ".".join(parts[:k]) in graph.containers and not is_open(".".join(parts[:k]))), "")
-        if block and node.kind != "input":
-            key = f"block:{block}"
-            if key not in out.nodes:
-                out.nodes[key] = Node(id=key, label=graph.containers[block], path=block, kind="block")
-            b = out.nodes[key]
-            b.params += node.params
-            b.shape = node.shape  # the last node executed inside the block gives its output
-            mapping[node.id] = key
-        else:
-            out.nodes[node.id] = Node(**vars(node))
-            mapping[node.id] = node.id
-    seen: set[tuple[str, str]] = set()
-    for a, b in graph.edges:
-        edge = (mapping[a], mapping[b])
-        if edge[0] != edge[1] and edge not in seen:
-            seen.add(edge)
-            out.edges.append(edge)
-    for key, node in out.nodes.items():
-        if node.kind == "block":
-            inner = sum(1 for n in graph.nodes.values() if mapping[n.id] == key and n.kind == "layer")
-            node.detail = f"{inner} layers"
-    return out
+    """The graph as drawn: blocks at level ``depth`` and deeper collapsed into one node each, except the blocks in
+    ``opened`` and with those in ``closed`` one node (:func:`~explorer.analysis.graph.collapse`); the traced graph
+    itself when nothing is collapsed."""
+    if not opened and not closed and (depth is None or depth >= max_depth(graph) + 1):
+        return graph
+    return collapse(graph, depth, opened, closed)
 
 
 def lit_element(drawn: Graph, highlight: str | None) -> str | None:

@@ -28,14 +28,50 @@ def exact_and_short(n: int) -> str:
     return f"{exact(n)} ({short(n)})" if abs(n) >= 1000 else exact(n)
 
 
-def nbytes(n: int) -> str:
-    """Bytes in binary units: 2408448 → '2.30 MiB'."""
+BYTE_UNITS = ("B", "KiB", "MiB", "GiB")
+
+
+def nbytes(n: float, decimals: int = 2) -> str:
+    """Bytes in binary units (1 KiB = 1024 B), the one style of every page, table and chart:
+    2408448 → '2.30 MiB'; 60000 → '58.59 KiB'; ``decimals=0`` for round axis ticks: 65536 → '64 KiB'."""
     value = float(n)
-    for suffix in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or suffix == "GiB":
-            return f"{value:.0f} {suffix}" if suffix == "B" else f"{value:.2f} {suffix}"
+    for suffix in BYTE_UNITS:
+        if abs(value) < 1024 or suffix == BYTE_UNITS[-1]:
+            return f"{value:.0f} {suffix}" if suffix == "B" else f"{value:.{decimals}f} {suffix}"
         value /= 1024
-    return f"{value:.2f} GiB"
+    raise AssertionError("unreachable")
+
+
+def byte_ticks(low: float, high: float, log: bool = False) -> tuple[list[float], list[str]]:
+    """Axis ticks for a chart of byte counts between ``low`` and ``high``, labelled with :func:`nbytes` — so a
+    chart's axis reads like the tables beside it (binary units), never plotly's SI '60 K'.
+
+    Linear: 0 and round multiples of one binary unit (1, 2, 5 × 10ᵏ of it). Logarithmic: powers of 4 (1, 4, 16,
+    64, 256 of each unit)."""
+    high = max(float(high), 1.0)
+    if log:
+        low = max(float(low), 1.0)
+        values, v = [], 1.0
+        while v <= high * 4:
+            if v >= low / 4:
+                values.append(v)
+            v *= 4
+        return values, [nbytes(v, 0) for v in values]
+    unit = 1024 ** max(i for i in range(len(BYTE_UNITS)) if high >= 1024**i or i == 0)
+    span = high / unit  # 1 ≤ span < 1024 in that unit
+    step = next(s * 10**k for k in range(-1, 4) for s in (1, 2, 5) if span / (s * 10**k) <= 6)
+    decimals = 1 if step < 1 else 0
+    count = int(span / step + 1e-9) + 1
+    values = [i * step * unit for i in range(count + 1)]
+    return values, [nbytes(v, decimals) for v in values]
+
+
+def ratio(value: float, baseline: float) -> str:
+    """'12.3×' — ``value`` over ``baseline`` with three significant digits ('—' when the baseline is 0)."""
+    if not baseline:
+        return "—"
+    r = value / baseline
+    return f"{r:,.3g}×" if r < 1000 else f"{r:,.0f}×"
 
 
 def shape(dims: Sequence[int] | None, batch: bool = False) -> str:

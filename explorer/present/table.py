@@ -66,6 +66,7 @@ class Column:
 
 COLUMNS: dict[str, Column] = {
     "index": Column("index", lambda r, _: r.index),
+    "label": Column("label", lambda r, _: r.label),  # the papers' name (conv1, fc6, res3a), beside the path
     "name": Column("layer", lambda r, _: r.name),
     "outline": Column("layer", lambda r, _: _outline(r)),
     "type": Column("type", lambda r, _: r.type),
@@ -95,9 +96,11 @@ if HAS_PARAM_FORMULA:
     COLUMNS["param_formula"] = Column("parameter formula", lambda r, _: getattr(r, "param_formula", None),
                                       csv=_or_empty, display=_or_empty, text=_or_empty)
 
-# The Architecture page's table: every fact about a layer, in reading order.
+# The Architecture page's table: every fact about a layer, in reading order — the display label first, its module
+# path beside it. (No "depth" column: the page's block-depth slider and the ▸ rows show the hierarchy, and in the
+# notes' flat nets every layer is at depth 1.)
 PAGE_COLUMNS: tuple[str, ...] = (
-    "name", "type", "depth", "output_shape", "params", "macs", "memory_bytes", "arithmetic", "rf", "stride", "extra",
+    "label", "name", "type", "output_shape", "params", "macs", "memory_bytes", "arithmetic", "rf", "stride", "extra",
     *(("param_formula",) if HAS_PARAM_FORMULA else ()),
 )
 # The short table of a page about one block: what each layer is, what it outputs, what it weighs.
@@ -155,8 +158,9 @@ def layer_rows(
     rows = []
     for record, collapsed in visible_layers(summary, depth, leaves):
         row = {key: _cell(COLUMNS[key], record, collapsed, style, short) for key in columns}
-        if style == "display" and collapsed and "name" in row:
-            row["name"] = COLLAPSED_MARK + row["name"]
+        marked = "label" if "label" in row else "name"  # the first name a reader reads
+        if style == "display" and collapsed and marked in row:
+            row[marked] = COLLAPSED_MARK + row[marked]
         rows.append(row)
     return rows
 

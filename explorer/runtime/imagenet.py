@@ -4,10 +4,13 @@ The checkpoints are the files torchvision publishes (its ``IMAGENET1K_V1`` weigh
 ``<torch.hub.get_dir()>/checkpoints`` (``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``),
 under their official file names, so a cache filled by torchvision serves this module too, and the reverse. Nothing
 is downloaded unless asked for (``download=True``); torch.hub then checks the SHA-256 prefix in the file name.
+:mod:`explorer.runtime.hub` lists the checkpoints, fetches them (with progress, hash-checked) and adds files
+fetched elsewhere.
 """
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -21,8 +24,8 @@ from ..zoo.weights import CHECKPOINTS
 
 __all__ = [
     "CHECKPOINTS", "CLASSES", "CROP_SIZE", "MEAN", "RESIZE_SIZE", "STD", "ImageNetWeightsDamaged",
-    "ImageNetWeightsMissing", "available", "build_pretrained", "checkpoint_path", "is_imagenet_model", "load_weights",
-    "preprocess", "resize_shorter_side",
+    "ImageNetWeightsMissing", "available", "build_pretrained", "checkpoint_path", "fit_weights", "hash_prefix",
+    "is_imagenet_model", "load_weights", "preprocess", "read_checkpoint", "resize_shorter_side",
 ]
 
 # Keys in a checkpoint that the zoo's model does not build: GoogLeNet's auxiliary classifiers, which torchvision
@@ -88,10 +91,24 @@ def _checkpoint(model_id: str) -> tuple[str, str]:
         ) from None
 
 
+# torch.hub's rule for the hash in a file name: the hex digits between the last "-" and the extension.
+_HASH_IN_NAME = re.compile(r"-([0-9a-f]{6,64})\.[^.]+$")
+
+
 def checkpoint_path(model_id: str) -> Path:
     """Where torch.hub keeps the checkpoint of ``model_id``: ``<torch.hub.get_dir()>/checkpoints/<file name>``."""
     _, file_name = _checkpoint(model_id)
     return Path(torch.hub.get_dir()) / "checkpoints" / file_name
+
+
+def hash_prefix(model_id: str) -> str:
+    """The SHA-256 prefix that the official file name of ``model_id``'s checkpoint carries (torch.hub's convention,
+    ``resnet18-f37072fd.pth`` → ``f37072fd``)."""
+    _, file_name = _checkpoint(model_id)
+    found = _HASH_IN_NAME.search(file_name)
+    if found is None:
+        raise ValueError(f"the checkpoint file name {file_name} carries no SHA-256 prefix")
+    return found.group(1)
 
 
 def available(model_id: str) -> bool:
@@ -105,6 +122,21 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def read_checkpoint(model_id: str, path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of the checkpoint file at ``path`` for ``model_id`` (any path: the cache's, or a file to add),
+    without the keys the zoo's model does not build. Never runs pickled code (``weights_only=True``); a file that
+    cannot be read, or does not hold a ``state_dict`` of tensors, raises :class:`ImageNetWeightsDamaged`."""
+    url, _ = _checkpoint(model_id)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 — any failure to read the file means the file is bad
+        raise ImageNetWeightsDamaged(model_id, url, path, _short(exc)) from exc
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ImageNetWeightsDamaged(model_id, url, path, "it does not hold a state_dict of tensors")
+    dropped = _DROPPED_PREFIXES.get(model_id, ())
+    return {key: value for key, value in state.items() if not key.startswith(dropped)}
+
+
 def load_weights(model_id: str, *, download: bool = False, progress: bool = False) -> dict[str, torch.Tensor]:
     """The ImageNet ``state_dict`` of ``model_id``, on the CPU, keyed as the zoo's module expects.
 
@@ -115,27 +147,35 @@ def load_weights(model_id: str, *, download: bool = False, progress: bool = Fals
     """
     url, file_name = _checkpoint(model_id)
     path = checkpoint_path(model_id)
-    if path.is_file():
+    if not path.is_file():
+        if not download:
+            raise ImageNetWeightsMissing(model_id, url, path)
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 — any failure to read the file means the file is bad
-            raise ImageNetWeightsDamaged(model_id, url, path, _short(exc)) from exc
-    elif not download:
-        raise ImageNetWeightsMissing(model_id, url, path)
-    else:
-        try:
-            state = torch.hub.load_state_dict_from_url(
-                url, model_dir=str(path.parent), map_location="cpu", progress=progress, check_hash=True,
-                file_name=file_name, weights_only=True,
-            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(url, str(path), hash_prefix=hash_prefix(model_id), progress=progress)
         except Exception as exc:  # noqa: BLE001 — offline, HTTP error, hash mismatch, disk full …
-            if path.is_file():  # the download succeeded; reading it failed
-                raise ImageNetWeightsDamaged(model_id, url, path, _short(exc)) from exc
             raise ImageNetWeightsMissing(model_id, url, path, reason=_short(exc)) from exc
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ImageNetWeightsDamaged(model_id, url, path, "it does not hold a state_dict of tensors")
-    dropped = _DROPPED_PREFIXES.get(model_id, ())
-    return {key: value for key, value in state.items() if not key.startswith(dropped)}
+    return read_checkpoint(model_id, path)
+
+
+def fit_weights(model_id: str, state: dict[str, torch.Tensor], path: Path | None = None) -> nn.Module:
+    """The zoo's ``model_id`` holding the tensors of ``state`` (``strict=True``; the tensors become the module's
+    own), in eval mode. Keys or shapes that do not fit raise :class:`ImageNetWeightsDamaged` naming ``path``
+    (default: the cache's file)."""
+    with torch.device("meta"):
+        model = build(model_id, **_BUILD_OVERRIDES.get(model_id, {}))
+    url, _ = _checkpoint(model_id)
+    path = checkpoint_path(model_id) if path is None else path
+    try:
+        model.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as exc:
+        raise ImageNetWeightsDamaged(
+            model_id, url, path, "its tensors do not fit the model: " + _short(exc)
+        ) from exc
+    leftover = [name for name, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
+    if leftover:  # a tensor the checkpoint did not provide and strict loading did not catch
+        raise ImageNetWeightsDamaged(model_id, url, path, f"no values for {', '.join(leftover[:5])}")
+    return model.eval()
 
 
 def build_pretrained(model_id: str, *, download: bool = False, progress: bool = False) -> nn.Module:
@@ -145,23 +185,7 @@ def build_pretrained(model_id: str, *, download: bool = False, progress: bool = 
     :class:`ImageNetWeightsDamaged`. The module is built on the meta device and takes the loaded tensors as its own,
     so no memory or time is spent on a random initialisation.
     """
-    state = load_weights(model_id, download=download, progress=progress)
-    with torch.device("meta"):
-        model = build(model_id, **_BUILD_OVERRIDES.get(model_id, {}))
-    try:
-        model.load_state_dict(state, strict=True, assign=True)
-    except RuntimeError as exc:
-        url, _ = _checkpoint(model_id)
-        raise ImageNetWeightsDamaged(
-            model_id, url, checkpoint_path(model_id), "its tensors do not fit the model: " + _short(exc)
-        ) from exc
-    leftover = [name for name, t in (*model.named_parameters(), *model.named_buffers()) if t.is_meta]
-    if leftover:  # a tensor the checkpoint did not provide and strict loading did not catch
-        url, _ = _checkpoint(model_id)
-        raise ImageNetWeightsDamaged(
-            model_id, url, checkpoint_path(model_id), f"no values for {', '.join(leftover[:5])}"
-        )
-    return model.eval()
+    return fit_weights(model_id, load_weights(model_id, download=download, progress=progress))
 
 
 def resize_shorter_side(image: Image.Image, size: int = RESIZE_SIZE) -> Image.Image:

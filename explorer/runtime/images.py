@@ -4,6 +4,8 @@ normalised (16-bit, CMYK, palette, transparency, EXIF rotation, animation) or re
 from __future__ import annotations
 
 import io
+import os
+import stat
 import warnings
 
 import numpy as np
@@ -16,6 +18,48 @@ MAX_PIXELS = 50_000_000  # e.g. 8660×5773; Pillow's own bomb threshold is 89.5 
 
 class ImageError(ValueError):
     """The file cannot be used as an image; the message says why in one sentence."""
+
+
+def _file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def _too_large(name: str, size: int, limit: int) -> ImageError:
+    return ImageError(f"{name} is {size:,} bytes ({size / 2**20:,.1f} MB), more than the {limit / 2**20:g} MB limit")
+
+
+def read_image_file(path: str | os.PathLike, limit: int = MAX_BYTES, name: str | None = None) -> bytes:
+    """The bytes of the image file at ``path``, never more than ``limit`` (default :data:`MAX_BYTES`) in memory.
+
+    The file is checked before it is read: anything but a regular file (a directory, a FIFO, a device such as
+    ``/dev/zero``) and a file larger than ``limit`` raise :class:`ImageError` with one sentence; so does a file that
+    cannot be opened, and one that grows past ``limit`` while it is read (at most ``limit + 1`` bytes are read).
+    """
+    name = str(path) if name is None else name
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageError(f"{name} is {_file_kind(info.st_mode)}, not an image file")
+        if info.st_size > limit:
+            raise _too_large(name, info.st_size, limit)
+        # O_NONBLOCK: should the path have become a FIFO since the stat, opening it does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise ImageError(f"{name} is {_file_kind(mode)}, not an image file")
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise ImageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ImageError(f"{name} grew past the {limit / 2**20:g} MB limit while it was read")
+    return data
 
 
 def load_image(data: bytes, name: str = "the file") -> Image.Image:

@@ -20,7 +20,7 @@ from torch import nn
 
 from ..analysis.rules import rule_for
 from ..zoo import get_spec, list_models
-from . import data, imagenet, weights
+from . import data, imagenet, ood, weights
 from .devices import pick_device
 from .images import ImageError, load_image
 
@@ -63,16 +63,24 @@ def available_models() -> list[str]:
 
 def load(model_id: str, device: str = "auto") -> LoadedModel:
     """The shared, eval-mode model for ``model_id`` on ``device`` (built and loaded on first use)."""
+    return _load_timed(model_id, device)[0]
+
+
+def _load_timed(model_id: str, device: str) -> tuple[LoadedModel, float]:
+    """``load`` and the milliseconds it spent building and loading (0 when the model was already cached)."""
     dev = pick_device(device)
     key = (model_id, str(dev))
     with _CACHE_LOCK:
         if key in _CACHE:
-            return _CACHE[key]
+            return _CACHE[key], 0.0
+    start = time.perf_counter()
     spec = get_spec(model_id)
     if spec.trained is not None:
         module = spec.build()
         module.load_state_dict(weights.load_shipped(model_id))
         labels = data.CLASSES
+        if ood.supported(model_id):
+            ood.load()  # the detector's statistics and autoencoder, read once
     elif imagenet.is_imagenet_model(model_id):
         try:
             module = imagenet.build_pretrained(model_id)
@@ -86,8 +94,9 @@ def load(model_id: str, device: str = "auto") -> LoadedModel:
         )
     module.eval().requires_grad_(False).to(dev)
     loaded = LoadedModel(model_id, module, dev, tuple(labels))
+    ms = (time.perf_counter() - start) * 1000
     with _CACHE_LOCK:
-        return _CACHE.setdefault(key, loaded)
+        return _CACHE.setdefault(key, loaded), ms
 
 
 # --- preprocessing --------------------------------------------------------------------------------------------------
@@ -137,8 +146,14 @@ def prepare(model_id: str, image: Image.Image) -> torch.Tensor:
 @dataclass(frozen=True)
 class Prediction:
     top: list[tuple[str, float]]
-    ms: float  # preprocessing + forward pass (+ device sync), per image
+    ms: float  # preprocessing + forward pass (+ device sync), per image: preprocess_ms + forward_ms
     input: torch.Tensor  # C×H×W, as the network received it
+    ood_score: float | None = None  # higher = less like Fashion-MNIST; None for models without a detector
+    familiar: bool | None = None  # ood_score at or below the model's threshold (ood.threshold); None likewise
+    load_ms: float = 0.0  # building and loading the model for this call; 0 when it was cached
+    preprocess_ms: float = 0.0  # image → the network's input tensor
+    forward_ms: float = 0.0  # the forward pass, softmax and device sync
+    ood_ms: float = 0.0  # computing ood_score (not part of ms)
 
 
 def _sync(device: torch.device) -> None:
@@ -149,18 +164,62 @@ def _sync(device: torch.device) -> None:
 
 
 def classify(image: Image.Image, model_id: str, top_k: int = 5, device: str = "auto") -> Prediction:
-    loaded = load(model_id, device)
+    """Top-k classes of an uploaded image (after :func:`prepare`), with the OOD score for Fashion-MNIST models."""
+    loaded, load_ms = _load_timed(model_id, device)
     start = time.perf_counter()
     x = prepare(model_id, image)
+    return _run(loaded, x, top_k, load_ms, (time.perf_counter() - start) * 1000)
+
+
+def dataset_input(array: np.ndarray, model_id: str) -> torch.Tensor:
+    """A raw 28×28 uint8 Fashion-MNIST image as the accuracy measurement feeds it to ``model_id`` (C×H×W): /255,
+    resized bilinearly to the model's input when that is not 28×28 (``train.tensors``), no crop or rescaling."""
+    spec = get_spec(model_id)
+    if spec.trained is None:
+        raise ValueError(f"{model_id} is not a Fashion-MNIST model; dataset images go to {', '.join(fashion_models())}")
+    array = np.asarray(array)
+    if array.shape != (28, 28) or array.dtype != np.uint8:
+        raise ValueError(f"a Fashion-MNIST image is a 28×28 uint8 array, not {array.dtype} of shape {array.shape}")
+    c, h, w = spec.input_shape
+    x = torch.from_numpy(array.copy()).float().div_(255)[None, None]
+    if (h, w) != (28, 28):
+        x = torch.nn.functional.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+    return x[0].expand(c, h, w).contiguous() if c != 1 else x[0]
+
+
+def classify_array(array: np.ndarray, model_id: str, top_k: int = 5, device: str = "auto") -> Prediction:
+    """Top-k classes of a Fashion-MNIST dataset image given as its raw 28×28 uint8 array, fed to the network exactly
+    as in the accuracy measurement (:func:`dataset_input`), with the OOD score."""
+    start = time.perf_counter()
+    x = dataset_input(array, model_id)  # checked before any model is loaded
+    preprocess_ms = (time.perf_counter() - start) * 1000
+    loaded, load_ms = _load_timed(model_id, device)
+    return _run(loaded, x, top_k, load_ms, preprocess_ms)
+
+
+def _run(loaded: LoadedModel, x: torch.Tensor, top_k: int, load_ms: float, preprocess_ms: float) -> Prediction:
+    scored = ood.supported(loaded.model_id)
+    start = time.perf_counter()
     with loaded.lock, torch.inference_mode():
-        logits = loaded.module(x[None].to(loaded.device))
+        xb = x[None].to(loaded.device)
+        if scored:
+            features, logits = ood.split_forward(loaded.module, xb)
+        else:
+            logits = loaded.module(xb)
         probs = torch.softmax(logits.float(), dim=1)[0]
         _sync(loaded.device)
-    ms = (time.perf_counter() - start) * 1000
+    forward_ms = (time.perf_counter() - start) * 1000
     k = max(1, min(top_k, len(loaded.labels)))
     values, indices = probs.topk(k)
     top = [(loaded.labels[int(i)], float(v)) for v, i in zip(values.cpu(), indices.cpu())]
-    return Prediction(top=top, ms=ms, input=x)
+    ood_score = familiar = None
+    start = time.perf_counter()
+    if scored:
+        ood_score = ood.score(loaded.model_id, x, features, logits)
+        familiar = ood.familiar(loaded.model_id, ood_score)
+    ood_ms = (time.perf_counter() - start) * 1000
+    return Prediction(top=top, ms=preprocess_ms + forward_ms, input=x, ood_score=ood_score, familiar=familiar,
+                      load_ms=load_ms, preprocess_ms=preprocess_ms, forward_ms=forward_ms, ood_ms=ood_ms)
 
 
 def feature_maps(model_id: str, x: torch.Tensor, device: str = "auto") -> dict[str, torch.Tensor]:
@@ -197,9 +256,13 @@ def predict_files(
         except ImageError as exc:
             results.append({"file": name, "error": str(exc)})
             continue
-        results.append({
+        entry = {
             "file": name,
             "top": [{"label": label, "prob": round(p, 6)} for label, p in pred.top],
             "ms": round(pred.ms, 3),
-        })
+        }
+        if pred.ood_score is not None:
+            entry["ood_score"] = round(pred.ood_score, 4)
+            entry["familiar"] = pred.familiar
+        results.append(entry)
     return {"model": model_id, "device": str(loaded.device), "results": results}

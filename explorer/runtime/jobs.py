@@ -2,11 +2,14 @@
 
 The Train page submits a job and polls :func:`manager` — the job lives here, not in the Streamlit script, so it
 survives page navigation, reruns and other sessions, and every session sees the same queue. Each job is a run in the
-store (:mod:`explorer.runtime.runs`), recorded exactly as the CLI records its runs.
+store (:mod:`explorer.runtime.runs`), recorded exactly as the CLI records its runs, and waits its turn in the
+store's line: one run trains at a time per machine, whichever process (another app server, a CLI ``train``) started
+it. A job of N processes (several GPUs) runs through the CLI's ``--nproc`` path: torchrun's launcher, NCCL on CUDA.
 """
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections import deque
@@ -26,6 +29,7 @@ class Job:
     device: str
     limit: int | None
     resume: bool = False
+    nproc: int = 1
     status: str = "queued"
     points: list[dict] = field(default_factory=list)  # live curve: {"epoch": x, "loss"/"train_acc"/"test_acc"}
     progress: float = 0.0
@@ -49,12 +53,16 @@ class JobManager:
         self._thread: threading.Thread | None = None
         runs.Store().recover()  # the app starting: runs of processes that died are interrupted
 
-    def submit(self, model_id: str, recipe: engine.Recipe, device: str = "auto", limit: int | None = None) -> Job:
-        """Queue a new run (checked first: a bad recipe raises one ``ValueError``)."""
-        engine.validate(engine.get_spec(model_id), recipe, limit)
+    def submit(self, model_id: str, recipe: engine.Recipe, device: str = "auto", limit: int | None = None,
+               nproc: int = 1) -> Job:
+        """Queue a new run of ``nproc`` processes (checked first: a bad recipe raises one ``ValueError``)."""
+        if nproc < 1:
+            raise ValueError(f"the number of processes must be at least 1, not {nproc}")
+        engine.validate(engine.get_spec(model_id), recipe, limit, nproc)
         engine.pick_device(device)
-        run = runs.Store().create(model_id, recipe, device, 1, limit)
-        return self._enqueue(Job(run, model_id, recipe, device, limit))
+        with self._lock:  # the store's line and this queue in the same order
+            run = runs.Store().create(model_id, recipe, device, nproc, limit)
+            return self._enqueue(Job(run, model_id, recipe, device, limit, nproc=nproc))
 
     def resume(self, run: str, device: str = "auto") -> Job:
         """Queue an interrupted or stopped run to continue from its last completed epoch."""
@@ -62,15 +70,17 @@ class JobManager:
         job = Job(run, model_id, recipe, device, limit, resume=True)
         if checkpoint is not None:
             job.points = [p for h in checkpoint.history for p in _epoch_points(h)]
-        return self._enqueue(job)
+        with self._lock:
+            return self._enqueue(job)
 
     def _enqueue(self, job: Job) -> Job:
-        with self._lock:
-            self._jobs[job.run] = job
-            self._queue.append(job)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="explorer-training", daemon=True)
-                self._thread.start()
+        """(Under ``self._lock``.) Into the store's line and this process's queue."""
+        runs.Store().enter_line(job.run)
+        self._jobs[job.run] = job
+        self._queue.append(job)
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._work, name="explorer-training", daemon=True)
+            self._thread.start()
         self._wake.set()
         return job
 
@@ -81,12 +91,12 @@ class JobManager:
         return self._current
 
     def position(self, run: str) -> int | None:
-        """0 while ``run`` trains, 1, 2, … while it waits, ``None`` when it is neither."""
-        with self._lock:
-            if self._current is not None and self._current.run == run:
-                return 0
-            ids = [j.run for j in self._queue]
-        return ids.index(run) + 1 if run in ids else None
+        """0 while ``run`` trains, 1, 2, … while it waits in the machine's line (runs of every process sharing the
+        store), ``None`` when it is neither."""
+        job = self._jobs.get(run)
+        if job is not None and job.status == "running":
+            return 0
+        return runs.Store().position(run)
 
     def stop(self, run: str) -> None:
         """Stop ``run``: a queued one leaves the queue, a running one stops at its next report point (keeping its
@@ -98,9 +108,12 @@ class JobManager:
             if job in self._queue:
                 self._queue.remove(job)
                 job.status = "stopped"
+                runs.Store().leave_line(run)
                 runs.Store().finish(run, "stopped")
                 return
         job.stop.set()
+        if job.nproc > 1:  # its processes watch a file, not this event
+            runs.Store().request_stop(run)
 
     def wait(self, run: str, timeout: float = 60) -> Job | None:
         """Block until ``run`` ends (tests, scripts)."""
@@ -125,6 +138,47 @@ class JobManager:
 
     def _run(self, job: Job) -> None:
         store = runs.Store()
+        try:
+            with runs.turn(store, job.run, stop=job.stop) as mine:
+                if not mine:  # stopped while it waited for its turn
+                    store.finish(job.run, "stopped")
+                    job.status = "stopped"
+                    return
+                if job.nproc > 1:
+                    self._launch(store, job)
+                else:
+                    self._train(store, job)
+        except Exception as exc:  # noqa: BLE001 — the worker must survive any failing run; the store says why
+            job.status, job.error = "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    def _launch(self, store: runs.Store, job: Job) -> None:
+        """N processes through torchrun's launcher (the CLI's ``--nproc`` path); the curve from the store's
+        epochs."""
+        job.status = "running"
+
+        def on_line(line: str) -> None:  # rank 0's "epoch e/N: loss …" once epoch e is in the store
+            rows = store.epochs(job.run)
+            shown = {p["epoch"] for p in job.points}
+            if rows and line.lstrip("\r").startswith(f"epoch {rows[-1]['epoch']}/{job.recipe.epochs}:") \
+                    and float(rows[-1]["epoch"]) not in shown:
+                job.points.extend(_epoch_points(rows[-1]))
+                job.progress = rows[-1]["epoch"] / job.recipe.epochs
+                job.samples_per_s = rows[-1]["samples_per_s"]
+            job.device_name = store.get(job.run)["device"]
+
+        code, errors = runs.launch(job.run, runs.train_argv(job.model, job.recipe, job.device, job.limit),
+                                   job.nproc, stdout=subprocess.DEVNULL, on_line=on_line)
+        row = store.get(job.run)
+        if row["status"] in ("queued", "running"):
+            store.finish(job.run, "failed", error=f"the {job.nproc} processes exited with status {code}")
+            row = store.get(job.run)
+        job.status, job.device_name = row["status"], row["device"]
+        job.error = row["error"] or (errors[0][len("error: "):] if errors and code else None)
+        if row["status"] in ("done", "stopped"):
+            job.result = store.show(job.run)
+            job.progress = 1.0 if row["status"] == "done" else job.progress
+
+    def _train(self, store: runs.Store, job: Job) -> None:
         job.status = "running"
         dev = engine.pick_device(job.device)
         job.device_name = dev.type
@@ -138,15 +192,12 @@ class JobManager:
             if rows and line.startswith(f"epoch {rows[-1]['epoch']}/"):
                 job.points.extend(_epoch_points(rows[-1], train=False))
 
-        try:
-            checkpoint = store.checkpoint(job.run) if job.resume else None
-            _, job.result = runs.execute(store, job.run, job.model, job.recipe, job.device, job.limit,
-                                         resume=checkpoint, on_step=on_step, stop=job.stop, report=report)
-            job.device_name = job.result["recipe"]["device"]
-            job.error = job.result["recipe"].get("error")
-            job.status = store.get(job.run)["status"]
-        except Exception as exc:  # noqa: BLE001 — the worker must survive any failing run; the store says why
-            job.status, job.error = "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        checkpoint = store.checkpoint(job.run) if job.resume else None
+        _, job.result = runs.execute(store, job.run, job.model, job.recipe, job.device, job.limit,
+                                     resume=checkpoint, on_step=on_step, stop=job.stop, report=report)
+        job.device_name = job.result["recipe"]["device"]
+        job.error = job.result["recipe"].get("error")
+        job.status = store.get(job.run)["status"]
 
 
 def _epoch_points(entry: dict, train: bool = True) -> list[dict]:
@@ -154,6 +205,27 @@ def _epoch_points(entry: dict, train: bool = True) -> list[dict]:
     if train:
         point.update(loss=entry["loss"], train_acc=entry["train_acc"])
     return [point]
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """How many processes a run started from the page may use, and the process group's backend."""
+
+    nproc: tuple[int, ...]  # the allowed numbers of processes
+    backend: str | None  # "nccl" (one process per GPU); None for a single process
+
+    @property
+    def offered(self) -> bool:
+        """Whether the page shows the choice (more than one value)."""
+        return len(self.nproc) > 1
+
+
+def parallel_options(cuda_devices: int, device_type: str) -> Parallel:
+    """The page's "processes / GPUs" choice: 1 to ``cuda_devices`` processes over NCCL when the run trains on CUDA
+    and there are several GPUs (one process per GPU, through torchrun); otherwise one process."""
+    if device_type == "cuda" and cuda_devices > 1:
+        return Parallel(tuple(range(1, cuda_devices + 1)), "nccl")
+    return Parallel((1,), None)
 
 
 _MANAGER: JobManager | None = None

@@ -6,6 +6,11 @@ one row per completed epoch with its metrics and the path of that epoch's weight
 (``runs/<run>/epoch-NNN.safetensors``). ``runs/<run>/resume.safetensors`` holds the optimizer, scheduler and RNG
 state of the last completed epoch: :func:`recover` marks the runs of dead processes "interrupted", and
 :func:`execute` with their :meth:`Store.checkpoint` continues them exactly where they were.
+
+One run trains at a time per machine (per ``$EXPLORER_HOME``), whichever process started it: a run waits in the
+store's ``line`` table (first come, first served) until it can claim the single ``lease`` row, in an IMMEDIATE
+transaction (:func:`turn`). The holder's heartbeat thread keeps the lease; a holder whose process is gone (dead pid
+on this host, or no heartbeat for ``STALE_S``) frees it, and its run is marked interrupted.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import os
 import secrets
 import socket
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,8 +31,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+from PIL import Image
 from torch import nn
 
+from . import data, inference
 from . import train as engine
 from .devices import pick_device
 
@@ -42,6 +52,12 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS epochs (
     run TEXT NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, loss REAL, train_acc REAL, test_acc REAL,
     samples_per_s REAL, seconds REAL, weights TEXT NOT NULL, PRIMARY KEY (run, epoch)
+);
+CREATE TABLE IF NOT EXISTS line (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL UNIQUE, pid INTEGER, host TEXT, heartbeat REAL
+);
+CREATE TABLE IF NOT EXISTS lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1), run TEXT NOT NULL, pid INTEGER, host TEXT, heartbeat REAL, since REAL
 );
 """
 
@@ -65,6 +81,40 @@ def _alive(pid: int | None) -> bool:
     except PermissionError:  # someone else's live process
         return True
     return True
+
+
+def _present(row, now: float) -> bool:
+    """Whether the process owning a line or lease row is still there: a live pid on this host, else a heartbeat
+    younger than ``STALE_S`` (another host sharing the store)."""
+    if row["host"] == socket.gethostname():
+        return _alive(row["pid"]) and now - (row["heartbeat"] or 0) <= STALE_S
+    return now - (row["heartbeat"] or 0) <= STALE_S
+
+
+def _recover(db: sqlite3.Connection) -> list[str]:
+    host, now = socket.gethostname(), time.time()
+    rows = db.execute("SELECT id, pid, host, heartbeat FROM runs WHERE status IN ('queued', 'running')").fetchall()
+    gone = [r["id"] for r in rows
+            if (r["host"] == host and not _alive(r["pid"])) or now - (r["heartbeat"] or 0) > STALE_S]
+    for run in gone:
+        db.execute("UPDATE runs SET status='interrupted', error=? WHERE id=?",
+                   ("the process running it stopped before it finished", run))
+    for table in ("line", "lease"):
+        for r in db.execute(f"SELECT * FROM {table}").fetchall():  # noqa: S608 — two fixed table names
+            if not _present(r, now):
+                db.execute(f"DELETE FROM {table} WHERE run=?", (r["run"],))  # noqa: S608
+    return gone
+
+
+class StopFile:
+    """A stop flag that is a file (``runs/<run>/stop``): set from any process by :meth:`Store.request_stop` (even
+    before the training process gets there); the engine only calls :meth:`is_set`. :func:`resume_args` clears it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def is_set(self) -> bool:
+        return self.path.exists()
 
 
 # Optimizer and scheduler states are nested dicts of tensors and numbers: tensors go into the safetensors file,
@@ -103,12 +153,22 @@ class Store:
             db.executescript(SCHEMA)
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=30)
         db.row_factory = sqlite3.Row
         try:
-            with db:  # one transaction: committed on success, rolled back on an exception
-                yield db
+            if immediate:  # the write lock from the first statement: read-then-write without a race
+                db.isolation_level = None
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            else:
+                with db:  # one transaction: committed on success, rolled back on an exception
+                    yield db
         finally:
             db.close()
 
@@ -137,8 +197,14 @@ class Store:
                        (device, world_size, os.getpid(), socket.gethostname(), time.time(), run))
 
     def beat(self, run: str) -> None:
+        """The run's heartbeat (and its lease's, when it holds it), and every place in line and queued run of this
+        process: a run waiting behind a long one is not taken for dead."""
+        now, pid, host = time.time(), os.getpid(), socket.gethostname()
         with self._db() as db:
-            db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (time.time(), run))
+            db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (now, run))
+            db.execute("UPDATE lease SET heartbeat=? WHERE run=?", (now, run))
+            db.execute("UPDATE line SET heartbeat=? WHERE pid=? AND host=?", (now, pid, host))
+            db.execute("UPDATE runs SET heartbeat=? WHERE status='queued' AND pid=? AND host=?", (now, pid, host))
 
     def add_epoch(self, run: str, entry: dict, checkpoint: engine.Checkpoint) -> Path:
         """Record a completed epoch: its weights, the state to resume from, then its row (the row last: a crash in
@@ -175,16 +241,83 @@ class Store:
 
     def recover(self) -> list[str]:
         """Mark "interrupted" every queued or running run whose process is gone (dead pid on this host, or no
-        heartbeat for ``STALE_S``); their completed epochs stay. The ids marked."""
-        host, now = socket.gethostname(), time.time()
+        heartbeat for ``STALE_S``); their completed epochs stay. Their places in line and a lease they held are
+        freed. The ids marked."""
         with self._db() as db:
-            rows = db.execute("SELECT id, pid, host, heartbeat FROM runs WHERE status IN ('queued', 'running')")
-            gone = [r["id"] for r in rows
-                    if (r["host"] == host and not _alive(r["pid"])) or now - (r["heartbeat"] or 0) > STALE_S]
-            for run in gone:
-                db.execute("UPDATE runs SET status='interrupted', error=? WHERE id=?",
-                           ("the process running it stopped before it finished", run))
-        return gone
+            return _recover(db)
+
+    # --- one run at a time per machine --------------------------------------------------------------------------
+    def enter_line(self, run: str) -> None:
+        """Put ``run`` at the end of the line for the machine's training lease, owned by this process (a stopped
+        or interrupted run being resumed becomes queued again)."""
+        now, pid, host = time.time(), os.getpid(), socket.gethostname()
+        with self._db() as db:
+            db.execute("INSERT OR IGNORE INTO line (run, pid, host, heartbeat) VALUES (?, ?, ?, ?)",
+                       (run, pid, host, now))
+            db.execute("UPDATE runs SET status='queued', pid=?, host=?, heartbeat=?, error=NULL, finished=NULL "
+                       "WHERE id=? AND status != 'running'", (pid, host, now, run))
+
+    def leave_line(self, run: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM line WHERE run=?", (run,))
+
+    def claim(self, run: str) -> bool | None:
+        """Try to take the machine's training lease for ``run``: ``True`` when taken now, ``False`` when ``run``
+        already holds it (the launcher of its processes took it), ``None`` when it is not ``run``'s turn (another
+        run holds the lease, or runs entered the line before it). A lease whose holder is gone is taken over."""
+        now, pid, host = time.time(), os.getpid(), socket.gethostname()
+        with self._db(immediate=True) as db:
+            _recover(db)
+            lease = db.execute("SELECT * FROM lease WHERE id=1").fetchone()
+            if lease is not None and lease["run"] == run:
+                db.execute("DELETE FROM line WHERE run=?", (run,))
+                return False
+            if lease is not None:
+                return None
+            first = next((r["run"] for r in db.execute("SELECT * FROM line ORDER BY seq") if _present(r, now)), None)
+            if first is not None and first != run:
+                return None
+            db.execute("DELETE FROM line WHERE run=?", (run,))
+            db.execute("INSERT INTO lease (id, run, pid, host, heartbeat, since) VALUES (1, ?, ?, ?, ?, ?)",
+                       (run, pid, host, now, now))
+            db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (now, run))
+        return True
+
+    def release(self, run: str) -> None:
+        """Give the lease back (only if ``run`` holds it)."""
+        with self._db() as db:
+            db.execute("DELETE FROM lease WHERE run=?", (run,))
+
+    def holder(self) -> dict | None:
+        """The lease: ``{"run", "model", "pid", "host", "since"}`` of the run training on this machine, or ``None``."""
+        with self._db() as db:
+            row = db.execute("SELECT l.run, r.model, l.pid, l.host, l.heartbeat, l.since FROM lease l "
+                             "LEFT JOIN runs r ON r.id = l.run WHERE l.id=1").fetchone()
+        if row is None or not _present(row, time.time()):
+            return None
+        return {k: row[k] for k in ("run", "model", "pid", "host", "since")}
+
+    def line(self) -> list[str]:
+        """The runs waiting for the lease, first in line first (places of gone processes left out)."""
+        now = time.time()
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM line ORDER BY seq").fetchall()
+        return [r["run"] for r in rows if _present(r, now)]
+
+    def position(self, run: str) -> int | None:
+        """0 while ``run`` holds the lease, 1, 2, … while it waits in line, ``None`` when it is neither."""
+        held = self.holder()
+        if held is not None and held["run"] == run:
+            return 0
+        waiting = self.line()
+        return waiting.index(run) + 1 if run in waiting else None
+
+    def request_stop(self, run: str) -> None:
+        """Ask the process(es) training ``run`` to stop at their next report point (a file :class:`StopFile`
+        watches: it reaches processes this one did not start)."""
+        folder = self.folder(run)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "stop").touch()
 
     # --- reading -------------------------------------------------------------------------------------------------
     def get(self, run: str) -> dict:
@@ -330,4 +463,182 @@ def resume_args(store: Store, run: str) -> tuple[str, engine.Recipe, int | None,
     if row["status"] not in RESUMABLE:
         raise ValueError(f"run {run} is {row['status']}: only an interrupted or stopped run can be resumed")
     recipe = replace(engine.Recipe(), **row["recipe"])
+    (store.folder(run) / "stop").unlink(missing_ok=True)  # the Stop that ended it must not end the resumed run
     return row["model"], recipe, row["train_limit"], store.checkpoint(run)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def waiting_message(store: Store, run: str) -> str:
+    """"queued, 2nd in line — run … (lenet) is training on this machine" for a run waiting for the lease."""
+    position, held = store.position(run), store.holder()
+    where = f"queued, {ordinal(position)} in line" if position else "queued"
+    if held is None:
+        return where
+    return f"{where} — run {held['run']} ({held['model']}) is training on this machine"
+
+
+@contextmanager
+def turn(store: Store, run: str, *, stop=None, on_wait: Callable[[str], None] | None = None,
+         poll: float = 0.5) -> Iterator[bool]:
+    """Wait in line until ``run`` holds the machine's training lease, hold it (a heartbeat thread keeps it and the
+    run alive) while the body trains, then give it back. Yields ``True``; ``False`` when ``stop`` was set while
+    waiting (then nothing may train). ``on_wait`` gets :func:`waiting_message` whenever the place in line changes.
+    Ctrl-C while waiting marks the run interrupted."""
+    store.enter_line(run)
+    said = None
+    try:
+        while (mine := store.claim(run)) is None:
+            if stop is not None and stop.is_set():
+                store.leave_line(run)
+                break
+            store.beat(run)
+            if on_wait is not None and (message := waiting_message(store, run)) != said:
+                on_wait(message)
+                said = message
+            time.sleep(poll)
+    except BaseException as exc:  # never leave a place in line that nobody will claim: it would block the line
+        store.leave_line(run)
+        if isinstance(exc, KeyboardInterrupt):
+            store.finish(run, "interrupted", error="interrupted (Ctrl-C) while queued")
+        raise
+    if mine is None:
+        yield False
+        return
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(BEAT_S):
+            try:
+                store.beat(run)
+            except sqlite3.Error:  # a busy store: the next beat will do
+                pass
+
+    beating = threading.Thread(target=keep, name=f"explorer-lease-{run}", daemon=True)
+    beating.start()
+    try:
+        yield True
+    finally:
+        done.set()
+        beating.join()
+        if mine:
+            store.release(run)
+
+
+def train_argv(model_id: str, recipe: engine.Recipe, device: str = "auto", limit: int | None = None) -> list[str]:
+    """The ``train`` command line of a run (what each of its N processes runs), recipe fields the CLI takes."""
+    argv = ["train", model_id, "--device", device, "--epochs", str(recipe.epochs), "--lr", repr(float(recipe.lr)),
+            "--batch-size", str(recipe.batch_size), "--seed", str(recipe.seed)]
+    if recipe.resize is not None:
+        argv += ["--resize", str(recipe.resize)]
+    return argv + (["--limit", str(limit)] if limit is not None else [])
+
+
+def launch(run: str, argv: list[str], nproc: int, *, stdout=None,
+           on_line: Callable[[str], None] | None = None) -> tuple[int, list[str]]:
+    """Run ``python -m explorer ARGV`` in ``nproc`` processes through torchrun's launcher (``--standalone``; gloo on
+    the CPU, NCCL on CUDA), recorded as ``run`` (rank 0 writes the store). Workers' ``epoch …`` lines go to
+    ``on_line``; torchrun's own log lines are dropped. (exit status, the workers' ``error:`` lines)."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
+               "-m", "explorer", *argv]
+    proc = subprocess.Popen(command, env={**os.environ, "EXPLORER_RUN_ID": run}, stdout=stdout,
+                            stderr=subprocess.PIPE, text=True)
+    errors = []
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("error: "):
+            errors.append(line.strip())
+        elif on_line is not None and line.lstrip("\r").startswith(("epoch ", "run ", "diverged", "stopped", "queued")):
+            on_line(line)
+    return proc.wait(), errors
+
+
+# --- a run's weights on Classify -------------------------------------------------------------------------------------
+_RUN_MODELS: dict[tuple[str, int, str], inference.LoadedModel] = {}
+_RUN_MODELS_LOCK = threading.Lock()
+RUN_MODELS_KEPT = 4  # loaded runs kept in memory (ResNet-18 is 45 MB); the oldest is dropped first
+
+
+def usable_runs(store: Store | None = None) -> list[dict]:
+    """Runs with at least one completed epoch (newest first): ``{"run", "model", "test_accuracy", "epoch",
+    "status", "started"}`` — the accuracy and number of their last completed epoch, whose weights
+    :func:`classify_run` uses."""
+    store = store or Store()
+    with store._db() as db:
+        rows = db.execute(
+            "SELECT r.id, r.model, r.status, r.started, e.epoch, e.test_acc, e.weights FROM runs r "
+            "JOIN epochs e ON e.run = r.id AND e.epoch = (SELECT MAX(epoch) FROM epochs WHERE run = r.id) "
+            "ORDER BY r.started DESC, r.rowid DESC"
+        ).fetchall()
+    return [{"run": r["id"], "model": r["model"], "test_accuracy": r["test_acc"], "epoch": r["epoch"],
+             "status": r["status"], "started": r["started"]} for r in rows if Path(r["weights"]).is_file()]
+
+
+def load_run(run: str, device: str = "auto", store: Store | None = None) -> tuple[inference.LoadedModel, int]:
+    """The shared, eval-mode model of ``run`` with the weights of its last completed epoch (safetensors), on
+    ``device``; and that epoch. Cached by (run, epoch, device): a newer epoch loads anew. ``KeyError`` for an
+    unknown run, :class:`inference.NoWeights` before its first completed epoch."""
+    loaded, epoch, _ = _load_run(run, device, store or Store())
+    return loaded, epoch
+
+
+def _load_run(run: str, device: str, store: Store) -> tuple[inference.LoadedModel, int, bool]:
+    """:func:`load_run`, and whether this call built the model (``False``: it came from the cache)."""
+    row = store.get(run)
+    dev = pick_device(device)
+    epochs = store.epochs(run)
+    if not epochs or not Path(epochs[-1]["weights"]).is_file():
+        raise inference.NoWeights(f"run {run} has no completed epoch yet: there are no weights to classify with")
+    epoch = epochs[-1]["epoch"]
+    key = (run, epoch, str(dev))
+    with _RUN_MODELS_LOCK:
+        if key in _RUN_MODELS:
+            return _RUN_MODELS[key], epoch, False
+    from safetensors.torch import load_file
+
+    spec = engine.get_spec(row["model"])
+    module = spec.build()
+    module.load_state_dict(load_file(epochs[-1]["weights"]))
+    module.eval().requires_grad_(False).to(dev)
+    loaded = inference.LoadedModel(spec.id, module, dev, tuple(data.CLASSES))
+    with _RUN_MODELS_LOCK:
+        for old in [k for k in _RUN_MODELS if k[0] == run and k[2] == key[2]]:  # its earlier epochs
+            del _RUN_MODELS[old]
+        loaded = _RUN_MODELS.setdefault(key, loaded)
+        while len(_RUN_MODELS) > RUN_MODELS_KEPT:
+            del _RUN_MODELS[next(iter(_RUN_MODELS))]
+    return loaded, epoch, True
+
+
+def classify_run(run: str, image: Image.Image, top_k: int = 5, device: str = "auto") -> inference.Prediction:
+    """Classify ``image`` with ``run``'s weights (its last completed epoch): preprocessed as
+    :func:`inference.prepare` does for the run's model id (then resized as the run's training images were, when it
+    trained at another size), under ``torch.inference_mode()`` and the model's lock; the same
+    :class:`inference.Prediction` as :func:`inference.classify`."""
+    store = Store()
+    begin = time.perf_counter()
+    loaded, _, built = _load_run(run, device, store)
+    side = store.get(run)["recipe"].get("resize")
+    start = time.perf_counter()
+    x = inference.prepare(loaded.model_id, image)
+    if side and side != x.shape[-1]:
+        x = engine.resized(x[None], side)[0]
+    prepared = time.perf_counter()
+    with loaded.lock, torch.inference_mode():
+        logits = loaded.module(x[None].to(loaded.device))
+        probs = torch.softmax(logits.float(), dim=1)[0]
+        if loaded.device.type == "cuda":
+            torch.cuda.synchronize(loaded.device)
+        elif loaded.device.type == "mps":
+            torch.mps.synchronize()
+    end = time.perf_counter()
+    k = max(1, min(top_k, len(loaded.labels)))
+    values, indices = probs.topk(k)
+    top = [(loaded.labels[int(i)], float(v)) for v, i in zip(values.cpu(), indices.cpu())]
+    return inference.Prediction(top=top, ms=(end - start) * 1000, input=x,
+                                load_ms=(start - begin) * 1000 if built else 0.0,
+                                preprocess_ms=(prepared - start) * 1000, forward_ms=(end - prepared) * 1000)

@@ -73,8 +73,11 @@ def app_url(repo_root, tmp_path_factory) -> Iterator[str]:
         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
     ]
     base = f"http://127.0.0.1:{port}"
+    # The run store of the Train page's runs: a tmp dir, never the user's ~/.cache/cnn-explorer.
+    env = {**os.environ, "EXPLORER_HOME": str(tmp_path_factory.mktemp("explorer-home"))}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                env=env)
     try:
         deadline = time.monotonic() + 90
         while True:

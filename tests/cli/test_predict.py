@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,8 @@ def files(tmp_path) -> dict[str, Path]:
 
 
 def check_result(entry: dict, k: int) -> None:
-    assert set(entry) == {"file", "top", "ms"}
+    assert set(entry) == {"file", "top", "ms", "ood_score", "familiar"}  # Fashion-MNIST models add the OOD pair
+    assert isinstance(entry["ood_score"], float) and isinstance(entry["familiar"], bool)
     assert len(entry["top"]) == k
     for item in entry["top"]:
         assert set(item) == {"label", "prob"}
@@ -168,3 +170,29 @@ def test_imagenet_model_without_checkpoint(capsys, files, tmp_path, monkeypatch)
     code, out, err = run_main(capsys, "predict", str(files["png"]), "--model", "resnet18-tv")
     assert code == 2 and out == ""
     assert imagenet.CHECKPOINTS["resnet18-tv"][0] in assert_one_error_line(err)
+
+
+def test_devices_pipes_and_oversized_files_are_refused_without_reading_them(capsys, files, tmp_path):
+    """``/dev/zero`` and a FIFO are not read at all (reading would never end), a sparse file over the 50 MB limit is
+    refused by its size; the good files among them are still classified."""
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    sparse = tmp_path / "huge.png"
+    with open(sparse, "wb") as f:
+        f.truncate(60 * 2**20)
+    names = [str(files["png"]), "/dev/zero", str(fifo), str(sparse), str(tmp_path), str(files["jpeg"])]
+    code, out, err = run_main(capsys, "predict", *names, "--json")
+    assert code == 2
+    assert assert_one_error_line(err) == f"error: 4 of 6 files could not be classified: {', '.join(names[1:5])}"
+    entries = json.loads(out)["results"]
+    assert [e["file"] for e in entries] == names
+    for entry in (entries[0], entries[5]):
+        check_result(entry, 5)
+        assert entry["top"][0]["label"] == "Trouser"
+    assert [e.get("error") for e in entries[1:5]] == [
+        "/dev/zero is a character device, not an image file",
+        f"{fifo} is a named pipe (FIFO), not an image file",
+        f"{sparse} is 62,914,560 bytes (60.0 MB), more than the 50 MB limit",
+        f"{tmp_path} is a directory, not an image file",
+    ]
+    assert all(set(e) == {"file", "error"} for e in entries[1:5])

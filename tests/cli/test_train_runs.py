@@ -74,6 +74,7 @@ def test_train_records_its_run_and_runs_show_returns_the_same_object(capsys):
     assert json.loads(out) == {**result, "status": "done"}
     code, out, _ = run_main(capsys, "runs", "show", result["run"])
     assert code == 0 and "epoch 2: loss" in out
+    assert out.splitlines()[-1] == f"test accuracy {result['test_accuracy']:.4f} (d2l's LeNet: 0.78–0.79)"
     code, _, err = run_main(capsys, "runs", "resume", result["run"])
     assert code == 2 and "only an interrupted or stopped run" in assert_one_error_line(err)
 
@@ -101,3 +102,38 @@ def test_nproc_2_gives_disjoint_shards_identical_ranks_and_the_single_process_we
     listed = json.loads(run_process("runs", "list", "--json").stdout)
     assert {(r["run"], r["world_size"], r["status"]) for r in listed} >= {(result["run"], 2, "done")}
     assert os.environ["EXPLORER_HOME"] in run_process("train", "lenet", "--epochs", "1", "--limit", "64").stderr
+
+
+@pytest.mark.slow  # two tiny training runs in child processes
+def test_train_waits_its_turn_behind_another_processs_run_unless_no_queue(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from explorer.runtime import runs
+    from explorer.runtime.train import Recipe
+    from tests.cli.conftest import REPO
+
+    store = runs.Store()
+    other = store.create("vgg-fmnist", Recipe())
+    command = [sys.executable, "-m", "explorer", "train", "lenet", "--epochs", "1", "--limit", "64", "--device", "cpu",
+               "--json"]
+    with runs.turn(store, other):  # another process's run holds this machine
+        waiting = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        at_once = subprocess.run([*command, "--no-queue"], cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert at_once.returncode == 0, at_once.stderr
+        assert "queued" not in at_once.stderr and json.loads(at_once.stdout)["recipe"]["train_images"] == 64
+        deadline = time.monotonic() + 120
+        while not store.line() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [queued] = store.line()
+        assert store.position(queued) == 1 and store.get(queued)["status"] == "queued"
+        time.sleep(1.0)
+        assert waiting.poll() is None and store.epochs(queued) == []  # still waiting: nothing trained
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err
+    assert f"queued, 1st in line — run {other} (vgg-fmnist) is training on this machine; waiting (--no-queue " \
+           "starts at once)" in err.splitlines()
+    result = json.loads(out)
+    assert result["run"] == queued and store.get(queued)["status"] == "done"
+    assert store.holder() is None and store.line() == []

@@ -87,7 +87,7 @@ def test_architecture_depth_slider_collapses_blocks(open_page, model_id):
     collapsed = at.dataframe[0].value
     assert 1 < len(collapsed) < len(full)
     assert collapsed["params"].sum() == total
-    assert collapsed["layer"].str.startswith("▸ ").any()  # whole blocks shown as one row
+    assert collapsed["label"].str.startswith("▸ ").any()  # whole blocks shown as one row
     assert metrics(at)["Parameters"] == f"{total:,}"
 
 
@@ -112,15 +112,38 @@ def test_architecture_too_small_input_is_one_error_then_recovers(open_page):
     [message] = errors(at)
     assert "alexnet" in message and "3×16×16" in message
     assert "layer" in message and "MaxPool2d" in message and "too small" in message
-    assert not at.metric  # nothing computed from an impossible input
+    assert not at.metric  # no totals from an impossible input …
     assert at.selectbox(key="model").value == "alexnet"  # the picker survives
     [hint] = [i.value for i in at.info]
     assert "**3×223×223**" in hint  # the smallest square input AlexNet takes: it still teaches
+    # … but the layers up to the failing one, the failing row marked, and the arithmetic of why
+    assert "Where it stops: pool2 (5)" in [s.value for s in at.subheader]
+    assert ("**Why:** MaxPool2d 3×3, stride 2 gets 256×1×1: ⌊(1 + 2·0 − 3)/2⌋ + 1 = 0 < 1 — the 3×3 window no "
+            "longer fits in 1×1.") in markdown(at)
+    [partial] = at.dataframe
+    shown = partial.value
+    assert list(shown["label"]) == ["conv1", "relu1", "pool1", "conv2", "relu2", "✗ pool2"]
+    assert list(shown["output shape"]) == ["96×3×3", "96×3×3", "96×1×1", "256×1×1", "256×1×1", "—"]
+    assert list(shown["params"][:4]) == [34_944, 0, 0, 614_656]
+    svg = viewer(at)["svg"]
+    assert "✗ the input no longer fits here" in svg and "pool2 · MaxPool2d" in svg
+    assert "layer:5" in svg_ids(svg) and "output" not in svg_ids(svg)
 
     at.text_input(key="input").set_value("3,224,224").run()
     assert_clean(at)
     assert metrics(at)["Parameters"] == ALEXNET_PARAMS
     assert "**Spatial size:** 224 → 55 → 27 → 13 → 6" in markdown(at)
+
+
+def test_architecture_classifier_size_mismatch_is_explained(open_page):
+    at = open_page("architecture", model="alexnet", input="3,100,100")
+    assert_no_exception(at)
+    assert len(errors(at)) == 1
+    assert "Where it stops: fc6 (14)" in [s.value for s in at.subheader]
+    assert ("**Why:** the classifier's Linear expects 256·6·6 = 9,216 features, this input gives 256·2·2 = "
+            "1,024.") in markdown(at)
+    shown = at.dataframe[0].value
+    assert shown["label"].iloc[-1] == "✗ fc6" and shown["output shape"].iloc[-2] == "1024"
 
 
 @pytest.mark.parametrize("text", ["abc", "3,224", "0,224,224"])
@@ -178,7 +201,7 @@ def svg_ids(svg: str) -> set[str]:
 
 def test_architecture_diagram_linked_layer_and_downloads(open_page):
     # Was: the diagram as an st.graphviz_chart with the highlight drawn into its DOT. Now it is the zoomable viewer
-    # component over Graphviz's SVG, the layer lit by its SVG id (issue 10: a diagram you can read and click).
+    # component over Graphviz's SVG, the layer lit by its SVG id: a diagram you can read and click.
     at = open_page("architecture", model="resnet18-tv")
     shown = viewer(at)
     assert shown["height"] <= 700  # a fixed-height viewport, whatever the model
@@ -209,7 +232,9 @@ def test_architecture_diagram_linked_layer_and_downloads(open_page):
 def test_architecture_labels_formulas_and_totals(open_page):
     at = open_page("architecture", model="alexnet")
     table = at.dataframe[0].value
-    assert list(table["layer"][:3]) == ["0", "1", "2"]  # module paths, unchanged
+    assert list(table["layer"][:3]) == ["0", "1", "2"]  # module paths, unchanged …
+    assert list(table["label"][:3]) == ["conv1", "relu1", "pool1"]  # … the papers' names beside them
+    assert "depth" not in table.columns  # all 1s in a flat net: the slider and the ▸ rows show the hierarchy
     conv1 = table.iloc[0]
     assert conv1["parameter formula"] == "(11·11·3 + 1)·96 = 34,944"
     totals = next(m for m in markdown(at) if "Trainable params" in m)
@@ -220,10 +245,24 @@ def test_architecture_labels_formulas_and_totals(open_page):
     svg = viewer(at)["svg"]
     assert "conv1 · Conv2d" in svg and "fc8 · Linear" in svg
     flow = figures(at)[0]
-    assert flow["data"][0]["x"][:2] == ["0. input", "1. conv1 (0)"]  # the input size is the first step
+    assert flow["layout"]["xaxis"]["ticktext"][:3] == ["input", "conv1", "relu1"]  # the input size is the first step
+    assert flow["data"][0]["y"][:2] == [224, 55]
 
     pick.set_value("0").run()
     detail = "\n".join(markdown(at))
     assert "**conv1 (0)**" in detail
     assert "`96·55·55·(11·11·3 + 1) = 105,705,600`" in detail  # the MACs formula, numbers filled in
     assert "**Receptive field:** 11 px, effective stride 4 px" in detail
+
+
+@pytest.mark.parametrize(("model_id", "title", "names"), [
+    ("lstm", "Features per time step through the network (28 steps", ["input", "lstm"]),
+    ("mlp", "Features through the network (no feature maps here", ["input", "flatten", "fc1", "relu1", "fc2"]),
+])
+def test_architecture_models_without_feature_maps_get_a_feature_chart(open_page, model_id, title, names):
+    at = open_page("architecture", model=model_id)
+    assert_no_exception(at)
+    flow = figures(at)[0]
+    assert flow["layout"]["title"]["text"].startswith(title)
+    assert flow["layout"]["xaxis"]["ticktext"] == names
+    assert not any(m.startswith("**Spatial size:**") for m in markdown(at))

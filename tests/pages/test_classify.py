@@ -1,14 +1,19 @@
-"""The Classify page in AppTest: a sample image, an upload, a bad upload that keeps the page's state."""
+"""The Classify page in AppTest: the uploader on arrival, several photos at once, a test image fed as in the accuracy
+measurement, the familiarity warning, a failed checkpoint download, and the walkthrough's numbers against the
+forward pass."""
 
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.runtime import data, inference
+from explorer.lessons import convolution as conv
+from explorer.runtime import data, images, inference, ood
+from tests.pages.conftest import assert_clean, assert_no_exception, errors, markdown, metrics
 
 
 @pytest.fixture
@@ -25,40 +30,125 @@ def product_photo(index: int) -> bytes:
     return out.getvalue()
 
 
-def test_sample_image_is_classified_with_metric_first(classify_page):
+def noise_png(seed: int = 0) -> bytes:
+    """Uniform colour noise: nothing like a garment."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "PNG")
+    return out.getvalue()
+
+
+def predictions(at) -> list[str]:
+    return [m.value for m in at.metric if m.label == "Prediction"]
+
+
+def try_test_image(at, index: int):
+    at.number_input(key="cls_index").set_value(index).run()
+    at.button(key="cls_try").click().run()
+    return at
+
+
+def test_uploader_first_and_nothing_classified_on_arrival(classify_page):
     at = classify_page
-    assert not at.exception and not at.error
-    [metric] = at.metric
-    assert metric.label == "Prediction" and metric.value == "Ankle boot"  # test image 0 is an ankle boot
-    table = at.table[0].value
-    assert list(table.index) == inference.fashion_models()
-    assert "on **cpu**" in next(c.value for c in at.caption if "ms for preprocessing" in c.value)
-    assert any("measured test accuracy **93.99%**" in m.value for m in at.markdown)
+    assert_clean(at)
+    uploader = at.get("file_uploader")[0]
+    assert uploader.proto.multiple_files and uploader.proto.label.startswith("Drop photos here")
+    assert predictions(at) == []
+    assert [i.value for i in at.info] == ["Drop one or more photos above, or open “Try a Fashion-MNIST test image”."]
+    assert at.selectbox(key="cls_model").value == inference.best_model()
+    assert any("inverted when the border is light" in c.value for c in at.caption)
 
 
-def test_upload_then_bad_upload_keeps_state(classify_page):
+def test_several_photos_give_one_prediction_each(classify_page):
     at = classify_page
     at.selectbox(key="cls_model").set_value("vgg-fmnist").run()
-    at.radio(key="cls_source").set_value("Upload").run()
-    at.file_uploader(key="cls_upload").set_value(("sneaker.jpg", product_photo(9), "image/jpeg")).run()
-    assert not at.exception and not at.error
-    assert at.metric[0].value == data.CLASSES[data.sample(9)[1]]  # Sneaker
-    assert len(at.get("plotly_chart")) == 1
+    at.file_uploader(key="cls_upload").set_value([
+        ("sneaker.jpg", product_photo(9), "image/jpeg"),
+        ("trouser.jpg", product_photo(2), "image/jpeg"),
+    ]).run()
+    assert_clean(at)
+    expected = [inference.classify(images.load_image(product_photo(i), "x.jpg"), "vgg-fmnist").top[0][0]
+                for i in (9, 2)]
+    assert predictions(at) == expected == [data.CLASSES[data.sample(9)[1]], data.CLASSES[data.sample(2)[1]]]
+    assert len(at.success) + len(at.warning) == 2  # one familiarity verdict per photo
+    timings = [c.value for c in at.caption if c.value.startswith("On **cpu**")]
+    assert len(timings) == 2 and all(re.search(r"preprocess [\d.]+ ms · forward pass [\d.]+ ms", t) for t in timings)
+    assert len(at.get("plotly_chart")) >= 2  # the top-5 bars of each photo, then the walkthrough's figures
 
-    at.file_uploader(key="cls_upload").set_value(("shirt.png", b"\x89PNG\r\n\x1a\n truncated", "image/png")).run()
-    assert not at.exception
-    [message] = [e.value for e in at.error]
+    # a damaged file among good ones: its own error, the others stay classified, the choices stay
+    at.file_uploader(key="cls_upload").set_value([
+        ("shirt.png", b"\x89PNG\r\n\x1a\n truncated", "image/png"),
+        ("sneaker.jpg", product_photo(9), "image/jpeg"),
+    ]).run()
+    assert_no_exception(at)
+    [message] = errors(at)
     assert message.startswith("shirt.png is ") and "\n" not in message
-    assert at.selectbox(key="cls_model").value == "vgg-fmnist"  # the user's choices stay
-    assert at.radio(key="cls_source").value == "Upload"
+    assert predictions(at) == expected[:1]
+    assert at.selectbox(key="cls_model").value == "vgg-fmnist"
 
 
-def test_feature_map_layers(classify_page):
+def test_a_test_image_goes_in_as_in_the_accuracy_measurement(classify_page):
+    at = try_test_image(classify_page, 0)
+    assert_clean(at)
+    raw, label = data.sample(0)
+    expected = inference.classify_array(raw, inference.best_model(), top_k=5)
+    [metric] = [m for m in at.metric if m.label == "Prediction"]
+    assert metric.value == expected.top[0][0] == data.CLASSES[label] == "Ankle boot"
+    assert metric.delta == f"{expected.top[0][1]:.1%} confidence"
+    assert at.success and f"{expected.ood_score:.2f}" in at.success[0].value
+    assert any("measured test accuracy" in m for m in markdown(at))
+    table = at.table[0].value
+    assert len(table.index) >= len(inference.fashion_models())
+    at.button(key="cls_untry").click().run()
+    assert predictions(at) == []
+
+
+def test_noise_is_flagged_as_unfamiliar(classify_page):
+    at = classify_page
+    model = inference.best_model()
+    at.file_uploader(key="cls_upload").set_value([("noise.png", noise_png(), "image/png")]).run()
+    assert_no_exception(at)
+    expected = inference.classify(images.load_image(noise_png(), "noise.png"), model)
+    assert expected.familiar is False
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("Not like the training data (Fashion-MNIST)")
+    assert f"score {expected.ood_score:.2f} > threshold {ood.threshold(model):.2f}" in warning
+
+
+def test_failed_download_says_why_and_the_page_stays(open_page, monkeypatch):
+    monkeypatch.setenv("EXPLORER_WEIGHTS_MIRROR", "http://127.0.0.1:9/")  # nothing listens on port 9
+    at = try_test_image(open_page("classify"), 0)
+    fetch = at.button(key="cls_fetch")
+    assert fetch.label == "Download (size unknown)"
+    fetch.click().run()
+    assert_no_exception(at)
+    [message] = errors(at)
+    checkpoint = at.selectbox(key="cls_fetch_id").value
+    assert message.startswith(f"cannot fetch {checkpoint}'s weights from http://127.0.0.1:9/")
+    assert "\n" not in message
+    assert predictions(at) == ["Ankle boot"]  # the rest of the page is still there
+    assert any(f"python -m explorer weights add {checkpoint} " in m for m in markdown(at))
+
+
+def test_walkthrough_numbers_are_the_forward_pass(classify_page):
     at = classify_page
     at.selectbox(key="cls_model").set_value("lenet").run()
-    layer = at.selectbox(key="cls_layer_lenet")
-    assert layer.options[0] == "0 — 6×28×28"
-    assert layer.options == ["0 — 6×28×28", "2 — 6×14×14", "3 — 16×10×10", "5 — 16×5×5"]
-    layer.set_value("3").run()
-    assert not at.exception
-    assert at.selectbox(key="cls_layer_lenet").value == "3"
+    try_test_image(at, 0)
+    at.selectbox(key="cls_conv_lenet").set_value("3").run()  # conv2: 6 → 16 channels, 5×5, output 16×10×10
+    at.number_input(key="cls_ch_lenet_3").set_value(5).run()
+    at.slider(key="cls_row_lenet_3").set_value(2).run()
+    at.slider(key="cls_col_lenet_3").set_value(7).run()
+    at.select_slider(key="cls_step_lenet_3").set_value("pooling").run()
+    assert_clean(at)
+    raw, _ = data.sample(0)
+    x = inference.classify_array(raw, "lenet").input
+    forward = inference.feature_maps("lenet", x, "cpu")  # the shared model's own pass, not the walkthrough's
+    value = float(forward["3"][5, 2, 7])
+    pooled = float(forward["5"][5, 1, 3])
+    shown = "\n".join(markdown(at))
+    walk = conv.walkthrough(conv.trace_convolutions("lenet", x), "conv2", 5, 2, 7)
+    assert f"+ bias {walk.bias:+.4f} = {value:.4f} (the forward pass computed {value:.4f})" in shown
+    assert f"pooled unit (1, 3) reads rows 2 … 3, columns 6 … 7; sum {walk.pooling.values.sum():.4f} / 4 = " \
+           f"{pooled:.4f} (the forward pass: {pooled:.4f})" in shown
+    assert "reads input rows 2 … 6 and columns 7 … 11 of all 6 input channels" in shown
+    assert metrics(at)["Prediction"] == "Ankle boot"

@@ -45,3 +45,9 @@ def test_feedforward_bad_widths(open_page):
     assert len(at.error) == 1 and "widths" in at.error[0].value
     assert "MLP parameters" not in metrics(at)
     assert metrics(at)["Autoencoder parameters"] == "111,521"  # the other tabs still work
+
+
+def test_feedforward_page_corrects_rnn_as_feedforward(open_page):
+    shown = text(open_page("feedforward"))
+    assert "“尽管严格来说，RNN有反馈环路，但其基本单元的前馈部分也是前馈神经网络的一种形式”" in shown
+    assert "An RNN is a **feedback** (recurrent) network" in shown

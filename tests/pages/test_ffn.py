@@ -32,3 +32,11 @@ def test_ffn_resized(open_page):
     assert metrics(at)["FFN parameters"] == f"{ffn_params(256, 512):,}" == "262,912"
     assert metrics(at)["MACs for T = 3"] == f"{3 * 262_912:,}"
     assert len(at.dataframe[0].value) == 3
+
+
+def test_ffn_page_checks_the_linearity_claim(open_page):
+    shown = text(open_page("ffn"))
+    assert "“弥补自注意力机制的线性局限性，学习更复杂的特征”" in shown
+    assert "Softmax self-attention is **not** linear" in shown
+    assert "| A(x + y) − A(x) − A(y) | 1.502 | 0 |" in shown
+    assert "**per-token** nonlinearity and capacity" in shown

@@ -43,3 +43,14 @@ def test_hopfield_widgets(open_page):
     assert bool(at.success) == recalled and bool(at.warning) == (not recalled)
     at.multiselect(key="hop_classes").set_value([]).run()
     assert at.info[0].value == "Pick at least one class to store."
+
+
+@pytest.mark.usefixtures("fashion_mnist")
+def test_hopfield_names_an_inverted_pattern(open_page):
+    at = open_page("hopfield")
+    at.slider(key="hop_noise").set_value(0.5).run()  # half the pixels flipped: the mirror basin is as near
+    assert_clean(at)
+    [message] = [w.value for w in at.warning]
+    assert message.startswith("Recalled the **negative of the stored Sandal** pattern (−ξ, every pixel inverted: "
+                              "overlap -1.000)")
+    assert "closest to" not in message

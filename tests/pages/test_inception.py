@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from tests.pages.conftest import assert_clean, assert_notes_panel, metrics
+from tests.pages.conftest import assert_clean, assert_notes_panel, metrics, text
 
 
 def test_inception_page(open_page):
@@ -27,3 +27,13 @@ def test_inception_page(open_page):
     assert_clean(at)
     assert metrics(at)["Parameters"] == "123,168"
     assert "3×3 → 3×3: 18,432 params, field 5" in list(at.table[1].value["replacement"])
+
+
+def test_inception_claims_checked_beside_the_notes(open_page):
+    at = open_page("inception")
+    shown = text(at)
+    assert "it replaces a **7×7** (Szegedy et al. 2016, Fig. 6)" in shown
+    assert "| 1×7 → 7×1 | 7 | 7×7 | 516,096 vs 1,806,336 | 29% |" in shown
+    assert "Inception-v4 itself has **no** residual connections" in shown
+    assert "| Inception block 3a (four paths) | 163,696 | 128,337,664 | 1× |" in shown
+    assert "| one 5×5 convolution, 192 → 256 | 1,229,056 | 963,579,904 | 7.5× |" in shown

@@ -19,9 +19,14 @@ def test_recurrent_defaults_and_the_1_4_3_table(open_page):
     gates = at.dataframe[0].value
     assert list(gates["gate"].str[0]) == ["i", "f", "g", "o"]
     assert gates["parameters"].sum() == 24_064
-    steps = at.dataframe[1].value
-    assert len(steps) == 28 and set(steps["gates (stacked)"]) == {"1×256"} and set(steps["cₜ"]) == {"1×64"}
+    steps = at.table[1].value  # one row per distinct step shape, not 28 copies of one row
+    assert list(steps.index) == ["1–28"]
+    assert steps.loc["1–28"].to_dict() == {"xₜ": "1×28", "hₜ₋₁": "1×64", "gates (stacked)": "1×256", "hₜ": "1×64",
+                                           "cₜ": "1×64"}
+    assert "All 28 steps traced" in text(at) and "(1 distinct here)" in text(at)
     assert at.get("graphviz_chart")
+    claims = text(at)
+    assert "“引入遗忘门、输入门和输出门，解决长期依赖问题”" in claims and "The gates **ease** it" in claims
 
 
 def test_recurrent_length_changes_macs_not_parameters(open_page):
@@ -34,7 +39,8 @@ def test_recurrent_length_changes_macs_not_parameters(open_page):
     [sweep] = [f for f in figures(at) if f["data"][0].get("name") == "parameters"]
     assert set(values(sweep["data"][0]["y"])) == {18_048}
     assert list(values(sweep["data"][1]["y"])) == [t * 18_048 for t in values(sweep["data"][1]["x"])]
-    assert len(at.dataframe[1].value) == 100 and "cₜ" not in at.dataframe[1].value
+    steps = at.table[1].value
+    assert list(steps.index) == ["1–100"] and "cₜ" not in steps and steps.loc["1–100", "gates (stacked)"] == "1×192"
 
 
 def test_recurrent_sizes(open_page):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.pages.conftest import assert_clean, assert_notes_panel
+from tests.pages.conftest import assert_clean, assert_notes_panel, text
 
 
 def test_residual_blocks_page(open_page):
@@ -19,5 +19,16 @@ def test_residual_blocks_page(open_page):
     layers = at.dataframe[0].value
     assert list(layers["type"]) == ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d", "BatchNorm2d", "ReLU"]
     implementations = at.table[1].value
-    assert list(implementations["parameters"]) == ["73,984", "230,272"]
+    # both counted the same way, with and without the convolution biases (2·64 and 2·128 + 128 of them)
+    assert list(implementations["parameters (the notes' code: conv bias)"]) == ["74,112", "230,272"]
+    assert list(implementations["without conv bias"]) == ["73,984", "229,888"]
     assert list(implementations["input → output"]) == ["64×56×56 → 64×56×56", "64×56×56 → 128×28×28"]
+
+
+def test_residual_blocks_check_the_notes_complexity_claim(open_page):
+    at = open_page("residual-blocks")
+    shown = text(at)
+    assert "“残差网络，在堆叠层数的同时不会增加模型复杂度”" in shown
+    assert "| resnet18-tv | 18 | 11,689,512 | 1,814,083,944 |" in shown
+    assert "| resnet50-tv | 50 | 25,557,032 | 4,089,238,376 |" in shown
+    assert "nested function classes" in shown

@@ -78,3 +78,33 @@ def test_train_watch_it_update_then_stop(open_page):
     assert runs.Store().get(run)["status"] == "stopped"
     table = at.dataframe[0].value
     assert list(table["run"]) == [run] and list(table["status"]) == ["stopped"]
+
+
+@pytest.mark.slow  # a real (tiny) training run in the job manager's thread
+def test_a_run_waits_behind_another_processs_run_then_offers_its_weights_to_classify(open_page):
+    from explorer.runtime.train import Recipe
+
+    store = runs.Store()
+    other = store.create("vgg-fmnist", Recipe())
+    at = open_page("train", model="lenet")
+    at.number_input(key="tr_limit").set_value(128)
+    at.number_input(key="tr_epochs").set_value(1)
+    with runs.turn(store, other):  # the machine is busy with a run another process started
+        at.button(key="tr_start").click().run()
+        assert_no_exception(at)
+        run = at.session_state["tr_run"]
+        time.sleep(1.0)
+        at.run()
+        assert metrics(at)["Status"] == "queued"
+        assert [i.value for i in at.info] == [
+            f"Queued, 1st in line — run {other} (vgg-fmnist) is training on this machine. One run trains at a time "
+            "on this machine; this one starts when the runs before it end."]
+        assert store.epochs(run) == []
+    assert jobs.manager().wait(run, timeout=120).status == "done"
+    at.run()
+    assert_no_exception(at)
+    links = at.get("page_link")
+    assert [link.proto.label for link in links] == [f"Use it on Classify — run {run}", "Use it on Classify"]
+    assert [(link.proto.page, link.proto.query_string) for link in links] == [("classify", f"run={run}")] * 2
+    assert at.selectbox(key="tr_classify_pick").value == run
+    assert metrics(at)["Test accuracy"] == f"{runs.Store().show(run)['test_accuracy']:.2%}"

@@ -152,8 +152,10 @@ def test_leaves_and_the_frame(summaries):
     assert list(frame["layer"]) == [r.name for r in summary.leaves]
     assert frame["params"].sum() == 11_178_378
     full = table.layer_frame(summary, depth=max(r.depth for r in summary.layers))
-    assert list(full.columns)[:11] == ["layer", "type", "depth", "output shape", "params", "MACs", "memory (KiB)",
+    assert list(full.columns)[:11] == ["label", "layer", "type", "output shape", "params", "MACs", "memory (KiB)",
                                        "shape arithmetic", "RF", "stride", "hyper-parameters"]
+    assert list(full["label"][:4]) == ["conv1", "bn1", "relu1", "pool1"]  # the papers' names …
+    assert list(full["layer"][:4]) == ["b1.0", "b1.1", "b1.2", "b1.3"]  # … beside the module paths
     assert full["params"].sum() == 11_178_378 and full["MACs"].sum() == summary.total_macs
 
 
@@ -187,7 +189,7 @@ def test_architecture_page_shows_the_builders_frame():
     at.slider(key="depth").set_value(1).run()
     expected = table.layer_frame(explorer.analyze("googlenet-tv"), table.PAGE_COLUMNS, depth=1)
     pd.testing.assert_frame_equal(_shown(at), expected, check_dtype=False)
-    assert expected["layer"].str.startswith(table.COLLAPSED_MARK).sum() >= 9  # the nine Inception blocks
+    assert expected["label"].str.startswith(table.COLLAPSED_MARK).sum() >= 9  # the nine Inception blocks
 
 
 def test_residual_blocks_page_shows_the_builders_frame():

@@ -4,10 +4,12 @@ and of invalid ones (each refused with one clear sentence), all generated here w
 from __future__ import annotations
 
 import io
+import os
 import struct
 import time
 import zipfile
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +17,11 @@ from PIL import Image
 
 from explorer.runtime import images
 from explorer.runtime.images import ImageError, load_image
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: import-linter brings tomli
+    import tomli as tomllib
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 
@@ -389,3 +396,84 @@ def test_corrupted_files_are_either_loaded_or_refused_cleanly(fmt):
             assert "\n" not in str(exc)
         else:
             assert loaded.mode == "RGB"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading a file from a path, with a bound
+# ---------------------------------------------------------------------------------------------------------------
+def test_read_image_file_returns_the_bytes(tmp_path):
+    data = encode(noise(12, 16), "PNG")
+    path = tmp_path / "small.png"
+    path.write_bytes(data)
+    assert images.read_image_file(path) == data
+    assert images.read_image_file(str(path), limit=len(data)) == data  # exactly at the limit is accepted
+
+
+def test_read_image_file_refuses_a_device_without_reading_it():
+    start = time.perf_counter()
+    with pytest.raises(ImageError) as info:
+        images.read_image_file("/dev/zero")
+    assert str(info.value) == "/dev/zero is a character device, not an image file"
+    assert time.perf_counter() - start < 1.0
+
+
+def test_read_image_file_refuses_a_fifo_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # nobody writes: opening it for reading would wait forever
+    with pytest.raises(ImageError) as info:
+        images.read_image_file(fifo)
+    assert str(info.value) == f"{fifo} is a named pipe (FIFO), not an image file"
+
+
+def test_read_image_file_refuses_a_directory_and_a_missing_file(tmp_path):
+    with pytest.raises(ImageError) as info:
+        images.read_image_file(tmp_path)
+    assert str(info.value) == f"{tmp_path} is a directory, not an image file"
+    with pytest.raises(ImageError) as info:
+        images.read_image_file(tmp_path / "missing.png", name="missing.png")
+    assert str(info.value) == "cannot read missing.png: No such file or directory"
+
+
+def test_read_image_file_refuses_a_file_over_the_limit_by_its_size(tmp_path):
+    sparse = tmp_path / "huge.png"
+    with open(sparse, "wb") as f:
+        f.truncate(images.MAX_BYTES + 1)  # sparse: takes no disk space, and it is never read
+    with pytest.raises(ImageError) as info:
+        images.read_image_file(sparse)
+    assert str(info.value) == f"{sparse} is 52,428,801 bytes (50.0 MB), more than the 50 MB limit"
+    with open(sparse, "r+b") as f:
+        f.truncate(images.MAX_BYTES)
+    assert len(images.read_image_file(sparse)) == images.MAX_BYTES
+
+
+def test_read_image_file_reads_at_most_one_byte_past_the_limit(tmp_path, monkeypatch):
+    """A file that grows between the size check and the read is cut at limit + 1 bytes and refused."""
+    path = tmp_path / "growing.png"
+    path.write_bytes(b"x" * 100)
+    real_fstat = os.fstat
+
+    def fstat_then_grow(fd):  # the check has passed; the file now grows past 1 MB
+        result = real_fstat(fd)
+        path.write_bytes(b"x" * (2**20 + 5000))
+        return result
+
+    reads = []
+    real_fdopen = os.fdopen
+
+    def spy_fdopen(fd, *args, **kwargs):
+        f = real_fdopen(fd, *args, **kwargs)
+        read = f.read
+        f.read = lambda n=-1: reads.append(n) or read(n)
+        return f
+
+    monkeypatch.setattr(images.os, "fstat", fstat_then_grow)
+    monkeypatch.setattr(images.os, "fdopen", spy_fdopen)
+    with pytest.raises(ImageError) as info:
+        images.read_image_file(path, limit=2**20)
+    assert str(info.value) == f"{path} grew past the 1 MB limit while it was read"
+    assert reads == [2**20 + 1]
+
+
+def test_streamlit_upload_limit_matches_max_bytes():
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 2**20 == images.MAX_BYTES  # Streamlit's MB is 1024 × 1024 bytes

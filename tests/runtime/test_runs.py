@@ -3,11 +3,14 @@ dies marked interrupted and resumed to the same weights as an uninterrupted run.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 import torch
@@ -115,3 +118,251 @@ def test_crash_then_interrupted_then_resume_gives_the_uninterrupted_weights(repo
     assert store.show(run) == {**result, "status": "done"}
     with pytest.raises(ValueError, match="only an interrupted or stopped run"):
         runs.resume_args(store, run)
+
+
+# --- one run at a time per machine ---------------------------------------------------------------------------------
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_the_line_is_first_come_first_served_and_the_lease_is_held_by_one_run():
+    store = runs.Store()
+    a, b, c = (store.create("lenet", Recipe()) for _ in range(3))
+    for run in (a, b, c):
+        store.enter_line(run)
+    assert store.line() == [a, b, c] and [store.position(r) for r in (a, b, c)] == [1, 2, 3]
+    assert store.claim(b) is None  # a entered the line first
+    assert store.claim(a) is True
+    assert store.holder()["run"] == a and store.holder()["model"] == "lenet" and store.holder()["pid"] == os.getpid()
+    assert store.line() == [b, c] and [store.position(r) for r in (a, b, c)] == [0, 1, 2]
+    assert store.claim(a) is False  # already a's (its launcher took it for its N processes)
+    assert store.claim(b) is None  # a holds it
+    assert runs.waiting_message(store, c) == f"queued, 2nd in line — run {a} (lenet) is training on this machine"
+    store.release(b)  # not b's to give back
+    assert store.holder()["run"] == a
+    store.release(a)
+    assert store.holder() is None and store.claim(c) is None and store.claim(b) is True
+
+
+def test_a_stale_lease_of_a_dead_process_is_taken_over_and_its_run_interrupted():
+    store = runs.Store()
+    crashed, waiting = store.create("lenet", Recipe()), store.create("lenet", Recipe())
+    store.start(crashed, "cpu", 1)
+    assert store.claim(crashed) is True
+    dead = _dead_pid()
+    with sqlite3.connect(store.path) as db:  # the process that held it died without a word
+        db.execute("UPDATE runs SET pid=? WHERE id=?", (dead, crashed))
+        db.execute("UPDATE lease SET pid=?", (dead,))
+    assert store.holder() is None  # a dead holder holds nothing
+    store.enter_line(waiting)
+    assert store.claim(waiting) is True
+    assert store.holder()["run"] == waiting
+    assert store.get(crashed)["status"] == "interrupted"
+
+
+def test_a_lease_without_a_heartbeat_for_stale_s_is_free_a_beating_one_is_not():
+    store = runs.Store()
+    other, mine = store.create("lenet", Recipe()), store.create("lenet", Recipe())
+    assert store.claim(other) is True
+    store.enter_line(mine)
+    assert store.claim(mine) is None  # fresh heartbeat, live pid
+    store.beat(other)
+    with sqlite3.connect(store.path) as db:  # a holder on another machine sharing the store, silent for too long
+        db.execute("UPDATE lease SET host='elsewhere', heartbeat=?", (time.time() - runs.STALE_S - 1,))
+    assert store.claim(mine) is True
+
+
+def test_a_waiting_run_of_a_dead_process_does_not_block_the_line():
+    store = runs.Store()
+    gone, next_one = store.create("lenet", Recipe()), store.create("lenet", Recipe())
+    store.enter_line(gone)
+    store.enter_line(next_one)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE line SET pid=? WHERE run=?", (_dead_pid(), gone))
+    assert store.line() == [next_one] and store.position(next_one) == 1
+    assert store.claim(next_one) is True
+
+
+def test_turn_waits_until_the_holder_leaves_and_stop_while_waiting_leaves_the_line():
+    store = runs.Store()
+    first, second, third = (store.create("lenet", Recipe()) for _ in range(3))
+    said: list[str] = []
+    order: list[str] = []
+    with runs.turn(store, first) as mine:
+        assert mine is True
+
+        def wait_second():
+            with runs.turn(store, second, on_wait=said.append, poll=0.05) as got:
+                order.append(f"second {got}")
+
+        waiter = threading.Thread(target=wait_second)
+        waiter.start()
+        deadline = time.monotonic() + 10
+        while not said and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert said == [f"queued, 1st in line — run {first} (lenet) is training on this machine"]
+        stop = threading.Event()
+        stop.set()
+        with runs.turn(store, third, stop=stop) as got:  # stopped while it waits: never its turn
+            assert got is False
+        assert store.line() == [second] and order == []
+    waiter.join(timeout=10)
+    assert order == ["second True"] and store.holder() is None and store.line() == []
+
+
+def test_parallel_options_offer_one_process_per_gpu_over_nccl_only_with_several_gpus():
+    from explorer.runtime.jobs import Parallel, parallel_options
+
+    assert parallel_options(4, "cuda") == Parallel((1, 2, 3, 4), "nccl") and parallel_options(4, "cuda").offered
+    assert parallel_options(2, "cuda").nproc == (1, 2)
+    for devices, kind in ((1, "cuda"), (0, "cpu"), (8, "cpu"), (0, "mps")):
+        assert parallel_options(devices, kind) == Parallel((1,), None) and not parallel_options(devices, kind).offered
+
+
+def test_ordinal():
+    assert [runs.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == \
+        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+
+
+@pytest.mark.slow  # two tiny training runs in two job managers' threads
+def test_two_managers_on_one_store_the_second_is_queued_first_in_line_and_starts_when_the_first_ends():
+    from explorer.runtime import jobs
+
+    one, two = jobs.JobManager(), jobs.JobManager()  # as two app servers sharing $EXPLORER_HOME
+    first = one.submit("lenet", Recipe(epochs=50, lr=0.9, batch_size=100), "cpu", 2000)
+    deadline = time.monotonic() + 60
+    while first.status != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = two.submit("lenet", Recipe(epochs=1, lr=0.9, batch_size=64), "cpu", 128)
+    time.sleep(1.5)
+    store = runs.Store()
+    assert (first.status, second.status) == ("running", "queued")
+    assert one.position(first.run) == 0 and two.position(second.run) == 1 and one.position(second.run) == 1
+    assert store.get(second.run)["status"] == "queued" and store.epochs(second.run) == []
+    assert store.holder()["run"] == first.run
+    one.stop(first.run)
+    assert one.wait(first.run, 60).status == "stopped"
+    assert two.wait(second.run, 120).status == "done"
+    assert store.get(second.run)["status"] == "done" and [e["epoch"] for e in store.epochs(second.run)] == [1]
+    assert store.holder() is None and store.line() == []
+
+
+# --- a run's weights on Classify ------------------------------------------------------------------------------------
+def _record_epoch(store: runs.Store, run: str, epoch: int, model: torch.nn.Module, test_acc: float) -> None:
+    """An epoch as the engine records it (weights of ``model``), without training."""
+    entry = {"epoch": epoch, "loss": 1.0, "train_acc": 0.5, "test_acc": test_acc, "samples_per_s": 1.0,
+             "seconds": 1.0}
+    store.add_epoch(run, entry, engine.Checkpoint(epoch, model.state_dict(), {}, {}, {}, [entry]))
+
+
+def _shirt():
+    from PIL import Image
+
+    from explorer.runtime import data
+
+    images, _ = data.load("test")
+    return Image.fromarray(images[1])  # a pullover, light on black as the dataset is
+
+
+def test_usable_runs_lists_runs_with_a_completed_epoch():
+    store = runs.Store()
+    empty, trained = store.create("lenet", Recipe()), store.create("vgg-fmnist", Recipe())
+    torch.manual_seed(0)
+    _record_epoch(store, trained, 1, explorer_build("vgg-fmnist"), 0.5)
+    _record_epoch(store, trained, 2, explorer_build("vgg-fmnist"), 0.625)
+    store.finish(trained, "stopped")
+    [row] = runs.usable_runs()
+    assert {k: row[k] for k in ("run", "model", "test_accuracy", "epoch", "status")} == \
+        {"run": trained, "model": "vgg-fmnist", "test_accuracy": 0.625, "epoch": 2, "status": "stopped"}
+    assert empty not in [r["run"] for r in runs.usable_runs()]
+
+
+def explorer_build(model_id: str) -> torch.nn.Module:
+    import explorer
+
+    model = explorer.build(model_id)
+    model.apply(engine.xavier_init)
+    return model
+
+
+def test_classify_run_uses_the_last_epochs_weights_and_the_inference_preprocessing():
+    from explorer.runtime import data, inference
+
+    store = runs.Store()
+    run = store.create("lenet", Recipe())
+    torch.manual_seed(1)
+    old, new = explorer_build("lenet"), explorer_build("lenet")
+    _record_epoch(store, run, 1, old, 0.3)
+    image = _shirt()
+    pred = runs.classify_run(run, image, top_k=3, device="cpu")
+    assert isinstance(pred, inference.Prediction) and len(pred.top) == 3 and pred.ms > 0
+    assert pred.load_ms > 0 and pred.ms == pytest.approx(pred.preprocess_ms + pred.forward_ms, rel=0.05, abs=0.01)
+    assert runs.classify_run(run, image, device="cpu").load_ms == 0.0  # cached: nothing loaded
+    x = inference.prepare("lenet", image)
+    assert torch.equal(pred.input, x) and tuple(x.shape) == (1, 28, 28)
+    with torch.inference_mode():
+        probs = torch.softmax(old.eval()(x[None]), 1)[0]
+    values, indices = probs.topk(3)
+    assert [label for label, _ in pred.top] == [data.CLASSES[int(i)] for i in indices]
+    assert [p for _, p in pred.top] == pytest.approx(values.tolist(), abs=1e-6)
+
+    loaded, epoch = runs.load_run(run, "cpu")
+    assert epoch == 1 and runs.load_run(run, "cpu")[0] is loaded  # cached by (run, epoch, device)
+    assert not loaded.module.training and not loaded.module._forward_hooks
+    assert all(not p.requires_grad for p in loaded.module.parameters())
+
+    _record_epoch(store, run, 2, new, 0.4)  # a newer epoch: the run's weights are the new ones at once
+    pred2 = runs.classify_run(run, image, top_k=10, device="cpu")
+    with torch.inference_mode():
+        probs2 = torch.softmax(new.eval()(x[None]), 1)[0]
+    assert dict(pred2.top) == pytest.approx({data.CLASSES[i]: float(p) for i, p in enumerate(probs2)}, abs=1e-6)
+    assert runs.load_run(run, "cpu")[1] == 2 and runs.load_run(run, "cpu")[0] is not loaded
+
+
+def test_classify_run_resizes_to_the_size_the_run_trained_at():
+    store = runs.Store()
+    run = store.create("resnet-fmnist", Recipe(resize=40))
+    _record_epoch(store, run, 1, explorer_build("resnet-fmnist"), 0.2)
+    pred = runs.classify_run(run, _shirt(), device="cpu")
+    assert tuple(pred.input.shape) == (1, 40, 40) and len(pred.top) == 5
+
+
+def test_classify_run_without_weights_or_unknown():
+    from explorer.runtime import inference
+
+    run = runs.Store().create("lenet", Recipe())
+    with pytest.raises(inference.NoWeights, match=f"run {run} has no completed epoch yet"):
+        runs.classify_run(run, _shirt())
+    with pytest.raises(KeyError, match="unknown run 'nope'"):
+        runs.classify_run("nope", _shirt())
+
+
+def test_a_job_of_n_processes_is_checked_before_it_queues():
+    from explorer.runtime import jobs
+
+    manager = jobs.JobManager()
+    with pytest.raises(ValueError, match="must be a multiple of the 2 processes"):
+        manager.submit("lenet", Recipe(epochs=1, batch_size=63), "cpu", 256, nproc=2)
+    with pytest.raises(ValueError, match="the number of processes must be at least 1, not 0"):
+        manager.submit("lenet", Recipe(epochs=1), "cpu", 256, nproc=0)
+    assert runs.Store().list() == []
+
+
+@pytest.mark.slow  # two torchrun processes
+def test_a_job_of_two_processes_trains_through_torchrun_as_one_run():
+    from explorer.runtime import jobs
+
+    manager = jobs.JobManager()
+    job = manager.submit("lenet", Recipe(epochs=1, lr=0.9, batch_size=64), "cpu", 256, nproc=2)
+    assert manager.wait(job.run, timeout=300).status == "done", job.error
+    store = runs.Store()
+    row = store.get(job.run)
+    assert (row["status"], row["world_size"], row["device"]) == ("done", 2, "cpu")
+    assert job.result == store.show(job.run) and job.result["world_size"] == 2
+    assert job.result["recipe"]["train_images"] == 256 and [e["epoch"] for e in store.epochs(job.run)] == [1]
+    assert job.points == [{"epoch": 1.0, "test_acc": job.result["test_accuracy"],
+                           "loss": job.result["recipe"]["history"][0]["loss"],
+                           "train_acc": job.result["recipe"]["history"][0]["train_acc"]}]
+    assert job.progress == 1.0 and store.holder() is None and store.line() == []

@@ -1,0 +1,230 @@
+"""The notes' claims, checked with numbers the library computes — shown next to the notes' words on each page.
+
+Each check returns a :class:`Claim`: the notes' sentence (quoted), what holds instead, a table of measured numbers
+(never typed in) and the explanation. The pages render them; the tests check the numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ..analysis import InputShapeError, analyze
+from ..analysis.graph import trace
+from ..playground import parse_network
+from ..playground.listings import LISTINGS
+from ..zoo.registry import get_spec
+from .inception import factorize
+
+
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    quote: str  # the notes' words (Chinese)
+    claim: str  # what they say, in English
+    verdict: str  # one line: what holds instead
+    rows: tuple[dict[str, str | int | float], ...] = field(default=())  # measured numbers
+    explanation: str = ""
+
+
+def _int(n: int) -> str:
+    return f"{n:,}"
+
+
+# --- GoogLeNet / Inception ----------------------------------------------------------------------------------------
+def inception_v3_seven() -> Claim:
+    """The notes: Inception-v3 replaces a 5×5 by 1×7 and 7×1. The stack sees a 7×7 window: it replaces a 7×7."""
+    f7 = factorize("7×7 → 1×7 and 7×1 (v3, Fig. 6)", channels=192, size=17)
+    f5 = factorize("5×5 → two 3×3 (v3, Fig. 5)", channels=192, size=17)
+    rows = tuple(
+        {"replacement": f.replacement, "receptive field (px)": str(f.rf_replacement), "replaces": f.original,
+         "params (192 → 192, 17×17)": f"{_int(f.params_replacement)} vs {_int(f.params_original)}",
+         "weights kept": f"{f.ratio:.0%}"}
+        for f in (f7, f5)
+    )
+    return Claim(
+        key="inception-v3-7x7", quote="5*5替换为`1*7和7*1卷积层`",
+        claim="Inception-v3 replaces a 5×5 convolution by 1×7 and 7×1 convolutions.",
+        verdict=f"1×7 then 7×1 sees a {f7.rf_replacement}×{f7.rf_replacement} window: it replaces a **7×7** "
+                "(Szegedy et al. 2016, Fig. 6); the 5×5 is replaced by two 3×3 (Fig. 5).",
+        rows=rows,
+        explanation="Receptive fields measured by the analysis on the stacks the zoo builds (`inception-v3-b` uses "
+                    "the 1×7/7×1 pair on the 17×17 grid).",
+    )
+
+
+def inception_v4_residual() -> Claim:
+    """The notes: Inception-v4 uses residual connections. Szegedy et al. 2017 built Inception-v4 without them and
+    Inception-ResNet-v1/v2 with them."""
+    g = trace("inception-resnet-a")
+    adds = sum(1 for n in g.nodes.values() if n.kind == "merge" and n.label == "add")
+    rows = (
+        {"network (Szegedy et al. 2017)": "Inception-v4", "residual connections": "no",
+         "what it is": "a deeper, more uniform pure Inception network"},
+        {"network (Szegedy et al. 2017)": "Inception-ResNet-v1 / -v2", "residual connections": "yes",
+         "what it is": "Inception paths inside residual blocks: the zoo's `inception-resnet-a` traces to "
+                       f"{adds} addition (x + 0.17·F(x))"},
+    )
+    return Claim(
+        key="inception-v4", quote="使用残差连接", claim="Inception-v4 uses residual connections.",
+        verdict="Inception-v4 itself has **no** residual connections; the residual ones are **Inception-ResNet**-v1 "
+                "and -v2, introduced in the same paper (*Inception-v4, Inception-ResNet and the Impact of Residual "
+                "Connections on Learning*, 2017).",
+        rows=rows,
+    )
+
+
+def inception_cheaper() -> Claim:
+    """The notes: Inception has fewer parameters and less compute than a single 3×3 or 5×5 convolution. Block 3a
+    against one 3×3 and one 5×5 convolution with the same input (192×28×28) and output (256 channels)."""
+    block = analyze("inception-v1")
+    c_in, size = block.input_shape[1], block.input_shape[2]
+    c_out = block.output_shape[1]
+    rows = [{"layer": "Inception block 3a (four paths)", "parameters": _int(block.total_params),
+             "MACs": _int(block.total_macs), "× the block (params)": "1×"}]
+    for k in (3, 5):
+        conv = analyze(nn.Conv2d(c_in, c_out, k, padding=k // 2, device="meta"), (c_in, size, size))
+        rows.append({"layer": f"one {k}×{k} convolution, {c_in} → {c_out}", "parameters": _int(conv.total_params),
+                     "MACs": _int(conv.total_macs),
+                     "× the block (params)": f"{conv.total_params / block.total_params:.1f}×"})
+    return Claim(
+        key="inception-cheaper", quote="与单3\\*3或5\\*5卷积层比，Inception有更少的参数个数和计算复杂度",
+        claim="Compared with a single 3×3 or 5×5 convolution, Inception has fewer parameters and less compute.",
+        verdict=f"True for block 3a: {_int(block.total_params)} parameters against {rows[1]['parameters']} (3×3) "
+                f"and {rows[2]['parameters']} (5×5), same input {c_in}×{size}×{size} and {c_out} output channels "
+                "— the 1×1 reductions before the 3×3 and 5×5 paths do it.",
+        rows=tuple(rows),
+        explanation="Computed with `explorer.analyze` on the zoo's block and on single convolutions with the "
+                    "block's input and output channels (bias included, torchinfo's MACs).",
+    )
+
+
+# --- ResNet ---------------------------------------------------------------------------------------------------------
+def resnet_complexity() -> Claim:
+    """The notes: ResNet stacks layers without adding model complexity. Measured: ResNet-18/34/50."""
+    rows = []
+    for model_id in ("resnet18-tv", "resnet34-tv", "resnet50-tv"):
+        s = analyze(model_id)
+        rows.append({"model": model_id, "weight layers (longest path)": s.depth,
+                     "parameters": _int(s.total_params), "MACs per image": _int(s.total_macs)})
+    return Claim(
+        key="resnet-complexity", quote="残差网络，在堆叠层数的同时不会增加模型复杂度",
+        claim="A residual network stacks layers without adding model complexity.",
+        verdict=f"Deeper ResNets do cost more: {rows[0]['parameters']} → {rows[1]['parameters']} → "
+                f"{rows[2]['parameters']} parameters and {rows[0]['MACs per image']} → {rows[2]['MACs per image']} "
+                "MACs from 18 to 50 layers.",
+        rows=tuple(rows),
+        explanation="The notes' real point is the next sentence, *nested function classes*: a block that can "
+                    "learn F(x) = 0 is the identity, so the deeper network can represent everything the shallower "
+                    "one could — adding blocks never shrinks the function class, so depth can only help, if "
+                    "trained well. The shortcut adds no parameters (the 1×1 projections aside); the layers do.",
+    )
+
+
+# --- FFN ------------------------------------------------------------------------------------------------------------
+@torch.no_grad()
+def attention_linearity(d: int = 16, seq_len: int = 6, seed: int = 0) -> tuple[float, float, float]:
+    """Single-head softmax self-attention with random weights (float64): (max |A(x + y) − A(x) − A(y)|,
+    max |A(2x) − 2·A(x)|, max |A(x)|). A linear map gives 0 for the first two; softmax attention does not."""
+    g = torch.Generator().manual_seed(seed)
+    wq, wk, wv = (torch.randn(d, d, generator=g, dtype=torch.float64) / d**0.5 for _ in range(3))
+
+    def attend(x: torch.Tensor) -> torch.Tensor:
+        scores = (x @ wq) @ (x @ wk).T / d**0.5
+        return torch.softmax(scores, dim=-1) @ (x @ wv)
+
+    x = torch.randn(seq_len, d, generator=g, dtype=torch.float64)
+    y = torch.randn(seq_len, d, generator=g, dtype=torch.float64)
+    additivity = float((attend(x + y) - attend(x) - attend(y)).abs().max())
+    scaling = float((attend(2 * x) - 2 * attend(x)).abs().max())
+    return additivity, scaling, float(attend(x).abs().max())
+
+
+def ffn_linearity() -> Claim:
+    additivity, scaling, size = attention_linearity()
+    return Claim(
+        key="ffn-linearity", quote="弥补自注意力机制的线性局限性，学习更复杂的特征",
+        claim="The FFN makes up for the linearity of self-attention.",
+        verdict=f"Softmax self-attention is **not** linear: with random weights, A(x + y) differs from A(x) + A(y) "
+                f"by up to {additivity:.2f} and A(2x) from 2·A(x) by up to {scaling:.2f} (outputs up to "
+                f"{size:.2f}).",
+        rows=({"test (random 6×16 inputs, float64)": "A(x + y) − A(x) − A(y)", "max |difference|": f"{additivity:.3f}",
+               "a linear map": "0"},
+              {"test (random 6×16 inputs, float64)": "A(2x) − 2·A(x)", "max |difference|": f"{scaling:.3f}",
+               "a linear map": "0"}),
+        explanation="Attention's nonlinearity is in *how positions are mixed* (the softmax weights depend on the "
+                    "input); each output is still a weighted average of value vectors, the same linear map W_V "
+                    "for every token. What the FFN adds is a **per-token** nonlinearity and capacity: a wide "
+                    "hidden layer (4 × d_model) with ReLU/GELU applied to each position on its own — most of a "
+                    "transformer layer's parameters.",
+    )
+
+
+# --- the feedback chapter -------------------------------------------------------------------------------------------
+def lstm_eases() -> Claim:
+    return Claim(
+        key="lstm-eases", quote="引入遗忘门、输入门和输出门，解决长期依赖问题",
+        claim="The LSTM's gates solve the long-term dependency problem.",
+        verdict="The gates **ease** it, they do not solve it: the cell state cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ carries "
+                "information additively, so gradients along it are scaled by the forget gates fₜ (no repeated "
+                "multiplication by W_hh), but a product of many fₜ < 1 still fades.",
+        explanation="In practice LSTMs hold dependencies over hundreds of steps, not unlimited ones — the reason "
+                    "attention replaced recurrence for long sequences.",
+    )
+
+
+def rnn_not_feedforward() -> Claim:
+    return Claim(
+        key="rnn-feedback", quote="尽管严格来说，RNN有反馈环路，但其基本单元的前馈部分也是前馈神经网络的一种形式",
+        claim="The notes list the RNN among the feedforward networks (its basic unit's feedforward part).",
+        verdict="An RNN is a **feedback** (recurrent) network: hₜ depends on hₜ₋₁ through W_hh. Only its "
+                "*unrolled* graph over a fixed length is feedforward — and the notes' own next chapter files it "
+                "under feedback networks.",
+    )
+
+
+# --- NiN ------------------------------------------------------------------------------------------------------------
+def nin_at_224() -> Claim:
+    """The notes' NiN code (kernel_size passed to the '1×1' convolutions) at the input it is written for."""
+    listing = LISTINGS["nin-notes"]
+    net = parse_network(listing.code)
+    try:
+        analyze(net, listing.input_shape)
+        failure = ""
+    except InputShapeError as exc:
+        failure = str(exc)
+    fixed = analyze(get_spec("nin").build(), get_spec("nin").input_shape)
+    return Claim(
+        key="nin-224", quote="nn.Conv2d(out_channels, out_channels, kernel_size), nn.ReLU()",
+        claim="The NiN block's two '1×1' convolutions get the block's kernel size.",
+        verdict="Worse than extra parameters: the notes' code **cannot run at 224×224 at all**. " + (
+            f"Analysed on the meta device: {failure}" if failure else "(it ran: the listing changed)"),
+        rows=({"version": "the notes' code", "at 1×224×224": "fails" if failure else "runs",
+               "parameters": "—" if failure else _int(analyze(net, listing.input_shape).total_params)},
+              {"version": "fixed (kernel_size=1)", "at 1×224×224": "runs",
+               "parameters": _int(fixed.total_params)}),
+        explanation="The 11×11, 5×5 and 3×3 kernels on the 'per-pixel MLP' layers have no padding, so every "
+                    "block shrinks the map further until a 3×3 kernel meets a 1×1 map in the last block.",
+    )
+
+
+CHECKS = {
+    "inception-v3-7x7": inception_v3_seven,
+    "inception-v4": inception_v4_residual,
+    "inception-cheaper": inception_cheaper,
+    "resnet-complexity": resnet_complexity,
+    "ffn-linearity": ffn_linearity,
+    "lstm-eases": lstm_eases,
+    "rnn-feedback": rnn_not_feedforward,
+    "nin-224": nin_at_224,
+}
+
+
+def check(key: str) -> Claim:
+    """One claim, computed now; ``KeyError`` naming the known keys."""
+    try:
+        return CHECKS[key]()
+    except KeyError:
+        raise KeyError(f"unknown claim {key!r}; known: {', '.join(CHECKS)}") from None

@@ -1,0 +1,71 @@
+"""The Architecture and Receptive-field charts say what the analysis says: the receptive-field curve ends at the
+summary's final field, the shape flow names layers by their labels on whole-number axes, an Inception block is one
+step, and a network without feature maps gets a chart of its features."""
+
+from __future__ import annotations
+
+import pytest
+
+import explorer
+from explorer.present import charts
+
+
+@pytest.fixture(scope="module")
+def summaries() -> dict[str, explorer.Summary]:
+    return {m: explorer.analyze(m) for m in ("alexnet", "googlenet", "resnet50-tv", "vgg16", "lstm", "ffn", "mlp")}
+
+
+@pytest.mark.parametrize(("model_id", "field", "stride"), [
+    ("resnet50-tv", 427, 32),  # not the global pool's 619 px: the curve stops where the table's final field is
+    ("googlenet", 715, 32),
+    ("vgg16", 212, 32),
+])
+def test_rf_curve_ends_at_the_final_field(summaries, model_id, field, stride):
+    summary = summaries[model_id]
+    assert (summary.receptive_field.size, summary.receptive_field.stride) == (field, stride)
+    fig = charts.rf_growth({model_id: summary})
+    sizes, strides = fig.data
+    assert (sizes.y[-1], strides.y[-1]) == (field, stride)
+    assert list(sizes.y) == sorted(sizes.y)  # fields only grow along the curve
+
+
+def test_rf_stride_axis_is_labelled_in_whole_pixels(summaries):
+    fig = charts.rf_growth({"alexnet": summaries["alexnet"], "resnet50-tv": summaries["resnet50-tv"]})
+    axis = fig.layout.yaxis2
+    assert axis.type == "log"
+    # the smallest stride drawn is 4 (both nets' first pooling), the largest 32
+    assert list(axis.tickvals) == [2, 4, 8, 16, 32, 64]
+    assert list(axis.ticktext) == ["2", "4", "8", "16", "32", "64"]
+
+
+def test_shape_flow_names_layers_and_counts_in_integers(summaries):
+    fig = charts.shape_flow(summaries["alexnet"])
+    assert list(fig.layout.xaxis.ticktext) == ["input", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
+                                               "conv3", "relu3", "conv4", "relu4", "conv5", "relu5", "pool5"]
+    height, channels = fig.data
+    assert list(height.y) == [224, 55, 55, 27, 27, 27, 13, 13, 13, 13, 13, 13, 13, 6]
+    assert list(channels.y)[:2] == [3, 96]
+    for axis in (fig.layout.yaxis, fig.layout.yaxis2):
+        assert axis.tick0 == 0 and axis.dtick >= 1 and float(axis.dtick).is_integer() and axis.tickformat == ",d"
+
+
+def test_shape_flow_draws_an_inception_block_as_one_step(summaries):
+    fig = charts.shape_flow(summaries["googlenet"])
+    names = list(fig.layout.xaxis.ticktext)
+    assert names[9:12] == ["inception3a", "inception3b", "pool3"]
+    assert not any("/" in n for n in names)  # no branch layer of a block
+    channels = list(fig.data[-1].y)
+    assert channels[9:11] == [256, 480]
+    assert channels[-1] == 1024 and channels[8:] == sorted(channels[8:])  # concatenations only ever widen here
+
+
+def test_feature_flow_for_sequences_and_flat_nets(summaries):
+    lstm = charts.layer_flow(summaries["lstm"])
+    features, steps = lstm.data
+    assert list(features.y) == [28, 64] and list(steps.y) == [28, 28]  # 28 steps, hidden state of 64 per step
+    ffn = charts.layer_flow(summaries["ffn"])
+    assert list(ffn.data[0].y) == [512, 2048, 2048, 2048, 512]
+    mlp = charts.layer_flow(summaries["mlp"])
+    assert len(mlp.data) == 1 and list(mlp.data[0].y) == [784, 784, 256, 256, 10]
+    assert "nothing spatial" in mlp.layout.title.text
+    assert charts.layer_flow(summaries["alexnet"]).layout.title.text.startswith("Shape flow")
