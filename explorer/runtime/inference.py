@@ -80,7 +80,7 @@ def _load_timed(model_id: str, device: str) -> tuple[LoadedModel, float]:
         module.load_state_dict(weights.load_shipped(model_id))
         labels = data.CLASSES
         if ood.supported(model_id):
-            ood.load()  # the detector's statistics and autoencoder, read once
+            ood.warm()  # the detector's statistics and autoencoder, read once
     elif imagenet.is_imagenet_model(model_id):
         try:
             module = imagenet.build_pretrained(model_id)

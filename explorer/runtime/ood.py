@@ -33,7 +33,7 @@ METHODS = ("msp", "energy", "mahalanobis", "autoencoder", "mahalanobis+autoencod
 
 
 class Autoencoder(nn.Module):
-    """A small convolutional autoencoder for 1×28×28 inputs in [0, 1] with a 24-number code (about 44 k
+    """A small convolutional autoencoder for 1×28×28 inputs in [0, 1] with a 24-number code (45,289
     parameters): 28 → 14 → 7 by stride-2 convolutions, a linear code, and back by transposed convolutions."""
 
     def __init__(self, code: int = 24):
@@ -62,8 +62,8 @@ def folder() -> Path:
 def reload() -> None:
     """Forget what was read from the detector's files (after they were rewritten)."""
     config.cache_clear()
-    _tensors.cache_clear()
-    autoencoder.cache_clear()
+    _stored.cache_clear()
+    shipped_autoencoder.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +76,7 @@ def config() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _tensors() -> dict[str, torch.Tensor]:
+def _stored() -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
     path = folder() / OOD_TENSORS
@@ -87,10 +87,10 @@ _AE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def autoencoder() -> Autoencoder:
+def shipped_autoencoder() -> Autoencoder:
     """The shipped autoencoder, in eval mode (CPU)."""
     prefix = "autoencoder."
-    state = {k[len(prefix):]: v.float() for k, v in _tensors().items() if k.startswith(prefix)}
+    state = {k[len(prefix):]: v.float() for k, v in _stored().items() if k.startswith(prefix)}
     if not state:
         raise FileNotFoundError(f"{folder() / OOD_TENSORS} holds no autoencoder weights")
     model = Autoencoder(code=int(config().get("recipe", {}).get("autoencoder", {}).get("code", 24)))
@@ -98,11 +98,11 @@ def autoencoder() -> Autoencoder:
     return model.eval().requires_grad_(False)
 
 
-def load() -> None:
+def warm() -> None:
     """Read the detector's files now (statistics, autoencoder), so the first score does not pay for it."""
-    _tensors()
-    if any(k.startswith("autoencoder.") for k in _tensors()):
-        autoencoder()
+    _stored()
+    if any(k.startswith("autoencoder.") for k in _stored()):
+        shipped_autoencoder()
 
 
 def supported(model_id: str) -> bool:
@@ -133,7 +133,7 @@ def split_forward(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, tor
 def statistics(model_id: str) -> dict[str, torch.Tensor]:
     """``whiten`` (D×D, Σ⁻¹ = W Wᵀ for the shared covariance Σ) and ``means`` (10×D class means, already
     whitened) of ``model_id``'s penultimate features, as float32."""
-    t = _tensors()
+    t = _stored()
     if f"{model_id}.whiten" not in t:
         raise KeyError(f"no feature statistics are shipped for {model_id}")
     return {"whiten": t[f"{model_id}.whiten"].float(), "means": t[f"{model_id}.means"].float()}
@@ -147,13 +147,13 @@ def mahalanobis(model_id: str, features: torch.Tensor) -> torch.Tensor:
     return torch.cdist(z, means).square().min(dim=1).values
 
 
-def reconstruction_error(x: torch.Tensor) -> torch.Tensor:
+def recon_error(x: torch.Tensor) -> torch.Tensor:
     """Mean squared error per image between the 28×28 input (first channel) and its autoencoder reconstruction."""
     x = x.float().cpu()[:, :1]
     if x.shape[-2:] != (28, 28):
         x = nn.functional.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)
     with _AE_LOCK, torch.inference_mode():
-        recon = autoencoder()(x)
+        recon = shipped_autoencoder()(x)
     return (recon - x).square().mean(dim=(1, 2, 3))
 
 
@@ -172,7 +172,7 @@ def components(model_id: str, x: torch.Tensor, features: torch.Tensor, logits: t
     if needs_maha:
         out["mahalanobis"] = mahalanobis(model_id, features)
     if needs_ae:
-        out["autoencoder"] = reconstruction_error(x)
+        out["autoencoder"] = recon_error(x)
     if "mahalanobis+autoencoder" in which:
         out["mahalanobis+autoencoder"] = combined(model_id, out["mahalanobis"], out["autoencoder"])
     return {k: v for k, v in out.items() if k in which}
