@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-RUN_DEBS := graphviz dataset-fashion-mnist
+RUN_DEBS := graphviz dataset-fashion-mnist fonts-wqy-microhei
 TEST_DEBS := $(RUN_DEBS) chromium
 STREAMLIT_FLAGS := --server.fileWatcherType none --browser.gatherUsageStats false
 
-.PHONY: run test test-fast bench lint setup setup-dev clean
+.PHONY: run test test-fast bench lint setup setup-dev clean messages font
 
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true $(STREAMLIT_FLAGS)
@@ -41,6 +41,17 @@ $(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
+
+# Extract the marked strings (babel.cfg) and merge them into the Chinese catalog; translate the new empty msgstr
+# entries in locale/zh/LC_MESSAGES/messages.po (the app reads the .po itself: nothing to compile).
+messages: setup-dev
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --project "CNN Explorer" \
+		-o locale/messages.pot .
+	$(VENV)/bin/pybabel update -i locale/messages.pot -d locale -l zh --no-fuzzy-matching --ignore-obsolete
+
+# The web font's subset: WenQuanYi Micro Hei cut to the characters of the catalog, the notes and the glossary.
+font: setup-dev
+	$(PY) scripts/font_subset.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,47 +1,56 @@
-"""CNN Explorer — entry point: page config, navigation, the shared sidebar."""
+"""CNN Explorer — entry point: page config, the language, navigation, the shared sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from pages.i18n import _, language_switch
+
 st.set_page_config(page_title="CNN Explorer", page_icon="🧠", layout="wide")
+language_switch()  # before anything translated: the titles below are in the run's language
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:", url_path="architecture"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("pages/playground.py", title="Playground: your own network", icon=":material/code:",
+    st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
+    st.Page("pages/architecture.py", title=_("Architecture"), icon=":material/account_tree:",
+            url_path="architecture"),
+    st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/playground.py", title=_("Playground: your own network"), icon=":material/code:",
             url_path="playground"),
-    st.Page("pages/receptive-field.py", title="Receptive field", icon=":material/center_focus_strong:",
+    st.Page("pages/receptive-field.py", title=_("Receptive field"), icon=":material/center_focus_strong:",
             url_path="receptive-field"),
-    st.Page("pages/classify.py", title="Classify", icon=":material/image_search:", url_path="classify"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-    st.Page("pages/feedforward.py", title="Feedforward: MLP, autoencoder, GAN", icon=":material/arrow_forward:",
+    st.Page("pages/classify.py", title=_("Classify"), icon=":material/image_search:", url_path="classify"),
+    st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:", url_path="train"),
+    st.Page("pages/feedforward.py", title=_("Feedforward: MLP, autoencoder, GAN"), icon=":material/arrow_forward:",
             url_path="feedforward"),
-    st.Page("pages/recurrent.py", title="Recurrent: RNN, LSTM, GRU", icon=":material/replay:", url_path="recurrent"),
-    st.Page("pages/hopfield.py", title="Hopfield network", icon=":material/memory:", url_path="hopfield"),
-    st.Page("pages/boltzmann.py", title="Boltzmann machine", icon=":material/casino:", url_path="boltzmann"),
-    st.Page("pages/ffn.py", title="Transformer FFN", icon=":material/view_column:", url_path="ffn"),
-    st.Page("pages/pooling.py", title="Pooling", icon=":material/grid_view:", url_path="pooling"),
-    st.Page("pages/blocks.py", title="Blocks and layers", icon=":material/view_module:", url_path="blocks"),
-    st.Page("pages/inception.py", title="Inception variants", icon=":material/call_split:", url_path="inception"),
-    st.Page("pages/residual-blocks.py", title="Residual blocks", icon=":material/alt_route:",
+    st.Page("pages/recurrent.py", title=_("Recurrent: RNN, LSTM, GRU"), icon=":material/replay:",
+            url_path="recurrent"),
+    st.Page("pages/hopfield.py", title=_("Hopfield network"), icon=":material/memory:", url_path="hopfield"),
+    st.Page("pages/boltzmann.py", title=_("Boltzmann machine"), icon=":material/casino:", url_path="boltzmann"),
+    st.Page("pages/ffn.py", title=_("Transformer FFN"), icon=":material/view_column:", url_path="ffn"),
+    st.Page("pages/pooling.py", title=_("Pooling"), icon=":material/grid_view:", url_path="pooling"),
+    st.Page("pages/blocks.py", title=_("Blocks and layers"), icon=":material/view_module:", url_path="blocks"),
+    st.Page("pages/inception.py", title=_("Inception variants"), icon=":material/call_split:", url_path="inception"),
+    st.Page("pages/residual-blocks.py", title=_("Residual blocks"), icon=":material/alt_route:",
             url_path="residual-blocks"),
+    st.Page("pages/glossary.py", title=_("Glossary"), icon=":material/translate:", url_path="glossary"),
 ]
 
 _BY_PATH = {p.url_path: p for p in PAGES}
 SECTIONS = {
-    "Explore the CNNs": [
+    _("Explore the CNNs"): [
         _BY_PATH[k] for k in ("", "architecture", "compare", "playground", "receptive-field", "classify", "train")
     ],
-    "Building blocks": [_BY_PATH[k] for k in ("pooling", "blocks", "inception", "residual-blocks")],
-    "The notes' other systems": [_BY_PATH[k] for k in ("feedforward", "recurrent", "hopfield", "boltzmann", "ffn")],
+    _("Building blocks"): [_BY_PATH[k] for k in ("pooling", "blocks", "inception", "residual-blocks")],
+    _("The notes' other systems"): [
+        _BY_PATH[k] for k in ("feedforward", "recurrent", "hopfield", "boltzmann", "ffn")
+    ],
+    _("Reference"): [_BY_PATH["glossary"]],
 }
 assert sum(map(len, SECTIONS.values())) == len(PAGES), "every page belongs to one section"
 
 page = st.navigation(SECTIONS, expanded=True)
 st.sidebar.caption(
-    "MACs are multiply–accumulates per image (batch 1), bias included — torchinfo's convention. "
-    "Everything is computed on PyTorch's meta device: no weights are allocated."
+    _("MACs are multiply–accumulates per image (batch 1), bias included — torchinfo's convention. "
+      "Everything is computed on PyTorch's meta device: no weights are allocated.")
 )
 page.run()

@@ -20,6 +20,11 @@ Last, a warm rerun of the Architecture page for VGG-19: ``pages/architecture.py`
 with ``?model=vgg19``, one warm-up run, then the median of five reruns. A missing or failing page is reported and
 skipped.
 
+Then the Architecture page of every model measured (``--no-pages`` skips it): the median of three warm reruns
+through ``AppTest`` (goal < 300 ms each), and in headless Chromium against a ``streamlit run`` server of its own the
+time from navigation to ``data-test-script-state=notRunning`` with the diagram visible, the second visit of each
+model (goal < 1.5 s each).
+
 Goals: analyze ≥ 20× faster than torchinfo-default over the zoo (sum over sum), and the warm page rerun under
 300 ms. Exit status 1 when a measured goal fails.
 

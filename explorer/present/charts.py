@@ -147,7 +147,7 @@ def feature_flow(summary: Summary, labels: Mapping[str, str] | None = None) -> g
     hover = [f"{text}: {'×'.join(map(str, shape[1:]))}" for _, text, shape in steps]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=x, y=features, name="features (per time step)" if any(sequence) else "features",
-                         text=[f"{f:,}" for f in features], textposition="outside", customdata=hover,
+                         text=[f"{f:,}" for f in features], textposition="inside", opacity=0.45, customdata=hover,
                          hovertemplate="%{customdata}<extra></extra>"), secondary_y=False)
     if any(sequence):
         fig.add_trace(go.Scatter(x=x, y=sequence, name="time steps", mode="lines+markers", line_shape="hv",

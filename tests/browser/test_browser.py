@@ -145,7 +145,6 @@ def test_upload_a_product_photo_and_get_its_class(page, app_url, tmp_path):
     junk.write_bytes(b"<html><body>not an image</body></html>")
 
     open_url(page, f"{app_url}/classify")
-    rerun_after(page, lambda: page.get_by_text("Upload", exact=True).click())
     dropzone = by_testid(page, "stFileUploaderDropzoneInput")
     rerun_after(page, lambda: dropzone.set_input_files(str(photo)))
     expect(by_testid(page, "stMetricValue").first).to_have_text(data.CLASSES[label], timeout=SHOW_MS)
