@@ -42,12 +42,12 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-# Extract the marked strings (babel.cfg) and merge them into the Chinese catalog; translate the new empty msgstr
+# Extract the marked strings (babel.cfg; `python -m` so that its library extractor imports explorer) and merge them into the Chinese catalog; translate the new empty msgstr
 # entries in locale/zh/LC_MESSAGES/messages.po (the app reads the .po itself: nothing to compile).
 messages: setup-dev
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --project "CNN Explorer" \
+	$(PY) -m babel.messages.frontend extract -F babel.cfg --no-location --sort-output --project "CNN Explorer" \
 		-o locale/messages.pot .
-	$(VENV)/bin/pybabel update -i locale/messages.pot -d locale -l zh --no-fuzzy-matching --ignore-obsolete
+	$(PY) -m babel.messages.frontend update -i locale/messages.pot -d locale -l zh --no-fuzzy-matching --ignore-obsolete -w 120
 
 # The web font's subset: WenQuanYi Micro Hei cut to the characters of the catalog, the notes and the glossary.
 font: setup-dev

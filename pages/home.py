@@ -10,6 +10,7 @@ from explorer.analysis.depth import LONGEST_PATH_HELP
 from explorer.present import charts
 from explorer.present import formatting as fmt
 from pages.common import summarize, use_app_navigation
+from pages.i18n import N_, _, link_params, ngettext
 
 use_app_navigation()
 
@@ -18,16 +19,16 @@ CNN_FAMILIES = ("LeNet", "AlexNet", "VGG", "NiN", "GoogLeNet", "ResNet")
 OTHER_FAMILIES = ("MLP", "Autoencoder", "GAN", "RNN", "Transformer FFN", "Hopfield", "Boltzmann machine")
 # Where a card opens: the page made for its family (a single block opens its variants' page).
 FAMILY_PAGES = {
-    "MLP": ("pages/feedforward.py", "Feedforward"),
-    "Autoencoder": ("pages/feedforward.py", "Feedforward"),
-    "GAN": ("pages/feedforward.py", "Feedforward"),
-    "RNN": ("pages/recurrent.py", "Recurrent"),
-    "Transformer FFN": ("pages/ffn.py", "Transformer FFN"),
-    "Hopfield": ("pages/hopfield.py", "Hopfield"),
-    "Boltzmann machine": ("pages/boltzmann.py", "Boltzmann"),
+    "MLP": ("pages/feedforward.py", N_("Feedforward")),
+    "Autoencoder": ("pages/feedforward.py", N_("Feedforward")),
+    "GAN": ("pages/feedforward.py", N_("Feedforward")),
+    "RNN": ("pages/recurrent.py", N_("Recurrent")),
+    "Transformer FFN": ("pages/ffn.py", N_("Transformer FFN")),
+    "Hopfield": ("pages/hopfield.py", N_("Hopfield")),
+    "Boltzmann machine": ("pages/boltzmann.py", N_("Boltzmann")),
 }
-BLOCK_PAGES = {"inception-": ("pages/inception.py", "Inception variants"),
-               "resblock-": ("pages/residual-blocks.py", "Residual blocks")}
+BLOCK_PAGES = {"inception-": ("pages/inception.py", N_("Inception variants")),
+               "resblock-": ("pages/residual-blocks.py", N_("Residual blocks"))}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -45,48 +46,48 @@ def card(spec: explorer.ModelSpec, picture: bool) -> None:
         if picture:
             st.image(thumbnail(spec.id), width="stretch")
         if spec.classifier and spec.num_classes > 1:
-            output = f"{spec.num_classes} classes"
+            output = ngettext("{n} class", "{n} classes", spec.num_classes).format(n=spec.num_classes)
         else:  # a binary classifier's single unit, an image, a sequence, a state
-            output = f"output {'×'.join(map(str, spec.output_dims))}: {spec.output}"
+            output = _("output {dims}: {what}").format(dims="×".join(map(str, spec.output_dims)), what=_(spec.output))
         depth = ""
         if spec.family in CNN_FAMILIES:
             s = summarize(spec.id, spec.input_shape)
-            depth = f" · {s.depth} weight layers (longest path)"
+            depth = " · " + _("{n} weight layers (longest path)").format(n=s.depth)
         st.markdown(
-            f"input {'×'.join(map(str, spec.input_shape))} · {output}{depth}  \n"
-            f"**{fmt.exact(spec.params)}** parameters ({fmt.short(spec.params)})",
-            help=LONGEST_PATH_HELP if depth else None,
+            _("input {dims}").format(dims="×".join(map(str, spec.input_shape))) + f" · {output}{depth}  \n"
+            + _("**{exact}** parameters ({short})").format(exact=fmt.exact(spec.params), short=fmt.short(spec.params)),
+            help=_(LONGEST_PATH_HELP) if depth else None,
         )
-        st.caption(spec.introduced)
+        st.caption(_(spec.introduced))
         own = FAMILY_PAGES.get(spec.family) or block_page(spec)
         if own is not None:
-            st.page_link(own[0], label=own[1], icon=":material/arrow_forward:")
-            st.page_link("pages/architecture.py", label="Layer table", query_params={"model": spec.id})
+            st.page_link(own[0], label=_(own[1]), icon=":material/arrow_forward:", query_params=link_params())
+            st.page_link("pages/architecture.py", label=_("Layer table"), query_params=link_params(model=spec.id))
         else:
-            st.page_link("pages/architecture.py", label="Open in Architecture", query_params={"model": spec.id},
-                         icon=":material/arrow_forward:")
+            st.page_link("pages/architecture.py", label=_("Open in Architecture"),
+                         query_params=link_params(model=spec.id), icon=":material/arrow_forward:")
 
 
 st.title("CNN Explorer")
-st.markdown(
+st.markdown(_(
     "The classic convolutional networks — LeNet, AlexNet, VGG, NiN, GoogLeNet, ResNet — built layer by layer "
     "from a learner's study notes (d2l style), with every layer's **output shape, parameters and MACs**, "
     "the arithmetic behind each shape, and the bugs of the notes' code fixed beside the original. "
     "Pick a model below, or **Compare** several side by side. The notes' other families — the MLP, autoencoder and "
     "GAN, RNN/LSTM/GRU, the transformer's FFN layer, the Hopfield network and the Boltzmann machine — follow, each "
     "card opening a page of its own."
-)
-st.caption(
+))
+st.caption(_(
     "Each CNN's picture: one bar per weight layer (convolution or linear) in the order the data meets them; the "
     "height is the layer's output channels (log scale), the shade its spatial size (dark = large map)."
-)
+))
 
 families: dict[str, list[explorer.ModelSpec]] = {}
 for spec in explorer.list_models():
     families.setdefault(spec.family, []).append(spec)
 unknown = [f for f in families if f not in CNN_FAMILIES + OTHER_FAMILIES]  # a family added later still shows
 
-st.header("The convolutional networks")
+st.header(_("The convolutional networks"))
 networks = [s for f in CNN_FAMILIES for s in families.get(f, []) if block_page(s) is None]
 cols = st.columns(4)
 for i, spec in enumerate(networks):
@@ -96,13 +97,14 @@ for family in CNN_FAMILIES:
     blocks = [s for s in families.get(family, []) if block_page(s) is not None]
     if blocks:
         page, name = block_page(blocks[0])
-        with st.expander(f"{family}'s single blocks ({len(blocks)}), each measured on the {name} page"):
+        with st.expander(_("{family}'s single blocks ({n}), each measured on the {page} page").format(
+                family=family, n=len(blocks), page=_(name))):
             cols = st.columns(3)
             for i, spec in enumerate(blocks):
                 with cols[i % 3]:
                     card(spec, picture=False)
 
-st.header("The notes' other families")
+st.header(_("The notes' other families"))
 others = [s for f in OTHER_FAMILIES + tuple(unknown) for s in families.get(f, [])]
 cols = st.columns(4)
 for i, spec in enumerate(others):

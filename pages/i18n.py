@@ -20,7 +20,7 @@ __all__ = ["N_", "_", "browser_language", "gettext", "language", "language_switc
 
 
 def browser_language() -> str:
-    """``zh`` when the browser asks for Chinese (``navigator.language`` ``zh``, ``zh-CN``, ``zh-TW`` …), else English."""
+    """``zh`` when the browser asks for Chinese (``navigator.language`` zh, zh-CN, zh-TW …), else English."""
     try:
         locale = st.context.locale or ""
     except Exception:  # no browser behind this run (a bare script run)

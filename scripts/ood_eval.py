@@ -1,7 +1,7 @@
 """Out-of-distribution detection for the shipped Fashion-MNIST models: generate the evaluation sets, compare the
 methods, and (``--fit``) fit and calibrate the shipped detector.
 
-    python scripts/ood_eval.py            # compare the methods with the shipped detector files (~15 min on 2 busy cores)
+    python scripts/ood_eval.py            # compare the methods with the shipped detector files (~15 min, 2 busy cores)
     python scripts/ood_eval.py --fit      # refit statistics + autoencoder, recalibrate, write them, then compare
     python scripts/ood_eval.py --json F   # also write every number to F
 

@@ -1,0 +1,128 @@
+"""The Chinese catalog against the code: every marked string translated, nothing fuzzy or stale, the d2l terms of
+the glossary kept; and the translator itself (language per context, plurals, the library's texts)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from explorer.analysis import depth
+from explorer.lessons import glossary, i18n
+from explorer.zoo.registry import list_models
+
+REPO = Path(__file__).resolve().parents[2]
+PO = REPO / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
+
+
+def messages(path: Path, locale: str | None = None):
+    with path.open("rb") as f:
+        return read_po(f, locale=locale)
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory) -> set:
+    """The msgids Babel extracts from the code now (babel.cfg, as ``make messages`` runs it)."""
+    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "--no-location",
+         "-o", str(pot), "."],
+        cwd=REPO, check=True, capture_output=True,
+    )
+    return {m.id for m in messages(pot) if m.id}
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return messages(PO, "zh")
+
+
+def translated(catalog) -> dict:
+    return {m.id: m.string for m in catalog if m.id}
+
+
+def test_every_extracted_string_has_a_chinese_translation(extracted, catalog):
+    entries = translated(catalog)
+    missing = sorted(map(str, extracted - set(entries)))
+    assert not missing, f"run `make messages` and translate: {missing[:10]}"
+    empty = sorted(str(k) for k in extracted if not all(entries[k] if isinstance(entries[k], tuple) else
+                                                        [entries[k]]))
+    assert not empty, f"untranslated in {PO.name}: {empty[:10]}"
+
+
+def test_the_catalog_has_no_stale_fuzzy_or_obsolete_entry(extracted, catalog):
+    stale = sorted(map(str, set(translated(catalog)) - extracted))
+    assert not stale, f"no longer in the code (run `make messages`): {stale[:10]}"
+    assert not [m.id for m in catalog if m.id and m.fuzzy]
+    assert not catalog.obsolete
+    assert catalog.plural_forms == "nplurals=1; plural=0;"
+
+
+def test_translations_keep_the_format_fields(catalog):
+    for m in catalog:
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        fields = set(re.findall(r"\{\w*\}", ids[-1]))
+        for s in strings:
+            assert set(re.findall(r"\{\w*\}", s)) == fields, m.id
+
+
+def test_the_catalog_uses_the_glossarys_words(catalog):
+    """No translation uses a rejected word (池化 …); where an English msgid names a term, the translation uses its
+    Chinese word."""
+    for m in catalog:
+        if not m.id:
+            continue
+        en = " ".join(m.id) if isinstance(m.id, tuple) else m.id
+        zh = " ".join(m.string) if isinstance(m.string, tuple) else m.string
+        for term in glossary.TERMS:
+            for word in term.avoid:
+                if word in term.note or word in en:
+                    continue  # the glossary's own note naming the word it rejects
+                assert word not in zh, f"{word!r} in the translation of {en!r}: the glossary says {term.zh}"
+        for en_term, zh_term in (("pooling", "汇聚"), ("receptive field", "感受野"), ("stride", "步幅"),
+                                 ("padding", "填充"), ("channel", "通道"), ("residual block", "残差块"),
+                                 ("batch normalization", "批量规范化"), ("dropout", "暂退法"),
+                                 ("fully connected", "全连接")):
+            if re.search(rf"\b{en_term}", en, re.IGNORECASE) and not re.search(r"\b(bn|relu|conv)\b", en):
+                assert zh_term in zh, f"{en!r} → {zh!r}: expected {zh_term}"
+
+
+def test_glossary_terms_are_unique_and_consistent():
+    ens = [t.en for t in glossary.TERMS]
+    assert len(ens) == len(set(ens))
+    for t in glossary.TERMS:
+        assert t.zh not in t.avoid
+        assert not any(t.zh in other.avoid for other in glossary.TERMS), t.zh
+    assert glossary.term("pooling layer").zh == "汇聚层"
+    with pytest.raises(KeyError, match="'pooling' is not in the glossary"):
+        glossary.term("pooling")
+
+
+def test_the_translator_follows_the_context_language():
+    assert i18n.language() == "en"
+    assert i18n.gettext("Glossary") == "Glossary"
+    with i18n.use_language("zh"):
+        assert i18n.gettext("Glossary") == "术语表"
+        assert i18n.ngettext("{n} class", "{n} classes", 1) == "{n} 个类别"
+        assert i18n.ngettext("{n} class", "{n} classes", 10).format(n=10) == "10 个类别"
+        assert i18n.gettext("a string nobody marked") == "a string nobody marked"
+    assert i18n.ngettext("{n} class", "{n} classes", 10) == "{n} classes"
+    with i18n.use_language("fr"):  # an unknown language is English
+        assert i18n.language() == "en"
+
+
+def test_the_library_texts_are_in_the_catalog(catalog):
+    texts = i18n.library_texts()
+    assert depth.LONGEST_PATH_HELP in texts
+    assert {s.introduced for s in list_models()} <= set(texts)
+    entries = translated(catalog)
+    with i18n.use_language("zh"):
+        assert i18n.gettext(depth.LONGEST_PATH_HELP) == entries[depth.LONGEST_PATH_HELP]
+        assert i18n.gettext("class scores") == "类别得分"

@@ -1,0 +1,114 @@
+"""The converted pages in Chinese (``?lang=zh``) and in English: in Chinese no visible text has a run of two English
+words outside the reviewed allowlist (model names, code, units); in English the same page keeps its English text;
+the language switch and the links carry ``?lang=``."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import explorer
+from explorer.lessons import glossary
+from explorer.lessons.i18n import gettext, use_language
+from tests.pages.conftest import assert_clean
+
+# Pages fully translated, with their English title. A page joins this list when every string it shows is marked.
+CONVERTED = {
+    "home": "CNN Explorer",
+    "glossary": "Glossary",
+}
+
+# Reviewed English that stays English in the Chinese app: names of models, datasets, libraries and papers.
+ALLOWED = [
+    *(s.title for s in explorer.list_models()), *(s.family for s in explorer.list_models()),
+    "Transformer FFN", "Boltzmann machine", "CNN Explorer", "Fashion-MNIST", "Micro Hei",
+]
+# The Glossary page names the English terms it translates.
+ALLOWED_ON = {"glossary": [t.en for t in glossary.TERMS]}
+# Code spans, formulas, bold model names, and the glossary's English column (checked on its own below).
+CODE = re.compile(r"`[^`]*`|\$[^$]*\$")
+ENGLISH_RUN = re.compile(r"\b[A-Za-z][a-z]+(?:[ \-'][A-Za-z][a-z]+)+\b")
+
+
+def visible_texts(at) -> list[str]:
+    """Every text the page shows: markdown, captions, titles, headers, alerts, metric and widget labels, help."""
+    texts = [e.value for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info",
+                                  "success") for e in at.get(kind)]
+    texts += [m.label for m in at.metric] + [e.label for e in at.expander] + [t.label for t in at.tabs]
+    for kind in ("selectbox", "slider", "text_input", "number_input", "radio", "checkbox", "toggle", "button",
+                 "multiselect", "select_slider", "text_area"):
+        for w in at.get(kind):
+            texts += [w.label, w.help or ""]
+    texts += [link.proto.label for link in at.get("page_link")]
+    return [t for t in texts if t]
+
+
+def english_runs(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    text = CODE.sub(" ", text)
+    for name in sorted([*ALLOWED, *allowed], key=len, reverse=True):
+        text = text.replace(name, " ")
+    return ENGLISH_RUN.findall(text)
+
+
+def test_the_english_run_finder_finds_english():
+    assert english_runs("参数量 **61,706**（61.7 K）") == []
+    assert english_runs("输入 `model_id` 与 LeNet-5 (d2l)") == []
+    assert english_runs("卷积层 output shape 与 weight layers") == ["output shape", "weight layers"]
+
+
+@pytest.mark.parametrize("page", list(CONVERTED))
+def test_converted_page_shows_no_english_in_chinese(open_page, page):
+    at = open_page(None if page == "home" else page, lang="zh")
+    assert_clean(at)
+    found = {run for text in visible_texts(at) for run in english_runs(text, tuple(ALLOWED_ON.get(page, ())))}
+    if page == "glossary":  # its table's English column is the point of the page; the rest is Chinese
+        assert at.dataframe[0].value.columns.tolist() == ["English", "中文", "说明", "不使用的译法"]
+    assert not found, sorted(found)
+    with use_language("zh"):
+        expected = gettext(CONVERTED[page])
+    assert [t.value for t in at.title] == [expected]
+
+
+@pytest.mark.parametrize("page", list(CONVERTED))
+def test_converted_page_stays_english_in_english(open_page, page):
+    at = open_page(None if page == "home" else page, lang="en")
+    assert_clean(at)
+    assert [t.value for t in at.title] == [CONVERTED[page]]
+    assert not re.search(r"[\u4e00-\u9fff]", "\n".join(t.value for t in at.get("caption")))
+
+
+def test_home_in_chinese_shows_the_exact_numbers(open_page):
+    at = open_page(lang="zh")
+    text = "\n".join(m.value for m in at.markdown)
+    assert "输入 3×224×224 · 1000 个类别 · 50 个权重层（最长路径）  \n参数量 **25,557,032**（25.6 M）" in text
+    assert [h.value for h in at.header] == ["卷积神经网络", "笔记中的其他网络"]
+
+
+def test_the_language_follows_the_switch_and_the_url(open_page):
+    at = open_page()  # no ?lang= and no Chinese browser: English
+    assert at.query_params["lang"] == "en"
+    assert [h.value for h in at.header][0] == "The convolutional networks"
+    at.segmented_control(key="lang").set_value("zh").run()
+    assert at.query_params["lang"] == "zh"
+    assert [h.value for h in at.header][0] == "卷积神经网络"
+    # the choice survives a move to another page, whose links then carry it
+    at.switch_page("pages/glossary.py").run()
+    at.query_params.clear()  # the sidebar navigation carries no parameters
+    at.run()
+    assert [t.value for t in at.title] == ["术语表"]
+    assert at.query_params["lang"] == "zh"
+    at.switch_page("pages/home.py").run()
+    links = [link.proto for link in at.get("page_link")]
+    assert links and all("lang=zh" in link.query_string for link in links)
+    # a link in the other language wins on arrival
+    at.query_params["lang"] = "en"
+    at.run()
+    assert [t.value for t in at.title] == ["CNN Explorer"] and at.header[0].value == "The convolutional networks"
+
+
+def test_an_unknown_language_in_the_url_is_english(open_page):
+    at = open_page(lang="fr")
+    assert_clean(at)
+    assert at.query_params["lang"] == "en"
+    assert at.header[0].value == "The convolutional networks"
