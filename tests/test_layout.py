@@ -69,7 +69,8 @@ def is_module(dotted: str) -> bool:
 
 
 def is_private(name: str) -> bool:
-    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+    """``_x`` but not ``__dunder__`` nor ``_`` itself, gettext's conventional name for "translate this"."""
+    return name.startswith("_") and name != "_" and not (name.startswith("__") and name.endswith("__"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
