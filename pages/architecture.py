@@ -26,6 +26,7 @@ from pages.common import (
     use_app_navigation,
 )
 from pages.components.svg_viewer import clicked, svg_viewer
+from pages.notes_panel import claims_panel
 
 use_app_navigation()
 
@@ -321,6 +322,8 @@ if spec.errata:
             b.markdown("**Fixed in CNN Explorer**")
             b.code(erratum.fixed_code, language="python", wrap_lines=True)
             st.markdown(erratum.why)
+    if spec.family == "NiN":
+        claims_panel(["nin-224"])  # the erratum's full consequence: the notes' code cannot run at 224 px at all
 
 if spec.family in ("LeNet", "AlexNet"):
     st.subheader("“10× the parameters, 260× the compute” — measured")

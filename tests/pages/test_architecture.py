@@ -57,6 +57,13 @@ def test_architecture_alexnet_errata_beside_fixed_code(open_page):
     assert any("nn.Conv2d(3, 96" in c for c in codes)  # … fixed: 3 channels, as in the notes' table
 
 
+def test_architecture_nin_erratum_shows_the_notes_code_cannot_run_at_224(open_page):
+    at = open_page("architecture", model="nin")
+    text = " ".join(m.value for m in at.markdown)
+    assert "cannot run at 224×224 at all" in text
+    assert "1×1" in text  # where it fails: a 3×3 kernel meets a 1×1 map
+
+
 def test_architecture_alexnet_measured_ratio_table(open_page):
     at = open_page("architecture", model="alexnet")
     assert len(at.table) == 1
