@@ -18,21 +18,22 @@ from explorer.present import convolution as conv_figs
 from explorer.runtime import data, hub, imagenet, images, inference, ood, runs
 from explorer.runtime.devices import pick_device
 from pages.common import use_app_navigation
+from pages.i18n import N_, _, translate_message
 
 use_app_navigation()
 
 RUN_PREFIX = "run:"
 TOP_K = 5
-FASHION_PIPELINE = ("Uploads → greyscale · inverted when the border is light · background removed · cropped to the "
-                    "object, centred · 28×28 · brightest pixel = 1")
-IMAGENET_PIPELINE = (f"Uploads → RGB · shorter side resized to {imagenet.RESIZE_SIZE} · centre crop "
-                     f"{imagenet.CROP_SIZE}×{imagenet.CROP_SIZE} · normalised with ImageNet's mean and std")
+FASHION_PIPELINE = N_("Uploads → greyscale · inverted when the border is light · background removed · cropped to the "
+                      "object, centred · 28×28 · brightest pixel = 1")
+IMAGENET_PIPELINE = N_("Uploads → RGB · shorter side resized to {resize} · centre crop {crop}×{crop} · normalised "
+                       "with ImageNet's mean and std")
 
-st.title("Classify an image")
+st.title(_("Classify an image"))
 
 models = inference.available_models()
 if not models:
-    st.error("No trained weights found: explorer/zoo/trained/manifest.json is missing from this installation.")
+    st.error(_("No trained weights found: explorer/zoo/trained/manifest.json is missing from this installation."))
     st.stop()
 usable = {f"{RUN_PREFIX}{r['run']}": r for r in runs.usable_runs()}
 
@@ -40,10 +41,13 @@ usable = {f"{RUN_PREFIX}{r['run']}": r for r in runs.usable_runs()}
 def _label(choice: str) -> str:
     if choice in usable:
         r = usable[choice]
-        acc = f"{r['test_accuracy']:.2%}" if r["test_accuracy"] is not None else "no test accuracy"
-        return f"run {r['run']} — {r['model']}, {acc} after epoch {r['epoch']}"
+        acc = f"{r['test_accuracy']:.2%}" if r["test_accuracy"] is not None else _("no test accuracy")
+        return _("run {run} — {model}, {acc} after epoch {epoch}").format(run=r["run"], model=r["model"], acc=acc,
+                                                                          epoch=r["epoch"])
     trained = explorer.get_spec(choice).trained
-    return f"{choice} — {trained.accuracy:.2%} on Fashion-MNIST" if trained else f"{choice} — ImageNet, 1000 classes"
+    if trained:
+        return _("{model} — {acc} on Fashion-MNIST").format(model=choice, acc=f"{trained.accuracy:.2%}")
+    return _("{model} — ImageNet, 1000 classes").format(model=choice)
 
 
 def _device_available(name: str) -> bool:
@@ -59,24 +63,25 @@ linked = f"{RUN_PREFIX}{st.query_params.get('run')}" if st.query_params.get("run
 if linked in models or linked in usable:
     st.session_state.setdefault("cls_model", linked)
 elif linked:
-    st.warning(f"{linked.removeprefix(RUN_PREFIX)} cannot classify here: it is not a shipped or downloaded model, "
-               "nor a run with a completed epoch.")
+    st.warning(_("{name} cannot classify here: it is not a shipped or downloaded model, nor a run with a completed "
+                 "epoch.").format(name=linked.removeprefix(RUN_PREFIX)))
 
 left, right = st.columns([3, 1])
-choice = left.selectbox("Model", models + list(usable), format_func=_label, key="cls_model")
+choice = left.selectbox(_("Model"), models + list(usable), format_func=_label, key="cls_model")
 device = right.selectbox(
-    "Device", [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _device_available(d)],
-    key="cls_device", help="auto: CUDA, then Apple's Metal (mps), then the CPU.",
+    _("Device"), [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _device_available(d)],
+    key="cls_device", help=_("auto: CUDA, then Apple's Metal (mps), then the CPU."),
 )
 model_id = usable[choice]["model"] if choice in usable else choice
 is_imagenet = imagenet.is_imagenet_model(model_id) and explorer.get_spec(model_id).trained is None
 
 uploads = st.file_uploader(
-    "Drop photos here — a shoe, a shirt, a bag (PNG, JPEG, WEBP, BMP, GIF or TIFF; several at once)",
+    _("Drop photos here — a shoe, a shirt, a bag (PNG, JPEG, WEBP, BMP, GIF or TIFF; several at once)"),
     accept_multiple_files=True, key="cls_upload",
-    help="Checked by content, not by name. Transparent areas count as white; photos are rotated upright.",
+    help=_("Checked by content, not by name. Transparent areas count as white; photos are rotated upright."),
 )
-st.caption(IMAGENET_PIPELINE if is_imagenet else FASHION_PIPELINE)
+st.caption(_(IMAGENET_PIPELINE).format(resize=imagenet.RESIZE_SIZE, crop=imagenet.CROP_SIZE) if is_imagenet
+           else _(FASHION_PIPELINE))
 
 
 # --- inputs ---------------------------------------------------------------------------------------------------------
@@ -88,13 +93,13 @@ def _clear_example() -> None:
     st.session_state.pop("cls_example", None)
 
 
-with st.expander("Try a Fashion-MNIST test image", expanded=False):
+with st.expander(_("Try a Fashion-MNIST test image"), expanded=False):
     a, b, c = st.columns([2, 1, 1], vertical_alignment="bottom")
-    a.number_input("Test image #", 0, 9999, 0, key="cls_index")
-    b.button("Classify it", key="cls_try", on_click=_use_example)
-    c.button("Remove it", key="cls_untry", on_click=_clear_example, disabled="cls_example" not in st.session_state)
-    st.caption("A test image goes to the network exactly as in the accuracy measurement: the raw 28×28 pixels / 255, "
-               "with no cropping or rescaling.")
+    a.number_input(_("Test image #"), 0, 9999, 0, key="cls_index")
+    b.button(_("Classify it"), key="cls_try", on_click=_use_example)
+    c.button(_("Remove it"), key="cls_untry", on_click=_clear_example, disabled="cls_example" not in st.session_state)
+    st.caption(_("A test image goes to the network exactly as in the accuracy measurement: the raw 28×28 pixels / "
+                 "255, with no cropping or rescaling."))
 
 # (name, picture or None, raw 28×28 test image or None, true class or None)
 items: list[tuple[str, object, np.ndarray | None, str | None]] = []
@@ -102,17 +107,18 @@ for upload in uploads or []:
     try:
         items.append((upload.name, images.load_image(upload.getvalue(), upload.name), None, None))
     except images.ImageError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(translate_message(str(exc)), icon="⚠️")
 if "cls_example" in st.session_state:
     index = st.session_state["cls_example"]
     try:
         raw, label = data.sample(index)
-        items.append((f"Fashion-MNIST test image #{index}", images.from_array(raw), raw, data.CLASSES[label]))
+        items.append((_("Fashion-MNIST test image #{index}").format(index=index), images.from_array(raw), raw,
+                      data.CLASSES[label]))
     except data.DatasetNotFound as exc:
         st.warning(str(exc))
 
 if not items:
-    st.info("Drop one or more photos above, or open “Try a Fashion-MNIST test image”.")
+    st.info(_("Drop one or more photos above, or open “Try a Fashion-MNIST test image”."))
 
 
 def _classify(name: str, picture, raw: np.ndarray | None, which: str) -> inference.Prediction:
@@ -126,21 +132,24 @@ def _classify(name: str, picture, raw: np.ndarray | None, which: str) -> inferen
 def _verdict(prediction: inference.Prediction, where) -> None:
     limit = ood.threshold(model_id)
     if prediction.familiar is False:
-        where.warning(f"Not like the training data (Fashion-MNIST): score {prediction.ood_score:.2f} > threshold "
-                      f"{limit:.2f}, so the prediction is a guess.", icon="⚠️")
+        where.warning(_("Not like the training data (Fashion-MNIST): score {score} > threshold {limit}, so the "
+                        "prediction is a guess.").format(score=f"{prediction.ood_score:.2f}", limit=f"{limit:.2f}"),
+                      icon="⚠️")
     elif prediction.familiar is True:
-        where.success(f"Like the training data: score {prediction.ood_score:.2f} ≤ threshold {limit:.2f}.",
-                      icon=":material/check_circle:")
+        where.success(_("Like the training data: score {score} ≤ threshold {limit}.").format(
+            score=f"{prediction.ood_score:.2f}", limit=f"{limit:.2f}"), icon=":material/check_circle:")
     else:
-        where.caption("No familiarity check for this model (it has no calibrated threshold).")
+        where.caption(_("No familiarity check for this model (it has no calibrated threshold)."))
 
 
 def _timing(prediction: inference.Prediction) -> str:
     resolved = pick_device(device).type
-    load = f"load {prediction.load_ms:.1f} ms" if prediction.load_ms else "load 0 ms (cached)"
-    check = f" · familiarity check {prediction.ood_ms:.1f} ms" if prediction.ood_score is not None else ""
-    return (f"On **{resolved}**: {load} · preprocess {prediction.preprocess_ms:.1f} ms · forward pass "
-            f"{prediction.forward_ms:.1f} ms{check}")
+    load = (_("load {ms} ms").format(ms=f"{prediction.load_ms:.1f}") if prediction.load_ms
+            else _("load 0 ms (cached)"))
+    check = (" · " + _("familiarity check {ms} ms").format(ms=f"{prediction.ood_ms:.1f}")
+             if prediction.ood_score is not None else "")
+    return _("On **{device}**: {load} · preprocess {pre} ms · forward pass {fwd} ms").format(
+        device=resolved, load=load, pre=f"{prediction.preprocess_ms:.1f}", fwd=f"{prediction.forward_ms:.1f}") + check
 
 
 def _network_view(x: torch.Tensor) -> np.ndarray:
@@ -156,22 +165,22 @@ for k, (name, picture, raw, truth) in enumerate(items):
     try:
         prediction = _classify(name, picture, raw, choice)
     except (inference.NoWeights, ValueError, KeyError) as exc:
-        st.error(f"{name}: {exc}", icon="⚠️")
+        st.error(f"{name}: {translate_message(str(exc))}", icon="⚠️")
         continue
     predictions.append((name, picture, raw, prediction))
     with st.container(border=True):
         photo, seen, verdict, chart = st.columns([1, 1, 2.8, 2.2])
-        photo.image(np.asarray(picture), caption=name if truth is None else f"{name} — true class: {truth}",
-                    width="stretch")
+        photo.image(np.asarray(picture), width="stretch", caption=name if truth is None else
+                    _("{name} — true class: {truth}").format(name=name, truth=_(truth)))
         x = prediction.input
         seen.image(_network_view(x), clamp=True, width="stretch",
-                   caption=f"network input {'×'.join(map(str, x.shape))}")
+                   caption=_("network input {shape}").format(shape="×".join(map(str, x.shape))))
         top_label, top_prob = prediction.top[0]
-        verdict.metric("Prediction", top_label, delta=f"{top_prob:.1%} confidence", delta_color="off",
-                       delta_arrow="off")
+        verdict.metric(_("Prediction"), _(top_label), delta=_("{p} confidence").format(p=f"{top_prob:.1%}"),
+                       delta_color="off", delta_arrow="off")
         _verdict(prediction, verdict)
         verdict.caption(_timing(prediction))
-        fig = charts.top_k(prediction.top, title="")
+        fig = charts.top_k([(_(label), p) for label, p in prediction.top], title="")
         fig.update_layout(height=190, margin={"t": 10, "l": 0, "r": 0, "b": 0})
         chart.plotly_chart(fig, key=f"cls_topk_{k}")
 
@@ -182,45 +191,49 @@ if not predictions:
 spec = explorer.get_spec(model_id)
 if choice in usable:
     r = usable[choice]
-    st.markdown(f"**run {r['run']}** ({r['model']}, trained on the Train page): test accuracy "
-                f"{r['test_accuracy']:.2%} after epoch {r['epoch']}, status {r['status']}."
-                if r["test_accuracy"] is not None else f"**run {r['run']}** ({r['model']}): epoch {r['epoch']}.")
+    st.markdown(_("**run {run}** ({model}, trained on the Train page): test accuracy {acc} after epoch {epoch}, "
+                  "status {status}.").format(run=r["run"], model=r["model"], acc=f"{r['test_accuracy']:.2%}",
+                                             epoch=r["epoch"], status=_(r["status"]))
+                if r["test_accuracy"] is not None else
+                _("**run {run}** ({model}): epoch {epoch}.").format(run=r["run"], model=r["model"], epoch=r["epoch"]))
 elif spec.trained is not None:
     t = spec.trained
     rec = t.recipe
     st.markdown(
-        f"**{model_id}** — measured test accuracy **{t.accuracy:.2%}** ({t.correct:,} of 10,000 test images); "
-        f"d2l's published result for this chapter: {spec.d2l_result or '—'}. Trained {rec.get('epochs')} epochs, "
-        f"SGD lr {rec.get('lr')}, batch {rec.get('batch_size')}"
-        + (f", momentum {rec['momentum']}" if rec.get("momentum") else "")
-        + (f", {rec['schedule']} schedule" if rec.get("schedule") not in (None, "constant") else "")
-        + (", horizontal flips" if rec.get("augment") else "")
-        + f", seed {rec.get('seed')}, on {rec.get('device')}."
+        _("**{model}** — measured test accuracy **{acc}** ({correct} of 10,000 test images); d2l's published result "
+          "for this chapter: {d2l}. Trained {epochs} epochs, SGD lr {lr}, batch {batch}").format(
+            model=model_id, acc=f"{t.accuracy:.2%}", correct=f"{t.correct:,}", d2l=_(spec.d2l_result or "—"),
+            epochs=rec.get("epochs"), lr=rec.get("lr"), batch=rec.get("batch_size"))
+        + (_(", momentum {m}").format(m=rec["momentum"]) if rec.get("momentum") else "")
+        + (_(", {schedule} schedule").format(schedule=rec["schedule"])
+           if rec.get("schedule") not in (None, "constant") else "")
+        + (_(", horizontal flips") if rec.get("augment") else "")
+        + _(", seed {seed}, on {device}.").format(seed=rec.get("seed"), device=rec.get("device"))
     )
 
 # --- every model on the same image ----------------------------------------------------------------------------------
-first_name, first_picture, first_raw, _ = predictions[0]
-st.subheader(f"Every available model on {first_name}")
+first_name, first_picture, first_raw, _first = predictions[0]
+st.subheader(_("Every available model on {name}").format(name=first_name))
 rows = []
 for other in models + list(usable):
     try:
         p = _classify(first_name, first_picture, first_raw, other)
     except (inference.NoWeights, ValueError, KeyError) as exc:
-        rows.append({"model": _label(other), "prediction": "—", "confidence": "", "familiar": "",
-                     "forward ms": "", "note": str(exc)})
+        rows.append({_("model"): _label(other), _("prediction"): "—", _("confidence"): "", _("familiar"): "",
+                     _("forward ms"): "", _("note"): str(exc)})
         continue
     other_id = usable[other]["model"] if other in usable else other
     trained = explorer.get_spec(other_id).trained
     rows.append({
-        "model": _label(other),
-        "prediction": p.top[0][0],
-        "confidence": f"{p.top[0][1]:.1%}",
-        "familiar": {True: "yes", False: "no"}.get(p.familiar, "—"),
-        "forward ms": f"{p.forward_ms:.1f}",
-        "note": "run from the Train page" if other in usable else
-        f"Fashion-MNIST test accuracy {trained.accuracy:.2%}" if trained else "ImageNet",
+        _("model"): _label(other),
+        _("prediction"): _(p.top[0][0]),
+        _("confidence"): f"{p.top[0][1]:.1%}",
+        _("familiar"): {True: _("yes"), False: _("no")}.get(p.familiar, "—"),
+        _("forward ms"): f"{p.forward_ms:.1f}",
+        _("note"): _("run from the Train page") if other in usable else
+        _("Fashion-MNIST test accuracy {acc}").format(acc=f"{trained.accuracy:.2%}") if trained else "ImageNet",
     })
-st.table(pd.DataFrame(rows).set_index("model"))
+st.table(pd.DataFrame(rows).set_index(_("model")))
 
 
 # --- ImageNet checkpoints -------------------------------------------------------------------------------------------
@@ -231,26 +244,28 @@ def _remote_size(checkpoint: str, url: str) -> int | None:
 
 listing = hub.listing()
 present = [row["id"] for row in listing if row["present"]]
-with st.expander(f"ImageNet models ({len(present)} of {len(listing)} checkpoints here)"):
+with st.expander(_("ImageNet models ({n} of {total} checkpoints here)").format(n=len(present), total=len(listing))):
     st.markdown(
-        "The torchvision-compatible models classify into ImageNet's 1000 classes with torchvision's published "
-        "checkpoints (no torchvision needed). Downloaded files are hash-checked before they are used. Present: "
-        + (", ".join(f"`{m}`" for m in present) or "none yet") + "."
+        _("The torchvision-compatible models classify into ImageNet's 1000 classes with torchvision's published "
+          "checkpoints (no torchvision needed). Downloaded files are hash-checked before they are used. Present: "
+          "{present}.").format(present=", ".join(f"`{m}`" for m in present) or _("none yet"))
     )
     missing = [row for row in listing if not row["present"]]
     if missing:
-        pick = st.selectbox("Checkpoint", [row["id"] for row in missing], key="cls_fetch_id",
+        pick = st.selectbox(_("Checkpoint"), [row["id"] for row in missing], key="cls_fetch_id",
                             format_func=lambda m: f"{m} — {next(r['file'] for r in missing if r['id'] == m)}")
         row = next(r for r in missing if r["id"] == pick)
         size = _remote_size(pick, row["url"])
-        label = f"Download ({size / 1e6:,.0f} MB)" if size is not None else "Download (size unknown)"
+        label = (_("Download ({mb} MB)").format(mb=f"{size / 1e6:,.0f}") if size is not None
+                 else _("Download (size unknown)"))
         st.button(label, key="cls_fetch", on_click=lambda: st.session_state.update(cls_fetch_now=pick))
         if st.session_state.pop("cls_fetch_now", None) == pick:
-            bar = st.progress(0.0, text=f"Connecting to {row['url']} …")
+            bar = st.progress(0.0, text=_("Connecting to {url} …").format(url=row["url"]))
 
             def _progress(done: int, total: int | None, bar=bar) -> None:
                 if total:
-                    bar.progress(min(1.0, done / total), text=f"{done / 1e6:,.1f} of {total / 1e6:,.1f} MB")
+                    bar.progress(min(1.0, done / total), text=_("{done} of {total} MB").format(
+                        done=f"{done / 1e6:,.1f}", total=f"{total / 1e6:,.1f}"))
                 else:
                     bar.progress(0.0, text=f"{done / 1e6:,.1f} MB")
 
@@ -259,31 +274,31 @@ with st.expander(f"ImageNet models ({len(present)} of {len(listing)} checkpoints
             except hub.FetchError as exc:
                 st.error(str(exc), icon="⚠️")
             else:
-                bar.progress(1.0, text=f"Saved {path.name}")
-                st.success(f"{pick} is ready: pick it in the Model list above.")
+                bar.progress(1.0, text=_("Saved {name}").format(name=path.name))
+                st.success(_("{model} is ready: pick it in the Model list above.").format(model=pick))
                 st.rerun()
         st.markdown(
-            f"Offline machine? Fetch `{row['url']}` elsewhere, then run "
-            f"`python -m explorer weights add {pick} {row['file']}` here: the file is hash-checked and copied into "
-            "torch.hub's cache."
+            _("Offline machine? Fetch `{url}` elsewhere, then run `{command}` here: the file is hash-checked and "
+              "copied into torch.hub's cache.").format(
+                url=row["url"], command=f"python -m explorer weights add {pick} {row['file']}")
         )
 
 # --- inside the network: feature maps and one unit, computed ---------------------------------------------------------
-st.subheader("Inside the network")
+st.subheader(_("Inside the network"))
 if choice in usable:
-    st.info("The walkthrough follows the shipped and ImageNet models' own weights: pick one of them above to look "
-            "inside.")
+    st.info(_("The walkthrough follows the shipped and ImageNet models' own weights: pick one of them above to look "
+              "inside."))
     st.stop()
 
 if len(predictions) > 1:
-    shown_name = st.selectbox("Image", [p[0] for p in predictions], key="cls_inside_image")
+    shown_name = st.selectbox(_("Image"), [p[0] for p in predictions], key="cls_inside_image")
 else:
     shown_name = predictions[0][0]
-_, shown_picture, _, shown_prediction = next(p for p in predictions if p[0] == shown_name)
+_name, shown_picture, _raw, shown_prediction = next(p for p in predictions if p[0] == shown_name)
 x = shown_prediction.input
 
 
-@st.cache_resource(max_entries=6, show_spinner="Running the network with every convolution recorded …")
+@st.cache_resource(max_entries=6, show_spinner=_("Running the network with every convolution recorded …"))
 def _traced(which: str, digest: str, _x: torch.Tensor) -> conv.Trace:
     return conv.trace_convolutions(which, _x)
 
@@ -293,23 +308,25 @@ layers = [rec.layer for rec in traced.convs.values()]
 by_name = {layer.name: layer for layer in layers}
 a, b, c = st.columns([2, 1, 1])
 layer_name = a.selectbox(
-    "Convolution", list(by_name), key=f"cls_conv_{model_id}",
-    format_func=lambda n: f"{by_name[n].title} — {by_name[n].in_channels}→{by_name[n].out_channels}, "
-                          f"{by_name[n].kernel_size[0]}×{by_name[n].kernel_size[1]}, stride {by_name[n].stride[0]}, "
-                          f"output {'×'.join(map(str, by_name[n].output_shape))}",
+    _("Convolution"), list(by_name), key=f"cls_conv_{model_id}",
+    format_func=lambda n: _("{title} — {cin}→{cout}, {kh}×{kw}, stride {s}, output {shape}").format(
+        title=by_name[n].title, cin=by_name[n].in_channels, cout=by_name[n].out_channels,
+        kh=by_name[n].kernel_size[0], kw=by_name[n].kernel_size[1], s=by_name[n].stride[0],
+        shape="×".join(map(str, by_name[n].output_shape))),
 )
 layer = by_name[layer_name]
-ranking = b.radio("Rank channels by", conv.RANKINGS, horizontal=True, key="cls_rank",
-                  format_func=lambda r: f"{r} activation")
-top = c.select_slider("Channels shown", [8, 16, 32, 64], value=16, key="cls_top")
+ranking = b.radio(_("Rank channels by"), conv.RANKINGS, horizontal=True, key="cls_rank",
+                  format_func=lambda r: _("{ranking} activation").format(ranking=_(r)))
+top = c.select_slider(_("Channels shown"), [8, 16, 32, 64], value=16, key="cls_top")
 ranked = conv.ranked_maps(traced, layer_name, by=ranking, top=top)
 st.plotly_chart(conv_figs.feature_map_grid(ranked), key="cls_maps")
-st.caption(f"{ranked.stage}: the {len(ranked.channels)} of {layer.out_channels} channels with the highest "
-           f"{ranking} activation, strongest first; every map uses the layer's one colour scale, "
-           f"{ranked.zmin:.3f} (darkest) to {ranked.zmax:.3f} (brightest).")
+st.caption(_("{stage}: the {n} of {total} channels with the highest {ranking} activation, strongest first; every "
+             "map uses the layer's one colour scale, {lo} (darkest) to {hi} (brightest).").format(
+    stage=ranked.stage, n=len(ranked.channels), total=layer.out_channels, ranking=_(ranking),
+    lo=f"{ranked.zmin:.3f}", hi=f"{ranked.zmax:.3f}"))
 
-st.markdown("#### Watch one unit compute")
-_, out_h, out_w = layer.output_shape
+st.markdown("#### " + _("Watch one unit compute"))
+_channels, out_h, out_w = layer.output_shape
 row_key, col_key, ch_key = (f"cls_{what}_{model_id}_{layer_name}" for what in ("row", "col", "ch"))
 st.session_state.setdefault(ch_key, ranked.channels[0])
 st.session_state.setdefault(row_key, out_h // 2)
@@ -324,16 +341,16 @@ def _picked(chart_key: str, rk: str, ck: str) -> None:
 
 
 pick_col, step_col = st.columns([2, 3])
-channel = pick_col.number_input(f"Out channel (0 … {layer.out_channels - 1})", 0, layer.out_channels - 1,
-                                key=ch_key)
+channel = pick_col.number_input(_("Out channel (0 … {last})").format(last=layer.out_channels - 1), 0,
+                                layer.out_channels - 1, key=ch_key)
 r_col, c_col = pick_col.columns(2)
-row = r_col.slider("Row", 0, out_h - 1, key=row_key)
-col = c_col.slider("Column", 0, out_w - 1, key=col_key)
+row = r_col.slider(_("Row"), 0, out_h - 1, key=row_key)
+col = c_col.slider(_("Column"), 0, out_w - 1, key=col_key)
 fmap, stage = conv.activation_of(traced, layer_name)
 picker_key = f"cls_pick_{model_id}_{layer_name}"
 pick_col.plotly_chart(
     conv_figs.unit_picker(fmap[channel].numpy(), row, col, ranked.zmin, ranked.zmax,
-                          f"{stage}, ch {channel}: click a unit"),
+                          _("{stage}, ch {channel}: click a unit").format(stage=stage, channel=channel)),
     key=picker_key, config={"displayModeBar": False}, selection_mode="points",
     on_select=functools.partial(_picked, picker_key, row_key, col_key),
 )
@@ -346,25 +363,26 @@ except conv.WalkthroughError as exc:
 
 lines = conv_figs.step_lines(walk)
 step_key = f"cls_step_{model_id}_{layer_name}"
-if st.session_state.get(step_key) not in [name for name, _ in lines]:  # this unit has no such step (no pooling)
+if st.session_state.get(step_key) not in [name for name, _text in lines]:  # this unit has no such step (no pooling)
     st.session_state.pop(step_key, None)
-step = step_col.select_slider("Step", [name for name, _ in lines], key=step_key)
-upto = [name for name, _ in lines].index(step)
+step = step_col.select_slider(_("Step"), [name for name, _text in lines], key=step_key, format_func=_)
+upto = [name for name, _text in lines].index(step)
 step_col.markdown("\n".join(
-    f"{k + 1}. **{name}** — {text}" if k <= upto else f"{k + 1}. {name}" for k, (name, text) in enumerate(lines)
+    f"{k + 1}. **{_(name)}** — {text}" if k <= upto else f"{k + 1}. {_(name)}" for k, (name, text) in enumerate(lines)
 ))
 if upto == len(lines) - 1:
-    step_col.caption(f"Then: {walk.stops}.")
+    step_col.caption(_("Then: {stops}.").format(stops=walk.stops))
 
 if step == "window":
     strongest = int(np.argmax(np.abs(walk.channel_sums)))
-    in_channel = step_col.number_input(f"Input channel shown (0 … {layer.in_channels - 1})", 0,
+    in_channel = step_col.number_input(_("Input channel shown (0 … {last})").format(last=layer.in_channels - 1), 0,
                                        layer.in_channels - 1, value=strongest, key=f"cls_in_{model_id}_{layer_name}")
     step_col.plotly_chart(conv_figs.window_on_input(walk, in_channel), key="cls_window")
 elif step == "products":
     order = [int(i) for i in np.argsort(-np.abs(walk.channel_sums), kind="stable")[:4]]
-    step_col.caption(f"The input channels that contribute most ({len(order)} of {layer.in_channels}): window × "
-                     "kernel = products, each written in its cell; padding shows as “pad” and counts as 0.")
+    step_col.caption(_("The input channels that contribute most ({n} of {total}): window × kernel = products, each "
+                       "written in its cell; padding shows as “pad” and counts as 0.").format(
+        n=len(order), total=layer.in_channels))
     step_col.plotly_chart(conv_figs.kernel_products(walk, order), key="cls_products")
 else:
     step_col.plotly_chart(conv_figs.contributions(walk), key="cls_sum")
@@ -372,19 +390,23 @@ if walk.field is not None:
     (r0, r1), (c0, c1) = walk.field
     pick_col.plotly_chart(
         charts.field_on_image(_network_view(x), (r0, r1, c0, c1),
-                              title=f"Receptive field {r1 - r0}×{c1 - c0}: rows {r0}…{r1 - 1}, cols {c0}…{c1 - 1}"
+                              title=_("Receptive field {h}×{w}: rows {r0}…{r1}, cols {c0}…{c1}").format(
+                                  h=r1 - r0, w=c1 - c0, r0=r0, r1=r1 - 1, c0=c0, c1=c1 - 1)
                               ).update_layout(height=360),
         key="cls_field")
 
 if layer.pointwise:
     pw = conv.pointwise(traced, layer_name, row, col)
-    with st.expander(f"{layer.label} is a 1×1 convolution: a fully connected layer at every pixel"):
+    with st.expander(_("{layer} is a 1×1 convolution: a fully connected layer at every pixel").format(
+            layer=layer.label)):
         st.markdown(
-            f"At every output pixel it multiplies the pixel's {layer.in_channels}-channel vector by one "
-            f"{layer.out_channels}×{layer.in_channels} matrix and adds the bias — the notes' per-pixel MLP (NiN). "
-            f"At ({row}, {col}): W·x + b gives channel {channel} = {pw.result[channel]:.4f}; the convolution "
-            f"computed {pw.forward[channel]:.4f}. Largest difference over all {pw.everywhere.size:,} outputs: "
-            f"{float(np.abs(pw.everywhere - traced.record(layer_name).output.double().numpy()).max()):.2e}."
+            _("At every output pixel it multiplies the pixel's {cin}-channel vector by one {cout}×{cin} matrix and "
+              "adds the bias — the notes' per-pixel MLP (NiN). At ({row}, {col}): W·x + b gives channel {channel} = "
+              "{result}; the convolution computed {forward}. Largest difference over all {n} outputs: {diff}.").format(
+                cin=layer.in_channels, cout=layer.out_channels, row=row, col=col, channel=channel,
+                result=f"{pw.result[channel]:.4f}", forward=f"{pw.forward[channel]:.4f}", n=f"{pw.everywhere.size:,}",
+                diff=f"{float(np.abs(pw.everywhere - traced.record(layer_name).output.double().numpy()).max()):.2e}")
         )
-        st.dataframe(pd.DataFrame(pw.matrix, columns=[f"in {i}" for i in range(layer.in_channels)]).round(4),
+        st.dataframe(pd.DataFrame(pw.matrix, columns=[_("in {c}").format(c=i) for i in range(layer.in_channels)]
+                                  ).round(4),
                      height=240)

@@ -21,5 +21,9 @@ table = pd.DataFrame(
     [{"English": t.en, "中文": t.zh, _("Note"): _(t.note) if t.note else "", _("Not used"): "、".join(t.avoid)}
      for t in TERMS]
 )
-st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(TERMS) + 1) + 3)
+st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(TERMS) + 1) + 3,
+             column_config={"English": st.column_config.TextColumn(width="medium"),
+                            "中文": st.column_config.TextColumn(width="medium"),
+                            _("Note"): st.column_config.TextColumn(width="large"),
+                            _("Not used"): st.column_config.TextColumn(width="medium")})
 st.caption(_("{n} terms.").format(n=len(TERMS)))

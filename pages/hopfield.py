@@ -14,6 +14,7 @@ from explorer.present import formatting as fmt
 from explorer.runtime import data
 from explorer.zoo.energy import N_PIXELS, SIDE
 from pages.common import exact_metric, use_app_navigation
+from pages.i18n import _, translate_message
 from pages.notes_panel import notes_panel
 
 use_app_navigation()
@@ -21,7 +22,7 @@ use_app_navigation()
 N = N_PIXELS
 
 
-@st.cache_data(show_spinner="Averaging the Fashion-MNIST classes…", max_entries=32)
+@st.cache_data(show_spinner=_("Averaging the Fashion-MNIST classes…"), max_entries=32)
 def patterns(classes: tuple[int, ...], encoding: str) -> np.ndarray:
     return hopfield.class_patterns(classes, encoding)
 
@@ -31,38 +32,39 @@ def image(state: np.ndarray) -> np.ndarray:
 
 
 spec = explorer.get_spec("hopfield")
-st.title("Hopfield network")
+st.title(_("Hopfield network"))
 st.markdown(
-    f"*{spec.paper}* · `hopfield` · {spec.introduced} Each of the 784 neurons is one pixel (+1 white, −1 black) and "
-    "is connected to every other. The Hebbian rule W = (1/N) Σ p pᵀ (zero diagonal) stores the patterns; then one "
-    "neuron at a time takes the sign of its input Σⱼ Wᵢⱼ sⱼ, and the energy E = −½ sᵀWs never goes up."
+    f"*{spec.paper}* · `hopfield` · {_(spec.introduced)} " + _(
+        "Each of the 784 neurons is one pixel (+1 white, −1 black) and is connected to every other. The Hebbian rule "
+        "W = (1/N) Σ p pᵀ (zero diagonal) stores the patterns; then one neuron at a time takes the sign of its input "
+        "Σⱼ Wᵢⱼ sⱼ, and the energy E = −½ sᵀWs never goes up.")
 )
 notes_panel("hopfield")
 
-names = list(data.CLASSES)
+names = [_(name) for name in data.CLASSES]
 c1, c2 = st.columns([3, 2])
 chosen = c1.multiselect(
-    "Stored patterns (class means, thresholded)", range(len(names)), default=[0, 5, 8], format_func=names.__getitem__,
-    key="hop_classes", max_selections=10,
+    _("Stored patterns (class means, thresholded)"), range(len(names)), default=[0, 5, 8],
+    format_func=names.__getitem__, key="hop_classes", max_selections=10,
 )
 encoding = c2.radio(
-    "Thresholding", hopfield.ENCODINGS, horizontal=True, key="hop_encoding",
-    format_func={"silhouette": "silhouette (> ¼ white)", "contrast": "contrast (> the average class)"}.get,
-    help="Contrast patterns overlap less, so more of them can be stored and recalled.",
+    _("Thresholding"), hopfield.ENCODINGS, horizontal=True, key="hop_encoding",
+    format_func=lambda e: _("silhouette (> ¼ white)") if e == "silhouette" else _("contrast (> the average class)"),
+    help=_("Contrast patterns overlap less, so more of them can be stored and recalled."),
 )
 if not chosen:
-    st.info("Pick at least one class to store.")
+    st.info(_("Pick at least one class to store."))
     st.stop()
 c1, c2, c3 = st.columns(3)
-target = c1.selectbox("Corrupt and recall", chosen, format_func=names.__getitem__, key="hop_target")
-noise = c2.slider("Flipped pixels", 0.0, 0.5, 0.2, 0.05, key="hop_noise", format="%.2f",
-                  help="Fraction of the 784 neurons whose sign is flipped before recall.")
-seed = int(c3.number_input("Seed", 0, 10_000, 0, key="hop_seed"))
+target = c1.selectbox(_("Corrupt and recall"), chosen, format_func=names.__getitem__, key="hop_target")
+noise = c2.slider(_("Flipped pixels"), 0.0, 0.5, 0.2, 0.05, key="hop_noise", format="%.2f",
+                  help=_("Fraction of the 784 neurons whose sign is flipped before recall."))
+seed = int(c3.number_input(_("Seed"), 0, 10_000, 0, key="hop_seed"))
 
 try:
     stored = patterns(tuple(chosen), encoding)
 except data.DatasetNotFound as exc:
-    st.warning(str(exc))
+    st.warning(translate_message(str(exc)))
     st.stop()
 weights = hopfield.hebbian(stored)
 k = chosen.index(target)
@@ -70,64 +72,67 @@ start = hopfield.corrupt(stored[k], noise, seed=seed)
 
 m1, m2, m3, m4 = st.columns(4)
 with m1:
-    st.metric("Neurons", fmt.exact(N))
+    st.metric(_("Neurons"), fmt.exact(N))
 with m2:
-    exact_metric("Weights", spec.params, help="784 × 784: symmetric, zero diagonal.")
+    exact_metric(_("Weights"), spec.params, help=_("784 × 784: symmetric, zero diagonal."))
 with m3:
-    exact_metric("Free weights", N * (N - 1) // 2, help="N(N − 1)/2: W is symmetric with a zero diagonal.")
+    exact_metric(_("Free weights"), N * (N - 1) // 2, help=_("N(N − 1)/2: W is symmetric with a zero diagonal."))
 with m4:
-    st.metric("Stored patterns", len(chosen), help=f"About 0.138·N ≈ {0.138 * N:.0f} random patterns fit; "
-              "similar images far fewer.")
+    st.metric(_("Stored patterns"), len(chosen), help=_("About 0.138·N ≈ {n} random patterns fit; similar images far "
+                                                        "fewer.").format(n=f"{0.138 * N:.0f}"))
 
 st.plotly_chart(charts.image_row([image(p) for p in stored], [names[c] for c in chosen]), key="hop_stored")
 overlap = hopfield.overlaps(stored)
 if len(chosen) > 1:
     st.dataframe(pd.DataFrame(overlap.round(3), index=[names[c] for c in chosen], columns=[names[c] for c in chosen]),
                  key="hop_overlaps")
-    st.caption("Overlaps m = p·q/N between the stored patterns: 1 for identical, 0 for unrelated. The larger they "
-               "are, the more the patterns interfere and the likelier recall ends in a mixture (a spurious minimum).")
+    st.caption(_("Overlaps m = p·q/N between the stored patterns: 1 for identical, 0 for unrelated. The larger they "
+                 "are, the more the patterns interfere and the likelier recall ends in a mixture (a spurious "
+                 "minimum)."))
 
-bar = st.progress(0.0, text="Recalling…")
+bar = st.progress(0.0, text=_("Recalling…"))
 
 
 def progress(done: int, planned: int, energy: float) -> None:
-    bar.progress(min(1.0, done / planned), text=f"{done:,} single-neuron updates · E = {energy:,.1f}")
+    bar.progress(min(1.0, done / planned), text=_("{n} single-neuron updates · E = {e}").format(
+        n=f"{done:,}", e=f"{energy:,.1f}"))
 
 
 run = hopfield.recall(weights, start, seed=seed, on_progress=progress)
-bar.progress(1.0, text=f"Done: {run.sweeps} sweep(s), {run.flips} neurons flipped.")
+bar.progress(1.0, text=_("Done: {sweeps} sweep(s), {flips} neurons flipped.").format(sweeps=run.sweeps,
+                                                                                      flips=run.flips))
 
 shown = list(range(min(5, len(run.snapshots))))  # the first sweep, a quarter at a time: most flips happen there
 st.plotly_chart(charts.image_row(
     [image(run.snapshots[i]) for i in shown] + [image(run.final)],
-    [f"after {run.snapshot_steps[i]:,} updates" if run.snapshot_steps[i] else "corrupted input" for i in shown]
-    + ["final state"],
+    [_("after {n} updates").format(n=f"{run.snapshot_steps[i]:,}") if run.snapshot_steps[i]
+     else _("corrupted input") for i in shown]
+    + [_("final state")],
 ), key="hop_snapshots")
 verdict = hopfield.diagnose(run.final, stored)
 e0, e1 = float(run.energies[0]), float(run.energies[-1])
 found = names[chosen[verdict.index]]
+energy = {"e0": f"{e0:,.1f}", "e1": f"{e1:,.1f}", "overlap": f"{verdict.overlap:+.3f}"}
 if verdict.kind == "exact" and verdict.index == k:
-    st.success(f"Recalled **{names[target]}** exactly after {run.sweeps} sweep(s) ({run.flips} neurons flipped); "
-               f"energy {e0:,.1f} → {e1:,.1f}.")
+    st.success(_("Recalled **{name}** exactly after {sweeps} sweep(s) ({flips} neurons flipped); energy {e0} → "
+                 "{e1}.").format(name=names[target], sweeps=run.sweeps, flips=run.flips, **energy))
 elif verdict.kind == "exact":
-    st.warning(f"Recalled a different stored pattern exactly: **{found}**, not {names[target]} (overlap "
-               f"{verdict.overlap:+.3f} with it) — the corruption moved the state into its basin. "
-               f"Energy {e0:,.1f} → {e1:,.1f}.")
+    st.warning(_("Recalled a different stored pattern exactly: **{found}**, not {name} (overlap {overlap} with it) — "
+                 "the corruption moved the state into its basin. Energy {e0} → {e1}.").format(
+        found=found, name=names[target], **energy))
 elif verdict.kind == "inverted":
-    st.warning(
-        f"Recalled the **negative of the stored {found}** pattern (−ξ, every pixel inverted: overlap "
-        f"{verdict.overlap:+.3f}). With Hebbian weights E(−s) = E(s), so −ξ is an energy minimum as deep as ξ: "
-        f"the state fell into the mirror basin. Energy {e0:,.1f} → {e1:,.1f}."
-    )
+    st.warning(_(
+        "Recalled the **negative of the stored {found}** pattern (−ξ, every pixel inverted: overlap {overlap}). With "
+        "Hebbian weights E(−s) = E(s), so −ξ is an energy minimum as deep as ξ: the state fell into the mirror basin. "
+        "Energy {e0} → {e1}.").format(found=found, **energy))
 else:
-    st.warning(
-        f"Did not recall {names[target]} exactly: the final state is a mixture or spurious minimum, closest to "
-        f"**{found}** (overlap {verdict.overlap:+.3f}; ±1 would be the pattern or its negative). "
-        f"Energy {e0:,.1f} → {e1:,.1f}."
-    )
-st.plotly_chart(charts.energy_curve(run.energies, N), key="hop_energy")
+    st.warning(_(
+        "Did not recall {name} exactly: the final state is a mixture or spurious minimum, closest to **{found}** "
+        "(overlap {overlap}; ±1 would be the pattern or its negative). Energy {e0} → {e1}.").format(
+        name=names[target], found=found, **energy))
+st.plotly_chart(charts.energy_curve(run.energies, N, title=_("Energy E = −½ sᵀWs")), key="hop_energy")
 rises = int((np.diff(run.energies) > 1e-9).sum())
-st.caption(
-    f"{len(run.energies) - 1:,} single-neuron updates, dotted lines between sweeps; the energy rose {rises} times. "
-    "Asynchronous updates with a symmetric, zero-diagonal W can only lower it or leave it unchanged."
-)
+st.caption(_(
+    "{n} single-neuron updates, dotted lines between sweeps; the energy rose {rises} times. Asynchronous updates "
+    "with a symmetric, zero-diagonal W can only lower it or leave it unchanged.").format(
+    n=f"{len(run.energies) - 1:,}", rises=rises))

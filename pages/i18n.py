@@ -13,10 +13,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.lessons.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, language, ngettext, set_language
+from explorer.lessons.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    N_,
+    gettext,
+    language,
+    ngettext,
+    set_language,
+    translate_message,
+)
 
 _ = gettext
-__all__ = ["N_", "_", "browser_language", "gettext", "language", "language_switch", "link_params", "ngettext"]
+__all__ = ["N_", "_", "browser_language", "gettext", "language", "language_switch", "link_params", "ngettext",
+           "translate_message"]
 
 
 def browser_language() -> str:
@@ -29,18 +39,26 @@ def browser_language() -> str:
 
 
 def _on_switch() -> None:
+    st.session_state["_lang"] = st.session_state["lang"]
     st.session_state["_lang_picked"] = True
 
 
 def language_switch() -> str:
-    """The sidebar's 中文 / English switch, synced with ``?lang=``; sets and returns the run's language."""
+    """The sidebar's 中文 / English switch, synced with ``?lang=``; sets and returns the run's language.
+
+    The language lives in ``st.session_state["_lang"]``; the switch (key ``lang``) only shows and changes it, so the
+    choice survives whatever happens to the widget's own state between pages.
+    """
     asked = st.query_params.get("lang")
     picked = st.session_state.pop("_lang_picked", False)
     if asked in LANGUAGES and not picked:
-        st.session_state["lang"] = asked
-    elif "lang" not in st.session_state or st.session_state["lang"] not in LANGUAGES:
-        st.session_state["lang"] = browser_language()
-    code = st.sidebar.segmented_control(
+        st.session_state["_lang"] = asked
+    elif st.session_state.get("_lang") not in LANGUAGES:
+        st.session_state["_lang"] = browser_language()
+    code = st.session_state["_lang"]
+    if st.session_state.get("lang") != code:
+        st.session_state["lang"] = code
+    st.sidebar.segmented_control(
         "Language · 语言", list(reversed(LANGUAGES)), format_func=LANGUAGES.get, key="lang", on_change=_on_switch,
         label_visibility="collapsed", required=True,
     )
@@ -50,5 +68,7 @@ def language_switch() -> str:
 
 
 def link_params(**params: str) -> dict[str, str]:
-    """Query parameters for an ``st.page_link`` that keep the language: ``link_params(model="vgg16")``."""
-    return {**params, "lang": language()}
+    """Query parameters for an ``st.page_link`` that keep the language: ``link_params(model="vgg16")``. English, the
+    default, adds nothing (the session remembers the choice anyway; the link then reads as before)."""
+    code = language()
+    return {**params, "lang": code} if code != DEFAULT_LANGUAGE else dict(params)

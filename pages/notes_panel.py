@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from explorer.lessons import claims, notes
+from pages.i18n import language
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -52,11 +53,15 @@ def claims_panel(keys: Sequence[str]) -> None:
 
 
 def notes_panel(key: str, expanded: bool = False) -> None:
-    """An expander with the section's points in two columns (笔记, the notes' words, and English), then the
-    section's checkable claims with their numbers, in view."""
+    """An expander with the section's points in two columns (笔记, the notes' words, and English; the Chinese app shows
+    the notes' words alone), then the section's checkable claims with their numbers, in view."""
     heading_zh, heading_en, points = notes.section(key)
-    with st.expander(f"The notes · 笔记：{heading_zh} — {heading_en}", expanded=expanded):
-        zh, en = st.columns(2)
-        zh.markdown("**笔记（中文）**\n\n" + _bullets(points, chinese=True))
-        en.markdown("**English**\n\n" + _bullets(points, chinese=False))
+    if language() == "zh":  # the Chinese app shows the notes' own words only
+        with st.expander(f"笔记：{heading_zh}", expanded=expanded):
+            st.markdown(_bullets(points, chinese=True))
+    else:
+        with st.expander(f"The notes · 笔记：{heading_zh} — {heading_en}", expanded=expanded):
+            zh, en = st.columns(2)
+            zh.markdown("**笔记（中文）**\n\n" + _bullets(points, chinese=True))
+            en.markdown("**English**\n\n" + _bullets(points, chinese=False))
     claims_panel([p.claim for p in points if p.claim])

@@ -15,21 +15,22 @@ from explorer.runtime import jobs, runs
 from explorer.runtime import train as engine
 from explorer.runtime.devices import pick_device
 from pages.common import use_app_navigation
+from pages.i18n import N_, _, link_params, translate_message
 
 use_app_navigation()
 
-st.title("Train a network")
-st.markdown(
+st.title(_("Train a network"))
+st.markdown(_(
     "Every d2l CNN chapter ends by training its network on Fashion-MNIST. Pick a chapter's preset (or set the "
     "hyper-parameters by hand), press **Train** and watch train loss, train accuracy and test accuracy fill in. "
     "The run goes on while you browse other pages; one run trains at a time on this machine (whichever app or "
     "`python -m explorer train` started it), others queue. A finished run's weights classify images on the "
     "Classify page. From a shell: `python -m explorer train lenet` — multi-GPU and multi-node with `--nproc` / "
     "torchrun."
-)
+))
 
 TRAINABLE = [s.id for s in explorer.list_models() if engine.trainable(s)]
-BY_HAND = "By hand"
+BY_HAND = N_("By hand")  # the option's value; shown translated
 PRESET_KEYS = {p.title: key for key, p in engine.PRESETS.items()}
 manager = jobs.manager()
 store = runs.Store()
@@ -61,25 +62,26 @@ asked = st.query_params.get("model")
 if "tr_model" not in st.session_state or (asked and asked != st.session_state.get("tr_asked")):
     st.session_state["tr_asked"] = asked
     if asked and asked not in TRAINABLE:
-        st.error(f"{asked} cannot be trained on Fashion-MNIST here (it needs a 1-channel image input and 10 "
-                 f"classes); pick one of: {', '.join(TRAINABLE)}.", icon="⚠️")
+        st.error(_("{model} cannot be trained on Fashion-MNIST here (it needs a 1-channel image input and 10 "
+                   "classes); pick one of: {models}.").format(model=asked, models=", ".join(TRAINABLE)), icon="⚠️")
     st.session_state["tr_model"] = asked if asked in TRAINABLE else st.session_state.get("tr_model", "lenet")
     _on_model()
 
 left, right = st.columns(2)
-left.selectbox("d2l chapter preset", [BY_HAND, *PRESET_KEYS], key="tr_preset", on_change=_on_preset,
-               help="d2l's learning rate, batch size, epochs and image size for that chapter's network.")
-right.selectbox("Model", TRAINABLE, key="tr_model", on_change=_on_model,
+left.selectbox(_("d2l chapter preset"), [BY_HAND, *PRESET_KEYS], key="tr_preset", on_change=_on_preset,
+               format_func=lambda p: _(p) if p == BY_HAND else p,
+               help=_("d2l's learning rate, batch size, epochs and image size for that chapter's network."))
+right.selectbox(_("Model"), TRAINABLE, key="tr_model", on_change=_on_model,
                 format_func=lambda m: f"{m} — {explorer.get_spec(m).title}")
 model_id = st.session_state["tr_model"]
 cols = st.columns(6)
-cols[0].number_input("Learning rate", key="tr_lr", step=0.01, format="%g")
-epochs = int(cols[1].number_input("Epochs", key="tr_epochs", step=1))
-cols[2].number_input("Batch size", key="tr_batch", step=32)
-cols[3].number_input("Resize to (px)", key="tr_resize", step=4,
-                     help="Fashion-MNIST's 28×28 images are resized to this side, as d2l does.")
+cols[0].number_input(_("Learning rate"), key="tr_lr", step=0.01, format="%g")
+epochs = int(cols[1].number_input(_("Epochs"), key="tr_epochs", step=1))
+cols[2].number_input(_("Batch size"), key="tr_batch", step=32)
+cols[3].number_input(_("Resize to (px)"), key="tr_resize", step=4,
+                     help=_("Fashion-MNIST's 28×28 images are resized to this side, as d2l does."))
 st.session_state.setdefault("tr_limit", 0)
-cols[4].number_input("Training images (0 = all 60,000)", min_value=0, max_value=60_000, step=1000, key="tr_limit")
+cols[4].number_input(_("Training images (0 = all 60,000)"), min_value=0, max_value=60_000, step=1000, key="tr_limit")
 
 
 def _try_device(name: str) -> bool:
@@ -91,13 +93,14 @@ def _try_device(name: str) -> bool:
 
 
 devices = [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _try_device(d)]
-cols[5].selectbox("Device", devices, key="tr_device")
+cols[5].selectbox(_("Device"), devices, key="tr_device")
 parallel = jobs.parallel_options(torch.cuda.device_count(), pick_device(st.session_state["tr_device"]).type)
 if parallel.offered:  # several GPUs: one process per GPU, DDP over NCCL through torchrun (the CLI's --nproc)
     st.session_state.setdefault("tr_nproc", 1)
-    st.number_input("Processes / GPUs", min_value=1, max_value=max(parallel.nproc), step=1, key="tr_nproc",
-                    help=f"One process per GPU with DDP ({parallel.backend}, through torchrun, as "
-                         f"`python -m explorer train --nproc N`); the batch size is split over them.")
+    st.number_input(_("Processes / GPUs"), min_value=1, max_value=max(parallel.nproc), step=1, key="tr_nproc",
+                    help=_("One process per GPU with DDP ({backend}, through torchrun, as "
+                           "`python -m explorer train --nproc N`); the batch size is split over them.").format(
+                        backend=parallel.backend))
 
 
 def _chosen() -> tuple[str, engine.Recipe, str, int | None, int]:
@@ -114,25 +117,29 @@ def _chosen() -> tuple[str, engine.Recipe, str, int | None, int]:
 model_id, recipe, device, limit, nproc = _chosen()
 
 
-@st.cache_data(show_spinner="Measuring a few training steps…", max_entries=64)
+@st.cache_data(show_spinner=_("Measuring a few training steps…"), max_entries=64)
 def _estimate(model_id: str, recipe: engine.Recipe, device: str, limit: int | None) -> float:
     return engine.estimate_epoch_seconds(model_id, recipe, device, limit, probe=2)
 
 
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min" if seconds >= 3600 else \
-        f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+    if seconds >= 3600:
+        return _("{h} h {min} min").format(h=seconds // 3600, min=f"{seconds % 3600 // 60:02d}")
+    if seconds >= 60:
+        return _("{min} min {s} s").format(min=seconds // 60, s=f"{seconds % 60:02d}")
+    return _("{s} s").format(s=seconds)
 
 
 problem = None
 try:
     engine.validate(explorer.get_spec(model_id), recipe, limit, nproc)
     per_epoch = _estimate(model_id, recipe, device, limit)
-    st.caption(f"Estimated **{_duration(per_epoch)} per epoch** on **{pick_device(device).type}** "
-               f"({_duration(per_epoch * epochs)} for {epochs} epochs), measured from a few training steps.")
+    st.caption(_("Estimated **{per_epoch} per epoch** on **{device}** ({total} for {epochs} epochs), measured from a "
+                 "few training steps.").format(per_epoch=_duration(per_epoch), device=pick_device(device).type,
+                                               total=_duration(per_epoch * epochs), epochs=epochs))
 except ValueError as exc:
-    problem = str(exc)
+    problem = translate_message(str(exc))
     st.error(problem, icon="⚠️")
 
 
@@ -142,10 +149,10 @@ def _submit() -> None:
         job = manager.submit(*_chosen())
         st.session_state["tr_run"] = job.run
     except ValueError as exc:
-        st.session_state["tr_submit_error"] = str(exc)
+        st.session_state["tr_submit_error"] = translate_message(str(exc))
 
 
-st.button("Train", type="primary", disabled=problem is not None, key="tr_start", on_click=_submit)
+st.button(_("Train"), type="primary", disabled=problem is not None, key="tr_start", on_click=_submit)
 if message := st.session_state.pop("tr_submit_error", None):
     st.error(message, icon="⚠️")
 
@@ -154,34 +161,38 @@ def _live() -> None:
     """The session's run (or whatever trains now): status, progress, the live curves, Stop."""
     job = manager.get(st.session_state.get("tr_run", "")) or manager.current()
     if job is None:
-        st.info("No run in progress. Pick a preset and press Train.")
+        st.info(_("No run in progress. Pick a preset and press Train."))
         return
-    st.subheader(f"Run {job.run}: {job.model}" + (f" ({job.nproc} processes)" if job.nproc > 1 else ""))
+    st.subheader(_("Run {run}: {model}").format(run=job.run, model=job.model)
+                 + (" " + _("({n} processes)").format(n=job.nproc) if job.nproc > 1 else ""))
     if job.status == "queued":
-        message = runs.waiting_message(store, job.run)
-        st.info(message[0].upper() + message[1:] + ". One run trains at a time on this machine; this one starts "
-                "when the runs before it end.", icon=":material/hourglass_top:")
+        message = translate_message(runs.waiting_message(store, job.run))
+        st.info(message[0].upper() + message[1:] + ". " + _("One run trains at a time on this machine; this one "
+                                                            "starts when the runs before it end."),
+                icon=":material/hourglass_top:")
     a, b, c, d = st.columns(4)
-    a.metric("Status", job.status)
-    b.metric("Device", job.device_name or job.device)
-    c.metric("Images/s", f"{job.samples_per_s:,.0f}" if job.samples_per_s else "—")
-    d.metric("ETA", _duration(job.eta) if job.eta is not None and job.status == "running" else "—")
-    st.progress(min(job.progress, 1.0), text=f"{job.progress:.0%} of {job.recipe.epochs} epochs")
-    st.plotly_chart(charts.training_curves({job.run: job.points}, title=f"{job.model} on Fashion-MNIST"),
+    a.metric(_("Status"), _(job.status))
+    b.metric(_("Device"), job.device_name or job.device)
+    c.metric(_("Images/s"), f"{job.samples_per_s:,.0f}" if job.samples_per_s else "—")
+    d.metric(_("ETA"), _duration(job.eta) if job.eta is not None and job.status == "running" else "—")
+    st.progress(min(job.progress, 1.0), text=_("{p} of {epochs} epochs").format(p=f"{job.progress:.0%}",
+                                                                                 epochs=job.recipe.epochs))
+    st.plotly_chart(charts.training_curves({job.run: job.points},
+                                           title=_("{model} on Fashion-MNIST").format(model=job.model)),
                     key="tr_live_chart")
     if job.status in ("queued", "running"):
-        st.button("Stop", on_click=manager.stop, args=(job.run,), key="tr_stop")
+        st.button(_("Stop"), on_click=manager.stop, args=(job.run,), key="tr_stop")
     else:
         if job.error:
-            st.error(job.error, icon="⚠️")
+            st.error(translate_message(job.error), icon="⚠️")
         if job.result and job.result["test_accuracy"] is not None:
             preset = engine.preset_for(job.model)
-            st.metric("Test accuracy", f"{job.result['test_accuracy']:.2%}",
+            st.metric(_("Test accuracy"), f"{job.result['test_accuracy']:.2%}",
                       delta=f"d2l: {preset.d2l}" if preset else None, delta_color="off")
         if store.epochs(job.run):
-            st.page_link("pages/classify.py", label=f"Use it on Classify — run {job.run}",
-                         icon=":material/image_search:", query_params={"run": job.run},
-                         help="Classify an image with this run's weights (its last completed epoch).")
+            st.page_link("pages/classify.py", label=_("Use it on Classify — run {run}").format(run=job.run),
+                         icon=":material/image_search:", query_params=link_params(run=job.run),
+                         help=_("Classify an image with this run's weights (its last completed epoch)."))
         if st.session_state.get("tr_shown") != (job.run, job.status):  # once: refresh the runs table below
             st.session_state["tr_shown"] = (job.run, job.status)
             st.rerun(scope="app")
@@ -191,39 +202,42 @@ busy = any(j is not None and j.status in ("queued", "running")
            for j in (manager.get(st.session_state.get("tr_run", "")), manager.current()))
 st.fragment(_live, run_every=1.0 if busy else None)()
 
-st.header("Runs")
+st.header(_("Runs"))
 rows = store.list()
 if not rows:
-    st.caption(f"No runs yet. They are kept in {store.path}.")
+    st.caption(_("No runs yet. They are kept in {path}.").format(path=store.path))
     st.stop()
 table = pd.DataFrame(rows)
 table["d2l"] = [(p.d2l if (p := engine.preset_for(m)) else "") for m in table["model"]]
-st.dataframe(table[["run", "model", "status", "test_accuracy", "d2l", "world_size", "started"]], hide_index=True,
+table["status"] = [_(status) for status in table["status"]]
+shown = {"run": N_("run"), "model": N_("model"), "status": N_("status"), "test_accuracy": N_("test_accuracy"),
+         "d2l": "d2l", "world_size": N_("world_size"), "started": N_("started")}  # column → its header, translated
+st.dataframe(table[list(shown)].rename(columns={c: _(h) for c, h in shown.items()}), hide_index=True,
              key="tr_runs_table")
-st.caption(f"Store: {store.path} (`python -m explorer runs list`).")
+st.caption(_("Store: {path} (`python -m explorer runs list`).").format(path=store.path))
 ids = [r["run"] for r in rows]
-chosen = st.multiselect("Overlay the curves of", ids, default=ids[:1], key="tr_overlay")
+chosen = st.multiselect(_("Overlay the curves of"), ids, default=ids[:1], key="tr_overlay")
 if chosen:
     curves = {run: [{"epoch": float(e["epoch"]), "loss": e["loss"], "train_acc": e["train_acc"],
                      "test_acc": e["test_acc"]} for e in store.epochs(run)] for run in chosen}
-    st.plotly_chart(charts.training_curves(curves, title="Runs compared (per epoch)"), key="tr_overlay_chart")
+    st.plotly_chart(charts.training_curves(curves, title=_("Runs compared (per epoch)")), key="tr_overlay_chart")
 usable = {r["run"]: r for r in runs.usable_runs(store)}
 if usable:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     pick = left.selectbox(
-        "Use a run's weights on Classify", list(usable), key="tr_classify_pick",
-        format_func=lambda r: f"{r} — {usable[r]['model']}, epoch {usable[r]['epoch']}, test accuracy "
-                              f"{usable[r]['test_accuracy']:.2%}")
+        _("Use a run's weights on Classify"), list(usable), key="tr_classify_pick",
+        format_func=lambda r: _("{run} — {model}, epoch {epoch}, test accuracy {acc}").format(
+            run=r, model=usable[r]["model"], epoch=usable[r]["epoch"], acc=f"{usable[r]['test_accuracy']:.2%}"))
     with right:
-        st.page_link("pages/classify.py", label="Use it on Classify", icon=":material/image_search:",
-                     query_params={"run": pick})
+        st.page_link("pages/classify.py", label=_("Use it on Classify"), icon=":material/image_search:",
+                     query_params=link_params(run=pick))
 resumable = [r["run"] for r in rows if r["status"] in runs.RESUMABLE]
 if resumable:
     left, right = st.columns([3, 1])
-    pick = left.selectbox("Resume a stopped or interrupted run", resumable, key="tr_resume_pick")
-    if right.button("Resume", key="tr_resume"):
+    pick = left.selectbox(_("Resume a stopped or interrupted run"), resumable, key="tr_resume_pick")
+    if right.button(_("Resume"), key="tr_resume"):
         try:
             st.session_state["tr_run"] = manager.resume(pick, device).run
             st.rerun()
         except (ValueError, KeyError) as exc:
-            st.error(str(exc), icon="⚠️")
+            st.error(translate_message(str(exc)), icon="⚠️")

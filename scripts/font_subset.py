@@ -3,7 +3,8 @@
 The characters: every one outside ASCII in the Chinese catalog, the notes, and the library and page sources (the
 notes' points, the glossary, the language switch), plus printable ASCII. Run it (``make font``) after translating
 new strings, and commit the result. The source font is Debian's ``fonts-wqy-microhei`` (Apache-2.0 or GPLv3 with the
-font exception, either; redistributing a subset is allowed under both).
+font exception, either; redistributing a subset is allowed under both; the terms are
+static/explorer-cjk.LICENSE, a copy of the package's copyright file).
 
 Usage: .venv/bin/python scripts/font_subset.py [SOURCE_FONT]
 """

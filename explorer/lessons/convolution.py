@@ -34,6 +34,7 @@ from ..analysis import Summary, analyze
 from ..analysis.field import Axis
 from ..runtime import inference
 from ..zoo import get_spec
+from .i18n import N_, gettext
 
 BATCHNORMS = (nn.BatchNorm2d,)
 ACTIVATION_FORMULAS = {  # module type → how the step is written
@@ -45,8 +46,8 @@ ACTIVATION_FORMULAS = {  # module type → how the step is written
     nn.GELU: "GELU(x) = x·Φ(x)",
 }
 POOLINGS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveMaxPool2d, nn.AdaptiveAvgPool2d)
-STEPS = ("window", "products", "sum + bias", "batch norm", "activation", "pooling")
-RANKINGS = ("mean", "max")
+STEPS = (N_("window"), N_("products"), N_("sum + bias"), N_("batch norm"), N_("activation"), N_("pooling"))
+RANKINGS = (N_("mean"), N_("max"))  # marked: the pages show them translated
 
 
 class WalkthroughError(ValueError):
@@ -325,7 +326,8 @@ class Walkthrough:
 
 def _taps(n_out: int, position: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
     if not 0 <= position < n_out:
-        raise WalkthroughError(f"position {position} is outside the layer's output (0 … {n_out - 1})")
+        raise WalkthroughError(gettext("position {position} is outside the layer's output (0 … {last})").format(
+            position=position, last=n_out - 1))
     return tuple(position * s - p + t * d for t in range(k))
 
 
@@ -333,7 +335,8 @@ def _bn_step(name: str, label: str, bn: nn.BatchNorm2d, c: int, v: float, forwar
     gamma = float(bn.weight[c]) if bn.weight is not None else 1.0
     beta = float(bn.bias[c]) if bn.bias is not None else 0.0
     if bn.running_mean is None or bn.running_var is None:
-        return Step("batch norm", name, label, "normalised with the batch's own statistics (no running statistics)",
+        return Step("batch norm", name, label,
+                    gettext("normalised with the batch's own statistics (no running statistics)"),
                     v, forward, forward)
     mean, var = float(bn.running_mean[c]), float(bn.running_var[c])
     out = (v - mean) / math.sqrt(var + bn.eps) * gamma + beta
@@ -369,24 +372,26 @@ def _pool_step(name: str, label: str, module: nn.Module, fmap: torch.Tensor, out
     pi = next((q for q, rows in enumerate(row_windows) if i in rows), None)
     pj = next((q for q, cols in enumerate(col_windows) if j in cols), None)
     if pi is None or pj is None:
-        what = f"row {i}" if pi is None else f"column {j}"
-        return f"{label} reads no window containing {what}: the floor in its output size drops it"
+        what = gettext("row {i}").format(i=i) if pi is None else gettext("column {j}").format(j=j)
+        return gettext("{label} reads no window containing {what}: the floor in its output size drops it").format(
+            label=label, what=what)
     rows, cols = row_windows[pi], col_windows[pj]
-    mode = "max" if isinstance(module, (nn.MaxPool2d, nn.AdaptiveMaxPool2d)) else "avg"
+    mode = N_("max") if isinstance(module, (nn.MaxPool2d, nn.AdaptiveMaxPool2d)) else N_("avg")
     padded = np.array([[not (0 <= r < h and 0 <= q < w) for q in cols] for r in rows])
     fill = -np.inf if mode == "max" else 0.0
     grid = fmap[c].double().numpy()
     values = np.array([[grid[r, q] if 0 <= r < h and 0 <= q < w else fill for q in cols] for r in rows])
     if mode == "max":
         value, divisor = float(values.max()), 1
-        formula = f"max of the {values.size} values = {value:.4f}"
+        formula = gettext("max of the {n} values = {value}").format(n=values.size, value=f"{value:.4f}")
     else:
         include = getattr(module, "count_include_pad", True) and not isinstance(module, nn.AdaptiveAvgPool2d)
         divisor = values.size if include else int((~padded).sum())
         if getattr(module, "divisor_override", None):
             divisor = int(module.divisor_override)
         value = float(values.sum()) / divisor
-        formula = f"sum {values.sum():.4f} / {divisor} = {value:.4f}"
+        formula = gettext("sum {total} / {divisor} = {value}").format(
+            total=f"{values.sum():.4f}", divisor=divisor, value=f"{value:.4f}")
     return PoolStep(name, label, mode, (pi, pj), rows, cols, values, padded, value, float(out[c, pi, pj]), divisor,
                     formula)
 
@@ -397,12 +402,16 @@ def walkthrough(tr: Trace, layer: str, channel: int, row: int, col: int) -> Walk
     lay, conv = rec.layer, rec.module
     if lay.groups != 1:
         raise WalkthroughError(
-            f"{lay.title} is a grouped convolution (groups={lay.groups}): the walkthrough follows groups=1 only")
+            gettext("{title} is a grouped convolution (groups={groups}): the walkthrough follows groups=1 only").format(
+                title=lay.title, groups=lay.groups))
     if getattr(conv, "padding_mode", "zeros") != "zeros":
-        raise WalkthroughError(f"{lay.title} pads with {conv.padding_mode!r}: the walkthrough follows zero padding")
+        raise WalkthroughError(gettext("{title} pads with {mode!r}: the walkthrough follows zero padding").format(
+            title=lay.title, mode=conv.padding_mode))
     c_out, h_out, w_out = rec.output.shape
     if not 0 <= channel < c_out:
-        raise WalkthroughError(f"channel {channel} is outside {lay.title}'s {c_out} output channels (0 … {c_out - 1})")
+        raise WalkthroughError(gettext(
+            "channel {channel} is outside {title}'s {n} output channels (0 … {last})").format(
+                channel=channel, title=lay.title, n=c_out, last=c_out - 1))
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = lay.kernel_size, lay.stride, lay.padding, lay.dilation
     rows = _taps(h_out, row, kh, sh, ph, dh)
     cols = _taps(w_out, col, kw, sw, pw, dw)
@@ -448,12 +457,14 @@ def walkthrough(tr: Trace, layer: str, channel: int, row: int, col: int) -> Walk
         shape = tuple(tr.input.shape)
         last = module_label(tr.model_id, pooling.name if pooling else steps[-1].name if steps else lay.name, shape)
         if pooling is not None:
-            stops = f"{last}'s output goes on to the next layer"
+            stops = gettext("{last}'s output goes on to the next layer").format(last=last)
         elif rec.next is not None:
-            stops = f"{last}'s output goes on to {module_label(tr.model_id, rec.next, shape)}"
+            stops = gettext("{last}'s output goes on to {next}").format(
+                last=last, next=module_label(tr.model_id, rec.next, shape))
         else:
-            stops = (f"{last}'s output goes on in the model's own code, not through a layer module (in a residual "
-                     "block: added to the shortcut before the block's last activation)")
+            stops = gettext("{last}'s output goes on in the model's own code, not through a layer module (in a "
+                            "residual block: added to the shortcut before the block's last activation)"
+                            ).format(last=last)
     return Walkthrough(
         layer=lay, channel=channel, row=row, col=col, rows=rows, cols=cols, window=window, padded=padded,
         kernel=kernel, products=products, channel_sums=channel_sums, total=total, bias=bias, value=value,
@@ -482,10 +493,13 @@ def pointwise(tr: Trace, layer: str, row: int = 0, col: int = 0) -> Pointwise:
     lay, conv = rec.layer, rec.module
     if not lay.pointwise:
         kh, kw = lay.kernel_size
-        raise WalkthroughError(f"{lay.title} is a {kh}×{kw} convolution, not 1×1: it mixes neighbouring pixels too")
+        raise WalkthroughError(gettext(
+            "{title} is a {kh}×{kw} convolution, not 1×1: it mixes neighbouring pixels too").format(
+                title=lay.title, kh=kh, kw=kw))
     if lay.groups != 1:
         raise WalkthroughError(
-            f"{lay.title} is a grouped convolution (groups={lay.groups}): the walkthrough follows groups=1 only")
+            gettext("{title} is a grouped convolution (groups={groups}): the walkthrough follows groups=1 only").format(
+                title=lay.title, groups=lay.groups))
     matrix = conv.weight.detach().double().numpy()[:, :, 0, 0]
     bias = conv.bias.detach().double().numpy() if conv.bias is not None else np.zeros(matrix.shape[0])
     (sh, sw), (ph, pw) = lay.stride, lay.padding

@@ -12,6 +12,7 @@ The catalog is read with Babel's ``read_po`` once per process: there is no compi
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -86,15 +87,17 @@ def N_(message: str) -> str:
 
 
 def library_texts() -> list[str]:
-    """The English texts of the layers below this one (the zoo's model descriptions, the analysis' help texts) that
-    the pages show: those layers cannot import the translator, so their strings enter the catalog through
-    :func:`extract_library_texts` and are translated where shown (``_(spec.introduced)``)."""
+    """The English texts of the layers below this one that the pages show (the zoo's model descriptions, the
+    analysis' help texts, Fashion-MNIST's class names, d2l's results, the training runs' states): those layers cannot
+    import the translator, so their strings enter the catalog through :func:`extract_library_texts` and are
+    translated where shown (``_(spec.introduced)``)."""
     from explorer.analysis import depth
+    from explorer.runtime import data, runs
     from explorer.zoo.registry import list_models
 
-    texts = [depth.LONGEST_PATH_HELP, depth.TOTAL_HELP]
+    texts = [depth.LONGEST_PATH_HELP, depth.TOTAL_HELP, *data.CLASSES, *runs.STATUSES]
     for spec in list_models():
-        texts += [spec.introduced, spec.output]
+        texts += [spec.introduced, spec.output, *([spec.d2l_result] if spec.d2l_result else [])]
     return list(dict.fromkeys(texts))
 
 
@@ -102,3 +105,56 @@ def extract_library_texts(fileobj, keywords, comment_tags, options):
     """Babel extraction method (``babel.cfg``'s ``[library: …]``): yields :func:`library_texts` as messages."""
     for text in library_texts():
         yield 0, "gettext", text, []
+
+
+# The sentences of the layers below this one that reach the user as they are (the runtime's errors and states), as
+# templates of their f-strings: :func:`translate_message` recognises a message by its template and translates it
+# with the same values. tests/i18n checks each against the sentence the runtime really writes.
+MESSAGE_TEMPLATES = (
+    # explorer.runtime.train.validate
+    N_("the learning rate must be a positive number, not {value}"),
+    N_("epochs must be between 1 and {high}, not {value}"),
+    N_("the batch size must be at least 1, not {value}"),
+    N_("the batch size ({size}) must be a multiple of the {n} processes"),
+    N_("resize must be between 1 and {high} pixels, not {value}"),
+    N_("--limit must be between 1 and 60,000 training images, not {value}"),
+    N_("{model} cannot be trained on {h}×{w} images: {reason}"),
+    # explorer.runtime.runs.waiting_message
+    N_("queued, {position} in line — run {run} ({model}) is training on this machine"),
+    N_("queued — run {run} ({model}) is training on this machine"),
+    N_("queued, {position} in line"),
+    # explorer.runtime.data.find
+    N_("Fashion-MNIST ({files}) not found in {places}; install the Debian package dataset-fashion-mnist, set "
+       "FASHION_MNIST_DIR, or call explorer.runtime.data.download()"),
+    # explorer.runtime.images
+    N_("{name} is {size} bytes ({mb} MB), more than the {limit} MB limit"),
+    N_("{name} is empty"),
+    N_("{name} is larger than {limit} MB"),
+    N_("{name} has {w}×{h} pixels, more than the {limit} accepted"),
+    N_("{name} is not an image in a supported format ({formats})"),
+    N_("{name} declares too many pixels (a decompression bomb?)"),
+    N_("{name} is damaged or truncated and cannot be decoded ({reason})"),
+)
+
+
+@cache
+def _template_patterns() -> tuple[tuple[re.Pattern, str], ...]:
+    def pattern(template: str) -> re.Pattern:
+        parts = re.split(r"\{(\w+)\}", template)
+        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+        return re.compile(regex + r"\Z", re.DOTALL)
+
+    return tuple((pattern(t), t) for t in MESSAGE_TEMPLATES)
+
+
+def translate_message(message: str) -> str:
+    """``message`` (a sentence of the runtime) in the current language: recognised by one of
+    :data:`MESSAGE_TEMPLATES` and rewritten with the same values, or returned as it is."""
+    if language() == DEFAULT_LANGUAGE:
+        return message
+    for regex, template in _template_patterns():
+        found = regex.match(message)
+        if found:
+            values = {k: re.sub(r"^(\d+)(?:st|nd|rd|th)$", r"\1", v) for k, v in found.groupdict().items()}
+            return gettext(template).format(**values)
+    return message

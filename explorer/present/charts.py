@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from ..analysis import LayerRecord, Summary
 from ..analysis.summary import final_field_layer
+from ..lessons.i18n import gettext
 from . import formatting as fmt
 from . import table
 
@@ -447,12 +448,12 @@ def energy_curve(energies: Sequence[float], neurons: int, title: str = "Energy E
     """The Hopfield energy after every single-neuron update; dotted lines mark the end of each sweep."""
     energies = list(energies)
     fig = go.Figure(go.Scatter(
-        x=list(range(len(energies))), y=energies, mode="lines", name="energy",
-        hovertemplate="after %{x:,} updates: E = %{y:.2f}<extra></extra>",
+        x=list(range(len(energies))), y=energies, mode="lines", name=gettext("energy"),
+        hovertemplate=gettext("after %{x:,} updates: E = %{y:.2f}") + "<extra></extra>",
     ))
     for k in range(neurons, len(energies), neurons):
         fig.add_vline(x=k, line_dash="dot", line_color="#bbb")
-    fig.update_layout(title=title, xaxis_title="single-neuron updates", yaxis_title="E",
+    fig.update_layout(title=title, xaxis_title=gettext("single-neuron updates"), yaxis_title="E",
                       margin={"t": 40, "b": 10}, height=320)
     return fig
 
@@ -465,7 +466,8 @@ def image_row(
     fig = make_subplots(rows=1, cols=n, subplot_titles=list(titles), horizontal_spacing=0.02)
     for i, image in enumerate(images, start=1):
         fig.add_trace(go.Heatmap(z=image, colorscale="gray", zmin=zmin, zmax=zmax, showscale=False,
-                                 hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"), row=1, col=i)
+                                 hovertemplate=gettext("row %{y}, col %{x}: %{z:.2f}") + "<extra></extra>"),
+                      row=1, col=i)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{i if i > 1 else ''}", showticklabels=False,
                          row=1, col=i)
         fig.update_xaxes(showticklabels=False, row=1, col=i)
@@ -486,7 +488,7 @@ def pool_grid(
         text=np.vectorize(lambda v: f"{v:g}" if float(v).is_integer() else f"{v:.2f}")(finite) if show_values
         else None,
         texttemplate="%{text}" if show_values else None,
-        hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>",
+        hovertemplate=gettext("row %{y}, col %{x}: %{z:.3g}") + "<extra></extra>",
     ))
     if box is not None:
         r0, r1, c0, c1 = box
@@ -536,9 +538,10 @@ def error_curve(errors: Sequence[float], title: str = "Reconstruction error (hel
     """A per-epoch curve from epoch 0 (before training)."""
     fig = go.Figure(go.Scatter(
         x=list(range(len(errors))), y=list(errors), mode="lines+markers",
-        hovertemplate="epoch %{x}: %{y:.4f}<extra></extra>",
+        hovertemplate=gettext("epoch %{x}: %{y:.4f}") + "<extra></extra>",
     ))
-    fig.update_layout(title=title, xaxis_title="epoch (0 = before training)", yaxis_title="mean squared error",
+    fig.update_layout(title=title, xaxis_title=gettext("epoch (0 = before training)"),
+                      yaxis_title=gettext("mean squared error"),
                       margin={"t": 40, "b": 10}, height=320)
     fig.update_yaxes(rangemode="tozero")
     return fig
@@ -582,7 +585,8 @@ def training_curves(runs: dict[str, Sequence[dict]], title: str = "Training on F
     metric. Each point is ``{"epoch": x, …}`` with any of ``loss``, ``train_acc``, ``test_acc`` (train points fall
     between epochs, several per epoch; test points at each epoch's end)."""
     palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-    metrics = (("loss", "train loss", "solid"), ("train_acc", "train acc", "dash"), ("test_acc", "test acc", "dot"))
+    metrics = (("loss", gettext("train loss"), "solid"), ("train_acc", gettext("train acc"), "dash"),
+               ("test_acc", gettext("test acc"), "dot"))
     fig = go.Figure()
     for i, (name, points) in enumerate(runs.items()):
         for key, label, dash in metrics:
@@ -594,8 +598,8 @@ def training_curves(runs: dict[str, Sequence[dict]], title: str = "Training on F
                 name=f"{label} — {name}" if len(runs) > 1 else label, marker={"size": 4},
                 line={"color": palette[i % len(palette)], "dash": dash},
             ))
-    fig.update_xaxes(title_text="epoch", rangemode="tozero")
-    fig.update_yaxes(title_text="loss / accuracy", rangemode="tozero")
+    fig.update_xaxes(title_text=gettext("epoch"), rangemode="tozero")
+    fig.update_yaxes(title_text=gettext("loss / accuracy"), rangemode="tozero")
     fig.update_layout(title=title, hovermode="x unified", legend={"orientation": "h", "y": -0.2},
                       margin={"t": 50, "b": 10})
     return fig

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..lessons.convolution import RankedMaps, Walkthrough
+from ..lessons.i18n import gettext
 
 WINDOW_COLOR = "#d62728"
 PAD_COLOR = "#bbbbbb"
@@ -19,7 +20,8 @@ SIGNED_SCALE = "RdBu"
 
 
 def _cell_text(values: np.ndarray) -> np.ndarray:
-    return np.vectorize(lambda v: "pad" if not np.isfinite(v) else f"{v:.2f}")(values)
+    pad = gettext("pad")
+    return np.vectorize(lambda v: pad if not np.isfinite(v) else f"{v:.2f}")(values)
 
 
 def window_on_input(w: Walkthrough, in_channel: int = 0) -> go.Figure:
@@ -31,7 +33,7 @@ def window_on_input(w: Walkthrough, in_channel: int = 0) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Heatmap(
         z=w.layer_input[in_channel], x=list(range(width)), y=list(range(h)), colorscale="gray", showscale=False,
-        hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra>input</extra>",
+        hovertemplate=gettext("row %{y}, col %{x}: %{z:.3f}<extra>input</extra>"),
     ))
     if ph or pw:  # the zero padding around the map, drawn as a frame
         for x0, x1, y0, y1 in ((-pw, width + pw, -ph, 0), (-pw, width + pw, h, h + ph), (-pw, 0, 0, h),
@@ -44,16 +46,16 @@ def window_on_input(w: Walkthrough, in_channel: int = 0) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=[c for _, c in taps], y=[r for r, _ in taps], mode="markers",
         marker={"symbol": ["x" if p else "square-open" for p in padded], "size": 9, "color": WINDOW_COLOR},
-        text=["(padding: 0)" if p else "" for p in padded],
-        hovertemplate="reads row %{y}, col %{x} %{text}<extra>window</extra>", showlegend=False,
+        text=[gettext("(padding: 0)") if p else "" for p in padded],
+        hovertemplate=gettext("reads row %{y}, col %{x} %{text}<extra>window</extra>"), showlegend=False,
     ))
     fig.add_shape(type="rect", x0=w.cols[0] - 0.5, x1=w.cols[-1] + 0.5, y0=w.rows[0] - 0.5, y1=w.rows[-1] + 0.5,
                   line={"color": WINDOW_COLOR, "width": 2})
     fig.update_xaxes(range=[-pw - 0.5, width + pw - 0.5], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[h + ph - 0.5, -ph - 0.5], showgrid=False, zeroline=False, scaleanchor="x")
     fig.update_layout(
-        title=f"{lay.label}'s input, channel {in_channel}: rows {w.rows[0]} … {w.rows[-1]}, "
-              f"columns {w.cols[0]} … {w.cols[-1]}",
+        title=gettext("{layer}'s input, channel {c}: rows {r0} … {r1}, columns {c0} … {c1}").format(
+            layer=lay.label, c=in_channel, r0=w.rows[0], r1=w.rows[-1], c0=w.cols[0], c1=w.cols[-1]),
         margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=360,
     )
     return fig
@@ -65,7 +67,8 @@ def kernel_products(w: Walkthrough, channels: list[int]) -> go.Figure:
     n = len(channels)
     titles = []
     for c in channels:
-        titles += [f"in {c}: window", f"× kernel {w.channel}/{c}", f"= products, Σ {w.channel_sums[c]:.3f}"]
+        titles += [gettext("in {c}: window").format(c=c), gettext("× kernel {o}/{c}").format(o=w.channel, c=c),
+                   gettext("= products, Σ {s}").format(s=f"{w.channel_sums[c]:.3f}")]
     fig = make_subplots(rows=n, cols=3, subplot_titles=titles, horizontal_spacing=0.06,
                         vertical_spacing=min(0.12, 0.5 / max(1, n)))
     kmax = float(np.abs(w.kernel[channels]).max()) or 1.0
@@ -73,15 +76,15 @@ def kernel_products(w: Walkthrough, channels: list[int]) -> go.Figure:
     for row, c in enumerate(channels, start=1):
         shown = np.where(w.padded, np.nan, w.window[c])
         cells = (
-            (shown, "gray", None, None, "window"),
-            (w.kernel[c], SIGNED_SCALE, -kmax, kmax, "weight"),
-            (w.products[c], SIGNED_SCALE, -pmax, pmax, "product"),
+            (shown, "gray", None, None, gettext("window")),
+            (w.kernel[c], SIGNED_SCALE, -kmax, kmax, gettext("weight")),
+            (w.products[c], SIGNED_SCALE, -pmax, pmax, gettext("product")),
         )
         for col, (z, scale, lo, hi, what) in enumerate(cells, start=1):
             fig.add_trace(go.Heatmap(
                 z=z, colorscale=scale, zmin=lo, zmax=hi, showscale=False, xgap=1, ygap=1,
                 text=_cell_text(z), texttemplate="%{text}", textfont={"size": 10},
-                hovertemplate=f"tap (%{{y}}, %{{x}}): %{{z:.4f}}<extra>{what}</extra>",
+                hovertemplate=gettext("tap (%{y}, %{x}): %{z:.4f}") + f"<extra>{what}</extra>",
             ), row=row, col=col)
             fig.update_yaxes(autorange="reversed", showticklabels=False, row=row, col=col)
             fig.update_xaxes(showticklabels=False, row=row, col=col)
@@ -95,14 +98,14 @@ def contributions(w: Walkthrough, shown: int = 8) -> go.Figure:
     order = np.argsort(-np.abs(w.channel_sums), kind="stable")
     top = [int(c) for c in order[:shown]]
     rest = [int(c) for c in order[shown:]]
-    x = [f"in {c}" for c in top]
+    x = [gettext("in {c}").format(c=c) for c in top]
     y = [float(w.channel_sums[c]) for c in top]
     measure = ["relative"] * len(top)
     if rest:
-        x.append(f"{len(rest)} other channels")
+        x.append(gettext("{n} other channels").format(n=len(rest)))
         y.append(float(w.channel_sums[rest].sum()))
         measure.append("relative")
-    x += ["bias", f"{w.layer.label} = Σ + b"]
+    x += [gettext("bias"), f"{w.layer.label} = Σ + b"]
     y += [w.bias, w.value]
     measure += ["relative", "total"]
     fig = go.Figure(go.Waterfall(
@@ -117,7 +120,8 @@ def contributions(w: Walkthrough, shown: int = 8) -> go.Figure:
         fig.add_trace(go.Bar(x=[a for a, _ in after], y=[v for _, v in after], marker_color="#2ca02c",
                              text=[f"{v:.4f}" for _, v in after], textposition="outside",
                              hovertemplate="%{x}: %{y:.4f}<extra></extra>", showlegend=False))
-    fig.update_layout(title=f"Unit ({w.channel}, {w.row}, {w.col}) of {w.layer.label}: per-channel sums → value",
+    fig.update_layout(title=gettext("Unit ({c}, {r}, {k}) of {layer}: per-channel sums → value").format(
+        c=w.channel, r=w.row, k=w.col, layer=w.layer.label),
                       height=360, margin={"t": 40, "l": 0, "r": 0, "b": 0}, showlegend=False)
     return fig
 
@@ -132,7 +136,7 @@ def unit_picker(fmap: np.ndarray, row: int, col: int, zmin: float, zmax: float, 
     fig.add_trace(go.Scatter(
         x=cols.ravel(), y=rows.ravel(), mode="markers", customdata=fmap.ravel(),
         marker={"size": max(4, min(22, 320 // max(h, w))), "color": "rgba(0,0,0,0)", "symbol": "square"},
-        hovertemplate="unit (%{y}, %{x}): %{customdata:.4f}<extra>click to pick</extra>", showlegend=False,
+        hovertemplate=gettext("unit (%{y}, %{x}): %{customdata:.4f}<extra>click to pick</extra>"), showlegend=False,
     ))
     fig.add_trace(go.Scatter(x=[col], y=[row], mode="markers", hoverinfo="skip", showlegend=False,
                              marker={"size": 14, "symbol": "square-open", "color": WINDOW_COLOR,
@@ -149,14 +153,16 @@ def feature_map_grid(ranked: RankedMaps, columns: int = 8) -> go.Figure:
     n = len(ranked.channels)
     columns = max(1, min(columns, n))
     rows = math.ceil(n / columns)
-    titles = [f"ch {c} · {ranked.by} {s:.2f}" for c, s in zip(ranked.channels, ranked.scores)]
+    titles = [gettext("ch {c} · {by} {score}").format(c=c, by=gettext(ranked.by), score=f"{s:.2f}")
+              for c, s in zip(ranked.channels, ranked.scores)]
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.01,
                         vertical_spacing=min(0.08, 0.3 / rows))
     for k, fmap in enumerate(ranked.maps):
         fig.add_trace(go.Heatmap(
             z=fmap, zmin=ranked.zmin, zmax=ranked.zmax, colorscale=MAP_SCALE, showscale=k == 0,
-            colorbar={"title": {"text": "activation"}, "thickness": 12},
-            hovertemplate=f"channel {ranked.channels[k]}, unit (%{{y}}, %{{x}}): %{{z:.3f}}<extra></extra>",
+            colorbar={"title": {"text": gettext("activation")}, "thickness": 12},
+            hovertemplate=gettext("channel {c}, unit").format(c=ranked.channels[k]) + " (%{y}, %{x}): %{z:.3f}"
+            "<extra></extra>",
         ), row=k // columns + 1, col=k % columns + 1)
     fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed")
@@ -164,8 +170,8 @@ def feature_map_grid(ranked: RankedMaps, columns: int = 8) -> go.Figure:
         fig.update_yaxes(scaleanchor=f"x{k + 1 if k else ''}", row=k // columns + 1, col=k % columns + 1)
     fig.update_annotations(font_size=10)
     fig.update_layout(
-        title=f"{ranked.stage}: top {n} channels by {ranked.by} activation; one colour scale "
-              f"{ranked.zmin:.3f} … {ranked.zmax:.3f}",
+        title=gettext("{stage}: top {n} channels by {by} activation; one colour scale {lo} … {hi}").format(
+            stage=ranked.stage, n=n, by=gettext(ranked.by), lo=f"{ranked.zmin:.3f}", hi=f"{ranked.zmax:.3f}"),
         height=40 + 150 * rows, margin={"t": 60, "l": 0, "r": 0, "b": 0},
     )
     return fig
@@ -178,22 +184,26 @@ def step_lines(w: Walkthrough) -> list[tuple[str, str]]:
     (sh, sw), (ph, pw), (dh, dw) = lay.stride, lay.padding, lay.dilation
     padded = int(w.padded.sum())
     lines = [
-        ("window", f"Unit ({w.row}, {w.col}) of out channel {w.channel} reads input rows {w.rows[0]} … {w.rows[-1]} "
-                   f"and columns {w.cols[0]} … {w.cols[-1]} of "
-                   + (f"all {lay.in_channels} input channels" if lay.in_channels > 1 else "its one input channel")
-                   + f": row = "
-                   f"{w.row}·{sh} − {ph} + tap·{dh}, column = {w.col}·{sw} − {pw} + tap·{dw}"
-                   + (f"; {padded} of its {kh}×{kw} positions are padding (zeros)" if padded else "")),
-        ("products", f"Multiply each of the {w.window.size} values by its kernel weight "
-                     f"({lay.in_channels}×{kh}×{kw} weights of out channel {w.channel})"),
-        ("sum + bias", f"Σ products = {w.total:.4f}; + bias {w.bias:+.4f} = {w.value:.4f} "
-                       f"(the forward pass computed {w.forward:.4f})"),
+        ("window", gettext("Unit ({r}, {c}) of out channel {o} reads input rows {r0} … {r1} and columns {c0} … {c1} "
+                           "of {which}: row = {r}·{sh} − {ph} + tap·{dh}, column = {c}·{sw} − {pw} + tap·{dw}").format(
+            r=w.row, c=w.col, o=w.channel, r0=w.rows[0], r1=w.rows[-1], c0=w.cols[0], c1=w.cols[-1],
+            which=(gettext("all {n} input channels").format(n=lay.in_channels) if lay.in_channels > 1
+                   else gettext("its one input channel")), sh=sh, ph=ph, dh=dh, sw=sw, pw=pw, dw=dw)
+            + (gettext("; {n} of its {kh}×{kw} positions are padding (zeros)").format(n=padded, kh=kh, kw=kw)
+               if padded else "")),
+        ("products", gettext("Multiply each of the {n} values by its kernel weight ({ci}×{kh}×{kw} weights of out "
+                             "channel {o})").format(n=w.window.size, ci=lay.in_channels, kh=kh, kw=kw, o=w.channel)),
+        ("sum + bias", gettext("Σ products = {total}; + bias {bias} = {value} (the forward pass computed {forward})"
+                               ).format(total=f"{w.total:.4f}", bias=f"{w.bias:+.4f}", value=f"{w.value:.4f}",
+                                        forward=f"{w.forward:.4f}")),
     ]
     for s in w.steps:
-        lines.append((s.kind, f"{s.label}: {s.formula} (the forward pass: {s.forward:.4f})"))
+        lines.append((s.kind, gettext("{label}: {formula} (the forward pass: {forward})").format(
+            label=s.label, formula=s.formula, forward=f"{s.forward:.4f}")))
     if w.pooling is not None:
         p = w.pooling
-        lines.append(("pooling", f"{p.label} ({p.mode} pooling): pooled unit {p.unit} reads rows {p.rows[0]} … "
-                                 f"{p.rows[-1]}, columns {p.cols[0]} … {p.cols[-1]}; {p.formula} "
-                                 f"(the forward pass: {p.forward:.4f})"))
+        lines.append(("pooling", gettext("{label} ({mode} pooling): pooled unit {unit} reads rows {r0} … {r1}, columns "
+                                         "{c0} … {c1}; {formula} (the forward pass: {forward})").format(
+            label=p.label, mode=gettext(p.mode), unit=p.unit, r0=p.rows[0], r1=p.rows[-1], c0=p.cols[0],
+            c1=p.cols[-1], formula=p.formula, forward=f"{p.forward:.4f}")))
     return lines

@@ -168,7 +168,7 @@ def classify(image: Image.Image, model_id: str, top_k: int = 5, device: str = "a
     loaded, load_ms = _load_timed(model_id, device)
     start = time.perf_counter()
     x = prepare(model_id, image)
-    return _run(loaded, x, top_k, load_ms, (time.perf_counter() - start) * 1000)
+    return _run(loaded, x, top_k, load_ms, (time.perf_counter() - start) * 1000, image)
 
 
 def dataset_input(array: np.ndarray, model_id: str) -> torch.Tensor:
@@ -194,10 +194,12 @@ def classify_array(array: np.ndarray, model_id: str, top_k: int = 5, device: str
     x = dataset_input(array, model_id)  # checked before any model is loaded
     preprocess_ms = (time.perf_counter() - start) * 1000
     loaded, load_ms = _load_timed(model_id, device)
-    return _run(loaded, x, top_k, load_ms, preprocess_ms)
+    return _run(loaded, x, top_k, load_ms, preprocess_ms, array)
 
 
-def _run(loaded: LoadedModel, x: torch.Tensor, top_k: int, load_ms: float, preprocess_ms: float) -> Prediction:
+def _run(loaded: LoadedModel, x: torch.Tensor, top_k: int, load_ms: float, preprocess_ms: float,
+         source: Image.Image | np.ndarray) -> Prediction:
+    """Forward pass, top-k, and the OOD score (which also looks at ``source``, the image before preprocessing)."""
     scored = ood.supported(loaded.model_id)
     start = time.perf_counter()
     with loaded.lock, torch.inference_mode():
@@ -215,7 +217,7 @@ def _run(loaded: LoadedModel, x: torch.Tensor, top_k: int, load_ms: float, prepr
     ood_score = familiar = None
     start = time.perf_counter()
     if scored:
-        ood_score = ood.score(loaded.model_id, x, features, logits)
+        ood_score = ood.score(loaded.model_id, x, features, logits, ood.border(source))
         familiar = ood.familiar(loaded.model_id, ood_score)
     ood_ms = (time.perf_counter() - start) * 1000
     return Prediction(top=top, ms=preprocess_ms + forward_ms, input=x, ood_score=ood_score, familiar=familiar,

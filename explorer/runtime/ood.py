@@ -6,12 +6,18 @@ unfamiliar. The detector, its statistics and thresholds are files in ``explorer/
 - ``ood.safetensors``: per shipped model, the class means and whitening matrix of its penultimate features (for the
   Mahalanobis distance); the weights of a small convolutional autoencoder on 28×28 images (for the reconstruction
   error, one for every model);
-- ``ood.json``: which method scores (``method``), the per-model threshold and the reference points that put the two
+- ``ood.json``: which method scores (``method``), the per-model threshold and the reference points that put the
   components on one scale, and the recipe that produced all of it.
 
-Both are written by ``scripts/ood_eval.py --fit`` (statistics and autoencoder fitted on the first 55,000 training
-images, thresholds calibrated on the last 5,000); the script's plain run compares the methods on generated images.
-ImageNet models get no score (:func:`supported` is False).
+Besides the network's view there is one cue from the image itself, before any preprocessing: :func:`border`, how far
+the colours along the image's border stray from the border's own median colour. Fashion-MNIST images (black
+surround) and product photos (one item on a plain background) have a plain border; scenes and textures fill the
+frame. The shipped method ``mahalanobis|border`` flags an input when either test fails: its score is
+``max(mahalanobis / t_m, border / t_b)`` with both limits calibrated per model, so its threshold is 1.0.
+
+Both files are written by ``scripts/ood_eval.py --fit`` (statistics and autoencoder fitted on the first 55,000
+training images, thresholds calibrated on the last 5,000; ``--calibrate`` recalibrates only); the script's plain run
+compares the methods on generated images. ImageNet models get no score (:func:`supported` is False).
 """
 
 from __future__ import annotations
@@ -22,14 +28,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from ..zoo import weights as metadata
 
 OOD_JSON = "ood.json"
 OOD_TENSORS = "ood.safetensors"
-METHODS = ("msp", "energy", "mahalanobis", "autoencoder", "mahalanobis+autoencoder")
+METHODS = ("msp", "energy", "mahalanobis", "autoencoder", "mahalanobis+autoencoder", "border", "mahalanobis|border")
+BORDER_SIDE = 112  # larger uploads are shrunk to this longer side first (as the upload code does for 28×28 models)
 
 
 class Autoencoder(nn.Module):
@@ -120,6 +129,40 @@ def method() -> str:
     return str(config().get("method", ""))
 
 
+# --- the image's own cue: a plain border ----------------------------------------------------------------------------
+def border_of_array(array: np.ndarray) -> float:
+    """The border score of an H×W or H×W×C float image in [0, 1]: over the border band (a tenth of the shorter side,
+    at least one pixel, on all four sides), the median of each pixel's distance from the band's median colour (the
+    largest difference over the colour channels). 0 for a plain surround; about 0.1 or more when the border crosses
+    a horizon, stripes or noise."""
+    a = np.asarray(array, dtype=np.float32)
+    if a.ndim == 2:
+        a = a[..., None]
+    h, w = a.shape[:2]
+    band = max(1, min(h, w) // 10)
+    pixels = np.concatenate([a[:band].reshape(-1, a.shape[2]), a[-band:].reshape(-1, a.shape[2]),
+                             a[:, :band].reshape(-1, a.shape[2]), a[:, -band:].reshape(-1, a.shape[2])])
+    return float(np.median(np.abs(pixels - np.median(pixels, axis=0)).max(axis=1)))
+
+
+def border(image: Image.Image | np.ndarray) -> float:
+    """The border score (:func:`border_of_array`) of an uploaded image, or of a raw 28×28 uint8 dataset image.
+    Images larger than ``BORDER_SIDE`` are shrunk first, as the upload code does."""
+    if isinstance(image, np.ndarray):
+        return border_of_array(image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image)
+    image = image.convert("RGB")
+    if max(image.size) > BORDER_SIDE:
+        image = image.copy()
+        image.thumbnail((BORDER_SIDE, BORDER_SIDE), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return border_of_array(np.asarray(image, dtype=np.float32) / 255.0)
+
+
+def borders_of_inputs(x: torch.Tensor) -> torch.Tensor:
+    """Border scores of network inputs (N×C×H×W) taken as the images themselves: exact for dataset images fed raw
+    (/255), which is what they are; an upload's score comes from the upload (:func:`border`), not from its input."""
+    return torch.tensor([border_of_array(xi.float().cpu().permute(1, 2, 0).numpy()) for xi in x])
+
+
 # --- scoring --------------------------------------------------------------------------------------------------------
 def split_forward(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(penultimate features, logits) of a Sequential whose last layer is a Linear: the same arithmetic as
@@ -158,23 +201,29 @@ def recon_error(x: torch.Tensor) -> torch.Tensor:
 
 
 def components(model_id: str, x: torch.Tensor, features: torch.Tensor, logits: torch.Tensor,
-               which: tuple[str, ...] = METHODS) -> dict[str, torch.Tensor]:
+               which: tuple[str, ...] = METHODS, borders: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Every method's score (higher = less familiar) for a batch: ``x`` N×C×H×W as the network received it,
-    its penultimate ``features`` and ``logits``."""
+    its penultimate ``features`` and ``logits``; ``borders`` (N) the border scores of the images themselves
+    (:func:`border`), taken from ``x`` when not given (right for dataset images fed raw)."""
     logits = logits.float().cpu()
     out: dict[str, torch.Tensor] = {}
     if "msp" in which:
         out["msp"] = -torch.softmax(logits, dim=1).max(dim=1).values
     if "energy" in which:
         out["energy"] = -torch.logsumexp(logits, dim=1)
-    needs_maha = {"mahalanobis", "mahalanobis+autoencoder"} & set(which)
+    needs_maha = {"mahalanobis", "mahalanobis+autoencoder", "mahalanobis|border"} & set(which)
     needs_ae = {"autoencoder", "mahalanobis+autoencoder"} & set(which)
+    needs_border = {"border", "mahalanobis|border"} & set(which)
     if needs_maha:
         out["mahalanobis"] = mahalanobis(model_id, features)
     if needs_ae:
         out["autoencoder"] = recon_error(x)
+    if needs_border:
+        out["border"] = borders_of_inputs(x) if borders is None else torch.as_tensor(borders, dtype=torch.float32)
     if "mahalanobis+autoencoder" in which:
         out["mahalanobis+autoencoder"] = combined(model_id, out["mahalanobis"], out["autoencoder"])
+    if "mahalanobis|border" in which:
+        out["mahalanobis|border"] = union(model_id, out["mahalanobis"], out["border"])
     return {k: v for k, v in out.items() if k in which}
 
 
@@ -187,19 +236,30 @@ def combined(model_id: str, maha: torch.Tensor, recon: torch.Tensor) -> torch.Te
     return m + a
 
 
-def scores(model_id: str, x: torch.Tensor, features: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+def union(model_id: str, maha: torch.Tensor, borders: torch.Tensor) -> torch.Tensor:
+    """Two calibrated tests in one score: ``max(maha / t_m, border / t_b)`` with ``model_id``'s limits
+    (``ood.json``: ``union``), so the score exceeds 1.0 exactly when either test fails."""
+    limits = config()["models"][model_id]["union"]
+    return torch.maximum(maha.float() / limits["mahalanobis"], borders.float() / limits["border"])
+
+
+def scores(model_id: str, x: torch.Tensor, features: torch.Tensor, logits: torch.Tensor,
+           borders: torch.Tensor | None = None) -> torch.Tensor:
     """The shipped method's score for a batch (N), see :func:`components`."""
     name = method()
-    return components(model_id, x, features, logits, (name,))[name]
+    return components(model_id, x, features, logits, (name,), borders)[name]
 
 
-def score(model_id: str, x: torch.Tensor, features: torch.Tensor, logits: torch.Tensor) -> float:
-    """The shipped method's score for one input: ``x`` C×H×W (or 1×C×H×W), its features and logits."""
+def score(model_id: str, x: torch.Tensor, features: torch.Tensor, logits: torch.Tensor,
+          border_score: float | None = None) -> float:
+    """The shipped method's score for one input: ``x`` C×H×W (or 1×C×H×W), its features and logits, and the
+    border score of the image it came from (:func:`border`; taken from ``x`` when not given)."""
     if x.dim() == 3:
         x = x[None]
     if features.dim() == 1:
         features, logits = features[None], logits[None]
-    return float(scores(model_id, x, features, logits)[0])
+    borders = None if border_score is None else torch.tensor([float(border_score)])
+    return float(scores(model_id, x, features, logits, borders)[0])
 
 
 def familiar(model_id: str, value: float) -> bool | None:

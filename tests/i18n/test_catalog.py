@@ -126,3 +126,54 @@ def test_the_library_texts_are_in_the_catalog(catalog):
     with i18n.use_language("zh"):
         assert i18n.gettext(depth.LONGEST_PATH_HELP) == entries[depth.LONGEST_PATH_HELP]
         assert i18n.gettext("class scores") == "类别得分"
+
+
+def _raised(call) -> str:
+    with pytest.raises(ValueError) as info:
+        call()
+    return str(info.value)
+
+
+def test_runtime_sentences_are_recognised_and_translated():
+    """Each template matches the sentence the runtime really writes, so the Chinese pages show it translated."""
+    from explorer.runtime import images
+    from explorer.runtime import train as engine
+    from explorer.zoo.registry import get_spec
+
+    lenet = get_spec("lenet")
+    base = engine.default_recipe("lenet")
+
+    def recipe(**changes):
+        return engine.Recipe(**{**vars(base), **changes})
+
+    sentences = {
+        _raised(lambda: engine.validate(lenet, recipe(lr=0.0))): "学习率必须是正数，而不是 0.0",
+        _raised(lambda: engine.validate(lenet, recipe(epochs=0))):
+            f"迭代周期数必须在 1 到 {engine.MAX_EPOCHS} 之间，而不是 0",
+        _raised(lambda: engine.validate(lenet, recipe(batch_size=0))): "批量大小至少为 1，而不是 0",
+        _raised(lambda: engine.validate(lenet, recipe(batch_size=10), world_size=3)):
+            "批量大小（10）必须是进程数 3 的倍数",
+        _raised(lambda: engine.validate(lenet, base, limit=70_000)): "训练图像数必须在 1 到 60,000 之间，而不是 70000",
+        _raised(lambda: images.load_image(b"", "a.png")): "a.png 是空文件",
+        _raised(lambda: images.load_image(b"not an image", "b.png")): "b.png 不是受支持格式（PNG",
+    }
+    with i18n.use_language("zh"):
+        for english, chinese in sentences.items():
+            assert i18n.translate_message(english).startswith(chinese), english
+        assert i18n.translate_message("queued, 2nd in line") == "排队中，排在第 2 位"
+        assert i18n.translate_message("no template says this") == "no template says this"
+    assert i18n.translate_message("the batch size must be at least 1, not 0") == (
+        "the batch size must be at least 1, not 0")
+
+
+def test_the_web_font_has_every_chinese_character_of_the_catalog(catalog):
+    """static/explorer-cjk.woff (``make font``) draws every CJK character the translations use."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(REPO / "static" / "explorer-cjk.woff")
+    covered = set(map(chr, font.getBestCmap()))
+    used = {c for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple) else (m.string,))
+            for c in s if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"}
+    assert used, "the catalog has Chinese"
+    assert not used - covered, f"run `make font`: {''.join(sorted(used - covered))}"
+    assert (REPO / "static" / "explorer-cjk.woff").stat().st_size < 1_500_000
