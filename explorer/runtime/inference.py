@@ -168,7 +168,7 @@ def classify(image: Image.Image, model_id: str, top_k: int = 5, device: str = "a
     loaded, load_ms = _load_timed(model_id, device)
     start = time.perf_counter()
     x = prepare(model_id, image)
-    return _run(loaded, x, top_k, load_ms, (time.perf_counter() - start) * 1000, image)
+    return run_loaded(loaded, x, top_k, load_ms, (time.perf_counter() - start) * 1000, image)
 
 
 def dataset_input(array: np.ndarray, model_id: str) -> torch.Tensor:
@@ -194,13 +194,14 @@ def classify_array(array: np.ndarray, model_id: str, top_k: int = 5, device: str
     x = dataset_input(array, model_id)  # checked before any model is loaded
     preprocess_ms = (time.perf_counter() - start) * 1000
     loaded, load_ms = _load_timed(model_id, device)
-    return _run(loaded, x, top_k, load_ms, preprocess_ms, array)
+    return run_loaded(loaded, x, top_k, load_ms, preprocess_ms, array)
 
 
-def _run(loaded: LoadedModel, x: torch.Tensor, top_k: int, load_ms: float, preprocess_ms: float,
-         source: Image.Image | np.ndarray) -> Prediction:
-    """Forward pass, top-k, and the OOD score (which also looks at ``source``, the image before preprocessing)."""
-    scored = ood.supported(loaded.model_id)
+def run_loaded(loaded: LoadedModel, x: torch.Tensor, top_k: int, load_ms: float, preprocess_ms: float,
+               source: Image.Image | np.ndarray | None) -> Prediction:
+    """Forward pass of a prepared input ``x`` (C×H×W), top-k, and the OOD score (which also looks at ``source``, the
+    image before preprocessing; ``None`` for weights the shipped OOD statistics were not fitted on: no score)."""
+    scored = source is not None and ood.supported(loaded.model_id)
     start = time.perf_counter()
     with loaded.lock, torch.inference_mode():
         xb = x[None].to(loaded.device)

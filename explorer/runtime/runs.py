@@ -30,6 +30,7 @@ from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import nn
@@ -614,31 +615,25 @@ def _load_run(run: str, device: str, store: Store) -> tuple[inference.LoadedMode
     return loaded, epoch, True
 
 
-def classify_run(run: str, image: Image.Image, top_k: int = 5, device: str = "auto") -> inference.Prediction:
-    """Classify ``image`` with ``run``'s weights (its last completed epoch): preprocessed as
-    :func:`inference.prepare` does for the run's model id (then resized as the run's training images were, when it
-    trained at another size), under ``torch.inference_mode()`` and the model's lock; the same
-    :class:`inference.Prediction` as :func:`inference.classify`."""
+def classify_run(run: str, image: Image.Image | np.ndarray, top_k: int = 5,
+                 device: str = "auto") -> inference.Prediction:
+    """Classify ``image`` with ``run``'s weights (its last completed epoch): a picture is preprocessed as
+    :func:`inference.prepare` does for the run's model id, a raw 28×28 uint8 Fashion-MNIST image as the accuracy
+    measurement feeds it (:func:`inference.dataset_input`); then resized as the run's training images were, when it
+    trained at another size. Run under ``torch.inference_mode()`` and the model's lock; the same
+    :class:`inference.Prediction` as :func:`inference.classify`, without an OOD score (the shipped statistics belong
+    to the shipped weights)."""
     store = Store()
     begin = time.perf_counter()
     loaded, _, built = _load_run(run, device, store)
     side = store.get(run)["recipe"].get("resize")
     start = time.perf_counter()
-    x = inference.prepare(loaded.model_id, image)
+    if isinstance(image, np.ndarray):
+        x = inference.dataset_input(image, loaded.model_id)
+    else:
+        x = inference.prepare(loaded.model_id, image)
     if side and side != x.shape[-1]:
         x = engine.resized(x[None], side)[0]
     prepared = time.perf_counter()
-    with loaded.lock, torch.inference_mode():
-        logits = loaded.module(x[None].to(loaded.device))
-        probs = torch.softmax(logits.float(), dim=1)[0]
-        if loaded.device.type == "cuda":
-            torch.cuda.synchronize(loaded.device)
-        elif loaded.device.type == "mps":
-            torch.mps.synchronize()
-    end = time.perf_counter()
-    k = max(1, min(top_k, len(loaded.labels)))
-    values, indices = probs.topk(k)
-    top = [(loaded.labels[int(i)], float(v)) for v, i in zip(values.cpu(), indices.cpu())]
-    return inference.Prediction(top=top, ms=(end - start) * 1000, input=x,
-                                load_ms=(start - begin) * 1000 if built else 0.0,
-                                preprocess_ms=(prepared - start) * 1000, forward_ms=(end - prepared) * 1000)
+    return inference.run_loaded(loaded, x, top_k, (start - begin) * 1000 if built else 0.0,
+                                (prepared - start) * 1000, None)

@@ -329,6 +329,24 @@ def test_classify_run_resizes_to_the_size_the_run_trained_at():
     assert tuple(pred.input.shape) == (1, 40, 40) and len(pred.top) == 5
 
 
+def test_classify_run_feeds_a_dataset_image_as_the_accuracy_measurement_does():
+    from explorer.runtime import data
+
+    store = runs.Store()
+    run = store.create("lenet", Recipe())
+    torch.manual_seed(2)
+    model = explorer_build("lenet")
+    _record_epoch(store, run, 1, model, 0.3)
+    raw, _ = data.sample(0)
+    pred = runs.classify_run(run, raw, top_k=10, device="cpu")
+    x = torch.from_numpy(raw).float().div(255)[None]  # /255, no crop or rescaling
+    assert torch.equal(pred.input, x)
+    with torch.inference_mode():
+        probs = torch.softmax(model.eval()(x[None]), 1)[0]
+    assert dict(pred.top) == pytest.approx({data.CLASSES[i]: float(p) for i, p in enumerate(probs)}, abs=1e-6)
+    assert pred.ood_score is None and pred.familiar is None  # the shipped statistics belong to the shipped weights
+
+
 def test_classify_run_without_weights_or_unknown():
     from explorer.runtime import inference
 
