@@ -123,7 +123,7 @@ if not items:
 
 def _classify(name: str, picture, raw: np.ndarray | None, which: str) -> inference.Prediction:
     if which in usable:
-        return runs.classify_run(usable[which]["run"], picture, top_k=TOP_K, device=device)
+        return runs.classify_run(usable[which]["run"], picture if raw is None else raw, top_k=TOP_K, device=device)
     if raw is not None and explorer.get_spec(which).trained is not None:
         return inference.classify_array(raw, which, top_k=TOP_K, device=device)
     return inference.classify(picture, which, top_k=TOP_K, device=device)
