@@ -45,13 +45,17 @@ def test_home_gallery_links_to_architecture(page, app_url):
     open_url(page, f"{app_url}/")
     main = by_testid(page, "stMain")
     expect(main.get_by_role("heading", name="CNN Explorer")).to_be_visible(timeout=SHOW_MS)
-    for title in ("LeNet-5 (d2l)", "VGG-16 (torchvision)", "ResNet-50 (torchvision)"):
-        expect(main.get_by_role("link", name=re.compile("^" + re.escape(title)))).to_be_visible()
+    for model_id, title in (("lenet", "LeNet-5 (d2l)"), ("vgg16", "VGG-16 (torchvision)"),
+                            ("resnet50-tv", "ResNet-50 (torchvision)")):
+        card = main.locator(f".st-key-card_{model_id}")
+        expect(card.get_by_role("heading", name=title)).to_be_attached()
+        expect(card.get_by_role("link", name="Open in Architecture")).to_be_attached()
     expect(main.get_by_text("62,378,344").first).to_be_visible()
     assert_app_navigation(page)
     assert_no_exception(page)
 
-    link = main.get_by_role("link", name=re.compile(r"^VGG-16 \(torchvision\)"))
+    link = main.locator(".st-key-card_vgg16").get_by_role("link", name="Open in Architecture")
+    link.scroll_into_view_if_needed()
     assert link.get_attribute("target") != "_blank"  # the same tab, the same session
     rerun_after(page, link.click)
     page.wait_for_url("**/architecture?model=vgg16*", timeout=SHOW_MS)
@@ -71,9 +75,10 @@ def test_compare_deep_link(page, app_url):
     open_url(page, f"{app_url}/compare?models=lenet,alexnet,vgg16")
     table = by_testid(page, "stTable")
     for model_id in ("lenet", "alexnet", "vgg16"):
-        expect(table.get_by_text(model_id, exact=True)).to_be_visible(timeout=SHOW_MS)
-    expect(table.get_by_text("62,378,344 (62.4 M)")).to_be_visible()
-    expect(by_testid(page, "stPlotlyChart")).to_have_count(4, timeout=SHOW_MS)
+        expect(table.first.get_by_text(model_id, exact=True).first).to_be_visible(timeout=SHOW_MS)
+    expect(table.first.get_by_text("62,378,344 (62.4 M)")).to_be_visible()
+    # four comparison charts, then one params-vs-accuracy scatter per dataset (Fashion-MNIST: lenet; ImageNet: vgg16)
+    expect(by_testid(page, "stPlotlyChart")).to_have_count(6, timeout=SHOW_MS)
     assert_no_exception(page)
 
 
