@@ -36,3 +36,18 @@ def fashion_mnist() -> None:
         data.find("test")
     except data.DatasetNotFound as exc:
         pytest.fail(f"Fashion-MNIST is a test dependency (make test installs it): {exc}", pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_run_store(tmp_path_factory) -> None:
+    """Every test sees an empty run store of its session ($EXPLORER_HOME), never the user's ~/.cache/cnn-explorer;
+    tests that need a store of their own set it with monkeypatch, which wins."""
+    import os
+
+    previous = os.environ.get("EXPLORER_HOME")
+    os.environ["EXPLORER_HOME"] = str(tmp_path_factory.mktemp("explorer-home"))
+    yield
+    if previous is None:
+        os.environ.pop("EXPLORER_HOME", None)
+    else:
+        os.environ["EXPLORER_HOME"] = previous

@@ -152,3 +152,71 @@ def test_walkthrough_numbers_are_the_forward_pass(classify_page):
            f"{pooled:.4f} (the forward pass: {pooled:.4f})" in shown
     assert "reads input rows 2 … 6 and columns 7 … 11 of all 6 input channels" in shown
     assert metrics(at)["Prediction"] == "Ankle boot"
+
+
+@pytest.fixture
+def loopback_checkpoint(tmp_path, monkeypatch):
+    """``resnet18-tv``'s official file name pointed at a loopback HTTP server that serves a real resnet18 state dict
+    (random values) whose SHA-256 prefix that name carries; torch.hub's cache is an empty folder under tmp_path."""
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    import torch
+
+    import explorer
+    from explorer.runtime import hub, imagenet
+
+    generator = torch.Generator().manual_seed(0)
+    state = {k: torch.randn(v.shape, generator=generator) if v.is_floating_point() else v
+             for k, v in explorer.build("resnet18-tv").state_dict().items()}
+    state.update({k: v.abs() + 0.5 for k, v in state.items() if k.endswith("running_var")})  # variances are positive
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    payload = buffer.getvalue()
+    name = f"resnet18-{hashlib.sha256(payload).hexdigest()[:8]}.pth"
+    served = tmp_path / "served" / "models"
+    served.mkdir(parents=True)
+    (served / name).write_bytes(payload)
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
+    monkeypatch.setattr(hub, "_known_hashes", {})
+    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (f"{base}/models/{name}", name))
+    yield name, len(payload)
+    server.shutdown()
+    with inference._CACHE_LOCK:  # the random weights must not serve later tests
+        for key in [k for k in inference._CACHE if k[0] == "resnet18-tv"]:
+            del inference._CACHE[key]
+
+
+def test_download_button_fetches_a_checkpoint_and_the_model_classifies(open_page, loopback_checkpoint):
+    from explorer.runtime import hub, imagenet
+
+    name, size = loopback_checkpoint
+    at = open_page("classify")
+    at.file_uploader(key="cls_upload").set_value([("sneaker.jpg", product_photo(9), "image/jpeg")]).run()
+    at.selectbox(key="cls_fetch_id").set_value("resnet18-tv").run()
+    fetch = at.button(key="cls_fetch")
+    assert fetch.label == f"Download ({size / 1e6:,.0f} MB)"  # the size, before starting
+    fetch.click().run()
+    assert_no_exception(at)
+    assert errors(at) == []
+    assert imagenet.available("resnet18-tv") and imagenet.checkpoint_path("resnet18-tv").name == name
+    assert hub.entry("resnet18-tv")["present"] is True
+
+    # Once present it is a model choice, and it classifies the upload into ImageNet's classes.
+    assert any(o.startswith("resnet18-tv") for o in at.selectbox(key="cls_model").options)
+    at.selectbox(key="cls_model").set_value("resnet18-tv").run()
+    assert_no_exception(at)
+    expected = inference.classify(images.load_image(product_photo(9), "x.jpg"), "resnet18-tv").top[0][0]
+    assert predictions(at) == [expected] and expected in imagenet.CLASSES
+    assert any("resnet18-tv" in str(t.value) for t in at.table)  # "every model on the same image" includes it
