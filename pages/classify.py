@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ use_app_navigation()
 
 RUN_PREFIX = "run:"
 TOP_K = 5
+SIZE_RETRY_S = 60  # a checkpoint's size that could not be read is asked for again after this
 FASHION_PIPELINE = N_("Uploads → greyscale · inverted when the border is light · background removed · cropped to the "
                       "object, centred · 28×28 · brightest pixel = 1")
 IMAGENET_PIPELINE = N_("Uploads → RGB · shorter side resized to {resize} · centre crop {crop}×{crop} · normalised "
@@ -238,8 +240,28 @@ st.table(pd.DataFrame(rows).set_index(_("model")))
 
 # --- ImageNet checkpoints -------------------------------------------------------------------------------------------
 @st.cache_data(ttl=600, show_spinner=False)
+def _known_remote_size(checkpoint: str, url: str) -> int:
+    size = hub.remote_size(checkpoint, timeout=5.0)
+    if size is None:
+        raise LookupError(url)  # not cached: the next run asks again (the network or the file may be back)
+    return size
+
+
+@st.cache_resource
+def _size_misses() -> dict[str, float]:
+    """URL → when its size could not be read (for every session: offline, each rerun would wait for the network)."""
+    return {}
+
+
 def _remote_size(checkpoint: str, url: str) -> int | None:
-    return hub.remote_size(checkpoint, timeout=5.0)
+    misses = _size_misses()
+    if time.monotonic() - misses.get(url, float("-inf")) < SIZE_RETRY_S:
+        return None
+    try:
+        return _known_remote_size(checkpoint, url)
+    except LookupError:
+        misses[url] = time.monotonic()
+        return None
 
 
 listing = hub.listing()

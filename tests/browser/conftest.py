@@ -63,7 +63,31 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(repo_root, tmp_path_factory) -> Iterator[str]:
+def weights_mirror(tmp_path_factory) -> Iterator[Path]:
+    """A loopback HTTP server standing in for the checkpoint download site (``$EXPLORER_WEIGHTS_MIRROR`` of the app
+    server): the folder it serves. Tests put files there; nothing ever reaches the internet."""
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path_factory.mktemp("weights-mirror")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    folder.joinpath(".url").write_text(f"http://127.0.0.1:{server.server_address[1]}/")
+    yield folder
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def torch_home(tmp_path_factory) -> Path:
+    """The app server's torch.hub folder (``$TORCH_HOME``): no checkpoint in it at the start."""
+    return tmp_path_factory.mktemp("torch-home")
+
+
+@pytest.fixture(scope="session")
+def app_url(repo_root, tmp_path_factory, weights_mirror, torch_home) -> Iterator[str]:
     """``streamlit run app.py`` on a free port; its base URL once ``/_stcore/health`` answers ``ok``."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
@@ -74,7 +98,10 @@ def app_url(repo_root, tmp_path_factory) -> Iterator[str]:
     ]
     base = f"http://127.0.0.1:{port}"
     # The run store of the Train page's runs: a tmp dir, never the user's ~/.cache/cnn-explorer.
-    env = {**os.environ, "EXPLORER_HOME": str(tmp_path_factory.mktemp("explorer-home"))}
+    env = {**os.environ, "EXPLORER_HOME": str(tmp_path_factory.mktemp("explorer-home")),
+           # torch.hub's cache (checkpoints) is empty, and downloads go to the loopback mirror
+           "TORCH_HOME": str(torch_home),
+           "EXPLORER_WEIGHTS_MIRROR": (weights_mirror / ".url").read_text()}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                 env=env)

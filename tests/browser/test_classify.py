@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from PIL import Image
 
@@ -37,3 +39,32 @@ def test_two_photos_two_predictions_in_the_first_screen(page, app_url, tmp_path)
         assert box is not None and box["y"] + box["height"] <= 1000, (k, box)
     assert page.evaluate("window.scrollY") == 0
     assert_no_exception(page)
+
+
+def test_download_button_against_a_mirror_refuses_a_wrong_file(page, app_url, weights_mirror, torch_home, tmp_path):
+    """The ImageNet download flow end to end, against the loopback mirror: the size is shown before starting, the
+    file is fetched with a progress bar, its SHA-256 is checked against the official name — this one is not the
+    official file, so it is refused in one sentence and torch.hub's cache stays empty."""
+    from explorer.runtime import imagenet
+
+    model_id = "googlenet-tv"  # not the list's first: no earlier visit has asked for its size
+    _, official = imagenet.CHECKPOINTS[model_id]
+    (weights_mirror / official).write_bytes(np.random.default_rng(0).bytes(3_000_000))
+    open_url(page, f"{app_url}/classify")
+    dropzone = by_testid(page, "stFileUploaderDropzoneInput")
+    expect(dropzone).to_be_attached(timeout=SHOW_MS)
+    rerun_after(page, lambda: dropzone.set_input_files(str(shop_photo(0, tmp_path / "boot.jpg"))))
+    main = by_testid(page, "stMain")
+    rerun_after(page, main.get_by_text("ImageNet models (0 of 9 checkpoints here)").click)
+    rerun_after(page, main.get_by_role("combobox", name="Checkpoint").click)
+    rerun_after(page, page.get_by_role("option", name=re.compile(f"^{model_id} ")).click)
+    button = main.get_by_role("button", name="Download (3 MB)")
+    expect(button).to_be_visible(timeout=SHOW_MS)
+    rerun_after(page, button.click)
+    alert = by_testid(page, "stAlertContentError")
+    expect(alert).to_have_count(1, timeout=SHOW_MS)
+    expect(alert).to_contain_text("SHA-256 starts with")
+    expect(alert).to_contain_text(f"the official file name says {official.rsplit('-', 1)[1].split('.')[0]}")
+    assert_no_exception(page)
+    cache = torch_home / "hub" / "checkpoints"
+    assert not cache.exists() or [p.name for p in cache.iterdir() if not p.name.startswith(".")] == []
