@@ -26,17 +26,19 @@ from pages.common import (
     use_app_navigation,
 )
 from pages.components.svg_viewer import clicked, svg_viewer
+from pages.i18n import N_, _, translate_message
 from pages.notes_panel import claims_panel
 
 use_app_navigation()
+RF_STATUS = (N_("not spatial"), N_("unsupported"))  # LayerRecord.rf_status where there is no field, shown translated
 
 spec = model_picker()
 input_shape = input_picker(spec)
 
 st.title(spec.title)
-st.markdown(f"*{spec.paper}* · {spec.year} · `{spec.id}` · {spec.introduced}")
+st.markdown(f"*{spec.paper}* · {spec.year} · `{spec.id}` · {_(spec.introduced)}")
 if spec.notes:
-    st.markdown(spec.notes)
+    st.markdown(_(spec.notes))
 
 
 def _width(values: list[Any], header: str, count: bool = False) -> int:
@@ -48,10 +50,11 @@ def _width(values: list[Any], header: str, count: bool = False) -> int:
 
 def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
     """Every column as wide as its longest formatted value; counts with thousands separators."""
-    widths = {c: _width(list(frame[c]), c, count=c in ("params", "MACs")) for c in frame.columns}
-    config: dict[str, Any] = {c: st.column_config.Column(c, width=min(widths[c], 520)) for c in frame.columns}
-    for c in ("params", "MACs"):
-        config[c] = st.column_config.NumberColumn(c, format="localized", width=widths[c])
+    counts = (table.COLUMNS["params"].header, table.COLUMNS["macs"].header)
+    widths = {c: _width(list(frame[c]), _(c), count=c in counts) for c in frame.columns}
+    config: dict[str, Any] = {c: st.column_config.Column(_(c), width=min(widths[c], 520)) for c in frame.columns}
+    for c in counts:
+        config[c] = st.column_config.NumberColumn(_(c), format="localized", width=widths[c])
     return config
 
 
@@ -61,19 +64,20 @@ def show_partial(spec: explorer.ModelSpec, part: PartialSummary, shape: tuple[in
     failure = part.failure
     where = f"{failure.label} ({failure.name})" if failure.name and failure.label != failure.name else \
         failure.label or failure.name
-    st.subheader(f"Where it stops: {where}")
-    st.markdown(f"**Why:** {failure.reason}.")
+    st.subheader(_("Where it stops: {where}").format(where=where))
+    st.markdown(_("**Why:** {reason}.").format(reason=translate_message(failure.reason)))
     smallest = smallest_input(spec.id, shape[0]) if len(shape) == 3 else None
     built = "×".join(map(str, spec.input_shape))
     if smallest is not None:
-        st.info(f"The smallest square input {spec.id} takes is **{'×'.join(map(str, smallest))}** (found by "
-                f"bisection on the meta device); it is built for {built}. Every pooling window and convolution must "
-                "still fit, and where the classifier has a fixed size, the features arriving must match it.")
+        st.info(_("The smallest square input {model} takes is **{smallest}** (found by bisection on the meta "
+                  "device); it is built for {built}. Every pooling window and convolution must still fit, and where "
+                  "the classifier has a fixed size, the features arriving must match it.").format(
+                    model=spec.id, smallest="×".join(map(str, smallest)), built=built))
     else:
-        st.info(f"{spec.id} is built for input {','.join(map(str, spec.input_shape))}: no square size works with "
-                f"{shape[0]} channel(s).")
+        st.info(_("{model} is built for input {shape}: no square size works with {n} channel(s).").format(
+            model=spec.id, shape=",".join(map(str, spec.input_shape)), n=shape[0]))
     ran = [r for r in part.leaves if r.output_shape is not None]
-    st.markdown(f"The {len(ran)} layer(s) before it ran: here they are, the failing layer last (red).")
+    st.markdown(_("The {n} layer(s) before it ran: here they are, the failing layer last (red).").format(n=len(ran)))
     left, right = st.columns([2, 3], gap="medium")
     with left:
         if shutil.which("dot"):
@@ -83,18 +87,19 @@ def show_partial(spec: explorer.ModelSpec, part: PartialSummary, shape: tuple[in
                        key=f"partial_diagram_{spec.id}", height=520, view_key=f"{spec.id}|{shape}|partial")
     with right:
         frame = table.layer_frame(part, table.PAGE_COLUMNS, depth=max(r.depth for r in part.layers))
-        failed = [i for i, (r, _) in enumerate(table.visible_layers(part, max(r.depth for r in part.layers)))
+        failed = [i for i, (r, _collapsed) in enumerate(table.visible_layers(part, max(r.depth for r in part.layers)))
                   if r.name == failure.name and r.output_shape is None]
         if failed:
-            frame.loc[failed[-1], "label"] = "✗ " + str(frame.loc[failed[-1], "label"])
+            first = table.COLUMNS["label"].header
+            frame.loc[failed[-1], first] = "✗ " + str(frame.loc[failed[-1], first])
 
         def mark(row: pd.Series) -> list[str]:
             return ["background-color: #f8d7da; color: #8b1a1a" if failed and row.name == failed[-1] else ""] * len(row)
 
         st.dataframe(frame.style.apply(mark, axis=1), hide_index=True, height=min(520, 38 + 35 * len(frame)),
                      key=f"partial_table_{spec.id}", column_config=_column_config(frame))
-        st.caption("✗ the layer the input no longer fits: its output shape is — . Rows are the module calls that "
-                   "began, in execution order.")
+        st.caption(_("✗ the layer the input no longer fits: its output shape is — . Rows are the module calls "
+                     "that began, in execution order."))
 
 
 result = try_analysis(spec.id, input_shape) if input_shape is not None else None
@@ -102,7 +107,7 @@ if isinstance(result, PartialSummary):
     show_partial(spec, result, tuple(input_shape))
     st.stop()
 if result is None:
-    st.info(f"{spec.id} is built for input {','.join(map(str, spec.input_shape))}.")
+    st.info(_("{model} is built for input {shape}.").format(model=spec.id, shape=",".join(map(str, spec.input_shape))))
     st.stop()
 summary = result
 
@@ -111,27 +116,29 @@ PICK = f"layer_pick_{spec.id}"  # the one selection: the select box, a table row
 OPENED, CLOSED = f"_diagram_opened_{spec.id}", f"_diagram_closed_{spec.id}"
 
 # --- totals, as torchinfo prints them -----------------------------------------------------------------------------
-c1, c2, c3, _ = st.columns([1, 1.2, 0.6, 0.8])
+c1, c2, c3, _spare = st.columns([1, 1.2, 0.6, 0.8])
 with c1:
-    exact_metric("Parameters", summary.total_params)
+    exact_metric(_("Parameters"), summary.total_params)
 with c2:
-    exact_metric("MACs per image", summary.total_macs, help="Multiply–accumulates, bias included (torchinfo).")
+    exact_metric(_("MACs per image"), summary.total_macs, help=_("Multiply–accumulates, bias included (torchinfo)."))
 with c3:
-    st.metric("Output", fmt.shape(summary.output_shape), help=f"Input {fmt.shape(summary.input_shape)}")
+    st.metric(_("Output"), fmt.shape(summary.output_shape),
+              help=_("Input {shape}").format(shape=fmt.shape(summary.input_shape)))
 input_bytes = 4 * int(pd.Series(summary.input_shape).prod())
 totals = [
-    ("Total params", fmt.exact(summary.total_params)),
-    ("Trainable params", fmt.exact(summary.trainable_params)),
-    ("Non-trainable params", fmt.exact(summary.total_params - summary.trainable_params)),
-    ("Total MACs", fmt.exact(summary.total_macs)),
-    ("Input size", f"{fmt.nbytes(input_bytes)} ({fmt.shape(summary.input_shape, batch=True)})"),
-    ("Activations (forward)", fmt.nbytes(summary.total_memory)),
-    ("Parameters size", fmt.nbytes(summary.param_bytes)),
+    (_("Total params"), fmt.exact(summary.total_params)),
+    (_("Trainable params"), fmt.exact(summary.trainable_params)),
+    (_("Non-trainable params"), fmt.exact(summary.total_params - summary.trainable_params)),
+    (_("Total MACs"), fmt.exact(summary.total_macs)),
+    (_("Input size"), f"{fmt.nbytes(input_bytes)} ({fmt.shape(summary.input_shape, batch=True)})"),
+    (_("Activations (forward)"), fmt.nbytes(summary.total_memory)),
+    (_("Parameters size"), fmt.nbytes(summary.param_bytes)),
 ]
-st.markdown("| " + " | ".join(k for k, _ in totals) + " |\n|" + "--:|" * len(totals) + "\n| "
-            + " | ".join(v for _, v in totals) + " |")
-st.caption("Totals as torchinfo prints them, per image (batch 1), float32; bytes in binary units (1 MiB = 2²⁰ B). "
-           "Activations: every layer's output of one forward pass (a backward pass keeps them, about twice that).")
+st.markdown("| " + " | ".join(k for k, _v in totals) + " |\n|" + "--:|" * len(totals) + "\n| "
+            + " | ".join(v for _k, v in totals) + " |")
+st.caption(_("Totals as torchinfo prints them, per image (batch 1), float32; bytes in binary units (1 MiB = 2²⁰ B). "
+             "Activations: every layer's output of one forward pass (a backward pass keeps them, about twice "
+             "that)."))
 
 
 def pick_layer(path: str | None) -> None:
@@ -140,7 +147,7 @@ def pick_layer(path: str | None) -> None:
 
 
 # --- the diagram and the selected layer, side by side -----------------------------------------------------------
-st.subheader("Diagram")
+st.subheader(_("Diagram"))
 traced = network_graph(spec.id, tuple(input_shape))
 levels = graph.max_depth(traced) + 1
 leaf_names = [r.name for r in summary.leaves if r.name]
@@ -155,7 +162,7 @@ def _reset_blocks() -> None:
 def _on_diagram_click() -> None:
     """A layer node selects that layer; a collapsed block opens; an open block's frame closes it."""
     target = clicked(f"diagram_{spec.id}") or ""
-    kind, _, path = target.partition(":")
+    kind, _sep, path = target.partition(":")
     path = path.split("#", 1)[0]
     if kind == "layer" and path in leaf_names:
         pick_layer(path)
@@ -171,23 +178,24 @@ g1, g2, g3 = st.columns([2, 1.2, 1.3])
 graph_depth = levels
 if levels > 1:
     graph_depth = g1.slider(
-        "Diagram depth", 1, levels, value=min(2, levels), key=f"graph_depth_{spec.id}", on_change=_reset_blocks,
-        help="1 shows the top-level blocks; each step opens one more level. Or click a blue block to open it, "
-             "and the title of an open block's frame to close it.",
+        _("Diagram depth"), 1, levels, value=min(2, levels), key=f"graph_depth_{spec.id}", on_change=_reset_blocks,
+        help=_("1 shows the top-level blocks; each step opens one more level. Or click a blue block to open it, "
+               "and the title of an open block's frame to close it."),
     )
-rankdir = g2.radio("Layout", ["TB", "LR"], horizontal=True, key="graph_rankdir",
-                   format_func={"TB": "top → bottom", "LR": "left → right"}.get)
+rankdir = g2.radio(_("Layout"), ["TB", "LR"], horizontal=True, key="graph_rankdir",
+                   format_func=lambda d: _("top → bottom") if d == "TB" else _("left → right"))
 opened, closed = tuple(st.session_state[OPENED]), tuple(st.session_state[CLOSED])
 if opened or closed:
-    g3.button("Back to the depth shown", on_click=_reset_blocks, key=f"reset_blocks_{spec.id}",
-              help=f"{len(opened)} block(s) opened and {len(closed)} closed by clicks.")
+    g3.button(_("Back to the depth shown"), on_click=_reset_blocks, key=f"reset_blocks_{spec.id}",
+              help=_("{opened} block(s) opened and {closed} closed by clicks.").format(opened=len(opened),
+                                                                                       closed=len(closed)))
 
 left, right = st.columns([3, 2], gap="medium")
 with right:
     highlight = st.selectbox(
-        "Selected layer", [None, *leaf_names], key=PICK,
-        format_func=lambda n: "— none: click a node or a table row —" if n is None else with_path(labels, n),
-        help="Click a layer in the diagram or a row of the layer table: the same selection.",
+        _("Selected layer"), [None, *leaf_names], key=PICK,
+        format_func=lambda n: _("— none: click a node or a table row —") if n is None else with_path(labels, n),
+        help=_("Click a layer in the diagram or a row of the layer table: the same selection."),
     )
 dot = diagram.to_dot(traced, depth=graph_depth, rankdir=rankdir, highlight=highlight)  # the download's DOT
 drawn = diagram.shown(traced, graph_depth, opened, closed)
@@ -202,32 +210,35 @@ with left:
         )
     else:  # no Graphviz program on the server: the browser lays the DOT out (no zoom, no clicks)
         st.graphviz_chart(dot, width="stretch")
-    st.caption("⊕ addition (a residual skip enters here), ∥ concatenation (Inception's paths meet here); each node "
-               "gives its output shape (→). Blue boxes are collapsed blocks: click one to open it.")
+    st.caption(_("⊕ addition (a residual skip enters here), ∥ concatenation (Inception's paths meet here); each "
+                 "node gives its output shape (→). Blue boxes are collapsed blocks: click one to open it."))
 
 
 def layer_detail(record: LayerRecord) -> None:
     """Everything about one layer, each number with the arithmetic that gives it."""
     st.markdown(f"**{with_path(labels, record.name)}** · `{record.type}({record.extra})`")
     d1, d2 = st.columns(2)
-    d1.metric("Output", fmt.shape(record.output_shape), help=f"Input {fmt.shape(record.input_shape)}")
-    d2.metric("Parameters", fmt.exact(record.params))
-    lines = [f"- **Input → output:** {fmt.shape(record.input_shape)} → {fmt.shape(record.output_shape)}"]
+    d1.metric(_("Output"), fmt.shape(record.output_shape),
+              help=_("Input {shape}").format(shape=fmt.shape(record.input_shape)))
+    d2.metric(_("Parameters"), fmt.exact(record.params))
+    lines = [_("- **Input → output:** {a} → {b}").format(a=fmt.shape(record.input_shape),
+                                                        b=fmt.shape(record.output_shape))]
     if record.arithmetic:
-        lines.append(f"- **Shape arithmetic:** `{record.arithmetic}`")
+        lines.append(_("- **Shape arithmetic:** `{text}`").format(text=record.arithmetic))
     if record.param_formula:
-        lines.append(f"- **Parameters:** `{record.param_formula}`")
+        lines.append(_("- **Parameters:** `{text}`").format(text=record.param_formula))
     elif record.params == 0:
-        lines.append("- **Parameters:** none (nothing learned here)")
-    lines.append(f"- **MACs:** `{record.macs_formula}`" if record.macs_formula else
-                 f"- **MACs:** {fmt.exact(record.macs)}")
+        lines.append(_("- **Parameters:** none (nothing learned here)"))
+    lines.append(_("- **MACs:** `{text}`").format(text=record.macs_formula) if record.macs_formula else
+                 _("- **MACs:** {n}").format(n=fmt.exact(record.macs)))
     if record.field is not None:
-        lines.append(f"- **Receptive field:** {table.COLUMNS['rf'].text(record.rf)} px, effective stride "
-                     f"{table.COLUMNS['stride'].text(record.stride)} px, effective padding "
-                     f"{-record.field[0].u} px (every output unit sees that many input pixels)")
+        lines.append(_("- **Receptive field:** {rf} px, effective stride {stride} px, effective padding {pad} px "
+                       "(every output unit sees that many input pixels)").format(
+            rf=table.COLUMNS["rf"].text(record.rf), stride=table.COLUMNS["stride"].text(record.stride),
+            pad=-record.field[0].u))
     else:
-        lines.append(f"- **Receptive field:** — ({record.rf_status}: a flattened or fully connected output sees "
-                     "the whole input)")
+        lines.append(_("- **Receptive field:** — ({status}: a flattened or fully connected output sees the whole "
+                       "input)").format(status=_(record.rf_status)))
     st.markdown("\n".join(lines))
 
 
@@ -235,17 +246,17 @@ with right:
     if highlight is not None:
         layer_detail(next(r for r in summary.layers if r.name == highlight))
     else:
-        st.info("Click a layer in the diagram (or a row of the table below) to see its shape arithmetic, "
-                "parameter formula, MACs and receptive field here.", icon=":material/touch_app:")
+        st.info(_("Click a layer in the diagram (or a row of the table below) to see its shape arithmetic, "
+                  "parameter formula, MACs and receptive field here."), icon=":material/touch_app:")
 
 # --- the layer table, collapsible by depth ---------------------------------------------------------------------
-st.subheader("Layers")
+st.subheader(_("Layers"))
 max_depth = max(r.depth for r in summary.layers)
 depth = 1
 if max_depth > 1:
     depth = st.slider(
-        "Block depth shown", 1, max_depth, value=max_depth, key="depth",
-        help="Lower it to collapse blocks into one row each (their totals shown); raise it to expand them.",
+        _("Block depth shown"), 1, max_depth, value=max_depth, key="depth",
+        help=_("Lower it to collapse blocks into one row each (their totals shown); raise it to expand them."),
     )
 visible = table.visible_layers(summary, depth)  # the table's rows, in its order
 frame = table.layer_frame(summary, table.PAGE_COLUMNS, depth=depth)
@@ -267,12 +278,12 @@ st.dataframe(
     frame, hide_index=True, column_config=config, height=min(420, 38 + 35 * len(frame)), on_select=_on_table_pick,
     selection_mode="single-row", key=f"layer_table_{spec.id}",
 )
-st.caption(
+st.caption(_(
     "▸ a block collapsed into one row (its totals). Rows are module calls in execution order: *label* is the name "
     "the papers use (conv1 … fc8, conv3_2, inception4c, res3a), *layer* the module path in the model (b3.1 = second "
     "module of block b3), which state_dict keys and the JSON export keep. The params and MACs columns always sum "
     "to the totals above; pick a row to see its detail beside the diagram."
-)
+))
 
 # --- the spatial progression in words, then the charts ---------------------------------------------------------
 if len(summary.input_shape) == 4 and any(r.output_shape is not None and len(r.output_shape) == 4
@@ -281,67 +292,70 @@ if len(summary.input_shape) == 4 and any(r.output_shape is not None and len(r.ou
     for r in summary.leaves:
         if r.output_shape is not None and len(r.output_shape) == 4 and spatial[-1] != r.output_shape[2]:
             spatial.append(r.output_shape[2])
-    st.markdown("**Spatial size:** " + " → ".join(map(str, spatial)))
+    st.markdown(_("**Spatial size:** {sizes}").format(sizes=" → ".join(map(str, spatial))))
 st.plotly_chart(charts.layer_flow(summary, depth, labels=labels))
 
 metric = st.segmented_control(
-    "Distribution of", ["params", "macs"], default="params", key="dist_metric",
-    format_func=lambda m: {"params": "Parameters", "macs": "MACs"}[m],
+    _("Distribution of"), ["params", "macs"], default="params", key="dist_metric",
+    format_func=lambda m: _("Parameters") if m == "params" else _("MACs"),
 ) or "params"
 left, right = st.columns(2)
 left.plotly_chart(charts.by_type(summary, metric))
 right.plotly_chart(charts.by_block(summary, metric))
 
-st.subheader("Downloads")
+st.subheader(_("Downloads"))
 stem = f"{spec.id}-{'x'.join(map(str, input_shape))}"
 b1, b2, b3, b4, b5, b6 = st.columns(6)
 # Files are made when a button is clicked (callables), not on every rerun of the page.
-b1.download_button("Layers CSV", lambda: export.layers_csv(summary), f"{stem}-layers.csv", "text/csv", key="dl_csv")
-b2.download_button("Layers JSON", lambda: export.layers_json(summary), f"{stem}-layers.json", "application/json",
+b1.download_button(_("Layers CSV"), lambda: export.layers_csv(summary), f"{stem}-layers.csv", "text/csv", key="dl_csv")
+b2.download_button(_("Layers JSON"), lambda: export.layers_json(summary), f"{stem}-layers.json", "application/json",
                    key="dl_json")
-b3.download_button("Diagram DOT", dot, f"{stem}.dot", "text/vnd.graphviz", key="dl_dot")
+b3.download_button(_("Diagram DOT"), dot, f"{stem}.dot", "text/vnd.graphviz", key="dl_dot")
 if shutil.which("dot"):
-    b4.download_button("Diagram SVG", lambda: diagram.render(dot, "svg"), f"{stem}.svg", "image/svg+xml", key="dl_svg")
-    b5.download_button("Diagram PNG", lambda: diagram.render(dot, "png"), f"{stem}.png", "image/png", key="dl_png")
+    b4.download_button(_("Diagram SVG"), lambda: diagram.render(dot, "svg"), f"{stem}.svg", "image/svg+xml",
+                       key="dl_svg")
+    b5.download_button(_("Diagram PNG"), lambda: diagram.render(dot, "png"), f"{stem}.png", "image/png", key="dl_png")
 else:
-    b4.caption("SVG/PNG need Graphviz's `dot` program on the server (apt-get install graphviz): DOT works anywhere.")
+    b4.caption(_("SVG/PNG need Graphviz's `dot` program on the server (apt-get install graphviz): DOT works "
+                 "anywhere."))
 b6.download_button(
-    "Model ONNX", lambda: export.onnx_bytes(spec.id, tuple(input_shape)), f"{stem}.onnx", "application/octet-stream",
-    key="dl_onnx", help="Opens in Netron. Shipped trained weights when the model has them, random weights otherwise.",
+    _("Model ONNX"), lambda: export.onnx_bytes(spec.id, tuple(input_shape)), f"{stem}.onnx", "application/octet-stream",
+    key="dl_onnx",
+    help=_("Opens in Netron. Shipped trained weights when the model has them, random weights otherwise."),
 )
-st.caption("Every chart's toolbar has a camera button: PNG of the chart.")
+st.caption(_("Every chart's toolbar has a camera button: PNG of the chart."))
 
 # --- the notes' errata and claims --------------------------------------------------------------------------------
 if spec.errata:
-    st.subheader("Errata in the notes' code")
+    st.subheader(_("Errata in the notes' code"))
     for erratum in spec.errata:
-        with st.expander(erratum.title, expanded=True):
+        with st.expander(_(erratum.title), expanded=True):
             a, b = st.columns(2)
-            a.markdown("**The notes**")
+            a.markdown(_("**The notes**"))
             a.code(erratum.notes_code, language="python", wrap_lines=True)
-            b.markdown("**Fixed in CNN Explorer**")
+            b.markdown(_("**Fixed in CNN Explorer**"))
             b.code(erratum.fixed_code, language="python", wrap_lines=True)
-            st.markdown(erratum.why)
+            st.markdown(_(erratum.why))
     if spec.family == "NiN":
         claims_panel(["nin-224"])  # the erratum's full consequence: the notes' code cannot run at 224 px at all
 
 if spec.family in ("LeNet", "AlexNet"):
-    st.subheader("“10× the parameters, 260× the compute” — measured")
+    st.subheader(_("“10× the parameters, 260× the compute” — measured"))
     lenet = summarize("lenet", explorer.get_spec("lenet").input_shape)
     lines = []
     for other in ("alexnet", "alexnet-d2l"):
         s = summarize(other, explorer.get_spec(other).input_shape)
         lines.append({
-            "AlexNet variant": other,
-            "params": f"{fmt.exact(s.total_params)} vs {fmt.exact(lenet.total_params)}",
-            "params ratio": f"{s.total_params / lenet.total_params:,.0f}×",
-            "MACs": f"{fmt.exact(s.total_macs)} vs {fmt.exact(lenet.total_macs)}",
-            "MACs ratio": f"{s.total_macs / lenet.total_macs:,.0f}×",
+            _("AlexNet variant"): other,
+            _("params"): _("{a} vs {b}").format(a=fmt.exact(s.total_params), b=fmt.exact(lenet.total_params)),
+            _("params ratio"): f"{s.total_params / lenet.total_params:,.0f}×",
+            _("MACs"): _("{a} vs {b}").format(a=fmt.exact(s.total_macs), b=fmt.exact(lenet.total_macs)),
+            _("MACs ratio"): f"{s.total_macs / lenet.total_macs:,.0f}×",
         })
-    st.table(pd.DataFrame(lines).set_index("AlexNet variant"))
+    st.table(pd.DataFrame(lines).set_index(_("AlexNet variant")))
     first = lines[0]
-    st.markdown(
+    st.markdown(_(
         "The notes say AlexNet has about 10× LeNet's parameters and 260× its compute. Measured on the notes' own "
-        f"models (LeNet at 28×28, AlexNet at 224×224) the ratios are {first['params ratio']} and "
-        f"{first['MACs ratio']}: the notes' figures do not hold for these models."
-    )
+        "models (LeNet at 28×28, AlexNet at 224×224) the ratios are {params} and {macs}: the notes' figures do not "
+        "hold for these models."
+    ).format(params=first[_("params ratio")], macs=first[_("MACs ratio")]))

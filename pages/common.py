@@ -11,6 +11,7 @@ from explorer.analysis.labels import display_labels
 from explorer.present import diagram
 from explorer.present import formatting as fmt
 from explorer.zoo.registry import unknown_model_error
+from pages.i18n import _, translate_message
 
 MODEL_IDS = [s.id for s in explorer.list_models()]
 DEFAULT_MODEL = "alexnet"
@@ -64,10 +65,10 @@ def try_analysis(model_id: str, input_shape: tuple[int, ...]) -> Summary | Parti
     try:
         result = analysis(model_id, tuple(input_shape))
     except InputShapeError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(translate_message(str(exc)), icon="⚠️")
         return None
     if isinstance(result, PartialSummary):
-        st.error(result.failure.message, icon="⚠️")
+        st.error(translate_message(result.failure.message), icon="⚠️")
     return result
 
 
@@ -76,7 +77,7 @@ def try_summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary | None
     try:
         return summarize(model_id, tuple(input_shape))
     except InputShapeError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(translate_message(str(exc)), icon="⚠️")
         return None
 
 
@@ -132,10 +133,11 @@ def model_picker() -> explorer.ModelSpec:
             st.session_state.pop("depth", None)
         else:
             keep = st.session_state.get("model", DEFAULT_MODEL)
-            st.error(f"{unknown_model_error(asked).args[0]} — showing {keep} instead.", icon="⚠️")
+            st.error(_("{error} — showing {keep} instead.").format(
+                error=translate_message(unknown_model_error(asked).args[0]), keep=keep), icon="⚠️")
     st.session_state.setdefault("model", DEFAULT_MODEL)
     model_id = st.sidebar.selectbox(
-        "Model", MODEL_IDS, format_func=_model_label, key="model", on_change=_on_model_change,
+        _("Model"), MODEL_IDS, format_func=_model_label, key="model", on_change=_on_model_change,
         persist_state="session",  # the choice survives a visit to another page
     )
     st.query_params["model"] = model_id
@@ -151,8 +153,9 @@ def input_picker(spec: explorer.ModelSpec) -> tuple[int, ...] | None:
         st.session_state["input"] = asked
     st.session_state.setdefault("input", default)
     text = st.sidebar.text_input(
-        "Input size (C,H,W)", key="input", help=f"{spec.id} is built for {default}.", on_change=_on_input_change,
-        persist_state="session",
+        _("Input size (C,H,W)"), key="input",
+        help=_("{model} is built for {shape}.").format(model=spec.id, shape=default),
+        on_change=_on_input_change, persist_state="session",
     )
     if text.strip() == default:
         st.query_params.pop("input", None)
@@ -161,7 +164,7 @@ def input_picker(spec: explorer.ModelSpec) -> tuple[int, ...] | None:
     try:
         return explorer.analysis.parse_input_shape(text or default)
     except InputShapeError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(translate_message(str(exc)), icon="⚠️")
         return None
 
 

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import streamlit as st
 
 from explorer.lessons import claims, notes
-from pages.i18n import language
+from pages.i18n import _, language
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def checked(key: str) -> claims.Claim:
+def checked(key: str, lang: str = "en") -> claims.Claim:
+    """The claim computed in ``lang`` (part of the cache key: its sentences are translated when computed)."""
     return claims.check(key)
 
 
@@ -32,7 +33,7 @@ def _table(rows: Sequence[dict]) -> str:
     def cell(v: object) -> str:
         return str(v).replace("|", "\\|")
 
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = ["| " + " | ".join(map(cell, columns)) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(r[c]) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -42,10 +43,11 @@ def claims_panel(keys: Sequence[str]) -> None:
     if not keys:
         return
     with st.container(border=True, key="notes_claims"):
-        st.markdown(f"**The notes' claims, checked** ({len(keys)})")
+        st.markdown(_("**The notes' claims, checked** ({n})").format(n=len(keys)))
         for key in keys:
-            c = checked(key)
-            st.markdown(f"*The notes:* “{c.quote}” — {c.claim}  \n**Checked:** {c.verdict}")
+            c = checked(key, language())
+            st.markdown(_("*The notes:* “{quote}” — {claim}  \n**Checked:** {verdict}").format(
+                quote=c.quote, claim=c.claim, verdict=c.verdict))
             if c.rows:  # a markdown table: the page's own tables and dataframes keep their places
                 st.markdown(_table(c.rows))
             if c.explanation:

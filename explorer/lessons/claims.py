@@ -16,6 +16,8 @@ from ..analysis.graph import trace
 from ..playground import parse_network
 from ..playground.listings import LISTINGS
 from ..zoo.registry import get_spec
+from .i18n import gettext as _
+from .i18n import translate_message
 from .inception import factorize
 
 
@@ -146,19 +148,19 @@ def ffn_linearity() -> Claim:
     additivity, scaling, size = attention_linearity()
     return Claim(
         key="ffn-linearity", quote="弥补自注意力机制的线性局限性，学习更复杂的特征",
-        claim="The FFN makes up for the linearity of self-attention.",
-        verdict=f"Softmax self-attention is **not** linear: with random weights, A(x + y) differs from A(x) + A(y) "
-                f"by up to {additivity:.2f} and A(2x) from 2·A(x) by up to {scaling:.2f} (outputs up to "
-                f"{size:.2f}).",
-        rows=({"test (random 6×16 inputs, float64)": "A(x + y) − A(x) − A(y)", "max |difference|": f"{additivity:.3f}",
-               "a linear map": "0"},
-              {"test (random 6×16 inputs, float64)": "A(2x) − 2·A(x)", "max |difference|": f"{scaling:.3f}",
-               "a linear map": "0"}),
-        explanation="Attention's nonlinearity is in *how positions are mixed* (the softmax weights depend on the "
-                    "input); each output is still a weighted average of value vectors, the same linear map W_V "
-                    "for every token. What the FFN adds is a **per-token** nonlinearity and capacity: a wide "
-                    "hidden layer (4 × d_model) with ReLU/GELU applied to each position on its own — most of a "
-                    "transformer layer's parameters.",
+        claim=_("The FFN makes up for the linearity of self-attention."),
+        verdict=_("Softmax self-attention is **not** linear: with random weights, A(x + y) differs from A(x) + A(y) "
+                  "by up to {additivity} and A(2x) from 2·A(x) by up to {scaling} (outputs up to {size}).").format(
+            additivity=f"{additivity:.2f}", scaling=f"{scaling:.2f}", size=f"{size:.2f}"),
+        rows=({_("test (random 6×16 inputs, float64)"): "A(x + y) − A(x) − A(y)",
+               _("max |difference|"): f"{additivity:.3f}", _("a linear map"): "0"},
+              {_("test (random 6×16 inputs, float64)"): "A(2x) − 2·A(x)", _("max |difference|"): f"{scaling:.3f}",
+               _("a linear map"): "0"}),
+        explanation=_("Attention's nonlinearity is in *how positions are mixed* (the softmax weights depend on the "
+                      "input); each output is still a weighted average of value vectors, the same linear map W_V "
+                      "for every token. What the FFN adds is a **per-token** nonlinearity and capacity: a wide "
+                      "hidden layer (4 × d_model) with ReLU/GELU applied to each position on its own — most of a "
+                      "transformer layer's parameters."),
     )
 
 
@@ -198,15 +200,16 @@ def nin_at_224() -> Claim:
     fixed = analyze(get_spec("nin").build(), get_spec("nin").input_shape)
     return Claim(
         key="nin-224", quote="nn.Conv2d(out_channels, out_channels, kernel_size), nn.ReLU()",
-        claim="The NiN block's two '1×1' convolutions get the block's kernel size.",
-        verdict="Worse than extra parameters: the notes' code **cannot run at 224×224 at all**. " + (
-            f"Analysed on the meta device: {failure}" if failure else "(it ran: the listing changed)"),
-        rows=({"version": "the notes' code", "at 1×224×224": "fails" if failure else "runs",
-               "parameters": "—" if failure else _int(analyze(net, listing.input_shape).total_params)},
-              {"version": "fixed (kernel_size=1)", "at 1×224×224": "runs",
-               "parameters": _int(fixed.total_params)}),
-        explanation="The 11×11, 5×5 and 3×3 kernels on the 'per-pixel MLP' layers have no padding, so every "
-                    "block shrinks the map further until a 3×3 kernel meets a 1×1 map in the last block.",
+        claim=_("The NiN block's two '1×1' convolutions get the block's kernel size."),
+        verdict=_("Worse than extra parameters: the notes' code **cannot run at 224×224 at all**. {detail}").format(
+            detail=_("Analysed on the meta device: {failure}").format(failure=translate_message(failure)) if failure
+            else _("(it ran: the listing changed)")),
+        rows=({_("version"): _("the notes' code"), _("at 1×224×224"): _("fails") if failure else _("runs"),
+               _("parameters"): "—" if failure else _int(analyze(net, listing.input_shape).total_params)},
+              {_("version"): _("fixed (kernel_size=1)"), _("at 1×224×224"): _("runs"),
+               _("parameters"): _int(fixed.total_params)}),
+        explanation=_("The 11×11, 5×5 and 3×3 kernels on the 'per-pixel MLP' layers have no padding, so every "
+                      "block shrinks the map further until a 3×3 kernel meets a 1×1 map in the last block."),
     )
 
 

@@ -15,15 +15,16 @@ from ..analysis import InputShapeError, Summary, analyze
 from ..analysis.depth import weight_layers
 from ..zoo.registry import get_spec
 from ..zoo.weights import shipped
+from .i18n import N_
 
 FASHION_MNIST = "Fashion-MNIST"
 IMAGENET = "ImageNet-1k"
 
-IMAGENET_SOURCE = (
+IMAGENET_SOURCE = N_(  # N_: translated where shown
     "torchvision's documentation (pytorch.org/vision/stable/models.html), IMAGENET1K_V1 weights — the checkpoints "
     "the `-tv` ids and `vgg11`…`vgg19` load; single 224×224 centre crop of the 50,000 validation images"
 )
-FASHION_MNIST_SOURCE = "measured on the 10,000 Fashion-MNIST test images with the weights shipped in the app"
+FASHION_MNIST_SOURCE = N_("measured on the 10,000 Fashion-MNIST test images with the weights shipped in the app")
 
 # model id → (top-1, top-5) in percent, as torchvision's documentation states them for IMAGENET1K_V1.
 IMAGENET_ACCURACY: dict[str, tuple[float, float]] = {

@@ -98,6 +98,7 @@ def library_texts() -> list[str]:
     texts = [depth.LONGEST_PATH_HELP, depth.TOTAL_HELP, *data.CLASSES, *runs.STATUSES]
     for spec in list_models():
         texts += [spec.introduced, spec.output, *([spec.d2l_result] if spec.d2l_result else [])]
+        texts += [*([spec.notes] if spec.notes else []), *(t for e in spec.errata for t in (e.title, e.why))]
     return list(dict.fromkeys(texts))
 
 
@@ -134,6 +135,36 @@ MESSAGE_TEMPLATES = (
     N_("{name} is not an image in a supported format ({formats})"),
     N_("{name} declares too many pixels (a decompression bomb?)"),
     N_("{name} is damaged or truncated and cannot be decoded ({reason})"),
+    # explorer.zoo.registry.unknown_model_error
+    N_("unknown model id {id}; did you mean {close}?"),
+    N_("unknown model id {id}; known ids: {ids}"),
+    # explorer.lessons.compare.measure
+    N_("not an image model (input {shape})"),
+    # explorer.analysis.summary.parse_input_shape and analyze
+    N_("input size {text} is not a list of integers like 3,224,224"),
+    N_("input size {dims} has a dimension below 1 ({value})"),
+    N_("input size {dims} exceeds the limit of {limit} per dimension"),
+    N_("{model} takes a {n}-dimensional input ({shape}), not {dims}"),
+    N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: it expects {n} input channels, "
+       "got {value}"),
+    N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: it expects {n} input features, "
+       "got {value}"),
+    N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: {error}"),
+    # explorer.analysis.fit.why_it_fails (the Failure's reason)
+    N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} window no longer fits in {sizes} even with its "
+       "padding"),
+    N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} window no longer fits in {sizes}"),
+    N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes} even with its "
+       "padding"),
+    N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes}"),
+    N_("{layer} {k} gets {shape}: {formulas} — the {span} window no longer fits in {sizes} even with its padding"),
+    N_("{layer} {k} gets {shape}: {formulas} — the {span} window no longer fits in {sizes}"),
+    N_("{layer} {k} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes} even with its padding"),
+    N_("{layer} {k} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes}"),
+    N_("the classifier's {layer} expects {expected} features, this input gives {arrives}"),
+    N_("{layer} expects {n} input features, this input gives {got}"),
+    N_("{layer} expects {n} input channels, this input has {got}"),
+    N_("{layer} expects {n} input channel, this input has {got}"),
 )
 
 

@@ -12,13 +12,13 @@ from plotly.subplots import make_subplots
 
 from ..analysis import LayerRecord, Summary
 from ..analysis.summary import final_field_layer
-from ..lessons.i18n import gettext
+from ..lessons.i18n import N_, gettext
 from . import formatting as fmt
 from . import table
 
 METRICS = {
-    "params": ("Parameters", "params_total"),
-    "macs": ("MACs", "macs_total"),
+    "params": (N_("Parameters"), "params_total"),
+    "macs": (N_("MACs"), "macs_total"),
 }
 
 
@@ -95,35 +95,37 @@ def shape_flow(
 
     x = list(range(len(rows)))
     names = [name(r) for r in rows]
+    names = [gettext("input") if r.name == "input" and r.index == -1 else n for n, r in zip(names, rows)]
     hover = [f"{n} ({r.name}, {r.type})" if r.name not in (n, "input") else f"{n} ({r.type})"
              for n, r in zip(names, rows)]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     template = "%{text}<br>%{y:,d}<extra>%{fullData.name}</extra>"
     fig.add_trace(
-        go.Scatter(x=x, y=[r.output_shape[2] for r in rows], name="height", mode="lines+markers", line_shape="hv",
+        go.Scatter(x=x, y=[r.output_shape[2] for r in rows], name=gettext("height"), mode="lines+markers",
+                   line_shape="hv",
                    text=hover, hovertemplate=template),
         secondary_y=False,
     )
     if any(r.output_shape[2] != r.output_shape[3] for r in rows):
         fig.add_trace(
-            go.Scatter(x=x, y=[r.output_shape[3] for r in rows], name="width", mode="lines+markers",
+            go.Scatter(x=x, y=[r.output_shape[3] for r in rows], name=gettext("width"), mode="lines+markers",
                        line_shape="hv", text=hover, hovertemplate=template),
             secondary_y=False,
         )
     fig.add_trace(
-        go.Bar(x=x, y=[r.output_shape[1] for r in rows], name="channels", opacity=0.35, text=hover,
+        go.Bar(x=x, y=[r.output_shape[1] for r in rows], name=gettext("channels"), opacity=0.35, text=hover,
                textposition="none", hovertemplate=template),
         secondary_y=True,
     )
     spatial_top = max((max(r.output_shape[2:]) for r in rows), default=1)
     channel_top = max((r.output_shape[1] for r in rows), default=1)
     # whole numbers on both axes (sizes and channel counts are integers: no "68.9" or "0.5" ticks)
-    fig.update_yaxes(title_text="spatial size (px)", secondary_y=False, **_integer_axis(spatial_top))
-    fig.update_yaxes(title_text="channels", secondary_y=True, showgrid=False, **_integer_axis(channel_top))
+    fig.update_yaxes(title_text=gettext("spatial size (px)"), secondary_y=False, **_integer_axis(spatial_top))
+    fig.update_yaxes(title_text=gettext("channels"), secondary_y=True, showgrid=False, **_integer_axis(channel_top))
     every = max(1, -(-len(rows) // 40))  # at most ~40 names, every n-th beyond that
     fig.update_xaxes(tickvals=x[::every], ticktext=names[::every], tickangle=-45, range=[-0.6, len(rows) - 0.4])
     fig.update_layout(
-        title="Shape flow: spatial size and channels through the network",
+        title=gettext("Shape flow: spatial size and channels through the network"),
         hovermode="closest",
         legend={"orientation": "h", "y": 1.1},
         margin={"t": 70, "b": 10},
@@ -136,7 +138,8 @@ def feature_flow(summary: Summary, labels: Mapping[str, str] | None = None) -> g
     features after every layer, starting from the input, as bars; for a sequence (N, T, features), the number of
     time steps beside them as a line — each step of a recurrent layer gives one hidden state of that many features.
     """
-    steps: list[tuple[str, str, tuple[int, ...]]] = [("input", "the input", tuple(summary.input_shape))]
+    steps: list[tuple[str, str, tuple[int, ...]]] = [
+        (gettext("input"), gettext("the input"), tuple(summary.input_shape))]
     for r in summary.leaves:
         if r.output_shape is not None and len(r.output_shape) >= 2:
             shown = (labels or {}).get(r.name) or r.label or r.name or r.type
@@ -147,20 +150,21 @@ def feature_flow(summary: Summary, labels: Mapping[str, str] | None = None) -> g
     sequence = [shape[1] if len(shape) == 3 else None for _, _, shape in steps]
     hover = [f"{text}: {'×'.join(map(str, shape[1:]))}" for _, text, shape in steps]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=x, y=features, name="features (per time step)" if any(sequence) else "features",
+    bars = gettext("features (per time step)") if any(sequence) else gettext("features")
+    fig.add_trace(go.Bar(x=x, y=features, name=bars,
                          text=[f"{f:,}" for f in features], textposition="inside", opacity=0.45, customdata=hover,
                          hovertemplate="%{customdata}<extra></extra>"), secondary_y=False)
     if any(sequence):
-        fig.add_trace(go.Scatter(x=x, y=sequence, name="time steps", mode="lines+markers", line_shape="hv",
+        fig.add_trace(go.Scatter(x=x, y=sequence, name=gettext("time steps"), mode="lines+markers", line_shape="hv",
                                  customdata=hover, hovertemplate="%{customdata}<extra></extra>"), secondary_y=True)
-        fig.update_yaxes(title_text="time steps T", secondary_y=True, showgrid=False,
+        fig.update_yaxes(title_text=gettext("time steps T"), secondary_y=True, showgrid=False,
                          **_integer_axis(max(v for v in sequence if v)))
         steps_text = sorted({v for v in sequence if v})
-        title = (f"Features per time step through the network ({', '.join(map(str, steps_text))} steps, each "
-                 "step the same layers and weights)")
+        title = gettext("Features per time step through the network ({steps} steps, each step the same layers and "
+                        "weights)").format(steps=", ".join(map(str, steps_text)))
     else:
-        title = "Features through the network (no feature maps here: nothing spatial to draw)"
-    fig.update_yaxes(title_text="features", secondary_y=False, **_integer_axis(max(features) * 1.15))
+        title = gettext("Features through the network (no feature maps here: nothing spatial to draw)")
+    fig.update_yaxes(title_text=gettext("features"), secondary_y=False, **_integer_axis(max(features) * 1.15))
     fig.update_xaxes(tickvals=x, ticktext=[name for name, _, _ in steps], tickangle=-45,
                      range=[-0.6, len(steps) - 0.4])
     fig.update_layout(title=title, hovermode="closest", legend={"orientation": "h", "y": 1.1},
@@ -190,7 +194,8 @@ def by_type(summary: Summary, metric: str = "params") -> go.Figure:
         text=[fmt.short(v) for _, v in items],
         hovertemplate="%{x}: %{y:,}<extra></extra>",
     ))
-    fig.update_layout(title=f"{label} by layer type", yaxis_title=label, margin={"t": 50, "b": 10})
+    fig.update_layout(title=gettext("{metric} by layer type").format(metric=gettext(label)), yaxis_title=gettext(label),
+                      margin={"t": 50, "b": 10})
     return fig
 
 
@@ -213,10 +218,11 @@ def by_block(summary: Summary, metric: str = "params") -> go.Figure:
         values=values,
         labels=labels,
         branchvalues="total",
-        hovertemplate="%{label}<br>%{value:,}<br>%{percentRoot:.1%} of the model<extra></extra>",
+        hovertemplate="%{label}<br>%{value:,}<br>" + gettext("%{percentRoot:.1%} of the model") + "<extra></extra>",
         maxdepth=3,
     ))
-    fig.update_layout(title=f"{label} by block", margin={"t": 50, "l": 0, "r": 0, "b": 0})
+    fig.update_layout(title=gettext("{metric} by block").format(metric=gettext(label)),
+                      margin={"t": 50, "l": 0, "r": 0, "b": 0})
     return fig
 
 
@@ -252,21 +258,21 @@ def compare_bars(
     return fig
 
 
-def accuracy_scatter(points: Sequence, title: str, x_title: str = "parameters") -> go.Figure:
+def accuracy_scatter(points: Sequence, title: str, x_title: str = N_("parameters")) -> go.Figure:
     """Parameters against accuracy, one marker per model, for ONE dataset (never mixed): ``points`` are objects with
     ``model``, ``params`` and ``accuracy`` (a fraction)."""
     fig = go.Figure(go.Scatter(
         x=[p.params for p in points], y=[p.accuracy for p in points], mode="markers+text",
         text=[p.model for p in points], textposition="top center", marker={"size": 12},
         customdata=[fmt.exact_and_short(p.params) for p in points],
-        hovertemplate="%{text}<br>%{customdata} parameters<br>%{y:.2%}<extra></extra>",
+        hovertemplate="%{text}<br>" + gettext("%{customdata} parameters") + "<br>%{y:.2%}<extra></extra>",
     ))
     fig.update_layout(title=title, margin={"t": 50, "b": 10})
     xs = [np.log10(max(1, p.params)) for p in points] or [0.0]
     ys = [p.accuracy for p in points] or [0.0]
-    fig.update_xaxes(title_text=x_title, type="log", tickformat="~s", dtick=1,
+    fig.update_xaxes(title_text=gettext(x_title), type="log", tickformat="~s", dtick=1,
                      range=[min(xs) - 0.4, max(xs) + 0.4])
-    fig.update_yaxes(title_text="test accuracy", tickformat=".1%", range=[min(ys) - 0.02, max(ys) + 0.02])
+    fig.update_yaxes(title_text=gettext("test accuracy"), tickformat=".1%", range=[min(ys) - 0.02, max(ys) + 0.02])
     return fig
 
 
@@ -303,7 +309,8 @@ def rf_growth(summaries: dict[str, Summary]) -> go.Figure:
     Each curve ends at the model's final field (:func:`explorer.analysis.summary.final_field_layer`, the one rule
     the summary's ``receptive_field`` follows too): the deepest output larger than 1×1. Global pooling after it sees
     the whole input by construction, so the curve and the table under it give the same last number."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Receptive field (px)", "Effective stride (px)"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(gettext("Receptive field (px)"),
+                                                                 gettext("Effective stride (px)")))
     strides: list[float] = []
     for i, (name, summary) in enumerate(summaries.items()):
         final = final_field_layer(summary.layers)
@@ -332,7 +339,7 @@ def rf_growth(summaries: dict[str, Summary]) -> go.Figure:
                 ),
                 row=1, col=col,
             )
-    fig.update_xaxes(title_text="weight layers from the input")
+    fig.update_xaxes(title_text=gettext("weight layers from the input"))
     # powers of two, written out: a log axis would otherwise label 20 and 30 as "2" and "3"
     top = max(strides, default=1)
     ticks = [2 ** k for k in range(-4, 12) if 2 ** k <= 2 * top and 2 ** k >= min(strides, default=1) / 2]
@@ -357,7 +364,8 @@ def field_on_image(
     if heat is not None:
         fig.add_trace(go.Heatmap(
             z=heat, colorscale="Inferno", opacity=0.6, zmin=0, zmax=1, colorbar={"title": "ERF"},
-            hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra>effective field</extra>",
+            hovertemplate=gettext("row %{y}, col %{x}: %{z:.3f}") + "<extra>" + gettext("effective field")
+            + "</extra>",
         ))
     if box is not None:
         y0, y1, x0, x1 = box
@@ -376,7 +384,7 @@ def grid_heatmap(grid: np.ndarray, title: str, colorscale: str = "Blues", label:
     """A small integer grid (kernel taps, gridding counts) as a heatmap with square cells."""
     fig = go.Figure(go.Heatmap(
         z=grid, colorscale=colorscale, xgap=1, ygap=1, showscale=bool(grid.max() > 1),
-        hovertemplate=f"row %{{y}}, col %{{x}}: %{{z}} {label}<extra></extra>",
+        hovertemplate=gettext("row %{y}, col %{x}: %{z}") + f" {label}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showgrid=False)
     fig.update_xaxes(showgrid=False, constrain="domain")
@@ -390,7 +398,8 @@ def growth_curves(curves: dict[str, Sequence[int]]) -> go.Figure:
     for name, sizes in curves.items():
         fig.add_trace(go.Scatter(x=list(range(1, len(sizes) + 1)), y=list(sizes), name=name, mode="lines+markers"))
     fig.update_layout(
-        title="Receptive field after each layer", xaxis_title="layer", yaxis_title="receptive field (px)",
+        title=gettext("Receptive field after each layer"), xaxis_title=gettext("layer"),
+        yaxis_title=gettext("receptive field (px)"),
         margin={"t": 40, "b": 10}, height=360,
     )
     return fig
@@ -517,9 +526,9 @@ def blocks_treemap(blocks: Sequence, model: str) -> go.Figure:
         labels.append(f"{name}: {b.type}")
     fig = go.Figure(go.Treemap(
         ids=ids, parents=parents, values=values, labels=labels, branchvalues="total",
-        hovertemplate="%{label}<br>%{value} layers<extra></extra>", maxdepth=3,
+        hovertemplate="%{label}<br>" + gettext("%{value} layers") + "<extra></extra>", maxdepth=3,
     ))
-    fig.update_layout(title="Blocks, sized by the layers inside", margin={"t": 50, "l": 0, "r": 0, "b": 0})
+    fig.update_layout(title=gettext("Blocks, sized by the layers inside"), margin={"t": 50, "l": 0, "r": 0, "b": 0})
     return fig
 
 
@@ -528,9 +537,10 @@ def category_bars(counts: dict[str, int], labels: dict[str, str] | None = None) 
     names = list(counts)
     fig = go.Figure(go.Bar(
         x=[labels.get(n, n) if labels else n for n in names], y=[counts[n] for n in names],
-        text=[counts[n] for n in names], hovertemplate="%{x}: %{y} layers<extra></extra>",
+        text=[counts[n] for n in names], hovertemplate="%{x}: " + gettext("%{y} layers") + "<extra></extra>",
     ))
-    fig.update_layout(title="Layers by kind", yaxis_title="layer calls", margin={"t": 50, "b": 10}, height=340)
+    fig.update_layout(title=gettext("Layers by kind"), yaxis_title=gettext("layer calls"), margin={"t": 50, "b": 10},
+                      height=340)
     return fig
 
 

@@ -12,6 +12,7 @@ import graphviz
 from graphviz.quoting import quote
 
 from ..analysis.graph import Graph, Node, collapse, max_depth
+from ..lessons.i18n import N_, gettext
 from ..lessons.recurrent import shown_steps
 from ..zoo.recurrent import recurrent_params
 from ..zoo.resnet import PLACEMENT_TITLES, RESIDUAL_PLACEMENTS
@@ -60,19 +61,39 @@ _HIGHLIGHT = {"fillcolor": "#ffd54f", "penwidth": "2", "color": "#e65100"}
 _MERGE_SIGN = {"add": "⊕", "concat": "∥"}
 
 
+# The words of a node's hyper-parameters (explorer.analysis.rules' ``detail``: "11×11, 3→96, stride 4, pad 2"), shown
+# in the page's language; numbers and shapes stay as they are.
+_DETAIL_WORDS = {"stride": N_("stride {n}"), "pad": N_("pad {n}"), "dilation": N_("dilation {n}"),
+                 "groups": N_("groups {n}")}
+_FAILS_HERE = N_("fails here")  # the label of a failing call the trace cannot name
+
+
+def _detail_text(detail: str) -> str:
+    """``detail`` in the current language, part by part ("stride 4" → "步幅 4"; "12 layers" of a collapsed block)."""
+    count, _, rest = detail.partition(" ")
+    if rest == "layers" and count.isdigit():
+        return gettext("{n} layers").format(n=count)
+    parts = []
+    for part in detail.split(", "):
+        word, _, value = part.partition(" ")
+        parts.append(gettext(_DETAIL_WORDS[word]).format(n=value) if word in _DETAIL_WORDS and value else part)
+    return ", ".join(parts)
+
+
 def _node_lines(n: Node, labels: Mapping[str, str] | None = None, shape_line: bool = False) -> list[str]:
     """What a node of the model graph says, line by line: its display label (where ``labels`` names it) beside its
     type, the key hyper-parameters, the parameters, the output shape (``shape_line``) and, last, its module path."""
     if n.kind in ("input", "output"):
-        return [n.label, _fmt_shape(n.shape)]
+        return [gettext(n.label), _fmt_shape(n.shape)]
     if n.kind == "merge":
         return [_MERGE_SIGN.get(n.label, n.label), _fmt_shape(n.shape) if shape_line else ""]
     name = n.path.split("#", 1)[0] if n.kind != "block" else n.path
     shown = (labels or {}).get(name)
-    head = f"{shown} · {n.label}" if shown and shown != name else n.label
-    return [head, n.detail, f"{n.params:,} params" if n.params else "",
+    label = gettext(n.label) if n.kind == "failed" and n.label == _FAILS_HERE else n.label
+    head = f"{shown} · {label}" if shown and shown != name else label
+    return [head, _detail_text(n.detail), gettext("{n} params").format(n=f"{n.params:,}") if n.params else "",
             f"→ {_fmt_shape(n.shape)}" if shape_line and n.shape else "",
-            "✗ the input no longer fits here" if n.kind == "failed" else "", name]
+            gettext("✗ the input no longer fits here") if n.kind == "failed" else "", name]
 
 
 def element_id(n: Node) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..analysis import LayerRecord, Summary
+from ..lessons.i18n import N_
 from . import formatting as fmt
 
 if TYPE_CHECKING:
@@ -65,35 +66,35 @@ class Column:
 
 
 COLUMNS: dict[str, Column] = {
-    "index": Column("index", lambda r, _: r.index),
-    "label": Column("label", lambda r, _: r.label),  # the papers' name (conv1, fc6, res3a), beside the path
-    "name": Column("layer", lambda r, _: r.name),
-    "outline": Column("layer", lambda r, _: _outline(r)),
-    "type": Column("type", lambda r, _: r.type),
-    "depth": Column("depth", lambda r, _: r.depth),
+    "index": Column(N_("index"), lambda r, _: r.index),
+    "label": Column(N_("label"), lambda r, _: r.label),  # the papers' name (conv1, fc6, res3a), beside the path
+    "name": Column(N_("layer"), lambda r, _: r.name),
+    "outline": Column(N_("layer"), lambda r, _: _outline(r)),
+    "type": Column(N_("type"), lambda r, _: r.type),
+    "depth": Column(N_("depth"), lambda r, _: r.depth),
     "output_shape": Column(
-        "output shape", lambda r, _: r.output_shape,
+        N_("output shape"), lambda r, _: r.output_shape,
         csv=lambda s: "x".join(map(str, s)) if s else "", display=fmt.shape, text=fmt.shape,
     ),
     # A collapsed block's row carries everything inside it, so the column still sums to the model's total.
-    "params": Column("params", lambda r, collapsed: r.params_total if collapsed else r.params, count=True),
-    "macs": Column("MACs", lambda r, collapsed: r.macs_total if collapsed else r.macs, count=True),
+    "params": Column(N_("params"), lambda r, collapsed: r.params_total if collapsed else r.params, count=True),
+    "macs": Column(N_("MACs"), lambda r, collapsed: r.macs_total if collapsed else r.macs, count=True),
     "memory_bytes": Column(
-        "memory (KiB)", lambda r, _: r.memory, display=lambda b: round(b / 1024, 1), text=fmt.nbytes,
+        N_("memory (KiB)"), lambda r, _: r.memory, display=lambda b: round(b / 1024, 1), text=fmt.nbytes,
     ),
-    "rf": Column("RF", lambda r, _: r.rf, csv=_json_or_empty, display=_axes, text=lambda v: _axes(v) or "—"),
-    "stride": Column("stride", lambda r, _: r.stride, csv=_json_or_empty, display=_axes,
+    "rf": Column(N_("RF"), lambda r, _: r.rf, csv=_json_or_empty, display=_axes, text=lambda v: _axes(v) or "—"),
+    "stride": Column(N_("stride"), lambda r, _: r.stride, csv=_json_or_empty, display=_axes,
                      text=lambda v: _axes(v) or "—"),
-    "arithmetic": Column("shape arithmetic", lambda r, _: r.arithmetic, csv=_or_empty, display=_or_empty,
+    "arithmetic": Column(N_("shape arithmetic"), lambda r, _: r.arithmetic, csv=_or_empty, display=_or_empty,
                          text=_or_empty),
-    "extra": Column("hyper-parameters", lambda r, _: r.extra),
+    "extra": Column(N_("hyper-parameters"), lambda r, _: r.extra),
 }
 
 # The parameter count as a formula, where the analysis states one (an optional field of LayerRecord): shown when
 # the records have it, so the table does not depend on it.
 HAS_PARAM_FORMULA = "param_formula" in {f.name for f in fields(LayerRecord)}
 if HAS_PARAM_FORMULA:
-    COLUMNS["param_formula"] = Column("parameter formula", lambda r, _: getattr(r, "param_formula", None),
+    COLUMNS["param_formula"] = Column(N_("parameter formula"), lambda r, _: getattr(r, "param_formula", None),
                                       csv=_or_empty, display=_or_empty, text=_or_empty)
 
 # The Architecture page's table: every fact about a layer, in reading order — the display label first, its module

@@ -32,3 +32,43 @@ def test_chinese_home_with_the_served_font(page, app_url):
     rerun_after(page, lambda: by_testid(page, "stSidebar").get_by_role("radio", name="English").click())
     expect(page.get_by_role("heading", name="The convolutional networks", exact=True)).to_be_visible()
     assert "lang=en" in page.url
+
+
+def _architecture_numbers(page, app_url: str, lang: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """The metrics (label → value), the layer table's headers and the output shapes of its rows (scrolled through:
+    the grid draws only the rows in view) of AlexNet's Architecture page in ``lang``."""
+    open_url(page, f"{app_url}/architecture?model=alexnet&lang={lang}")
+    assert_no_exception(page)
+    metrics = by_testid(page, "stMetric")
+    expect(metrics.first).to_be_visible()
+    shown = {by_testid(m, "stMetricLabel").inner_text().strip(): by_testid(m, "stMetricValue").inner_text().strip()
+             for m in metrics.all()}
+    grid = by_testid(page, "stDataFrame").first  # drawn on a canvas; its accessible table (hidden) has the text
+    grid.scroll_into_view_if_needed()
+    expect(grid.locator("[role=columnheader]").first).to_be_attached()
+    headers = [h.strip() for h in grid.locator("[role=columnheader]").all_text_contents()]
+    shapes: list[tuple[str, str]] = []
+    box = grid.bounding_box()
+    for _ in range(6):
+        for row in grid.locator("[role=row]").all():
+            texts = [t.strip() for t in row.locator("[role=gridcell]").all_text_contents()]
+            if len(texts) > 3 and texts[0] not in [s[0] for s in shapes]:
+                shapes.append((texts[0], texts[3]))
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.wheel(0, 300)
+        page.wait_for_timeout(300)
+    return shown, headers, [shape for _, shape in shapes]
+
+
+def test_chinese_architecture_shows_the_same_numbers(page, app_url):
+    """AlexNet's page in Chinese: Chinese labels and headers, and exactly the numbers and shapes of the English page."""
+    zh, zh_headers, zh_shapes = _architecture_numbers(page, app_url, "zh")
+    expect(page.get_by_role("heading", name="结构图", exact=True)).to_be_visible()
+    assert zh["参数量"] == "62,378,344" and zh["输出"] == "1000"
+    assert zh_headers[:6] == ["名称", "层", "类型", "输出形状", "参数量", "乘加运算"]
+    assert zh_shapes[:2] == ["96×55×55", "96×55×55"] and "256×6×6" in zh_shapes
+    assert "62,378,344" in by_testid(page, "stMarkdown").filter(has_text="参数总数").first.inner_text()
+    en, en_headers, en_shapes = _architecture_numbers(page, app_url, "en")
+    assert en_headers[:6] == ["label", "layer", "type", "output shape", "params", "MACs"]
+    assert list(en.values()) == list(zh.values()) and en["Parameters"] == "62,378,344"
+    assert en_shapes == zh_shapes

@@ -177,3 +177,51 @@ def test_the_web_font_has_every_chinese_character_of_the_catalog(catalog):
     assert used, "the catalog has Chinese"
     assert not used - covered, f"run `make font`: {''.join(sorted(used - covered))}"
     assert (REPO / "static" / "explorer-cjk.woff").stat().st_size < 1_500_000
+
+
+def test_the_analysis_sentences_are_recognised_and_translated():
+    """The Architecture page's errors and its "Why:" line: the sentences the analysis really writes, in Chinese
+    with the same numbers (PyTorch's own words quoted as code)."""
+    import explorer
+    from explorer.zoo.registry import unknown_model_error
+
+    def failure(model: str, shape: tuple[int, ...]):
+        return explorer.analyze(model, shape, partial=True).failure
+
+    pool, channels, features = failure("alexnet", (3, 32, 32)), failure("alexnet", (1, 224, 224)), \
+        failure("alexnet-d2l", (1, 96, 96))
+    sentences = {
+        unknown_model_error("alexnt").args[0]: "未知的模型 id 'alexnt'；你是不是要找 alexnet",
+        _raised(lambda: explorer.analysis.parse_input_shape("3,x")): "输入尺寸 '3,x' 不是像 3,224,224 这样的整数列表",
+        _raised(lambda: explorer.analysis.parse_input_shape("3,0,224")): "输入尺寸 3,0,224 有一个维度小于 1（0）",
+        pool.reason: "MaxPool2d 3×3，步幅 2，得到 256×1×1：⌊(1 + 2·0 − 3)/2⌋ + 1 = 0 < 1——3×3 的窗口在 1×1 中放不下了",
+        channels.reason: "Conv2d 需要 3 个输入通道，这个输入有 1 个",
+        features.reason: "分类器的 Linear 需要 256·5·5 = 6,400 个特征，这个输入给出 256·1·1 = 256",
+        channels.message: "alexnet 不能接受输入 1×224×224：第 0 层（Conv2d(3, 96, kernel_size=(11, 11), stride=(4, 4), "
+                          "padding=(2, 2))）得到输入 1×224×224：它需要 3 个输入通道，得到的是 1 个",
+        features.message: "alexnet-d2l 不能接受输入 1×96×96：第 14 层（Linear(in_features=6400, out_features=4096, "
+                          "bias=True)）得到输入 256：它需要 6400 个输入特征，得到的是 256 个",
+        pool.message: "alexnet 不能接受输入 3×32×32：第 12 层（MaxPool2d(kernel_size=3, stride=2, padding=0, "
+                      "dilation=1, ceil_mode=False)）得到输入 256×1×1：PyTorch 报告 `Given input size: (256x1x1).",
+    }
+    with i18n.use_language("zh"):
+        for english, chinese in sentences.items():
+            assert i18n.translate_message(english).startswith(chinese), english
+    for english in sentences:
+        assert i18n.translate_message(english) == english
+
+
+def test_the_diagram_and_the_nin_claim_speak_the_page_language():
+    from explorer.lessons import claims
+    from explorer.present import diagram
+
+    assert diagram._detail_text("11×11, 3→96, stride 4, pad 2") == "11×11, 3→96, stride 4, pad 2"
+    with i18n.use_language("zh"):
+        assert diagram._detail_text("11×11, 3→96, stride 4, pad 2") == "11×11, 3→96, 步幅 4, 填充 2"
+        assert diagram._detail_text("3×3, dilation 2, groups 4") == "3×3, 膨胀 2, 分组 4"
+        assert diagram._detail_text("12 layers") == "12 层"
+        claim = claims.check("nin-224")
+    assert claim.verdict.startswith("比多出参数更糟：笔记的代码**在 224×224 上根本无法运行**。"
+                                    "在 meta 设备上分析的结果：")
+    assert "第 4.4 层（Conv2d(384, 384, kernel_size=(3, 3), stride=(1, 1))）得到输入 384×1×1" in claim.verdict
+    assert claim.rows[1] == {"版本": "修正后（kernel_size=1）", "输入 1×224×224 时": "可以运行", "参数量": "1,992,166"}

@@ -12,7 +12,7 @@ import pytest
 import explorer
 from explorer.lessons import glossary, notes
 from explorer.lessons.i18n import gettext, use_language
-from tests.pages.conftest import assert_clean
+from tests.pages.conftest import assert_clean, assert_no_exception
 
 # Pages fully translated, with their English title. A page joins this list when every string it shows is marked.
 CONVERTED = {
@@ -23,6 +23,11 @@ CONVERTED = {
     "pooling": "Pooling",
     "boltzmann": "Boltzmann machine (RBM)",
     "hopfield": "Hopfield network",
+    "architecture": explorer.get_spec("alexnet").title,  # the page's title is the model's (alexnet by default)
+    "compare": "Compare models",
+    "blocks": "Blocks and layers",
+    "receptive-field": "Receptive field",
+    "ffn": "The FFN layer of a transformer",
 }
 
 # Reviewed English that stays English in the Chinese app: names of models, datasets, libraries and papers.
@@ -154,3 +159,104 @@ def test_classify_walkthrough_in_chinese(open_page):
             step = at.select_slider(key=step.key)
         assert step.options[:3] == ["窗口", "乘积", "求和 + 偏置"]
         assert not found, sorted(found)
+
+
+@pytest.mark.parametrize("query", [
+    {"model": "nin"},  # an erratum and the notes' claim it leads to
+    {"model": "resnet18"},  # a deep net: blocks, the Residual erratum
+    {"model": "lstm"},  # no feature maps: the feature chart
+    {"model": "alexnet", "input": "3,32,32"},  # where it stops: a pooling window that no longer fits
+    {"model": "alexnet-d2l", "input": "1,96,96"},  # where it stops: the classifier's size
+    {"model": "alexnet", "input": "3,x"},  # a malformed input size
+    {"model": "alexnt"},  # an unknown id in the link
+])
+def test_architecture_in_chinese_for_other_models_and_inputs(open_page, query):
+    with use_language("zh"):  # AppTest formats the widgets' values in this thread
+        at = open_page("architecture", lang="zh", **query)
+    if "input" in query or query["model"] == "alexnt":  # one error, in Chinese; the page stays up
+        assert_no_exception(at)
+        assert len(at.error) == 1 and re.search(r"[\u4e00-\u9fff]", at.error[0].value)
+    else:
+        assert_clean(at)
+    found = {run for text in visible_texts(at) for run in english_runs(text)}
+    assert not found, sorted(found)
+
+
+def test_architecture_in_chinese_shows_the_same_numbers(open_page):
+    with use_language("zh"):
+        at = open_page("architecture", lang="zh", model="alexnet")
+    shown = {m.label: (m.value, m.delta) for m in at.metric}
+    assert shown["参数量"] == ("62,378,344", "62.4 M") and shown["每张图像的乘加运算"] == ("1,135,915,368", "1.14 G")
+    assert [h.value for h in at.subheader][:3] == ["结构图", "各层", "下载"]
+    assert at.dataframe[0].value["output shape"].tolist()[:3] == ["96×55×55", "96×55×55", "96×27×27"]
+    ratios = at.table[0].value
+    assert ratios.index.name == "AlexNet 版本" and ratios.loc["alexnet", "参数量之比"] == "1,011×"
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**空间尺寸：** 224 → 55 → 27 → 13 → 6" in text
+    with use_language("zh"):
+        at = open_page("architecture", lang="zh", model="alexnet", input="3,32,32")
+    assert [h.value for h in at.subheader][0] == "在哪里停下：pool5 (12)"
+    why = "**原因：** MaxPool2d 3×3，步幅 2，得到 256×1×1：⌊(1 + 2·0 − 3)/2⌋ + 1 = 0 < 1——3×3 的窗口在 1×1 中放不下了。"
+    assert why in [m.value for m in at.markdown]
+
+
+def test_compare_in_chinese_with_one_input_size_and_accuracies(open_page):
+    """Models that cannot take 28×28 named with the reason in Chinese; the tables' headers and the accuracy charts
+    Chinese; the numbers those of the English page."""
+    with use_language("zh"):
+        at = open_page("compare", lang="zh", models="lenet,alexnet,resnet18-tv,mlp")
+        at.selectbox(key="compare_size").set_value(28).run()
+    assert_no_exception(at)
+    assert [w.value.split("：")[0] for w in at.warning] == ["无法接受 28×28"]
+    assert "**alexnet** — alexnet 不能接受输入 3×28×28：第 5 层" in at.warning[0].value
+    assert "**mlp**" not in at.warning[0].value  # an MLP takes a 1×28×28 image
+    table = at.table[0].value
+    assert table.index.name == "模型" and table.loc["lenet", "参数量"] == "61,706 (61.7 K)"
+    assert list(table.columns)[:4] == ["名称", "年份", "输入", "参数量"]
+    found = {run for text in visible_texts(at) for run in english_runs(text)}
+    assert not found, sorted(found)
+
+
+def test_blocks_in_chinese_names_the_kinds_with_the_glossarys_words(open_page):
+    with use_language("zh"):
+        at = open_page("blocks", lang="zh", model="googlenet")
+    assert_clean(at)
+    assert {m.label: m.value for m in at.metric}["权重层（全部）"] == "58"
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["x"]
+    assert "汇聚层" in bars and "卷积层" in bars and not any("池化" in b for b in bars)
+    assert list(at.dataframe[0].value.columns)[:3] == ["块", "类型", "层数"]
+    found = {run for text in visible_texts(at) for run in english_runs(text)}
+    assert not found, sorted(found)
+
+
+def test_receptive_field_in_chinese_through_its_controls(open_page):
+    """The effective field, the dilation playground's errors and its gridding sentence, all Chinese, same numbers."""
+    with use_language("zh"):
+        at = open_page("receptive-field", lang="zh", model="lenet")
+        at.segmented_control(key="rf_erf_lenet").set_value("random").run()
+        at.text_input(key="dil_rates").set_value("1,2,4,8").run()
+        assert_no_exception(at)
+        found = {run for text in visible_texts(at) for run in english_runs(text)}
+        text = "\n".join(m.value for m in at.markdown)
+        assert "4 层之后的感受野：使用膨胀时为 **31 像素**，不使用时为 9 像素——权重数都是 36 个。" in text
+        assert "有效感受野（≥ 峰值的 5%）约覆盖" in "\n".join(c.value for c in at.caption)
+        table = at.table[0].value
+        assert table.loc["lenet", "感受野（像素）"] == 16 and table.index.name == "模型"
+        at.number_input(key="dil_n").set_value(2).run()
+        at.text_input(key="dil_rates").set_value("0,2").run()
+    assert [e.value for e in at.error] == ["宽为 5 的卷积核放不进 2 + 2·0 个像素：没有输出。",
+                                           "请给出 1 到 12 个介于 1 和 64 之间的膨胀率，用逗号分隔（例如 1,2,4,8）。"]
+    found |= {run for text in visible_texts(at) for run in english_runs(text)}
+    assert not found, sorted(found)
+
+
+def test_ffn_in_chinese_with_its_checked_claim(open_page):
+    with use_language("zh"):
+        at = open_page("ffn", lang="zh")
+    assert_clean(at)
+    shown = {m.label: (m.value, m.delta) for m in at.metric}
+    assert shown["FFN 参数量"] == ("2,099,712", "2.1 M") and shown["T = 10 时的乘加运算"][0] == "20,997,120"
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**参数量：** (512 + 1)·2048 + (2048 + 1)·512 = 2,099,712" in text
+    assert "**核实：** softmax 自注意力**不是**线性的" in text
+    assert "| 检验（随机 6×16 输入，float64） | 最大 \\|差异\\| | 线性映射 |" in text
