@@ -68,3 +68,29 @@ def test_download_button_against_a_mirror_refuses_a_wrong_file(page, app_url, we
     assert_no_exception(page)
     cache = torch_home / "hub" / "checkpoints"
     assert not cache.exists() or [p.name for p in cache.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_noise_is_flagged_in_view_and_the_walkthrough_reaches_the_forward_passs_value(page, app_url, tmp_path):
+    noise = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8)).save(noise)
+    open_url(page, f"{app_url}/classify")
+    dropzone = by_testid(page, "stFileUploaderDropzoneInput")
+    expect(dropzone).to_be_attached(timeout=SHOW_MS)
+    rerun_after(page, lambda: dropzone.set_input_files([str(noise), str(shop_photo(9, tmp_path / "sneaker.jpg"))]))
+
+    main = by_testid(page, "stMain")
+    warning = main.locator('[data-testid="stAlertContentWarning"]').filter(has_text="Not like the training data")
+    expect(warning).to_have_count(1, timeout=SHOW_MS)
+    box = warning.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 1000, box  # beside the first Prediction, no scrolling
+    assert_no_exception(page)
+
+    # The walkthrough, stepped to its end: the unit's value from window × kernel + bias is the forward pass's.
+    step = main.locator('[data-testid="stSlider"]').filter(has_text="Step").get_by_role("slider")
+    step.scroll_into_view_if_needed()
+    rerun_after(page, lambda: (step.focus(), step.press("End")))
+    sentence = main.get_by_text(re.compile(r"\(the forward pass computed -?\d"))
+    expect(sentence).to_have_count(1, timeout=SHOW_MS)
+    found = re.search(r"= (-?\d+\.\d+) \(the forward pass computed (-?\d+\.\d+)\)", sentence.inner_text())
+    assert found is not None and found.group(1) == found.group(2), sentence.inner_text()
+    assert_no_exception(page)
