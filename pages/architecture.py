@@ -96,7 +96,9 @@ def show_partial(spec: explorer.ModelSpec, part: PartialSummary, shape: tuple[in
         def mark(row: pd.Series) -> list[str]:
             return ["background-color: #f8d7da; color: #8b1a1a" if failed and row.name == failed[-1] else ""] * len(row)
 
-        st.dataframe(frame.style.apply(mark, axis=1), hide_index=True, height=min(520, 38 + 35 * len(frame)),
+        decimals = list(frame.select_dtypes("float").columns)  # KiB to one decimal, as in the full table
+        st.dataframe(frame.style.apply(mark, axis=1).format("{:,.1f}", subset=decimals), hide_index=True,
+                     height=min(520, 38 + 35 * len(frame)),
                      key=f"partial_table_{spec.id}", column_config=_column_config(frame))
         st.caption(_("✗ the layer the input no longer fits: its output shape is — . Rows are the module calls "
                      "that began, in execution order."))
