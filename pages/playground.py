@@ -18,12 +18,14 @@ from explorer.analysis import InputShapeError, Summary, graph, parse_input_shape
 from explorer.present import diagram, export, table
 from explorer.present import formatting as fmt
 from pages.common import MODEL_IDS, exact_metric, summarize, use_app_navigation
+from pages.i18n import _, translate_message
 
 use_app_navigation()
 
 DEFAULT = "vgg"
-STARTS = {f"listing:{k}": v.title for k, v in playground.LISTINGS.items()}
-STARTS.update({f"zoo:{k}": f"Zoo model's code: {k} — {explorer.get_spec(k).title}" for k in playground.ZOO_CODE})
+STARTS = {f"listing:{k}": _(v.title) for k, v in playground.LISTINGS.items()}
+STARTS.update({f"zoo:{k}": _("Zoo model's code: {id} — {title}").format(id=k, title=explorer.get_spec(k).title)
+               for k in playground.ZOO_CODE})
 TABLE_COLUMNS = ("name", "type", "output_shape", "params", "macs", "rf", "stride", "arithmetic")
 
 
@@ -58,12 +60,12 @@ def _edited() -> None:
     st.session_state["_pg_edited"] = True
 
 
-st.title("Playground: your own network")
-st.caption(
+st.title(_("Playground: your own network"))
+st.caption(_(
     "Paste PyTorch as d2l writes it — `nn` layers, `nn.Sequential`, helper functions, `nn.Module` classes with a "
     "`forward` — and bind the network to `net`. The code is interpreted, never executed: only the subset the "
     "README lists is allowed. Every change updates the numbers; the URL carries your code."
-)
+))
 
 # A link wins on arrival; after that the widgets do (and the URL follows them).
 token = st.query_params.get("code")
@@ -75,16 +77,16 @@ if token is not None and not edited and token != st.session_state.get("_pg_token
         st.session_state["pg_input"] = st.query_params.get("input") or ",".join(
             map(str, playground.stated_input(st.session_state["pg_code"]) or (1, 224, 224)))
     except playground.CodeError as exc:
-        st.error(f"The link's code could not be read: {exc}.", icon="⚠️")
+        st.error(_("The link's code could not be read: {error}.").format(error=exc), icon="⚠️")
 st.session_state.setdefault("pg_code", playground.LISTINGS[DEFAULT].code)
 st.session_state.setdefault("pg_input", ",".join(map(str, playground.LISTINGS[DEFAULT].input_shape)))
 
 left, right = st.columns([3, 1])
-right.selectbox("Start from", list(STARTS), format_func=STARTS.get, index=None, key="pg_start",
-                placeholder="a listing from the notes, or a zoo model's code", on_change=_start_from)
-input_text = right.text_input("Input size (C,H,W)", key="pg_input", on_change=_edited,
-                              help="Without the batch axis. A line '# input: C,H,W' in the code states it too.")
-code = left.text_area("Your network (PyTorch)", key="pg_code", height=420, on_change=_edited)
+right.selectbox(_("Start from"), list(STARTS), format_func=STARTS.get, index=None, key="pg_start",
+                placeholder=_("a listing from the notes, or a zoo model's code"), on_change=_start_from)
+input_text = right.text_input(_("Input size (C,H,W)"), key="pg_input", on_change=_edited,
+                              help=_("Without the batch axis. A line '# input: C,H,W' in the code states it too."))
+code = left.text_area(_("Your network (PyTorch)"), key="pg_code", height=420, on_change=_edited)
 
 new_token = playground.encode_code(code)
 st.session_state["_pg_token"] = new_token
@@ -94,43 +96,43 @@ st.query_params["input"] = input_text
 try:
     shape = parse_input_shape(input_text)
 except InputShapeError as exc:
-    st.error(str(exc), icon="⚠️")
+    st.error(translate_message(str(exc)), icon="⚠️")
     st.stop()
 summary, dot, error = build(code, shape)
 if error is not None:
-    st.error(error, icon="⚠️")
+    st.error(translate_message(error), icon="⚠️")
     st.stop()
 assert summary is not None and dot is not None
 
 # --- totals, layers, diagram -----------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    exact_metric("Parameters", summary.total_params)
+    exact_metric(_("Parameters"), summary.total_params)
 with c2:
-    exact_metric("MACs per image", summary.total_macs, help="Multiply–accumulates, bias included (torchinfo).")
-c3.metric("Output", fmt.shape(summary.output_shape))
-c4.metric("Receptive field", f"{summary.receptive_field.size}" if summary.receptive_field.size else "—",
-          help="Of the deepest output larger than 1×1, in input pixels.")
+    exact_metric(_("MACs per image"), summary.total_macs, help=_("Multiply–accumulates, bias included (torchinfo)."))
+c3.metric(_("Output"), fmt.shape(summary.output_shape))
+c4.metric(_("Receptive field"), f"{summary.receptive_field.size}" if summary.receptive_field.size else "—",
+          help=_("Of the deepest output larger than 1×1, in input pixels."))
 
-st.subheader("Layers")
+st.subheader(_("Layers"))
 st.dataframe(table.layer_frame(summary, TABLE_COLUMNS), hide_index=True, width="stretch")
 
-st.subheader("Diagram")
+st.subheader(_("Diagram"))
 st.graphviz_chart(dot, width="stretch")
 
 b1, b2, b3 = st.columns(3)
-b1.download_button("Layers CSV", lambda: export.layers_csv(summary), "network-layers.csv", "text/csv", key="pg_csv")
-b2.download_button("Layers JSON", lambda: export.layers_json(summary), "network-layers.json", "application/json",
+b1.download_button(_("Layers CSV"), lambda: export.layers_csv(summary), "network-layers.csv", "text/csv", key="pg_csv")
+b2.download_button(_("Layers JSON"), lambda: export.layers_json(summary), "network-layers.json", "application/json",
                    key="pg_json")
-b3.download_button("Diagram DOT", dot, "network.dot", "text/vnd.graphviz", key="pg_dot")
+b3.download_button(_("Diagram DOT"), dot, "network.dot", "text/vnd.graphviz", key="pg_dot")
 
 # --- beside a zoo model ------------------------------------------------------------------------------------------
-st.subheader("Beside a zoo model")
-other_id = st.selectbox("Compare with", MODEL_IDS, index=MODEL_IDS.index("lenet"), key="pg_compare")
+st.subheader(_("Beside a zoo model"))
+other_id = st.selectbox(_("Compare with"), MODEL_IDS, index=MODEL_IDS.index("lenet"), key="pg_compare")
 other = summarize(other_id, explorer.get_spec(other_id).input_shape)
 st.dataframe(pd.DataFrame([
-    {"network": name, "input": fmt.shape(s.input_shape), "parameters": fmt.exact_and_short(s.total_params),
-     "MACs per image": fmt.exact_and_short(s.total_macs), "weight layers (depth)": s.depth,
-     "receptive field": s.receptive_field.size}
-    for name, s in (("your network", summary), (other_id, other))
+    {_("network"): name, _("input"): fmt.shape(s.input_shape), _("parameters"): fmt.exact_and_short(s.total_params),
+     _("MACs per image"): fmt.exact_and_short(s.total_macs), _("weight layers (depth)"): s.depth,
+     _("receptive field"): s.receptive_field.size}
+    for name, s in ((_("your network"), summary), (other_id, other))
 ]), hide_index=True, width="stretch")

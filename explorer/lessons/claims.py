@@ -41,19 +41,20 @@ def inception_v3_seven() -> Claim:
     f7 = factorize("7×7 → 1×7 and 7×1 (v3, Fig. 6)", channels=192, size=17)
     f5 = factorize("5×5 → two 3×3 (v3, Fig. 5)", channels=192, size=17)
     rows = tuple(
-        {"replacement": f.replacement, "receptive field (px)": str(f.rf_replacement), "replaces": f.original,
-         "params (192 → 192, 17×17)": f"{_int(f.params_replacement)} vs {_int(f.params_original)}",
-         "weights kept": f"{f.ratio:.0%}"}
+        {_("replacement"): f.replacement, _("receptive field (px)"): str(f.rf_replacement), _("replaces"): f.original,
+         _("params (192 → 192, 17×17)"): _("{new} vs {old}").format(new=_int(f.params_replacement),
+                                                                    old=_int(f.params_original)),
+         _("weights kept"): f"{f.ratio:.0%}"}
         for f in (f7, f5)
     )
     return Claim(
         key="inception-v3-7x7", quote="5*5替换为`1*7和7*1卷积层`",
-        claim="Inception-v3 replaces a 5×5 convolution by 1×7 and 7×1 convolutions.",
-        verdict=f"1×7 then 7×1 sees a {f7.rf_replacement}×{f7.rf_replacement} window: it replaces a **7×7** "
-                "(Szegedy et al. 2016, Fig. 6); the 5×5 is replaced by two 3×3 (Fig. 5).",
+        claim=_("Inception-v3 replaces a 5×5 convolution by 1×7 and 7×1 convolutions."),
+        verdict=_("1×7 then 7×1 sees a {n}×{n} window: it replaces a **7×7** (Szegedy et al. 2016, Fig. 6); the 5×5 "
+                  "is replaced by two 3×3 (Fig. 5).").format(n=f7.rf_replacement),
         rows=rows,
-        explanation="Receptive fields measured by the analysis on the stacks the zoo builds (`inception-v3-b` uses "
-                    "the 1×7/7×1 pair on the 17×17 grid).",
+        explanation=_("Receptive fields measured by the analysis on the stacks the zoo builds (`inception-v3-b` "
+                      "uses the 1×7/7×1 pair on the 17×17 grid)."),
     )
 
 
@@ -63,17 +64,17 @@ def inception_v4_residual() -> Claim:
     g = trace("inception-resnet-a")
     adds = sum(1 for n in g.nodes.values() if n.kind == "merge" and n.label == "add")
     rows = (
-        {"network (Szegedy et al. 2017)": "Inception-v4", "residual connections": "no",
-         "what it is": "a deeper, more uniform pure Inception network"},
-        {"network (Szegedy et al. 2017)": "Inception-ResNet-v1 / -v2", "residual connections": "yes",
-         "what it is": "Inception paths inside residual blocks: the zoo's `inception-resnet-a` traces to "
-                       f"{adds} addition (x + 0.17·F(x))"},
+        {_("network (Szegedy et al. 2017)"): "Inception-v4", _("residual connections"): _("no"),
+         _("what it is"): _("a deeper, more uniform pure Inception network")},
+        {_("network (Szegedy et al. 2017)"): "Inception-ResNet-v1 / -v2", _("residual connections"): _("yes"),
+         _("what it is"): _("Inception paths inside residual blocks: the zoo's `inception-resnet-a` traces to "
+                            "{n} addition (x + 0.17·F(x))").format(n=adds)},
     )
     return Claim(
-        key="inception-v4", quote="使用残差连接", claim="Inception-v4 uses residual connections.",
-        verdict="Inception-v4 itself has **no** residual connections; the residual ones are **Inception-ResNet**-v1 "
-                "and -v2, introduced in the same paper (*Inception-v4, Inception-ResNet and the Impact of Residual "
-                "Connections on Learning*, 2017).",
+        key="inception-v4", quote="使用残差连接", claim=_("Inception-v4 uses residual connections."),
+        verdict=_("Inception-v4 itself has **no** residual connections; the residual ones are "
+                  "**Inception-ResNet**-v1 and -v2, introduced in the same paper (*Inception-v4, Inception-ResNet "
+                  "and the Impact of Residual Connections on Learning*, 2017)."),
         rows=rows,
     )
 
@@ -84,44 +85,48 @@ def inception_cheaper() -> Claim:
     block = analyze("inception-v1")
     c_in, size = block.input_shape[1], block.input_shape[2]
     c_out = block.output_shape[1]
-    rows = [{"layer": "Inception block 3a (four paths)", "parameters": _int(block.total_params),
-             "MACs": _int(block.total_macs), "× the block (params)": "1×"}]
+    rows = [{_("layer"): _("Inception block 3a (four paths)"), _("parameters"): _int(block.total_params),
+             _("MACs"): _int(block.total_macs), _("× the block (params)"): "1×"}]
+    params = []
     for k in (3, 5):
         conv = analyze(nn.Conv2d(c_in, c_out, k, padding=k // 2, device="meta"), (c_in, size, size))
-        rows.append({"layer": f"one {k}×{k} convolution, {c_in} → {c_out}", "parameters": _int(conv.total_params),
-                     "MACs": _int(conv.total_macs),
-                     "× the block (params)": f"{conv.total_params / block.total_params:.1f}×"})
+        rows.append({_("layer"): _("one {k}×{k} convolution, {c_in} → {c_out}").format(k=k, c_in=c_in, c_out=c_out),
+                     _("parameters"): _int(conv.total_params), _("MACs"): _int(conv.total_macs),
+                     _("× the block (params)"): f"{conv.total_params / block.total_params:.1f}×"})
+        params.append(_int(conv.total_params))
     return Claim(
         key="inception-cheaper", quote="与单3\\*3或5\\*5卷积层比，Inception有更少的参数个数和计算复杂度",
-        claim="Compared with a single 3×3 or 5×5 convolution, Inception has fewer parameters and less compute.",
-        verdict=f"True for block 3a: {_int(block.total_params)} parameters against {rows[1]['parameters']} (3×3) "
-                f"and {rows[2]['parameters']} (5×5), same input {c_in}×{size}×{size} and {c_out} output channels "
-                "— the 1×1 reductions before the 3×3 and 5×5 paths do it.",
+        claim=_("Compared with a single 3×3 or 5×5 convolution, Inception has fewer parameters and less compute."),
+        verdict=_("True for block 3a: {block} parameters against {p3} (3×3) and {p5} (5×5), same input "
+                  "{c_in}×{size}×{size} and {c_out} output channels — the 1×1 reductions before the 3×3 and 5×5 "
+                  "paths do it.").format(block=_int(block.total_params), p3=params[0], p5=params[1], c_in=c_in,
+                                         size=size, c_out=c_out),
         rows=tuple(rows),
-        explanation="Computed with `explorer.analyze` on the zoo's block and on single convolutions with the "
-                    "block's input and output channels (bias included, torchinfo's MACs).",
+        explanation=_("Computed with `explorer.analyze` on the zoo's block and on single convolutions with the "
+                      "block's input and output channels (bias included, torchinfo's MACs)."),
     )
 
 
 # --- ResNet ---------------------------------------------------------------------------------------------------------
 def resnet_complexity() -> Claim:
     """The notes: ResNet stacks layers without adding model complexity. Measured: ResNet-18/34/50."""
-    rows = []
+    rows, params, macs = [], [], []
     for model_id in ("resnet18-tv", "resnet34-tv", "resnet50-tv"):
         s = analyze(model_id)
-        rows.append({"model": model_id, "weight layers (longest path)": s.depth,
-                     "parameters": _int(s.total_params), "MACs per image": _int(s.total_macs)})
+        params.append(_int(s.total_params))
+        macs.append(_int(s.total_macs))
+        rows.append({_("model"): model_id, _("weight layers (longest path)"): s.depth,
+                     _("parameters"): _int(s.total_params), _("MACs per image"): _int(s.total_macs)})
     return Claim(
         key="resnet-complexity", quote="残差网络，在堆叠层数的同时不会增加模型复杂度",
-        claim="A residual network stacks layers without adding model complexity.",
-        verdict=f"Deeper ResNets do cost more: {rows[0]['parameters']} → {rows[1]['parameters']} → "
-                f"{rows[2]['parameters']} parameters and {rows[0]['MACs per image']} → {rows[2]['MACs per image']} "
-                "MACs from 18 to 50 layers.",
+        claim=_("A residual network stacks layers without adding model complexity."),
+        verdict=_("Deeper ResNets do cost more: {p18} → {p34} → {p50} parameters and {m18} → {m50} MACs from 18 to "
+                  "50 layers.").format(p18=params[0], p34=params[1], p50=params[2], m18=macs[0], m50=macs[2]),
         rows=tuple(rows),
-        explanation="The notes' real point is the next sentence, *nested function classes*: a block that can "
-                    "learn F(x) = 0 is the identity, so the deeper network can represent everything the shallower "
-                    "one could — adding blocks never shrinks the function class, so depth can only help, if "
-                    "trained well. The shortcut adds no parameters (the 1×1 projections aside); the layers do.",
+        explanation=_("The notes' real point is the next sentence, *nested function classes*: a block that can "
+                      "learn F(x) = 0 is the identity, so the deeper network can represent everything the shallower "
+                      "one could — adding blocks never shrinks the function class, so depth can only help, if "
+                      "trained well. The shortcut adds no parameters (the 1×1 projections aside); the layers do."),
     )
 
 
@@ -168,22 +173,22 @@ def ffn_linearity() -> Claim:
 def lstm_eases() -> Claim:
     return Claim(
         key="lstm-eases", quote="引入遗忘门、输入门和输出门，解决长期依赖问题",
-        claim="The LSTM's gates solve the long-term dependency problem.",
-        verdict="The gates **ease** it, they do not solve it: the cell state cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ carries "
-                "information additively, so gradients along it are scaled by the forget gates fₜ (no repeated "
-                "multiplication by W_hh), but a product of many fₜ < 1 still fades.",
-        explanation="In practice LSTMs hold dependencies over hundreds of steps, not unlimited ones — the reason "
-                    "attention replaced recurrence for long sequences.",
+        claim=_("The LSTM's gates solve the long-term dependency problem."),
+        verdict=_("The gates **ease** it, they do not solve it: the cell state cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ carries "
+                  "information additively, so gradients along it are scaled by the forget gates fₜ (no repeated "
+                  "multiplication by W_hh), but a product of many fₜ < 1 still fades."),
+        explanation=_("In practice LSTMs hold dependencies over hundreds of steps, not unlimited ones — the reason "
+                      "attention replaced recurrence for long sequences."),
     )
 
 
 def rnn_not_feedforward() -> Claim:
     return Claim(
         key="rnn-feedback", quote="尽管严格来说，RNN有反馈环路，但其基本单元的前馈部分也是前馈神经网络的一种形式",
-        claim="The notes list the RNN among the feedforward networks (its basic unit's feedforward part).",
-        verdict="An RNN is a **feedback** (recurrent) network: hₜ depends on hₜ₋₁ through W_hh. Only its "
-                "*unrolled* graph over a fixed length is feedforward — and the notes' own next chapter files it "
-                "under feedback networks.",
+        claim=_("The notes list the RNN among the feedforward networks (its basic unit's feedforward part)."),
+        verdict=_("An RNN is a **feedback** (recurrent) network: hₜ depends on hₜ₋₁ through W_hh. Only its "
+                  "*unrolled* graph over a fixed length is feedforward — and the notes' own next chapter files it "
+                  "under feedback networks."),
     )
 
 

@@ -92,10 +92,14 @@ def library_texts() -> list[str]:
     import the translator, so their strings enter the catalog through :func:`extract_library_texts` and are
     translated where shown (``_(spec.introduced)``)."""
     from explorer.analysis import depth
+    from explorer.playground.listings import LISTINGS
     from explorer.runtime import data, runs
-    from explorer.zoo.registry import list_models
+    from explorer.zoo.googlenet import INCEPTION_VARIANTS
+    from explorer.zoo.registry import get_spec, list_models
+    from explorer.zoo.resnet import PLACEMENT_TITLES
 
-    texts = [depth.LONGEST_PATH_HELP, depth.TOTAL_HELP, *data.CLASSES, *runs.STATUSES]
+    texts = [depth.LONGEST_PATH_HELP, depth.TOTAL_HELP, *data.CLASSES, *runs.STATUSES, *PLACEMENT_TITLES.values(),
+             *(get_spec(i).title for i in INCEPTION_VARIANTS), *(listing.title for listing in LISTINGS.values())]
     for spec in list_models():
         texts += [spec.introduced, spec.output, *([spec.d2l_result] if spec.d2l_result else [])]
         texts += [*([spec.notes] if spec.notes else []), *(t for e in spec.errata for t in (e.title, e.why))]

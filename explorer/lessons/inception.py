@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from ..analysis import analyze
+from .i18n import N_
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,9 @@ class Factorization:
 
 # name → (original kernel, the stack replacing it: kernels with their paddings); channels stay C → C.
 FACTORIZATIONS: dict[str, tuple[tuple[int, int], tuple[tuple[tuple[int, int], tuple[int, int]], ...]]] = {
-    "5×5 → two 3×3 (v3, Fig. 5)": ((5, 5), (((3, 3), (1, 1)), ((3, 3), (1, 1)))),
-    "7×7 → 1×7 and 7×1 (v3, Fig. 6)": ((7, 7), (((1, 7), (0, 3)), ((7, 1), (3, 0)))),
-    "3×3 → 1×3 and 3×1 (v3, Fig. 7)": ((3, 3), (((1, 3), (0, 1)), ((3, 1), (1, 0)))),
+    N_("5×5 → two 3×3 (v3, Fig. 5)"): ((5, 5), (((3, 3), (1, 1)), ((3, 3), (1, 1)))),
+    N_("7×7 → 1×7 and 7×1 (v3, Fig. 6)"): ((7, 7), (((1, 7), (0, 3)), ((7, 1), (3, 0)))),
+    N_("3×3 → 1×3 and 3×1 (v3, Fig. 7)"): ((3, 3), (((1, 3), (0, 1)), ((3, 1), (1, 0)))),
 }
 
 

@@ -17,15 +17,16 @@ from torch import nn
 
 from ..analysis import analyze
 from ..zoo.recurrent import GATES, Recurrent, recurrent_params
+from .i18n import N_
 
 # Per kind, the gates in PyTorch's stacking order: (symbol, name, activation).
 GATE_NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "rnn": (("h", "hidden state", "tanh"),),
+    "rnn": (("h", N_("hidden state"), "tanh"),),
     "lstm": (
-        ("i", "input gate", "σ"), ("f", "forget gate", "σ"), ("g", "cell candidate", "tanh"),
-        ("o", "output gate", "σ"),
+        ("i", N_("input gate"), "σ"), ("f", N_("forget gate"), "σ"), ("g", N_("cell candidate"), "tanh"),
+        ("o", N_("output gate"), "σ"),
     ),
-    "gru": (("r", "reset gate", "σ"), ("z", "update gate", "σ"), ("n", "new state candidate", "tanh")),
+    "gru": (("r", N_("reset gate"), "σ"), ("z", N_("update gate"), "σ"), ("n", N_("new state candidate"), "tanh")),
 }
 
 EQUATIONS: dict[str, tuple[str, ...]] = {

@@ -16,6 +16,7 @@ from torch import nn
 
 from ..analysis import analyze
 from ..zoo.resnet import PlacedResidual, Residual
+from .i18n import N_
 
 
 def _zero_branch_output(block: PlacedResidual) -> None:
@@ -66,8 +67,8 @@ class Implementation:
 
 # The notes' two implementations on ResNet's 64×56×56 conv2_x input.
 NOTES_IMPLEMENTATIONS = (
-    ("first: x added directly (shapes must match)", "Residual(64, 64)", {"input_channels": 64, "num_channels": 64}),
-    ("second: 1×1 convolution on the shortcut (channels and size may change)",
+    (N_("first: x added directly (shapes must match)"), "Residual(64, 64)", {"input_channels": 64, "num_channels": 64}),
+    (N_("second: 1×1 convolution on the shortcut (channels and size may change)"),
      "Residual(64, 128, use_1x1conv=True, strides=2)",
      {"input_channels": 64, "num_channels": 128, "use_1x1conv": True, "strides": 2}),
 )

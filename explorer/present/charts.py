@@ -439,15 +439,15 @@ def length_sweep(points: Sequence, current: int | None = None) -> go.Figure:
     """Parameters and MACs of a recurrent layer against the sequence length
     (``explorer.lessons.recurrent.LengthPoint``s): the parameters are flat, the MACs grow with every step."""
     x = [p.seq_len for p in points]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Parameters", "MACs per sequence"))
-    fig.add_trace(go.Scatter(x=x, y=[p.params for p in points], mode="lines+markers", name="parameters",
-                             hovertemplate="T = %{x}: %{y:,} parameters<extra></extra>"), row=1, col=1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(gettext("Parameters"), gettext("MACs per sequence")))
+    fig.add_trace(go.Scatter(x=x, y=[p.params for p in points], mode="lines+markers", name=gettext("parameters"),
+                             hovertemplate=gettext("T = %{x}: %{y:,} parameters") + "<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=[p.macs for p in points], mode="lines+markers", name="MACs",
-                             hovertemplate="T = %{x}: %{y:,} MACs<extra></extra>"), row=1, col=2)
+                             hovertemplate=gettext("T = %{x}: %{y:,} MACs") + "<extra></extra>"), row=1, col=2)
     if current is not None:
         for col in (1, 2):
             fig.add_vline(x=current, line_dash="dot", line_color="#888", row=1, col=col)
-    fig.update_xaxes(title_text="sequence length T")
+    fig.update_xaxes(title_text=gettext("sequence length T"))
     fig.update_yaxes(rangemode="tozero")
     fig.update_layout(showlegend=False, margin={"t": 40, "b": 10}, height=340)
     return fig

@@ -247,18 +247,18 @@ def placement_dot(placement: str) -> str:
     last = chain("b", branch, "x")
     dot.node("add", "+", shape="circle", style="filled", fillcolor="#ffffff", fontsize="16")
     dot.edge(last, "add")
-    dot.edge("x", "add", label="identity", penwidth="2", **_CARRIED)
+    dot.edge("x", "add", label=gettext("identity"), penwidth="2", **_CARRIED)
     last = chain("a", after, "add")
-    dot.node("out", "to the next block", shape="plaintext", style="")
+    dot.node("out", gettext("to the next block"), shape="plaintext", style="")
     dot.edge(last, "out")
-    dot.attr(label=_text(PLACEMENT_TITLES[placement]), labelloc="t", fontname=FONT, fontsize="12")
+    dot.attr(label=_text(gettext(PLACEMENT_TITLES[placement])), labelloc="t", fontname=FONT, fontsize="12")
     return dot.source
 
 
 def unrolled_dot(kind: str, seq_len: int, input_size: int, hidden_size: int, limit: int = 6) -> str:
     """Graphviz DOT of the recurrence unrolled over time: one cell per step, all sharing the same weights, the
     state passed from each step to the next (hₜ, and the LSTM's cell state cₜ)."""
-    cell = {"rnn": "RNN cell", "lstm": "LSTM cell", "gru": "GRU cell"}[kind]
+    cell = gettext("{layer} cell").format(layer={"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[kind])
     state = "h, c" if kind == "lstm" else "h"
     params = f"{recurrent_params(kind, input_size, hidden_size):,}"
     dot = _digraph("unrolled", 11, 9, rankdir="LR", splines="true", nodesep="0.35", ranksep="0.45")
@@ -281,7 +281,8 @@ def unrolled_dot(kind: str, seq_len: int, input_size: int, hidden_size: int, lim
         dot.edge(f"c{t}", f"y{t}")
         dot.edge(previous, f"c{t}", label=state, **_CARRIED)
         previous = f"c{t}"
-    dot.attr(label=f"every cell uses the same weights: {params} parameters, whatever the length ({seq_len} steps)",
+    dot.attr(label=gettext("every cell uses the same weights: {params} parameters, whatever the length ({n} steps)")
+             .format(params=params, n=seq_len),
              labelloc="b", fontname=FONT, fontsize="11")
     return dot.source
 

@@ -14,8 +14,22 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components
 
+from pages.i18n import _
+
 _FRONTEND = Path(__file__).resolve().parent / "svg_viewer"
 _component = components.declare_component("svg_viewer", path=str(_FRONTEND))
+
+
+def viewer_texts() -> dict[str, tuple[str | None, str]]:
+    """The viewer's words in the run's language, by element id of ``index.html``: (text or ``None``, tooltip)."""
+    return {
+        "hint": (_("wheel: zoom · drag: pan · click a layer: select it · click a blue block: open it"), ""),
+        "fit": (_("Fit"), _("Fit the whole diagram in view")),
+        "actual": ("1:1", _("Natural size (100%)")),
+        "zoom-in": (None, _("Zoom in")),
+        "zoom-out": (None, _("Zoom out")),
+        "overview": (None, _("Overview: click to move there")),
+    }
 
 
 def svg_viewer(
@@ -37,7 +51,7 @@ def svg_viewer(
     page reruns, with the click in ``st.session_state[key]``.
     """
     return _component(
-        svg=svg, height=height, selected=selected, view_key=view_key, initial=initial,
+        svg=svg, height=height, selected=selected, view_key=view_key, initial=initial, texts=viewer_texts(),
         key=key, default=None, on_change=on_click,
     )
 

@@ -28,6 +28,11 @@ CONVERTED = {
     "blocks": "Blocks and layers",
     "receptive-field": "Receptive field",
     "ffn": "The FFN layer of a transformer",
+    "recurrent": "Recurrent networks: RNN, LSTM, GRU",
+    "feedforward": "Feedforward networks: MLP, autoencoder, GAN",
+    "residual-blocks": "Residual block variants",
+    "inception": "Inception variants",
+    "playground": "Playground: your own network",
 }
 
 # Reviewed English that stays English in the Chinese app: names of models, datasets, libraries and papers.
@@ -35,6 +40,8 @@ ALLOWED = [
     *(s.title for s in explorer.list_models()), *(s.family for s in explorer.list_models()),
     *(s.id for s in explorer.list_models()), *(s.paper for s in explorer.list_models() if s.paper),
     "Transformer FFN", "Boltzmann machine", "CNN Explorer", "Fashion-MNIST", "Micro Hei",
+    "Identity Mappings in Deep Residual Networks",
+    "Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning",
 ]
 # The Glossary page names the English terms it translates.
 ALLOWED_ON = {"glossary": [t.en for t in glossary.TERMS]}
@@ -100,7 +107,9 @@ def test_converted_page_stays_english_in_english(open_page, page):
     at = open_page(None if page == "home" else page, lang="en")
     assert_clean(at)
     assert [t.value for t in at.title] == [CONVERTED[page]]
-    assert not re.search(r"[\u4e00-\u9fff]", "\n".join(t.value for t in at.get("caption")))
+    # the notes' own words, quoted “…”, are Chinese in both languages
+    captions = re.sub(r"“[^”]*”", "", "\n".join(t.value for t in at.get("caption")))
+    assert not re.search(r"[\u4e00-\u9fff]", captions)
 
 
 def test_home_in_chinese_shows_the_exact_numbers(open_page):
@@ -260,3 +269,17 @@ def test_ffn_in_chinese_with_its_checked_claim(open_page):
     assert "**参数量：** (512 + 1)·2048 + (2048 + 1)·512 = 2,099,712" in text
     assert "**核实：** softmax 自注意力**不是**线性的" in text
     assert "| 检验（随机 6×16 输入，float64） | 最大 \\|差异\\| | 线性映射 |" in text
+
+
+def test_playground_in_chinese_translates_the_input_size_errors(open_page):
+    """The analysis' sentences about a bad input size reach the Chinese page in Chinese, with the same values."""
+    with use_language("zh"):
+        at = open_page("playground", lang="zh")
+        at.text_input(key="pg_input").set_value("3,x").run()
+    assert_no_exception(at)
+    assert [e.value for e in at.error] == ["输入尺寸 '3,x' 不是像 3,224,224 这样的整数列表"]
+    with use_language("zh"):
+        at.text_input(key="pg_input").set_value("1,224,224").run()
+    assert_clean(at)
+    table = at.dataframe[-1].value
+    assert table.columns.tolist()[:3] == ["网络", "输入", "参数量"] and table["网络"].tolist()[0] == "你的网络"
