@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import urllib.request
 
-from tests.browser.conftest import assert_no_exception, by_testid, expect, open_url, rerun_after
+from tests.browser.conftest import SHOW_MS, assert_no_exception, by_testid, expect, open_url, rerun_after
 
 FONT_URL = "/app/static/explorer-cjk.woff"
 FAMILY = "Explorer CJK"
@@ -39,13 +39,13 @@ def _architecture_numbers(page, app_url: str, lang: str) -> tuple[dict[str, str]
     the grid draws only the rows in view) of AlexNet's Architecture page in ``lang``."""
     open_url(page, f"{app_url}/architecture?model=alexnet&lang={lang}")
     assert_no_exception(page)
-    metrics = by_testid(page, "stMetric")
+    grid = by_testid(page, "stDataFrame").first  # drawn on a canvas; its accessible table (hidden) has the text
+    expect(grid.locator("[role=columnheader]").first).to_be_attached(timeout=SHOW_MS)
+    metrics = by_testid(page, "stMetric")  # above the table: all drawn once the table is
     expect(metrics.first).to_be_visible()
     shown = {by_testid(m, "stMetricLabel").inner_text().strip(): by_testid(m, "stMetricValue").inner_text().strip()
              for m in metrics.all()}
-    grid = by_testid(page, "stDataFrame").first  # drawn on a canvas; its accessible table (hidden) has the text
     grid.scroll_into_view_if_needed()
-    expect(grid.locator("[role=columnheader]").first).to_be_attached()
     headers = [h.strip() for h in grid.locator("[role=columnheader]").all_text_contents()]
     shapes: list[tuple[str, str]] = []
     box = grid.bounding_box()
