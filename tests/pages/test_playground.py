@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -51,7 +52,9 @@ def test_deep_link_round_trips(open_playground):
     layers = at.dataframe[0].value
     assert list(layers["type"])[:3] == ["Sequential", "Conv2d", "Sigmoid"]
     assert decode_code(query(at, "code")) == code
-    assert at.get("graphviz_chart"), "the diagram is drawn"
+    [viewer] = at.get("component_instance")  # the diagram: Graphviz's SVG in the bounded, zoomable viewer
+    shown = json.loads(viewer.proto.json_args)
+    assert shown["height"] <= 700 and shown["svg"].count('class="node"') >= 12  # input, LeNet's layers, output
 
 
 def test_refused_snippet_is_one_error_and_the_text_stays(open_playground):
