@@ -251,59 +251,101 @@ with right:
         st.info(_("Click a layer in the diagram (or a row of the table below) to see its shape arithmetic, "
                   "parameter formula, MACs and receptive field here."), icon=":material/touch_app:")
 
-# --- the layer table, collapsible by depth ---------------------------------------------------------------------
-st.subheader(_("Layers"))
+# --- below the diagram: the layers, the charts and the notes' errata, one tab drawn at a time -------------------
+# Only the open tab runs (its charts and code blocks are the slowest things a browser draws here), so the page
+# paints quickly and stays short; the tab is remembered for the session.
+HAS_NOTES = bool(spec.errata) or spec.family in ("LeNet", "AlexNet")
+TAB_NAMES = [N_("Layers"), N_("Charts"), *([N_("The notes' errata and claims")] if HAS_NOTES else [])]
 max_depth = max(r.depth for r in summary.layers)
-depth = 1
-if max_depth > 1:
-    depth = st.slider(
-        _("Block depth shown"), 1, max_depth, value=max_depth, key="depth",
-        help=_("Lower it to collapse blocks into one row each (their totals shown); raise it to expand them."),
-    )
-visible = table.visible_layers(summary, depth)  # the table's rows, in its order
-frame = table.layer_frame(summary, table.PAGE_COLUMNS, depth=depth)
-# The builder's frame exactly (tests/present/test_table.py holds the page to it): the labels and the MACs formula
-# join it as columns once explorer/present/table.py has them (LayerRecord.label, .macs_formula).
+tabs = dict(zip(TAB_NAMES, st.tabs([_(t) for t in TAB_NAMES], key="arch_tab", on_change="rerun")))
 
-config = _column_config(frame)
+if tabs[N_("Layers")].open:
+    with tabs[N_("Layers")]:
+        depth = 1
+        if max_depth > 1:
+            depth = st.slider(
+                _("Block depth shown"), 1, max_depth, value=max_depth, key="depth",
+                help=_("Lower it to collapse blocks into one row each (their totals shown); raise it to expand them."),
+            )
+        visible = table.visible_layers(summary, depth)  # the table's rows, in its order
+        frame = table.layer_frame(summary, table.PAGE_COLUMNS, depth=depth)
+        # The builder's frame exactly (tests/present/test_table.py holds the page to it).
+        config = _column_config(frame)
 
+        def _on_table_pick() -> None:
+            rows = st.session_state[f"layer_table_{spec.id}"].selection.rows
+            if rows:
+                record, collapsed = visible[rows[0]]
+                if not collapsed and record.name in leaf_names:
+                    pick_layer(record.name)
 
-def _on_table_pick() -> None:
-    rows = st.session_state[f"layer_table_{spec.id}"].selection.rows
-    if rows:
-        record, collapsed = visible[rows[0]]
-        if not collapsed and record.name in leaf_names:
-            pick_layer(record.name)
+        st.dataframe(
+            frame, hide_index=True, column_config=config, height=min(420, 38 + 35 * len(frame)),
+            on_select=_on_table_pick, selection_mode="single-row", key=f"layer_table_{spec.id}",
+        )
+        st.caption(_(
+            "▸ a block collapsed into one row (its totals). Rows are module calls in execution order: *label* is the "
+            "name the papers use (conv1 … fc8, conv3_2, inception4c, res3a), *layer* the module path in the model "
+            "(b3.1 = second module of block b3), which state_dict keys and the JSON export keep. The params and MACs "
+            "columns always sum to the totals above; pick a row to see its detail beside the diagram."
+        ))
 
+        if len(summary.input_shape) == 4 and any(r.output_shape is not None and len(r.output_shape) == 4
+                                                for r in summary.leaves):
+            spatial = [summary.input_shape[2]]
+            for r in summary.leaves:
+                if r.output_shape is not None and len(r.output_shape) == 4 and spatial[-1] != r.output_shape[2]:
+                    spatial.append(r.output_shape[2])
+            st.markdown(_("**Spatial size:** {sizes}").format(sizes=" → ".join(map(str, spatial))))
 
-st.dataframe(
-    frame, hide_index=True, column_config=config, height=min(420, 38 + 35 * len(frame)), on_select=_on_table_pick,
-    selection_mode="single-row", key=f"layer_table_{spec.id}",
-)
-st.caption(_(
-    "▸ a block collapsed into one row (its totals). Rows are module calls in execution order: *label* is the name "
-    "the papers use (conv1 … fc8, conv3_2, inception4c, res3a), *layer* the module path in the model (b3.1 = second "
-    "module of block b3), which state_dict keys and the JSON export keep. The params and MACs columns always sum "
-    "to the totals above; pick a row to see its detail beside the diagram."
-))
+if tabs[N_("Charts")].open:
+    with tabs[N_("Charts")]:
+        st.plotly_chart(charts.layer_flow(summary, st.session_state.get("depth", max_depth), labels=labels))
 
-# --- the spatial progression in words, then the charts ---------------------------------------------------------
-if len(summary.input_shape) == 4 and any(r.output_shape is not None and len(r.output_shape) == 4
-                                        for r in summary.leaves):
-    spatial = [summary.input_shape[2]]
-    for r in summary.leaves:
-        if r.output_shape is not None and len(r.output_shape) == 4 and spatial[-1] != r.output_shape[2]:
-            spatial.append(r.output_shape[2])
-    st.markdown(_("**Spatial size:** {sizes}").format(sizes=" → ".join(map(str, spatial))))
-st.plotly_chart(charts.layer_flow(summary, depth, labels=labels))
+        metric = st.segmented_control(
+            _("Distribution of"), ["params", "macs"], default="params", key="dist_metric",
+            format_func=lambda m: _("Parameters") if m == "params" else _("MACs"),
+        ) or "params"
+        left, right = st.columns(2)
+        left.plotly_chart(charts.by_type(summary, metric))
+        right.plotly_chart(charts.by_block(summary, metric))
+        st.caption(_("Every chart's toolbar has a camera button: PNG of the chart."))
 
-metric = st.segmented_control(
-    _("Distribution of"), ["params", "macs"], default="params", key="dist_metric",
-    format_func=lambda m: _("Parameters") if m == "params" else _("MACs"),
-) or "params"
-left, right = st.columns(2)
-left.plotly_chart(charts.by_type(summary, metric))
-right.plotly_chart(charts.by_block(summary, metric))
+if HAS_NOTES and tabs[N_("The notes' errata and claims")].open:
+    with tabs[N_("The notes' errata and claims")]:
+        if spec.errata:
+            st.subheader(_("Errata in the notes' code"))
+            for erratum in spec.errata:
+                with st.expander(_(erratum.title), expanded=True):
+                    a, b = st.columns(2)
+                    a.markdown(_("**The notes**"))
+                    a.code(erratum.notes_code, language="python", wrap_lines=True)
+                    b.markdown(_("**Fixed in CNN Explorer**"))
+                    b.code(erratum.fixed_code, language="python", wrap_lines=True)
+                    st.markdown(_(erratum.why))
+            if spec.family == "NiN":
+                claims_panel(["nin-224"])  # the erratum's full consequence: the notes' code cannot run at 224 px at all
+
+        if spec.family in ("LeNet", "AlexNet"):
+            st.subheader(_("“10× the parameters, 260× the compute” — measured"))
+            lenet = summarize("lenet", explorer.get_spec("lenet").input_shape)
+            lines = []
+            for other in ("alexnet", "alexnet-d2l"):
+                s = summarize(other, explorer.get_spec(other).input_shape)
+                lines.append({
+                    _("AlexNet variant"): other,
+                    _("params"): _("{a} vs {b}").format(a=fmt.exact(s.total_params), b=fmt.exact(lenet.total_params)),
+                    _("params ratio"): f"{s.total_params / lenet.total_params:,.0f}×",
+                    _("MACs"): _("{a} vs {b}").format(a=fmt.exact(s.total_macs), b=fmt.exact(lenet.total_macs)),
+                    _("MACs ratio"): f"{s.total_macs / lenet.total_macs:,.0f}×",
+                })
+            st.table(pd.DataFrame(lines).set_index(_("AlexNet variant")))
+            first = lines[0]
+            st.markdown(_(
+                "The notes say AlexNet has about 10× LeNet's parameters and 260× its compute. Measured on the notes' "
+                "own models (LeNet at 28×28, AlexNet at 224×224) the ratios are {params} and {macs}: the notes' "
+                "figures do not hold for these models."
+            ).format(params=first[_("params ratio")], macs=first[_("MACs ratio")]))
 
 st.subheader(_("Downloads"))
 stem = f"{spec.id}-{'x'.join(map(str, input_shape))}"
@@ -325,39 +367,3 @@ b6.download_button(
     key="dl_onnx",
     help=_("Opens in Netron. Shipped trained weights when the model has them, random weights otherwise."),
 )
-st.caption(_("Every chart's toolbar has a camera button: PNG of the chart."))
-
-# --- the notes' errata and claims --------------------------------------------------------------------------------
-if spec.errata:
-    st.subheader(_("Errata in the notes' code"))
-    for erratum in spec.errata:
-        with st.expander(_(erratum.title), expanded=True):
-            a, b = st.columns(2)
-            a.markdown(_("**The notes**"))
-            a.code(erratum.notes_code, language="python", wrap_lines=True)
-            b.markdown(_("**Fixed in CNN Explorer**"))
-            b.code(erratum.fixed_code, language="python", wrap_lines=True)
-            st.markdown(_(erratum.why))
-    if spec.family == "NiN":
-        claims_panel(["nin-224"])  # the erratum's full consequence: the notes' code cannot run at 224 px at all
-
-if spec.family in ("LeNet", "AlexNet"):
-    st.subheader(_("“10× the parameters, 260× the compute” — measured"))
-    lenet = summarize("lenet", explorer.get_spec("lenet").input_shape)
-    lines = []
-    for other in ("alexnet", "alexnet-d2l"):
-        s = summarize(other, explorer.get_spec(other).input_shape)
-        lines.append({
-            _("AlexNet variant"): other,
-            _("params"): _("{a} vs {b}").format(a=fmt.exact(s.total_params), b=fmt.exact(lenet.total_params)),
-            _("params ratio"): f"{s.total_params / lenet.total_params:,.0f}×",
-            _("MACs"): _("{a} vs {b}").format(a=fmt.exact(s.total_macs), b=fmt.exact(lenet.total_macs)),
-            _("MACs ratio"): f"{s.total_macs / lenet.total_macs:,.0f}×",
-        })
-    st.table(pd.DataFrame(lines).set_index(_("AlexNet variant")))
-    first = lines[0]
-    st.markdown(_(
-        "The notes say AlexNet has about 10× LeNet's parameters and 260× its compute. Measured on the notes' own "
-        "models (LeNet at 28×28, AlexNet at 224×224) the ratios are {params} and {macs}: the notes' figures do not "
-        "hold for these models."
-    ).format(params=first[_("params ratio")], macs=first[_("MACs ratio")]))

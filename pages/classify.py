@@ -19,7 +19,7 @@ from explorer.present import convolution as conv_figs
 from explorer.runtime import data, hub, imagenet, images, inference, ood, runs
 from explorer.runtime.devices import pick_device
 from pages.common import use_app_navigation
-from pages.i18n import N_, _, translate_message
+from pages.i18n import N_, _, translate_error, translate_message
 
 use_app_navigation()
 
@@ -52,6 +52,22 @@ def _label(choice: str) -> str:
     return _("{model} — ImageNet, 1000 classes").format(model=choice)
 
 
+def _model_of(choice: str) -> str:
+    """The model id of a choice (a run's model for a run from the Train page)."""
+    return usable[choice]["model"] if choice in usable else choice
+
+
+def _names_imagenet(model: str) -> bool:
+    """Whether ``model`` classifies into ImageNet's 1000 classes (not a shipped Fashion-MNIST model)."""
+    return imagenet.is_imagenet_model(model) and explorer.get_spec(model).trained is None
+
+
+def _class_name(label: str, model: str) -> str:
+    """A class as shown: Fashion-MNIST's ten in the page's language; ImageNet's 1000 are the dataset's labels, data
+    shown as the dataset writes them (English), like the model ids."""
+    return label if _names_imagenet(model) else _(label)
+
+
 def _device_available(name: str) -> bool:
     try:
         pick_device(name)
@@ -74,8 +90,8 @@ device = right.selectbox(
     _("Device"), [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _device_available(d)],
     key="cls_device", help=_("auto: CUDA, then Apple's Metal (mps), then the CPU."),
 )
-model_id = usable[choice]["model"] if choice in usable else choice
-is_imagenet = imagenet.is_imagenet_model(model_id) and explorer.get_spec(model_id).trained is None
+model_id = _model_of(choice)
+is_imagenet = _names_imagenet(model_id)
 
 uploads = st.file_uploader(
     _("Drop photos here — a shoe, a shirt, a bag (PNG, JPEG, WEBP, BMP, GIF or TIFF; several at once)"),
@@ -117,7 +133,7 @@ if "cls_example" in st.session_state:
         items.append((_("Fashion-MNIST test image #{index}").format(index=index), images.from_array(raw), raw,
                       data.CLASSES[label]))
     except data.DatasetNotFound as exc:
-        st.warning(str(exc))
+        st.warning(translate_message(str(exc)))
 
 if not items:
     st.info(_("Drop one or more photos above, or open “Try a Fashion-MNIST test image”."))
@@ -167,7 +183,7 @@ for k, (name, picture, raw, truth) in enumerate(items):
     try:
         prediction = _classify(name, picture, raw, choice)
     except (inference.NoWeights, ValueError, KeyError) as exc:
-        st.error(f"{name}: {translate_message(str(exc))}", icon="⚠️")
+        st.error(f"{name}: {translate_error(exc)}", icon="⚠️")
         continue
     predictions.append((name, picture, raw, prediction))
     with st.container(border=True):
@@ -178,11 +194,13 @@ for k, (name, picture, raw, truth) in enumerate(items):
         seen.image(_network_view(x), clamp=True, width="stretch",
                    caption=_("network input {shape}").format(shape="×".join(map(str, x.shape))))
         top_label, top_prob = prediction.top[0]
-        verdict.metric(_("Prediction"), _(top_label), delta=_("{p} confidence").format(p=f"{top_prob:.1%}"),
-                       delta_color="off", delta_arrow="off")
+        verdict.metric(_("Prediction"), _class_name(top_label, model_id),
+                       delta=_("{p} confidence").format(p=f"{top_prob:.1%}"), delta_color="off", delta_arrow="off")
+        if is_imagenet:
+            verdict.caption(_("An ImageNet class, named as the dataset names it (in English)."))
         _verdict(prediction, verdict)
         verdict.caption(_timing(prediction))
-        fig = charts.top_k([(_(label), p) for label, p in prediction.top], title="")
+        fig = charts.top_k([(_class_name(label, model_id), p) for label, p in prediction.top], title="")
         fig.update_layout(height=190, margin={"t": 10, "l": 0, "r": 0, "b": 0})
         chart.plotly_chart(fig, key=f"cls_topk_{k}")
 
@@ -222,18 +240,19 @@ for other in models + list(usable):
         p = _classify(first_name, first_picture, first_raw, other)
     except (inference.NoWeights, ValueError, KeyError) as exc:
         rows.append({_("model"): _label(other), _("prediction"): "—", _("confidence"): "", _("familiar"): "",
-                     _("forward ms"): "", _("note"): str(exc)})
+                     _("forward ms"): "", _("note"): translate_error(exc)})
         continue
-    other_id = usable[other]["model"] if other in usable else other
+    other_id = _model_of(other)
     trained = explorer.get_spec(other_id).trained
     rows.append({
         _("model"): _label(other),
-        _("prediction"): _(p.top[0][0]),
+        _("prediction"): _class_name(p.top[0][0], other_id),
         _("confidence"): f"{p.top[0][1]:.1%}",
         _("familiar"): {True: _("yes"), False: _("no")}.get(p.familiar, "—"),
         _("forward ms"): f"{p.forward_ms:.1f}",
         _("note"): _("run from the Train page") if other in usable else
-        _("Fashion-MNIST test accuracy {acc}").format(acc=f"{trained.accuracy:.2%}") if trained else "ImageNet",
+        _("Fashion-MNIST test accuracy {acc}").format(acc=f"{trained.accuracy:.2%}") if trained else
+        _("ImageNet (its class names in English, as the dataset writes them)"),
     })
 st.table(pd.DataFrame(rows).set_index(_("model")))
 
@@ -294,7 +313,7 @@ with st.expander(_("ImageNet models ({n} of {total} checkpoints here)").format(n
             try:
                 path = hub.fetch(pick, progress=_progress)
             except hub.FetchError as exc:
-                st.error(str(exc), icon="⚠️")
+                st.error(translate_error(exc), icon="⚠️")
             else:
                 bar.progress(1.0, text=_("Saved {name}").format(name=path.name))
                 st.success(_("{model} is ready: pick it in the Model list above.").format(model=pick))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import streamlit as st
 
 import explorer
 from explorer.analysis import InputShapeError, PartialSummary, Summary, graph
 from explorer.analysis import smallest_input as fit_smallest_input
 from explorer.analysis.labels import display_labels
-from explorer.present import diagram
+from explorer.present import diagram, table
 from explorer.present import formatting as fmt
 from explorer.zoo.registry import unknown_model_error
 from pages.i18n import _, translate_message
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODEL_IDS = [s.id for s in explorer.list_models()]
 DEFAULT_MODEL = "alexnet"
@@ -171,3 +176,11 @@ def input_picker(spec: explorer.ModelSpec) -> tuple[int, ...] | None:
 def exact_metric(label: str, n: int, help: str | None = None) -> None:
     """A metric showing the exact integer with thousands separators, the short form beside it."""
     st.metric(label, fmt.exact(n), delta=fmt.short(n), delta_color="off", delta_arrow="off", help=help)
+
+
+def layer_table_config(frame: pd.DataFrame) -> dict[str, Any]:
+    """``column_config`` for a layer table of :func:`explorer.present.table.layer_frame`: each header in the page's
+    language (the frame keeps the builder's English headers, those of the downloads), counts as localized numbers."""
+    counts = {column.header for column in table.COLUMNS.values() if column.count}
+    return {c: st.column_config.NumberColumn(_(c), format="localized") if c in counts else st.column_config.Column(_(c))
+            for c in frame.columns}

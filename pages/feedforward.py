@@ -10,7 +10,7 @@ from explorer.lessons import feedforward
 from explorer.present import charts, table
 from explorer.present import formatting as fmt
 from explorer.zoo.feedforward import mlp_params
-from pages.common import exact_metric, use_app_navigation
+from pages.common import exact_metric, layer_table_config, use_app_navigation
 from pages.i18n import _
 from pages.notes_panel import notes_panel
 
@@ -34,8 +34,7 @@ def gan_summaries(latent_size: int, width: int) -> tuple[Summary, Summary]:
 
 def layer_table(summary: Summary, key: str) -> None:
     frame = table.layer_frame(summary, ("name", "type", "output_shape", "params", "arithmetic"), leaves=True)
-    st.dataframe(frame, hide_index=True, key=key,
-                 column_config={"params": st.column_config.NumberColumn(format="localized")})
+    st.dataframe(frame, hide_index=True, key=key, column_config=layer_table_config(frame))
 
 
 def parse_widths(text: str) -> tuple[int, ...] | None:

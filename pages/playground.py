@@ -17,9 +17,9 @@ from explorer import playground
 from explorer.analysis import InputShapeError, Summary, graph, parse_input_shape
 from explorer.present import diagram, export, table
 from explorer.present import formatting as fmt
-from pages.common import MODEL_IDS, diagram_svg, exact_metric, summarize, use_app_navigation
+from pages.common import MODEL_IDS, diagram_svg, exact_metric, layer_table_config, summarize, use_app_navigation
 from pages.components.svg_viewer import svg_viewer
-from pages.i18n import _, translate_message
+from pages.i18n import _, translate_code_error, translate_message
 
 use_app_navigation()
 
@@ -31,16 +31,18 @@ TABLE_COLUMNS = ("name", "type", "output_shape", "params", "macs", "rf", "stride
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def build(code: str, input_shape: tuple[int, ...]) -> tuple[Summary | None, str | None, str | None]:
-    """(summary, DOT, error sentence) for the code at this input; errors are values, so they are cached too."""
+def build(code: str, input_shape: tuple[int, ...]) -> tuple[Summary | None, str | None,
+                                                             playground.CodeError | str | None]:
+    """(summary, DOT, error) for the code at this input: the error is the interpreter's :class:`CodeError` (its line
+    and reason, translated where shown) or the analysis' sentence; errors are values, so they are cached too."""
     try:
         net = playground.parse_network(code)
     except playground.CodeError as exc:
-        return None, None, str(exc)
+        return None, None, exc
     try:
         summary = explorer.analyze(net, input_shape)
     except InputShapeError as exc:
-        return None, None, str(playground.locate_failure(net, input_shape) or exc)
+        return None, None, playground.locate_failure(net, input_shape) or str(exc)
     return summary, diagram.to_dot(graph.trace(net, input_shape)), None
 
 
@@ -78,7 +80,7 @@ if token is not None and not edited and token != st.session_state.get("_pg_token
         st.session_state["pg_input"] = st.query_params.get("input") or ",".join(
             map(str, playground.stated_input(st.session_state["pg_code"]) or (1, 224, 224)))
     except playground.CodeError as exc:
-        st.error(_("The link's code could not be read: {error}.").format(error=exc), icon="⚠️")
+        st.error(_("The link's code could not be read: {error}.").format(error=translate_code_error(exc)), icon="⚠️")
 st.session_state.setdefault("pg_code", playground.LISTINGS[DEFAULT].code)
 st.session_state.setdefault("pg_input", ",".join(map(str, playground.LISTINGS[DEFAULT].input_shape)))
 
@@ -101,7 +103,8 @@ except InputShapeError as exc:
     st.stop()
 summary, dot, error = build(code, shape)
 if error is not None:
-    st.error(translate_message(error), icon="⚠️")
+    st.error(translate_code_error(error) if isinstance(error, playground.CodeError) else translate_message(error),
+             icon="⚠️")
     st.stop()
 assert summary is not None and dot is not None
 
@@ -116,7 +119,8 @@ c4.metric(_("Receptive field"), f"{summary.receptive_field.size}" if summary.rec
           help=_("Of the deepest output larger than 1×1, in input pixels."))
 
 st.subheader(_("Layers"))
-st.dataframe(table.layer_frame(summary, TABLE_COLUMNS), hide_index=True, width="stretch")
+layers = table.layer_frame(summary, TABLE_COLUMNS)
+st.dataframe(layers, hide_index=True, width="stretch", column_config=layer_table_config(layers))
 
 st.subheader(_("Diagram"))
 svg_viewer(diagram_svg(dot), key="pg_diagram", height=620)  # natural size in a bounded, zoomable viewport

@@ -11,7 +11,7 @@ from explorer.lessons import residual_blocks
 from explorer.present import diagram, table
 from explorer.present import formatting as fmt
 from explorer.zoo.resnet import PLACEMENT_CIFAR10_ERROR, PLACEMENT_TITLES, RESIDUAL_PLACEMENTS
-from pages.common import exact_metric, summarize, use_app_navigation
+from pages.common import exact_metric, layer_table_config, summarize, use_app_navigation
 from pages.i18n import _
 from pages.notes_panel import notes_panel
 
@@ -68,8 +68,8 @@ with right:
                                                                    id=model_id))
     st.markdown(_(spec.notes))
     exact_metric(_("Parameters"), s.total_params)
-    st.dataframe(table.layer_frame(s, table.BRIEF_COLUMNS, leaves=True), hide_index=True, key="res_layers",
-                 column_config={"params": st.column_config.NumberColumn(format="localized")})
+    layers = table.layer_frame(s, table.BRIEF_COLUMNS, leaves=True)
+    st.dataframe(layers, hide_index=True, key="res_layers", column_config=layer_table_config(layers))
 
 st.subheader(_("The notes' two implementations"))
 implementations = residual_blocks.notes_implementations()

@@ -15,7 +15,7 @@ from explorer.runtime import jobs, runs
 from explorer.runtime import train as engine
 from explorer.runtime.devices import pick_device
 from pages.common import use_app_navigation
-from pages.i18n import N_, _, link_params, translate_message
+from pages.i18n import N_, _, link_params, translate_error, translate_message
 
 use_app_navigation()
 
@@ -139,7 +139,7 @@ try:
                  "few training steps.").format(per_epoch=_duration(per_epoch), device=pick_device(device).type,
                                                total=_duration(per_epoch * epochs), epochs=epochs))
 except ValueError as exc:
-    problem = translate_message(str(exc))
+    problem = translate_error(exc)
     st.error(problem, icon="⚠️")
 
 
@@ -149,7 +149,7 @@ def _submit() -> None:
         job = manager.submit(*_chosen())
         st.session_state["tr_run"] = job.run
     except ValueError as exc:
-        st.session_state["tr_submit_error"] = translate_message(str(exc))
+        st.session_state["tr_submit_error"] = translate_error(exc)
 
 
 st.button(_("Train"), type="primary", disabled=problem is not None, key="tr_start", on_click=_submit)
@@ -184,7 +184,7 @@ def _live() -> None:
         st.button(_("Stop"), on_click=manager.stop, args=(job.run,), key="tr_stop")
     else:
         if job.error:
-            st.error(translate_message(job.error), icon="⚠️")
+            st.error(translate_error(job.error), icon="⚠️")
         if job.result and job.result["test_accuracy"] is not None:
             preset = engine.preset_for(job.model)
             st.metric(_("Test accuracy"), f"{job.result['test_accuracy']:.2%}",
@@ -240,4 +240,4 @@ if resumable:
             st.session_state["tr_run"] = manager.resume(pick, device).run
             st.rerun()
         except (ValueError, KeyError) as exc:
-            st.error(translate_message(str(exc)), icon="⚠️")
+            st.error(translate_error(exc), icon="⚠️")

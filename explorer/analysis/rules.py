@@ -645,9 +645,11 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 @register_rule(nn.RNNBase)
 class RecurrentRule(_Mixing):
     """RNN, LSTM, GRU: gates·(h·(i + h) + 2h) per layer and direction (two bias vectors); MACs, as torchinfo
-    counts them: parameters × (batch × time steps)."""
+    counts them: parameters × (batch × time steps). One weight layer in the depth, however many steps it runs
+    (:mod:`explorer.analysis.depth`)."""
 
     category = "recurrent"
+    weight_layer = True
 
     def _body(self, m: nn.Module) -> tuple[str, int] | None:
         if getattr(m, "proj_size", 0):
@@ -685,6 +687,7 @@ class RecurrentRule(_Mixing):
 @register_rule(nn.RNNCellBase)
 class RecurrentCellRule(_Mixing):
     category = "recurrent"
+    weight_layer = True
 
     def params(self, m: nn.Module) -> str | None:
         g = {nn.RNNCell: 1, nn.LSTMCell: 4, nn.GRUCell: 3}.get(type(m))

@@ -135,7 +135,8 @@ def layer_named(model_id: str, name: str, input_shape: tuple[int, ...] | None = 
         if layer.name == name or layer.label == name:
             return layer
     names = ", ".join(layer.label for layer in conv_layers(model_id, input_shape))
-    raise WalkthroughError(f"{model_id} has no convolution named {name!r}; its convolutions: {names}")
+    raise WalkthroughError(gettext("{model} has no convolution named {name}; its convolutions: {names}").format(
+        model=model_id, name=repr(name), names=names))
 
 
 def unit_field(layer: ConvLayer, row: int, col: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -184,7 +185,8 @@ class Trace:
                 return rec
         if name not in self.convs:
             known = ", ".join(r.layer.label for r in self.convs.values())
-            raise WalkthroughError(f"{self.model_id} has no convolution named {name!r}; its convolutions: {known}")
+            raise WalkthroughError(gettext("{model} has no convolution named {name}; its convolutions: {names}").format(
+                model=self.model_id, name=repr(name), names=known))
         return self.convs[name]
 
 
@@ -219,7 +221,8 @@ def trace_convolutions(model_id: str, x: torch.Tensor) -> Trace:
 
     Raises :class:`explorer.runtime.inference.NoWeights` for a model without weights."""
     if x.dim() != 3:
-        raise WalkthroughError(f"the input must be C×H×W, not {'×'.join(map(str, x.shape))}")
+        shape = "×".join(map(str, x.shape))
+        raise WalkthroughError(gettext("the input must be C×H×W, not {shape}").format(shape=shape))
     layers = {layer.name: layer for layer in conv_layers(model_id, tuple(x.shape))}
     model, lock = _private_copy(model_id)
     names = {id(m): n for n, m in model.named_modules()}

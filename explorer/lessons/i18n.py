@@ -6,6 +6,10 @@ The language is a context variable, set per run by the app (``pages/i18n.py``) o
 ``_("{n} layers").format(n=n)`` — an f-string cannot be looked up. ``N_`` marks a string for the catalog without
 translating it (module-level tables, translated where shown). ``make messages`` extracts the marked strings.
 
+The sentences the layers below write (errors, a run's state) cannot be marked there: they are recognised here by
+their templates (:data:`MESSAGE_TEMPLATES`, :func:`translate_message`, :func:`translate_error`; the playground's in
+:mod:`explorer.lessons.code_errors`) and written again in the current language with the same values.
+
 The catalog is read with Babel's ``read_po`` once per process: there is no compiled ``.mo`` to go stale.
 """
 
@@ -114,7 +118,10 @@ def extract_library_texts(fileobj, keywords, comment_tags, options):
 
 # The sentences of the layers below this one that reach the user as they are (the runtime's errors and states), as
 # templates of their f-strings: :func:`translate_message` recognises a message by its template and translates it
-# with the same values. tests/i18n checks each against the sentence the runtime really writes.
+# with the same values. tests/i18n checks each against the sentence the runtime really writes. The first template
+# that fits wins, so a specific one comes before a general one that also fits its sentences. A ``{clause}`` field
+# holds another sentence of this list (translated in turn), a ``{status}`` a run's state (see CLAUSE_FIELDS). The
+# playground interpreter's sentences have their own list, explorer.lessons.code_errors.CODE_TEMPLATES.
 MESSAGE_TEMPLATES = (
     # explorer.runtime.train.validate
     N_("the learning rate must be a positive number, not {value}"),
@@ -123,7 +130,55 @@ MESSAGE_TEMPLATES = (
     N_("the batch size ({size}) must be a multiple of the {n} processes"),
     N_("resize must be between 1 and {high} pixels, not {value}"),
     N_("--limit must be between 1 and 60,000 training images, not {value}"),
-    N_("{model} cannot be trained on {h}×{w} images: {reason}"),
+    N_("{model} cannot be trained on {h}×{w} images: {clause}"),
+    N_("{model} is not a Fashion-MNIST model (input ({shape}), {n} classes): pick one with a 1-channel image input "
+       "and 10 classes"),
+    N_("momentum must be in [0, 1), not {value}"),
+    N_("weight decay must be 0 or more, not {value}"),
+    N_("unknown schedule {name}; use {names}"),
+    # explorer.runtime.devices.pick_device
+    N_("device cuda was asked for, but no CUDA GPU is available"),
+    N_("device mps was asked for, but Apple's Metal backend is not available"),
+    N_("unknown device {name}; use auto, cpu, cuda or mps"),
+    # explorer.runtime.jobs and runs: a run that cannot start, failed or cannot be resumed
+    N_("the number of processes must be at least 1, not {value}"),
+    N_("the {n} processes exited with status {code}"),
+    N_("diverged at epoch {epoch}, step {step}: the loss is not finite"),
+    N_("out of GPU memory training {model} with batch size {size}: try a smaller batch size or resize"),
+    N_("interrupted (Ctrl-C) while queued"),
+    N_("interrupted (Ctrl-C)"),
+    N_("the process running it stopped before it finished"),
+    N_("run {run}: the saved state is of epoch {epoch} but the store's last epoch is {last}"),
+    N_("run {run} is {status}: only an interrupted or stopped run can be resumed"),
+    N_("unknown run {run}; see `python -m explorer runs list`"),
+    N_("run {run} has no completed epoch yet: there are no weights to classify with"),
+    # explorer.runtime.inference, weights and imagenet: a model that cannot classify
+    N_("no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)"),
+    N_("{model} has no trained weights; models that classify: {models} (Fashion-MNIST), and the "
+       "torchvision-compatible ImageNet models once their checkpoint is downloaded"),
+    N_("{model} is not a Fashion-MNIST model; dataset images go to {models}"),
+    N_("{path} does not match the hash in the manifest: the file is damaged"),
+    N_("The ImageNet weights of {model} are not in the torch.hub cache: fetch {url} and save it as {path}."),
+    N_("The ImageNet weights of {model} could not be downloaded ({reason}): fetch {url} and save it as {path}."),
+    N_("The ImageNet weights file {path} for {model} is damaged ({reason}): delete it and fetch {url} again."),
+    N_("{model} has no ImageNet checkpoint; the ids that do are {ids}"),
+    # explorer.runtime.hub.fetch, and the clauses of its network failures (hub's _reason)
+    N_("{model} has no published ImageNet checkpoint; the ids that do are {ids}"),
+    N_("{variable} must be an http://, https:// or file:// URL, not {mirror}"),
+    N_("cannot fetch {model}'s weights from {url}: the download ended after {done} of {total} bytes"),
+    N_("cannot fetch {model}'s weights from {url}: {clause} after {done} bytes"),
+    N_("cannot fetch {model}'s weights from {url}: {clause}"),
+    N_("cannot write {model}'s weights into {folder}: {error}"),
+    N_("the file downloaded from {url}'s SHA-256 starts with {digest}, the official file name says {expected}"),
+    N_("the server answered HTTP {code} {reason}"),
+    N_("the server answered HTTP {code}"),
+    N_("cannot resolve {host} (no network, or a DNS failure)"),
+    N_("no answer from {host} within {seconds} s (timed out)"),
+    N_("the connection to {host} was refused"),
+    N_("the connection to {host} broke off"),
+    N_("the TLS connection to {host} failed ({error})"),
+    N_("no network ({host} is unreachable)"),
+    N_("{path} does not exist"),
     # explorer.runtime.runs.waiting_message
     N_("queued, {position} in line — run {run} ({model}) is training on this machine"),
     N_("queued — run {run} ({model}) is training on this machine"),
@@ -154,6 +209,9 @@ MESSAGE_TEMPLATES = (
     N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: it expects {n} input features, "
        "got {value}"),
     N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: {error}"),
+    N_("{model} cannot take input {shape}: {error}"),
+    N_("input size is empty; give it as C,H,W, e.g. 3,224,224"),
+    N_("input size {dims} has a dimension that is not an integer"),
     # explorer.analysis.fit.why_it_fails (the Failure's reason)
     N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} window no longer fits in {sizes} even with its "
        "padding"),
@@ -172,14 +230,53 @@ MESSAGE_TEMPLATES = (
 )
 
 
-@cache
-def _template_patterns() -> tuple[tuple[re.Pattern, str], ...]:
-    def pattern(template: str) -> re.Pattern:
-        parts = re.split(r"\{(\w+)\}", template)
-        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
-        return re.compile(regex + r"\Z", re.DOTALL)
+# Fields of a template whose value is not the template's own English: a ``{clause}`` is a sentence of another
+# template (translated in turn; quoted as code when no template knows it), a ``{status}`` a word of the catalog (a
+# run's state), an ``{error}`` or ``{reason}`` the words of another program (PyTorch, Python, the operating system),
+# quoted as code as they are.
+CLAUSE_FIELDS = ("clause",)
+CATALOG_FIELDS = ("status",)
+QUOTED_FIELDS = ("error", "reason")
 
-    return tuple((pattern(t), t) for t in MESSAGE_TEMPLATES)
+
+@cache
+def template_pattern(template: str) -> re.Pattern:
+    """The regular expression that recognises the sentences ``template`` writes: each ``{field}`` any text."""
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+    return re.compile(regex + r"\Z", re.DOTALL)
+
+
+def match_template(message: str, templates: tuple[str, ...]) -> tuple[str, dict[str, str]] | None:
+    """The first of ``templates`` that writes ``message``, with the values of its fields (an ordinal such as "2nd"
+    as its number); ``None`` when none does."""
+    for template in templates:
+        found = template_pattern(template).match(message)
+        if found:
+            return template, {k: re.sub(r"^(\d+)(?:st|nd|rd|th)$", r"\1", v) for k, v in found.groupdict().items()}
+    return None
+
+
+def quote_code(text: str) -> str:
+    """``text`` as a Markdown code span: words shown as they were written (an exception's, a file's name)."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def fill_template(template: str, values: dict[str, str], templates: tuple[str, ...]) -> str:
+    """``template`` in the current language with ``values``; its clause fields translated by ``templates`` (or
+    quoted as code), its status fields through the catalog, its error and reason fields quoted as code."""
+    values = dict(values)
+    for field in QUOTED_FIELDS:
+        if field in values:
+            values[field] = quote_code(values[field])
+    for field in CLAUSE_FIELDS:
+        if field in values:
+            inner = match_template(values[field], templates)
+            values[field] = fill_template(*inner, templates) if inner else quote_code(values[field])
+    for field in CATALOG_FIELDS:
+        if field in values:
+            values[field] = gettext(values[field])
+    return gettext(template).format(**values)
 
 
 def translate_message(message: str) -> str:
@@ -187,9 +284,25 @@ def translate_message(message: str) -> str:
     :data:`MESSAGE_TEMPLATES` and rewritten with the same values, or returned as it is."""
     if language() == DEFAULT_LANGUAGE:
         return message
-    for regex, template in _template_patterns():
-        found = regex.match(message)
-        if found:
-            values = {k: re.sub(r"^(\d+)(?:st|nd|rd|th)$", r"\1", v) for k, v in found.groupdict().items()}
-            return gettext(template).format(**values)
-    return message
+    found = match_template(message, MESSAGE_TEMPLATES)
+    return fill_template(*found, MESSAGE_TEMPLATES) if found else message
+
+
+def error_text(error: BaseException) -> str:
+    """The sentence of an exception (a ``KeyError``'s own message, not its quoted repr)."""
+    if isinstance(error, KeyError) and len(error.args) == 1 and isinstance(error.args[0], str):
+        return error.args[0]
+    return str(error) or type(error).__name__
+
+
+def translate_error(error: str | BaseException) -> str:
+    """An error for the reader: an exception or its sentence, translated by :data:`MESSAGE_TEMPLATES`; a sentence no
+    template knows (the words of an exception PyTorch, Python or the system raised) is quoted as code behind a lead-in
+    in the current language."""
+    message = error_text(error) if isinstance(error, BaseException) else error
+    if language() == DEFAULT_LANGUAGE:
+        return message
+    found = match_template(message, MESSAGE_TEMPLATES)
+    if found:
+        return fill_template(*found, MESSAGE_TEMPLATES)
+    return gettext("error, in its original words: {error}").format(error=quote_code(message))

@@ -96,4 +96,4 @@ def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | No
         line = mod.__dict__.get("_snippet_line")
         if line:
             return CodeError(why_layer_fails(mod, shape, failure), line)
-    return CodeError(first_line(failure))
+    return CodeError(first_line(failure), error=first_line(failure))

@@ -30,11 +30,20 @@ from ..zoo.meta import SkipMetaInit
 
 
 class CodeError(ValueError):
-    """The snippet was refused or failed: ``str(err)`` is one sentence, ``line N: …`` when a line is known."""
+    """The snippet was refused or failed: ``str(err)`` is one sentence, ``line N: …`` when a line is known.
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    ``reason`` is the sentence without the line. Most reasons are the interpreter's own sentences (the app
+    translates them by their templates, ``explorer.lessons.code_errors``); where the reason is instead the words
+    of an exception Python or PyTorch raised while the snippet ran, ``error`` holds those words and ``call`` what
+    was being called (``Conv2d``, ``.view``), when known, so that they can be quoted as they are.
+    """
+
+    def __init__(self, message: str, line: int | None = None, *, error: str | None = None,
+                 call: str | None = None) -> None:
         self.reason = message
         self.line = line
+        self.error = error
+        self.call = call
         super().__init__(f"line {line}: {message}" if line else message)
 
 
@@ -480,7 +489,7 @@ class Interpreter:
         except RecursionError:
             raise CodeError("the code nests calls too deeply", node.lineno) from None
         except Exception as exc:  # noqa: BLE001 — any failure becomes one sentence naming the line
-            raise CodeError(first_line(exc), node.lineno) from None
+            raise CodeError(first_line(exc), node.lineno, error=first_line(exc)) from None
 
     def _exec(self, node: ast.stmt, scope: Scope) -> None:
         if isinstance(node, ast.Expr):
@@ -1026,7 +1035,8 @@ class Interpreter:
         except RecursionError:
             raise CodeError("the code nests calls too deeply", line) from None
         except Exception as exc:  # noqa: BLE001 — one sentence naming the line
-            raise CodeError(_describe_call_error(func, exc), line) from None
+            name = _call_name(func)
+            raise CodeError(_describe_call_error(name, exc), line, error=first_line(exc), call=name or None) from None
 
     def make_super(self, node: ast.Call, scope: Scope) -> Super:
         line = node.lineno
@@ -1143,18 +1153,21 @@ def _as_load(target: ast.expr) -> ast.expr:
     return node
 
 
-def _describe_call_error(func: Any, exc: Exception) -> str:
-    name = ""
+def _call_name(func: Any) -> str:
+    """What a call calls, as the snippet names it (``Conv2d``, ``.view``, ``vgg_block``); "" when unknown."""
     if isinstance(func, type):
-        name = func.__name__
-    elif isinstance(func, nn.Module):
-        name = type(func).__name__
-    elif isinstance(func, Method):
-        name = f".{func.name}"
-    elif isinstance(func, (SnippetFunction, _Builtin)):
-        name = func.name
-    elif hasattr(func, "__name__"):
-        name = func.__name__
+        return func.__name__
+    if isinstance(func, nn.Module):
+        return type(func).__name__
+    if isinstance(func, Method):
+        return f".{func.name}"
+    if isinstance(func, (SnippetFunction, _Builtin)):
+        return func.name
+    name = getattr(func, "__name__", "")
+    return name if isinstance(name, str) else ""
+
+
+def _describe_call_error(name: str, exc: Exception) -> str:
     text = first_line(exc)
     return f"{name}: {text}" if name and name not in text else text
 

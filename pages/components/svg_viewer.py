@@ -20,10 +20,13 @@ _FRONTEND = Path(__file__).resolve().parent / "svg_viewer"
 _component = components.declare_component("svg_viewer", path=str(_FRONTEND))
 
 
-def viewer_texts() -> dict[str, tuple[str | None, str]]:
-    """The viewer's words in the run's language, by element id of ``index.html``: (text or ``None``, tooltip)."""
+def viewer_texts(clickable: bool = True) -> dict[str, tuple[str | None, str]]:
+    """The viewer's words in the run's language, by element id of ``index.html``: (text or ``None``, tooltip);
+    the hint names clicks only where a click does something (``clickable``)."""
+    hint = _("wheel: zoom · drag: pan · click a layer: select it · click a blue block: open it") if clickable else \
+        _("wheel: zoom · drag: pan")
     return {
-        "hint": (_("wheel: zoom · drag: pan · click a layer: select it · click a blue block: open it"), ""),
+        "hint": (hint, ""),
         "fit": (_("Fit"), _("Fit the whole diagram in view")),
         "actual": ("1:1", _("Natural size (100%)")),
         "zoom-in": (None, _("Zoom in")),
@@ -51,7 +54,8 @@ def svg_viewer(
     page reruns, with the click in ``st.session_state[key]``.
     """
     return _component(
-        svg=svg, height=height, selected=selected, view_key=view_key, initial=initial, texts=viewer_texts(),
+        svg=svg, height=height, selected=selected, view_key=view_key, initial=initial,
+        texts=viewer_texts(clickable=on_click is not None),
         key=key, default=None, on_change=on_click,
     )
 

@@ -26,6 +26,16 @@ def test_counts_match_the_papers(model_id, longest, total):
     assert explorer.analyze(model_id).depth == longest  # the summary's tracker agrees with the traced graph
 
 
+@pytest.mark.parametrize("model_id", [s.id for s in explorer.list_models()])
+def test_the_summary_depth_is_the_longest_path_count_for_every_model(model_id):
+    # one definition of a weight layer: convolutions, linear and recurrent layers (an LSTM counts once)
+    assert explorer.analyze(model_id).depth == weight_layers_on_longest_path(model_id)
+
+
+def test_a_recurrent_layer_is_one_weight_layer():
+    assert explorer.analyze("lstm").depth == weight_layers_on_longest_path("lstm") == 1
+
+
 def test_a_module_counts_a_side_path_in_the_total_only():
     class Skip(nn.Module):
         def __init__(self):

@@ -123,3 +123,22 @@ def test_impossible_input_shows_a_partial_table(page, app_url):
     expect(frame.locator('g.node[id="output"]')).to_have_count(0)
     assert page.evaluate(OVERFLOW_JS) == []
     assert_no_exception(page)
+
+
+def test_tabs_draw_the_charts_and_the_errata_when_opened(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=alexnet")
+    main = by_testid(page, "stMain")
+    expect(by_testid(page, "stDataFrame")).to_have_count(1)  # the Layers tab is open; nothing else is drawn …
+    expect(by_testid(page, "stPlotlyChart")).to_have_count(0)
+    expect(by_testid(page, "stCode")).to_have_count(0)
+
+    rerun_after(page, lambda: main.get_by_role("tab", name="Charts").click())
+    expect(by_testid(page, "stPlotlyChart")).to_have_count(3, timeout=SHOW_MS)  # … until its tab is opened
+    expect(by_testid(page, "stPlotlyChart").first).to_be_in_viewport()
+
+    rerun_after(page, lambda: main.get_by_role("tab", name="The notes' errata and claims").click())
+    expect(by_testid(page, "stCode").first).to_be_visible(timeout=SHOW_MS)  # the notes' code beside the fix
+    expect(main.get_by_text("Errata in the notes' code")).to_be_in_viewport()
+    page.wait_for_timeout(300)
+    assert page.evaluate(OVERFLOW_JS) == []  # the code blocks wrap: nothing cut at "padding="
+    assert_no_exception(page)

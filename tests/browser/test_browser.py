@@ -36,7 +36,7 @@ def test_deep_link_as_first_request(page, app_url):
     expect(main.get_by_text("62.4 M").first).to_be_visible()
     expect(main.get_by_text("224 → 55 → 27 → 13 → 6").first).to_be_visible()
     assert_app_navigation(page)
-    expect(by_testid(page, "stPlotlyChart").first).to_be_attached(timeout=SHOW_MS)
+    expect(by_testid(page, "stDataFrame").first).to_be_attached(timeout=SHOW_MS)  # the Layers tab, open
     assert_no_exception(page)
     assert "/architecture" in page.url and "model=alexnet" in page.url
 

@@ -45,6 +45,12 @@ def open_page(repo_root) -> Callable[..., AppTest]:
     return _open
 
 
+def open_tab(at: AppTest, label: str, key: str = "arch_tab") -> AppTest:
+    """Select the tab ``label`` of the ``st.tabs`` with ``key`` (a tab set that draws only its open tab) and rerun."""
+    at.session_state[key] = label
+    return at.run()
+
+
 # --- what a page shows ------------------------------------------------------------------------------------------
 def metrics(at: AppTest) -> dict[str, str]:
     """label → value of every ``st.metric`` shown."""

@@ -20,6 +20,7 @@ from tests.pages.conftest import (
     markdown,
     metrics,
     metrics_with_delta,
+    open_tab,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -38,11 +39,21 @@ def test_architecture_alexnet_numbers_and_shapes(open_page):
     assert len(at.dataframe) == 1
     table = at.dataframe[0].value
     assert table["params"].sum() == 62_378_344
+    assert figures(at) == [] and not at.code  # only the open tab (Layers) is drawn
+    open_tab(at, "Charts")
     assert len(figures(at)) == 3  # shape flow, by type, by block
+    assert not at.dataframe  # the layer table's tab is closed now …
+    assert shown == metrics_with_delta(at)  # … the totals and the diagram above the tabs stay
+
+
+def test_architecture_tabs_below_the_diagram(open_page):
+    at = open_page("architecture", model="alexnet")
+    assert [t.label for t in at.tabs] == ["Layers", "Charts", "The notes' errata and claims"]
+    assert [t.label for t in open_page("architecture", model="vgg16").tabs] == ["Layers", "Charts"]  # no errata
 
 
 def test_architecture_alexnet_errata_beside_fixed_code(open_page):
-    at = open_page("architecture", model="alexnet")
+    at = open_tab(open_page("architecture", model="alexnet"), "The notes' errata and claims")
     assert "Errata in the notes' code" in [s.value for s in at.subheader]
     spec = explorer.get_spec("alexnet")
     assert len(at.expander) >= len(spec.errata) >= 1
@@ -58,14 +69,14 @@ def test_architecture_alexnet_errata_beside_fixed_code(open_page):
 
 
 def test_architecture_nin_erratum_shows_the_notes_code_cannot_run_at_224(open_page):
-    at = open_page("architecture", model="nin")
+    at = open_tab(open_page("architecture", model="nin"), "The notes' errata and claims")
     text = " ".join(m.value for m in at.markdown)
     assert "cannot run at 224×224 at all" in text
     assert "1×1" in text  # where it fails: a 3×3 kernel meets a 1×1 map
 
 
 def test_architecture_alexnet_measured_ratio_table(open_page):
-    at = open_page("architecture", model="alexnet")
+    at = open_tab(open_page("architecture", model="alexnet"), "The notes' errata and claims")
     assert len(at.table) == 1
     table = at.table[0].value
     assert list(table.index) == ["alexnet", "alexnet-d2l"]
@@ -251,11 +262,11 @@ def test_architecture_labels_formulas_and_totals(open_page):
     assert pick.format_func("14") == "fc6 (14)"
     svg = viewer(at)["svg"]
     assert "conv1 · Conv2d" in svg and "fc8 · Linear" in svg
-    flow = figures(at)[0]
+    flow = figures(open_tab(at, "Charts"))[0]
     assert flow["layout"]["xaxis"]["ticktext"][:3] == ["input", "conv1", "relu1"]  # the input size is the first step
     assert flow["data"][0]["y"][:2] == [224, 55]
 
-    pick.set_value("0").run()
+    at.selectbox(key="layer_pick_alexnet").set_value("0").run()
     detail = "\n".join(markdown(at))
     assert "**conv1 (0)**" in detail
     assert "`96·55·55·(11·11·3 + 1) = 105,705,600`" in detail  # the MACs formula, numbers filled in
@@ -269,7 +280,14 @@ def test_architecture_labels_formulas_and_totals(open_page):
 def test_architecture_models_without_feature_maps_get_a_feature_chart(open_page, model_id, title, names):
     at = open_page("architecture", model=model_id)
     assert_no_exception(at)
-    flow = figures(at)[0]
+    assert not any(m.startswith("**Spatial size:**") for m in markdown(at))
+    flow = figures(open_tab(at, "Charts"))[0]
     assert flow["layout"]["title"]["text"].startswith(title)
     assert flow["layout"]["xaxis"]["ticktext"] == names
-    assert not any(m.startswith("**Spatial size:**") for m in markdown(at))
+
+
+def test_the_viewer_names_clicks_only_where_they_do_something(open_page):
+    clickable = viewer(open_page("architecture", model="alexnet"))["texts"]["hint"][0]
+    assert "click a layer: select it" in clickable
+    partial = viewer(open_page("architecture", model="alexnet", input="3,32,32"))["texts"]["hint"][0]
+    assert partial == "wheel: zoom · drag: pan"  # the diagram up to the failing layer: zoom and pan only

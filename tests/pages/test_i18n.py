@@ -12,6 +12,7 @@ import pytest
 import explorer
 from explorer.lessons import glossary, notes
 from explorer.lessons.i18n import gettext, use_language
+from explorer.runtime import imagenet
 from tests.pages.conftest import assert_clean, assert_no_exception
 
 # Pages fully translated, with their English title. A page joins this list when every string it shows is marked.
@@ -43,10 +44,11 @@ ALLOWED = [
     "Identity Mappings in Deep Residual Networks",
     "Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning",
 ]
-# The Glossary page names the English terms it translates.
-ALLOWED_ON = {"glossary": [t.en for t in glossary.TERMS]}
-# Code spans, formulas, paths and URLs.
-CODE = re.compile(r"`[^`]*`|\$[^$]*\$")
+# The Glossary page names the English terms it translates; Classify names ImageNet's 1000 classes as the dataset
+# does (data, like the model ids: the page says so in Chinese beside them).
+ALLOWED_ON = {"glossary": [t.en for t in glossary.TERMS], "classify": list(imagenet.CLASSES)}
+# Code spans (also those fenced with two backticks, which quote words holding a backtick), formulas, paths and URLs.
+CODE = re.compile(r"``.+?``|`[^`]*`|\$[^$]*\$")
 PATH = re.compile(r"[^\s（）]*/[^\s（）]*")
 ENGLISH_RUN = re.compile(r"\b[A-Za-z][a-z]+(?:[ \-'][A-Za-z][a-z]+)+\b")
 # The notes' own Chinese words quote English terms (Max Pooling …): shown as the learner wrote them.
@@ -67,6 +69,7 @@ def visible_texts(at) -> list[str]:
     for table in at.table:  # st.table: its column and index names
         frame = table.value
         texts += [str(c) for c in frame.columns] + [str(frame.index.name or "")]
+    texts += dataframe_headers(at)
     for chart in at.get("plotly_chart"):  # chart titles, axis titles and subplot titles
         layout = json.loads(chart.proto.spec)["layout"]
         texts.append(layout.get("title", {}).get("text", ""))
@@ -74,6 +77,16 @@ def visible_texts(at) -> list[str]:
                                                                                                            "yaxis"))]
         texts += [a.get("text", "") for a in layout.get("annotations", [])]
     return [t for t in texts if t]
+
+
+def dataframe_headers(at, index: int | None = None) -> list[str]:
+    """The column headers of the ``st.dataframe`` tables as the reader sees them: a ``column_config`` label where the
+    page gives one, else the frame's column name (all tables, or the one at ``index``)."""
+    headers = []
+    for frame in at.dataframe if index is None else [at.dataframe[index]]:
+        config = json.loads(frame.proto.columns or "{}")
+        headers += [str((config.get(str(c)) or {}).get("label") or c) for c in frame.value.columns]
+    return headers
 
 
 def english_runs(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
@@ -89,11 +102,25 @@ def test_the_english_run_finder_finds_english():
     assert english_runs("卷积层 output shape 与 weight layers") == ["output shape", "weight layers"]
 
 
+def texts_of_every_tab(at) -> list[str]:
+    """The visible texts of the page with each tab of the Architecture page's tab set open in turn (it draws only
+    its open tab); the page's texts alone where it has none."""
+    labels = [t.label for t in at.tabs] if "arch_tab" in at.session_state else []
+    texts = visible_texts(at)
+    for label in labels[1:]:
+        at.session_state["arch_tab"] = label
+        with use_language("zh" if re.search(r"[\u4e00-\u9fff]", label) else "en"):
+            at.run()
+        assert_no_exception(at)
+        texts += visible_texts(at)
+    return texts
+
+
 @pytest.mark.parametrize("page", list(CONVERTED))
 def test_converted_page_shows_no_english_in_chinese(open_page, page):
     at = open_page(None if page == "home" else page, lang="zh")
     assert_clean(at)
-    found = {run for text in visible_texts(at) for run in english_runs(text, tuple(ALLOWED_ON.get(page, ())))}
+    found = {run for text in texts_of_every_tab(at) for run in english_runs(text, tuple(ALLOWED_ON.get(page, ())))}
     if page == "glossary":  # its table's English column is the point of the page; the rest is Chinese
         assert at.dataframe[0].value.columns.tolist() == ["English", "中文", "说明", "不使用的译法"]
     assert not found, sorted(found)
@@ -187,7 +214,7 @@ def test_architecture_in_chinese_for_other_models_and_inputs(open_page, query):
         assert len(at.error) == 1 and re.search(r"[\u4e00-\u9fff]", at.error[0].value)
     else:
         assert_clean(at)
-    found = {run for text in visible_texts(at) for run in english_runs(text)}
+    found = {run for text in texts_of_every_tab(at) for run in english_runs(text)}
     assert not found, sorted(found)
 
 
@@ -196,12 +223,16 @@ def test_architecture_in_chinese_shows_the_same_numbers(open_page):
         at = open_page("architecture", lang="zh", model="alexnet")
     shown = {m.label: (m.value, m.delta) for m in at.metric}
     assert shown["参数量"] == ("62,378,344", "62.4 M") and shown["每张图像的乘加运算"] == ("1,135,915,368", "1.14 G")
-    assert [h.value for h in at.subheader][:3] == ["结构图", "各层", "下载"]
+    assert [h.value for h in at.subheader][:2] == ["结构图", "下载"]
+    assert [t.label for t in at.tabs] == ["各层", "图表", "笔记的勘误与论断"]
     assert at.dataframe[0].value["output shape"].tolist()[:3] == ["96×55×55", "96×55×55", "96×27×27"]
-    ratios = at.table[0].value
-    assert ratios.index.name == "AlexNet 版本" and ratios.loc["alexnet", "参数量之比"] == "1,011×"
     text = "\n".join(m.value for m in at.markdown)
     assert "**空间尺寸：** 224 → 55 → 27 → 13 → 6" in text
+    at.session_state["arch_tab"] = "笔记的勘误与论断"
+    with use_language("zh"):
+        at.run()
+    ratios = at.table[0].value
+    assert ratios.index.name == "AlexNet 版本" and ratios.loc["alexnet", "参数量之比"] == "1,011×"
     with use_language("zh"):
         at = open_page("architecture", lang="zh", model="alexnet", input="3,32,32")
     assert [h.value for h in at.subheader][0] == "在哪里停下：pool5 (12)"
@@ -283,3 +314,122 @@ def test_playground_in_chinese_translates_the_input_size_errors(open_page):
     assert_clean(at)
     table = at.dataframe[-1].value
     assert table.columns.tolist()[:3] == ["网络", "输入", "参数量"] and table["网络"].tolist()[0] == "你的网络"
+
+
+def test_playground_in_chinese_names_a_refused_line_in_chinese(open_page):
+    """The interpreter's refusal: "第 3 行：…" with the names from the code, no English sentence; and the layer table's
+    headers Chinese once the code works."""
+    with use_language("zh"):
+        at = open_page("playground", lang="zh")
+        at.text_area(key="pg_code").set_value("import torch\nfrom torch import nn\nimport os\nnet = nn.ReLU()").run()
+    assert_no_exception(at)
+    assert [e.value for e in at.error] == [
+        "第 3 行：不允许 `import os`：只能导入 `torch`、`torch.nn` 和 `torch.nn.functional`"]
+    found = {run for text in visible_texts(at) for run in english_runs(text)}
+    assert not found, sorted(found)
+    with use_language("zh"):  # PyTorch's own words, quoted as code behind a Chinese lead-in
+        at.text_area(key="pg_code").set_value("net = nn.Sequential(\n    nn.Conv2d(1, 8),\n)").run()
+    [error] = [e.value for e in at.error]
+    assert error.startswith("第 2 行：调用 `Conv2d` 失败：`Conv2d.__init__() missing 1 required positional argument")
+    assert not {run for text in visible_texts(at) for run in english_runs(text)}
+    with use_language("zh"):  # the layer that cannot take its input, and the call that built it
+        at.text_area(key="pg_code").set_value(
+            "def block(c):\n    return nn.Conv2d(c, 8, 3)\n\nnet = nn.Sequential(block(1), block(16))").run()
+    assert [e.value for e in at.error] == [
+        "第 2 行：`Conv2d(16, 8, kernel_size=(3, 3), stride=(1, 1))` 需要 16 个输入通道，得到的是 8 个"
+        "（在第 4 行的调用中构建）"]
+    with use_language("zh"):
+        at.text_area(key="pg_code").set_value("net = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU())").run()
+    assert_clean(at)
+    assert dataframe_headers(at, 0) == ["层", "类型", "输出形状", "参数量", "乘加运算", "感受野", "步幅", "形状计算"]
+    assert at.dataframe[0].value.columns.tolist()[:3] == ["layer", "type", "output shape"]  # the data keeps its keys
+
+
+@pytest.mark.parametrize(("page", "headers"), [
+    ("feedforward", ["层", "类型", "输出形状", "参数量", "形状计算"]),
+    ("residual-blocks", ["层", "类型", "输出形状", "参数量"]),
+])
+def test_layer_tables_outside_architecture_have_chinese_headers(open_page, page, headers):
+    with use_language("zh"):
+        at = open_page(page, lang="zh")
+    assert_clean(at)
+    assert dataframe_headers(at, 0) == headers
+
+
+def test_a_failed_checkpoint_download_in_chinese(open_page, tmp_path, monkeypatch):
+    """A runtime error on a page: the ImageNet download that cannot connect, named in Chinese with its URL."""
+    import socket
+
+    import torch
+
+    from explorer.runtime import hub
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    name = "resnet18-0123abcd.pth"
+    url = f"http://127.0.0.1:{port}/models/{name}"
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
+    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (url, name))
+    with use_language("zh"):
+        at = open_page("classify", lang="zh")
+        at.number_input(key="cls_index").set_value(0).run()
+        at.button(key="cls_try").click().run()
+        at.selectbox(key="cls_fetch_id").set_value("resnet18-tv").run()
+        at.button(key="cls_fetch").click().run()
+    assert_no_exception(at)
+    assert [e.value for e in at.error] == [
+        f"无法从 {url} 获取 resnet18-tv 的权重：到 127.0.0.1:{port} 的连接被拒绝"]
+    found = {run for text in visible_texts(at) for run in english_runs(text)}
+    assert not found, sorted(found)
+
+
+@pytest.fixture
+def imagenet_checkpoint(tmp_path, monkeypatch):
+    """resnet18-tv's checkpoint in an empty torch.hub cache: random weights under a name carrying their SHA-256."""
+    import hashlib
+    import io
+
+    import torch
+
+    import explorer
+    from explorer.runtime import hub, inference
+
+    generator = torch.Generator().manual_seed(0)
+    state = {k: torch.randn(v.shape, generator=generator) if v.is_floating_point() else v
+             for k, v in explorer.build("resnet18-tv").state_dict().items()}
+    state.update({k: v.abs() + 0.5 for k, v in state.items() if k.endswith("running_var")})
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    payload = buffer.getvalue()
+    name = f"resnet18-{hashlib.sha256(payload).hexdigest()[:8]}.pth"
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
+    monkeypatch.setattr(hub, "_known_hashes", {})
+    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (f"http://127.0.0.1:9/models/{name}", name))
+    imagenet.checkpoint_path("resnet18-tv").parent.mkdir(parents=True)
+    imagenet.checkpoint_path("resnet18-tv").write_bytes(payload)
+    yield
+    with inference._CACHE_LOCK:  # the random weights must not serve later tests
+        for key in [k for k in inference._CACHE if k[0] == "resnet18-tv"]:
+            del inference._CACHE[key]
+
+
+def test_imagenet_classes_in_chinese_are_the_datasets_names(open_page, imagenet_checkpoint):
+    """ImageNet's class names are data: shown as the dataset writes them, and the page says so in Chinese."""
+    from tests.pages.test_classify import product_photo
+
+    with use_language("zh"):
+        at = open_page("classify", lang="zh", model="resnet18-tv")
+        at.file_uploader(key="cls_upload").set_value([("sneaker.jpg", product_photo(9), "image/jpeg")]).run()
+    assert_clean(at)
+    [prediction] = [m for m in at.metric if m.label == "预测"]
+    assert prediction.value in imagenet.CLASSES
+    assert "ImageNet 类别，沿用数据集的英文原名。" in [c.value for c in at.caption]
+    notes = at.table[0].value["说明"].tolist()
+    assert "ImageNet（类别名沿用数据集的英文原名）" in notes
+    found = {run for text in visible_texts(at) for run in english_runs(text, tuple(ALLOWED_ON["classify"]))}
+    assert not found, sorted(found)
