@@ -142,8 +142,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A fresh browser context per test: a new Streamlit session each time."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    """A fresh browser context per test: a new Streamlit session each time, the browser's language pinned to
+    English (the app's default language follows it; a test about Chinese asks for ``?lang=zh`` or its own context)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
     yield page
     context.close()

@@ -72,3 +72,17 @@ def test_chinese_architecture_shows_the_same_numbers(page, app_url):
     assert en_headers[:6] == ["label", "layer", "type", "output shape", "params", "MACs"]
     assert list(en.values()) == list(zh.values()) and en["Parameters"] == "62,378,344"
     assert en_shapes == zh_shapes
+
+
+def test_a_chinese_browser_opens_the_app_in_chinese(browser, app_url):
+    # no ?lang= in the link: the browser's own language decides, and the choice is written into the URL
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        open_url(page, app_url + "/glossary")
+        expect(by_testid(page, "stSidebarNav")).to_contain_text("术语表", timeout=SHOW_MS)
+        expect(page.get_by_role("heading", level=1)).to_have_text("术语表")
+        assert "lang=zh" in page.url
+        assert_no_exception(page)
+    finally:
+        context.close()
