@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +17,7 @@ from pages.common import (
     exact_metric,
     input_picker,
     layer_labels,
+    layer_table_config,
     model_picker,
     network_graph,
     smallest_input,
@@ -39,23 +39,6 @@ st.title(spec.title)
 st.markdown(f"*{spec.paper}* · {spec.year} · `{spec.id}` · {_(spec.introduced)}")
 if spec.notes:
     st.markdown(_(spec.notes))
-
-
-def _width(values: list[Any], header: str, count: bool = False) -> int:
-    """Pixels for a column: its longest formatted value (dataframe cells are drawn on a canvas and cut, not
-    wrapped), at ~7.4 px a character plus the cell's padding."""
-    texts = [f"{v:,}" if count and isinstance(v, (int, float)) else str(v) for v in values] + [header]
-    return int(max(map(len, texts)) * 7.4 + 28)
-
-
-def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
-    """Every column as wide as its longest formatted value; counts with thousands separators."""
-    counts = (table.COLUMNS["params"].header, table.COLUMNS["macs"].header)
-    widths = {c: _width(list(frame[c]), _(c), count=c in counts) for c in frame.columns}
-    config: dict[str, Any] = {c: st.column_config.Column(_(c), width=min(widths[c], 520)) for c in frame.columns}
-    for c in counts:
-        config[c] = st.column_config.NumberColumn(_(c), format="localized", width=widths[c])
-    return config
 
 
 def show_partial(spec: explorer.ModelSpec, part: PartialSummary, shape: tuple[int, ...]) -> None:
@@ -99,7 +82,7 @@ def show_partial(spec: explorer.ModelSpec, part: PartialSummary, shape: tuple[in
         decimals = list(frame.select_dtypes("float").columns)  # KiB to one decimal, as in the full table
         st.dataframe(frame.style.apply(mark, axis=1).format("{:,.1f}", subset=decimals), hide_index=True,
                      height=min(520, 38 + 35 * len(frame)),
-                     key=f"partial_table_{spec.id}", column_config=_column_config(frame))
+                     key=f"partial_table_{spec.id}", column_config=layer_table_config(frame))
         st.caption(_("✗ the layer the input no longer fits: its output shape is — . Rows are the module calls "
                      "that began, in execution order."))
 
@@ -270,7 +253,7 @@ if tabs[N_("Layers")].open:
         visible = table.visible_layers(summary, depth)  # the table's rows, in its order
         frame = table.layer_frame(summary, table.PAGE_COLUMNS, depth=depth)
         # The builder's frame exactly (tests/present/test_table.py holds the page to it).
-        config = _column_config(frame)
+        config = layer_table_config(frame)
 
         def _on_table_pick() -> None:
             rows = st.session_state[f"layer_table_{spec.id}"].selection.rows

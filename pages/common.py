@@ -178,9 +178,21 @@ def exact_metric(label: str, n: int, help: str | None = None) -> None:
     st.metric(label, fmt.exact(n), delta=fmt.short(n), delta_color="off", delta_arrow="off", help=help)
 
 
+def _width(values: list[Any], header: str, count: bool = False) -> int:
+    """Pixels for a column: its longest formatted value (dataframe cells are drawn on a canvas and cut, not
+    wrapped), at ~7.4 px a character plus the cell's padding."""
+    texts = [f"{v:,}" if count and isinstance(v, (int, float)) else str(v) for v in values] + [header]
+    return int(max(map(len, texts)) * 7.4 + 28)
+
+
 def layer_table_config(frame: pd.DataFrame) -> dict[str, Any]:
     """``column_config`` for a layer table of :func:`explorer.present.table.layer_frame`: each header in the page's
-    language (the frame keeps the builder's English headers, those of the downloads), counts as localized numbers."""
+    language (the frame keeps the builder's English headers, those of the downloads), counts as localized numbers
+    with thousands separators, every column as wide as its longest formatted value (text columns at most 520 px)."""
     counts = {column.header for column in table.COLUMNS.values() if column.count}
-    return {c: st.column_config.NumberColumn(_(c), format="localized") if c in counts else st.column_config.Column(_(c))
-            for c in frame.columns}
+    config: dict[str, Any] = {}
+    for c in frame.columns:
+        width = _width(list(frame[c]), _(c), count=c in counts)
+        config[c] = st.column_config.NumberColumn(_(c), format="localized", width=width) if c in counts else \
+            st.column_config.Column(_(c), width=min(width, 520))
+    return config
