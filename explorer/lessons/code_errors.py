@@ -23,6 +23,7 @@ CODE_TEMPLATES = (
     N_("{module} fails: {error}"),
     N_("{module} expects {n} input channels, gets {got}"),
     N_("{module} expects {n} input features, gets {got} ({dims})"),
+    N_("{module} expects {n} input features, gets {got}"),
     N_("{module} gets {dims} (padded {padded}), its kernel spans {span}"),
     N_("{module} gets {dims} (padded {padded}), its kernel is {kernel}"),
     N_("{module} gets {dims}, its kernel spans {span}"),

@@ -41,6 +41,8 @@ def why_layer_fails(module: nn.Module, shape: tuple[int, ...] | None, exc: BaseE
         return f"{desc} expects {in_channels} input channels, gets {shape[1]}"
     in_features = getattr(module, "in_features", None)
     if isinstance(module, nn.Linear) and shape[-1] != in_features:
+        if len(shape) == 2:  # already flat: the count is the whole input
+            return f"{desc} expects {in_features} input features, gets {shape[-1]}"
         return f"{desc} expects {in_features} input features, gets {shape[-1]} ({_dims(shape[1:])})"
     kernel = getattr(module, "kernel_size", None)
     spatial = tuple(shape[2:])
