@@ -18,7 +18,7 @@ from explorer.present import charts
 from explorer.present import convolution as conv_figs
 from explorer.runtime import data, hub, imagenet, images, inference, ood, runs
 from explorer.runtime.devices import pick_device
-from pages.common import use_app_navigation
+from pages.common import device_label, use_app_navigation
 from pages.i18n import N_, _, translate_error, translate_message
 
 use_app_navigation()
@@ -88,7 +88,7 @@ left, right = st.columns([3, 1])
 choice = left.selectbox(_("Model"), models + list(usable), format_func=_label, key="cls_model")
 device = right.selectbox(
     _("Device"), [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _device_available(d)],
-    key="cls_device", help=_("auto: CUDA, then Apple's Metal (mps), then the CPU."),
+    key="cls_device", help=_("auto: CUDA, then Apple's Metal (mps), then the CPU."), format_func=device_label,
 )
 model_id = _model_of(choice)
 is_imagenet = _names_imagenet(model_id)

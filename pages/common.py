@@ -196,3 +196,8 @@ def layer_table_config(frame: pd.DataFrame) -> dict[str, Any]:
         config[c] = st.column_config.NumberColumn(_(c), format="localized", width=width) if c in counts else \
             st.column_config.Column(_(c), width=min(width, 520))
     return config
+
+
+def device_label(device: str) -> str:
+    """A device choice as the select boxes show it: ``auto`` in the page's language, the device names as they are."""
+    return _("auto (best available)") if device == "auto" else device

@@ -14,7 +14,7 @@ from explorer.present import charts
 from explorer.runtime import jobs, runs
 from explorer.runtime import train as engine
 from explorer.runtime.devices import pick_device
-from pages.common import use_app_navigation
+from pages.common import device_label, use_app_navigation
 from pages.i18n import N_, _, link_params, translate_error, translate_message
 
 use_app_navigation()
@@ -93,7 +93,7 @@ def _try_device(name: str) -> bool:
 
 
 devices = [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _try_device(d)]
-cols[5].selectbox(_("Device"), devices, key="tr_device")
+cols[5].selectbox(_("Device"), devices, key="tr_device", format_func=device_label)
 parallel = jobs.parallel_options(torch.cuda.device_count(), pick_device(st.session_state["tr_device"]).type)
 if parallel.offered:  # several GPUs: one process per GPU, DDP over NCCL through torchrun (the CLI's --nproc)
     st.session_state.setdefault("tr_nproc", 1)

@@ -433,3 +433,12 @@ def test_imagenet_classes_in_chinese_are_the_datasets_names(open_page, imagenet_
     assert "ImageNet（类别名沿用数据集的英文原名）" in notes
     found = {run for text in visible_texts(at) for run in english_runs(text, tuple(ALLOWED_ON["classify"]))}
     assert not found, sorted(found)
+
+
+@pytest.mark.parametrize(("page", "key"), [("classify", "cls_device"), ("train", "tr_device")])
+def test_the_device_choice_auto_is_said_in_chinese(open_page, page, key):
+    with use_language("zh"):  # AppTest formats the options in this thread
+        at = open_page(page, lang="zh")
+        box = at.selectbox(key=key)
+        assert box.value == "auto" and box.format_func("auto") == "自动（用最好的可用设备）"
+        assert box.format_func("cpu") == "cpu"
