@@ -98,6 +98,7 @@ summary = result
 
 labels = layer_labels(spec.id, tuple(input_shape))
 PICK = f"layer_pick_{spec.id}"  # the one selection: the select box, a table row and a diagram click all set it
+PICKED_IN = f"_layer_picked_in_{spec.id}"  # where the last pick was made ("table", "diagram"): its detail shows there
 OPENED, CLOSED = f"_diagram_opened_{spec.id}", f"_diagram_closed_{spec.id}"
 
 # --- totals, as torchinfo prints them -----------------------------------------------------------------------------
@@ -126,9 +127,10 @@ st.caption(_("Totals as torchinfo prints them, per image (batch 1), float32; byt
              "that)."))
 
 
-def pick_layer(path: str | None) -> None:
-    """Make ``path`` the selected layer (the select box's value, which every view reads)."""
+def pick_layer(path: str | None, where: str = "diagram") -> None:
+    """Make ``path`` the selected layer (the select box's value, which every view reads), picked in ``where``."""
     st.session_state[PICK] = path
+    st.session_state[PICKED_IN] = where
 
 
 # --- the diagram and the selected layer, side by side -----------------------------------------------------------
@@ -178,7 +180,8 @@ if opened or closed:
 left, right = st.columns([3, 2], gap="medium")
 with right:
     highlight = st.selectbox(
-        _("Selected layer"), [None, *leaf_names], key=PICK,
+        _("Selected layer"), [None, *leaf_names], key=PICK, on_change=st.session_state.__setitem__,
+        args=(PICKED_IN, "diagram"),
         format_func=lambda n: _("— none: click a node or a table row —") if n is None else with_path(labels, n),
         help=_("Click a layer in the diagram or a row of the layer table: the same selection."),
     )
@@ -260,17 +263,21 @@ if tabs[N_("Layers")].open:
             if rows:
                 record, collapsed = visible[rows[0]]
                 if not collapsed and record.name in leaf_names:
-                    pick_layer(record.name)
+                    pick_layer(record.name, where="table")
 
         st.dataframe(
             frame, hide_index=True, column_config=config, height=min(420, 38 + 35 * len(frame)),
             on_select=_on_table_pick, selection_mode="single-row", key=f"layer_table_{spec.id}",
         )
+        if highlight is not None and st.session_state.get(PICKED_IN) == "table":  # in view, where it was picked
+            with st.container(border=True, key="table_pick_detail"):
+                layer_detail(next(r for r in summary.layers if r.name == highlight))
         st.caption(_(
             "▸ a block collapsed into one row (its totals). Rows are module calls in execution order: *label* is the "
             "name the papers use (conv1 … fc8, conv3_2, inception4c, res3a), *layer* the module path in the model "
             "(b3.1 = second module of block b3), which state_dict keys and the JSON export keep. The params and MACs "
-            "columns always sum to the totals above; pick a row to see its detail beside the diagram."
+            "columns always sum to the totals above; pick a row: its detail shows under the table and beside the "
+            "diagram."
         ))
 
         if len(summary.input_shape) == 4 and any(r.output_shape is not None and len(r.output_shape) == 4

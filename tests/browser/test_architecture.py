@@ -142,3 +142,20 @@ def test_tabs_draw_the_charts_and_the_errata_when_opened(page, app_url):
     page.wait_for_timeout(300)
     assert page.evaluate(OVERFLOW_JS) == []  # the code blocks wrap: nothing cut at "padding="
     assert_no_exception(page)
+
+
+def test_a_row_picked_in_the_table_shows_its_detail_in_view(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=alexnet")
+    grid = by_testid(page, "stDataFrame").first
+    expect(grid).to_be_visible(timeout=SHOW_MS)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # the grid is drawn on a canvas: click the selection cell of the fourth row (conv2; header and rows 35 px tall)
+    rerun_after(page, lambda: page.mouse.click(box["x"] + 15, box["y"] + 35 + 35 * 3 + 17))
+    detail = page.locator(".st-key-table_pick_detail")
+    expect(detail).to_contain_text("conv2 (3)", timeout=SHOW_MS)
+    expect(detail).to_contain_text("(5·5·96 + 1)·256 = 614,656")  # the parameter formula, numbers filled in
+    expect(detail).to_be_in_viewport()
+    box = by_testid(page, "stSelectbox").filter(has_text="Selected layer")  # the same selection everywhere
+    expect(box.locator("input")).to_have_value("conv2 (3)")
+    assert_no_exception(page)
