@@ -243,6 +243,10 @@ with right:
 HAS_NOTES = bool(spec.errata) or spec.family in ("LeNet", "AlexNet")
 TAB_NAMES = [N_("Layers"), N_("Charts"), *([N_("The notes' errata and claims")] if HAS_NOTES else [])]
 max_depth = max(r.depth for r in summary.layers)
+# The block depth the reader chose, kept apart from the slider's own state (which Streamlit drops while the Layers
+# tab is closed): the Charts tab draws at it too, and the slider comes back at it.
+DEPTH_KEPT = f"_block_depth_kept_{spec.id}"
+shown_depth = min(st.session_state.get(DEPTH_KEPT, max_depth), max_depth)
 tabs = dict(zip(TAB_NAMES, st.tabs([_(t) for t in TAB_NAMES], key="arch_tab", on_change="rerun")))
 
 if tabs[N_("Layers")].open:
@@ -250,7 +254,8 @@ if tabs[N_("Layers")].open:
         depth = 1
         if max_depth > 1:
             depth = st.slider(
-                _("Block depth shown"), 1, max_depth, value=max_depth, key="depth",
+                _("Block depth shown"), 1, max_depth, value=shown_depth, key="depth",
+                on_change=lambda: st.session_state.update({DEPTH_KEPT: st.session_state["depth"]}),
                 help=_("Lower it to collapse blocks into one row each (their totals shown); raise it to expand them."),
             )
         visible = table.visible_layers(summary, depth)  # the table's rows, in its order
@@ -290,7 +295,7 @@ if tabs[N_("Layers")].open:
 
 if tabs[N_("Charts")].open:
     with tabs[N_("Charts")]:
-        st.plotly_chart(charts.layer_flow(summary, st.session_state.get("depth", max_depth), labels=labels))
+        st.plotly_chart(charts.layer_flow(summary, shown_depth, labels=labels))
 
         metric = st.segmented_control(
             _("Distribution of"), ["params", "macs"], default="params", key="dist_metric",

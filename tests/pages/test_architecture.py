@@ -291,3 +291,15 @@ def test_the_viewer_names_clicks_only_where_they_do_something(open_page):
     assert "click a layer: select it" in clickable
     partial = viewer(open_page("architecture", model="alexnet", input="3,32,32"))["texts"]["hint"][0]
     assert partial == "wheel: zoom · drag: pan"  # the diagram up to the failing layer: zoom and pan only
+
+
+def test_the_block_depth_is_kept_across_the_tabs(open_page):
+    at = open_page("architecture", model="googlenet")
+    at.slider(key="depth").set_value(1).run()
+    collapsed = len(at.dataframe[0].value)
+    flow = figures(open_tab(at, "Charts"))[0]  # the shape flow drawn at the chosen depth: one step per stage
+    assert flow["layout"]["xaxis"]["ticktext"] == ["input", "stage1", "stage2", "stage3", "stage4"]
+    open_tab(at, "Layers")
+    assert at.slider(key="depth").value == 1 and len(at.dataframe[0].value) == collapsed
+    at = open_page("architecture", model="resnet50-tv")  # another model starts fully expanded
+    assert at.slider(key="depth").value == at.slider(key="depth").max
