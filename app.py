@@ -20,7 +20,7 @@ PAGES = [
             url_path="receptive-field"),
     st.Page("pages/classify.py", title=_("Classify"), icon=":material/image_search:", url_path="classify"),
     st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:", url_path="train"),
-    st.Page("pages/feedforward.py", title=_("Feedforward: MLP, autoencoder, GAN"), icon=":material/arrow_forward:",
+    st.Page("pages/feedforward.py", title=_("MLP, autoencoder, GAN"), icon=":material/arrow_forward:",
             url_path="feedforward"),
     st.Page("pages/recurrent.py", title=_("Recurrent: RNN, LSTM, GRU"), icon=":material/replay:",
             url_path="recurrent"),

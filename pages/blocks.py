@@ -42,7 +42,7 @@ notes_panel("blocks")
 if spec.family == "NiN":  # the notes' nin_block, as written: its erratum is a crash, not a few extra parameters
     claims_panel(["nin-224"])
 
-m1, m2, m3, m4, m5 = st.columns(5)
+m1, m2, m3, m4, m5 = st.columns([0.8, 1.2, 1.6, 0.8, 1])  # the long label gets room: never cut
 m1.metric(_("Layers"), fmt.exact(root.layers), help=_("Leaf module calls: a module called twice counts twice."))
 m2.metric(_("Weight layers (all)"), fmt.exact(root.weight_layers), help=_(TOTAL_HELP))
 m3.metric(_("Weight layers (longest path)"), fmt.exact(longest_path(spec.id, spec.input_shape)),
