@@ -28,10 +28,13 @@ def push_slider_to_max(page, label: str) -> None:
     rerun_after(page, lambda: thumb.press("End"))
 
 
+VIEWPORT = '[data-testid="diagram-viewport"]'  # the diagram viewer, in its shadow root (Playwright's CSS pierces it)
+
+
 def diagram_frame(page):
-    """The diagram viewer's iframe (the custom component)."""
-    frame = page.frame_locator('iframe[title*="svg_viewer"]')
-    expect(frame.locator("#frame")).to_be_visible(timeout=SHOW_MS)
+    """The diagram viewer's viewport (the component, drawn in the page: its ids are looked up inside it)."""
+    frame = page.locator(VIEWPORT)
+    expect(frame).to_be_visible(timeout=SHOW_MS)
     return frame
 
 
@@ -40,7 +43,7 @@ def test_resnet50_fully_expanded_stays_bounded(page, app_url):
     push_slider_to_max(page, "Diagram depth")
     frame = diagram_frame(page)
     expect(frame.locator('g.node[id="layer:layer4.2.conv3"]')).to_be_attached(timeout=SHOW_MS)  # fully open
-    viewport = page.locator('iframe[title*="svg_viewer"]').bounding_box()
+    viewport = frame.bounding_box()
     assert viewport is not None and viewport["height"] <= 700
     height = main_height(page)
     assert height < MAX_PAGE_PX, f"page is {height} px tall"
@@ -53,20 +56,50 @@ def test_click_a_node_selects_the_layer_with_detail_in_view(page, app_url):
     node = frame.locator('g.node[id="layer:0"]')  # conv1 of the notes' AlexNet
     expect(node).to_be_visible(timeout=SHOW_MS)
     # the reader looks at the diagram (scrolled to it, as one does before clicking in it) …
-    page.locator('iframe[title*="svg_viewer"]').evaluate("el => el.scrollIntoView({block: 'center'})")
+    frame.evaluate("el => el.scrollIntoView({block: 'center'})")
     rerun_after(page, lambda: node.click())
     main = by_testid(page, "stMain")
     formula = main.get_by_text("(11·11·3 + 1)·96 = 34,944", exact=False).first
     expect(formula).to_be_visible(timeout=SHOW_MS)
     expect(main.get_by_text("⌊(224 + 2·2 − 11)/4⌋ + 1 = 55", exact=False).first).to_be_visible()
     # the detail is where the reader is looking: inside the window, beside the diagram, without scrolling
-    box, frame_box = formula.bounding_box(), page.locator('iframe[title*="svg_viewer"]').bounding_box()
+    box, frame_box = formula.bounding_box(), frame.bounding_box()
     assert box is not None and frame_box is not None
     assert 0 <= box["y"] <= 1000 - box["height"], box
     assert box["x"] > frame_box["x"] + frame_box["width"] - 5  # to the right of the diagram
     # the same selection as the select box, and the node lit in the diagram
     expect(main.get_by_text(re.compile(r"^conv1 \(0\)$")).first).to_be_visible()
     expect(frame.locator('g.node.selected[id="layer:0"]')).to_be_attached(timeout=SHOW_MS)
+    assert_no_exception(page)
+
+
+def test_clicks_keep_the_zoom_and_reach_python_each_time(page, app_url):
+    open_url(page, f"{app_url}/architecture?model=resnet18-tv")
+    frame = diagram_frame(page)
+    frame.evaluate("el => el.scrollIntoView({block: 'center'})")
+    pick = by_testid(page, "stSelectbox").filter(has_text="Selected layer").locator("input")
+    zoom = frame.locator("#zoom")
+    frame.locator("#zoom-in").click()
+    zoomed = zoom.inner_text()
+    rerun_after(page, lambda: frame.locator('g.node[id="layer:conv1"]').click())
+    expect(pick).to_have_value("conv1")
+    expect(zoom).to_have_text(zoomed)  # the rerun kept the viewer, and its zoom with it
+    # another layer picked in the select box, then the same node clicked again: a second click on it still counts
+    pick.click()
+    pick.fill("fc")
+    rerun_after(page, lambda: page.keyboard.press("Enter"))
+    expect(pick).to_have_value("fc")
+    frame.locator("#actual").click()  # the top of the diagram in view again
+    rerun_after(page, lambda: frame.locator('g.node[id="layer:conv1"]').click())
+    expect(pick).to_have_value("conv1")
+    expect(frame.locator('g.node.selected[id="layer:conv1"]')).to_be_attached()
+    # a blue block opens on a click; its frame's title closes it again
+    rerun_after(page, lambda: frame.locator('g.node[id="block:layer2.0"]').click())
+    block = frame.locator('g.cluster[id="cluster:layer2.0"]')
+    expect(block).to_be_attached(timeout=SHOW_MS)
+    rerun_after(page, lambda: block.locator("> text").first.click())
+    expect(block).to_have_count(0, timeout=SHOW_MS)
+    expect(frame.locator('g.node[id="block:layer2.0"]')).to_be_attached()
     assert_no_exception(page)
 
 

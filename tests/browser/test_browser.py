@@ -165,9 +165,11 @@ def test_upload_a_product_photo_and_get_its_class(page, app_url, tmp_path):
 
 def test_diagram_renders_and_a_download_works(page, app_url, tmp_path):
     open_url(page, f"{app_url}/architecture?model=googlenet")
-    # The diagram viewer (a component in an iframe) shows the SVG that Graphviz drew on the server.
-    expect(page.locator('iframe[title*="svg_viewer"]')).to_have_count(1, timeout=SHOW_MS)
-    chart = page.frame_locator('iframe[title*="svg_viewer"]')
+    # The diagram viewer shows the SVG that Graphviz drew on the server, drawn in the page itself (a components v2
+    # component in a shadow root): no iframe, so no second document to load before the diagram shows.
+    chart = page.locator('[data-testid="diagram-viewport"]')
+    expect(chart).to_have_count(1, timeout=SHOW_MS)
+    expect(page.locator("iframe")).to_have_count(0)
     expect(chart.locator("svg g.node").first).to_be_attached(timeout=SHOW_MS)
     button = by_testid(page, "stDownloadButton").filter(has_text="Layers CSV")
     with page.expect_download(timeout=SHOW_MS) as info:

@@ -208,9 +208,9 @@ def test_architecture_table_has_receptive_field_columns(open_page):
 
 
 def viewer(at) -> dict:
-    """The arguments the diagram viewer component got: the SVG Graphviz drew, the lit node's id, its height."""
-    [el] = at.get("component_instance")
-    return json.loads(el.proto.json_args)
+    """The data the diagram viewer component got: the SVG Graphviz drew, the lit node's id, its height."""
+    [el] = at.get("bidi_component")  # a components v2 element: its data is JSON on the proto
+    return json.loads(el.proto.json)
 
 
 def svg_ids(svg: str) -> set[str]:

@@ -52,8 +52,8 @@ def test_deep_link_round_trips(open_playground):
     layers = at.dataframe[0].value
     assert list(layers["type"])[:3] == ["Sequential", "Conv2d", "Sigmoid"]
     assert decode_code(query(at, "code")) == code
-    [viewer] = at.get("component_instance")  # the diagram: Graphviz's SVG in the bounded, zoomable viewer
-    shown = json.loads(viewer.proto.json_args)
+    [viewer] = at.get("bidi_component")  # the diagram: Graphviz's SVG in the bounded, zoomable viewer
+    shown = json.loads(viewer.proto.json)
     assert shown["height"] <= 700 and shown["svg"].count('class="node"') >= 12  # input, LeNet's layers, output
 
 
