@@ -86,7 +86,8 @@ st.session_state.setdefault("pg_input", ",".join(map(str, playground.LISTINGS[DE
 
 left, right = st.columns([3, 1])
 right.selectbox(_("Start from"), list(STARTS), format_func=STARTS.get, index=None, key="pg_start",
-                placeholder=_("a listing from the notes, or a zoo model's code"), on_change=_start_from)
+                placeholder=_("pick a listing"), on_change=_start_from,
+                help=_("A listing from the notes, or a zoo model's code: it replaces the code on the left."))
 input_text = right.text_input(_("Input size (C,H,W)"), key="pg_input", on_change=_edited,
                               help=_("Without the batch axis. A line '# input: C,H,W' in the code states it too."))
 code = left.text_area(_("Your network (PyTorch)"), key="pg_code", height=420, on_change=_edited)
