@@ -170,6 +170,22 @@ def rerun_after(page, action: Callable[[], None]) -> None:
     settle(page)
 
 
+def pick_option(page, combobox, name, typed: str = "") -> None:
+    """Open the select box ``combobox``, type ``typed`` to filter it, and click the option named ``name`` (a string
+    or a pattern) — again if the list closed before the click (a late rerun redraws the box), at most three times."""
+    for _attempt in range(3):
+        combobox.click()
+        if typed:
+            combobox.fill(typed)
+        try:
+            page.get_by_role("option", name=name).first.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            settle(page)
+    raise AssertionError(f"no option {name!r} in the select box")
+
+
 def open_url(page, url: str) -> None:
     page.goto(url)
     settle(page)

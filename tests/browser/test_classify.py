@@ -8,7 +8,15 @@ import numpy as np
 from PIL import Image
 
 from explorer.runtime import data, images, inference
-from tests.browser.conftest import SHOW_MS, assert_no_exception, by_testid, expect, open_url, rerun_after
+from tests.browser.conftest import (
+    SHOW_MS,
+    assert_no_exception,
+    by_testid,
+    expect,
+    open_url,
+    pick_option,
+    rerun_after,
+)
 
 
 def shop_photo(index: int, path):
@@ -56,8 +64,8 @@ def test_download_button_against_a_mirror_refuses_a_wrong_file(page, app_url, we
     rerun_after(page, lambda: dropzone.set_input_files(str(shop_photo(0, tmp_path / "boot.jpg"))))
     main = by_testid(page, "stMain")
     rerun_after(page, main.get_by_text("ImageNet models (0 of 9 checkpoints here)").click)
-    rerun_after(page, main.get_by_role("combobox", name="Checkpoint").click)
-    rerun_after(page, page.get_by_role("option", name=re.compile(f"^{model_id} ")).click)
+    checkpoint = main.get_by_role("combobox", name="Checkpoint")
+    rerun_after(page, lambda: pick_option(page, checkpoint, re.compile(f"^{model_id} "), typed=model_id))
     button = main.get_by_role("button", name="Download (3 MB)")
     expect(button).to_be_visible(timeout=SHOW_MS)
     rerun_after(page, button.click)
