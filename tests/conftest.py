@@ -51,3 +51,18 @@ def _own_run_store(tmp_path_factory) -> None:
         os.environ.pop("EXPLORER_HOME", None)
     else:
         os.environ["EXPLORER_HOME"] = previous
+
+
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch) -> Path:
+    """An empty torch.hub cache under tmp_path (``$TORCH_HOME``, with any ``set_dir`` undone), no weights mirror, no
+    remembered hashes: the checkpoint folder the tests download into, add to and inspect."""
+    import torch
+
+    from explorer.runtime import hub
+
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
+    monkeypatch.setattr(hub, "_known_hashes", {})
+    return tmp_path / "torch" / "hub" / "checkpoints"

@@ -52,16 +52,6 @@ def chinese(error: str | BaseException) -> str:
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    """An empty torch.hub cache under tmp_path, no mirror."""
-    monkeypatch.setattr(torch.hub, "_hub_dir", None)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
-    monkeypatch.setattr(hub, "_known_hashes", {})
-    return tmp_path / "torch" / "hub" / "checkpoints"
-
-
-@pytest.fixture
 def served(tmp_path):
     """A loopback HTTP server of the folder ``tmp_path / "served"`` (a missing file: 404); its base URL."""
     root = tmp_path / "served"
@@ -114,7 +104,7 @@ def test_runs_that_cannot_be_resumed_or_classify_in_chinese():
         f"运行 {run} 还没有完成任何迭代周期：没有可以用来分类的权重")
 
 
-def test_models_that_cannot_classify_in_chinese(cache):
+def test_models_that_cannot_classify_in_chinese(hub_cache):
     image = np.zeros((28, 28), np.uint8)
     text = chinese(raised(lambda: inference.dataset_input(image, "resnet18-tv")))
     assert text.startswith("resnet18-tv 不是 Fashion-MNIST 模型；数据集的图像交给 ")
@@ -122,18 +112,18 @@ def test_models_that_cannot_classify_in_chinese(cache):
         "alexnet 没有训练好的权重；能分类的模型：")
     url, name = imagenet.CHECKPOINTS["resnet18-tv"]
     missing = chinese(raised(lambda: inference.load("resnet18-tv"), inference.NoWeights))
-    assert missing == f"resnet18-tv 的 ImageNet 权重不在 torch.hub 的缓存中：请下载 {url} 并保存为 {cache / name}。"
-    offline = imagenet.ImageNetWeightsMissing("resnet18-tv", url, cache / name, reason="no network")
+    assert missing == f"resnet18-tv 的 ImageNet 权重不在 torch.hub 的缓存中：请下载 {url} 并保存为 {hub_cache / name}。"
+    offline = imagenet.ImageNetWeightsMissing("resnet18-tv", url, hub_cache / name, reason="no network")
     assert chinese(offline) == (f"无法下载 resnet18-tv 的 ImageNet 权重（`no network`）：请下载 {url} 并保存为 "
-                                f"{cache / name}。")
-    cache.mkdir(parents=True)
-    (cache / name).write_bytes(b"not a checkpoint")
+                                f"{hub_cache / name}。")
+    hub_cache.mkdir(parents=True)
+    (hub_cache / name).write_bytes(b"not a checkpoint")
     damaged = chinese(raised(lambda: imagenet.build_pretrained("resnet18-tv"), imagenet.ImageNetWeightsDamaged))
-    assert damaged.startswith(f"resnet18-tv 的 ImageNet 权重文件 {cache / name} 已损坏（`"), damaged
+    assert damaged.startswith(f"resnet18-tv 的 ImageNet 权重文件 {hub_cache / name} 已损坏（`"), damaged
     assert damaged.endswith(f"`）：请删除它，再重新下载 {url}。")
 
 
-def test_checkpoint_downloads_that_fail_in_chinese(cache, served, monkeypatch):
+def test_checkpoint_downloads_that_fail_in_chinese(hub_cache, served, monkeypatch):
     assert chinese(raised(lambda: hub.fetch("lenet"), hub.FetchError)).startswith(
         "lenet 没有公开的 ImageNet 检查点；有检查点的 id：alexnet-tv, ")
     monkeypatch.setenv(hub.MIRROR_ENV, "ftp://mirror")

@@ -115,3 +115,33 @@ def assert_notes_panel(at: AppTest, key: str) -> None:
     shown = "\n".join(m.value for m in panel.markdown)
     for point in points:
         assert point.zh in shown and point.en in shown
+
+
+# --- a resnet18-tv checkpoint with random weights ----------------------------------------------------------------
+def random_resnet18_checkpoint() -> tuple[str, bytes]:
+    """(file name, bytes) of a real resnet18 state dict with random values (positive variances) under a name that
+    carries its SHA-256 prefix, as torchvision's do: what the Classify page's ImageNet flows load without a network."""
+    import hashlib
+    import io
+
+    import torch
+
+    import explorer
+
+    generator = torch.Generator().manual_seed(0)
+    state = {k: torch.randn(v.shape, generator=generator) if v.is_floating_point() else v
+             for k, v in explorer.build("resnet18-tv").state_dict().items()}
+    state.update({k: v.abs() + 0.5 for k, v in state.items() if k.endswith("running_var")})  # variances are positive
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    payload = buffer.getvalue()
+    return f"resnet18-{hashlib.sha256(payload).hexdigest()[:8]}.pth", payload
+
+
+def forget_loaded_resnet18() -> None:
+    """Drop resnet18-tv from the loaded-model cache: a test's random weights must not serve later tests."""
+    from explorer.runtime import inference
+
+    with inference._CACHE_LOCK:
+        for key in [k for k in inference._CACHE if k[0] == "resnet18-tv"]:
+            del inference._CACHE[key]

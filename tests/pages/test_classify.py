@@ -13,7 +13,15 @@ from PIL import Image
 
 from explorer.lessons import convolution as conv
 from explorer.runtime import data, images, inference, ood
-from tests.pages.conftest import assert_clean, assert_no_exception, errors, markdown, metrics
+from tests.pages.conftest import (
+    assert_clean,
+    assert_no_exception,
+    errors,
+    forget_loaded_resnet18,
+    markdown,
+    metrics,
+    random_resnet18_checkpoint,
+)
 
 
 @pytest.fixture
@@ -155,27 +163,16 @@ def test_walkthrough_numbers_are_the_forward_pass(classify_page):
 
 
 @pytest.fixture
-def loopback_checkpoint(tmp_path, monkeypatch):
+def loopback_checkpoint(tmp_path, monkeypatch, hub_cache):
     """``resnet18-tv``'s official file name pointed at a loopback HTTP server that serves a real resnet18 state dict
     (random values) whose SHA-256 prefix that name carries; torch.hub's cache is an empty folder under tmp_path."""
     import functools
-    import hashlib
     import http.server
     import threading
 
-    import torch
+    from explorer.runtime import imagenet
 
-    import explorer
-    from explorer.runtime import hub, imagenet
-
-    generator = torch.Generator().manual_seed(0)
-    state = {k: torch.randn(v.shape, generator=generator) if v.is_floating_point() else v
-             for k, v in explorer.build("resnet18-tv").state_dict().items()}
-    state.update({k: v.abs() + 0.5 for k, v in state.items() if k.endswith("running_var")})  # variances are positive
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    payload = buffer.getvalue()
-    name = f"resnet18-{hashlib.sha256(payload).hexdigest()[:8]}.pth"
+    name, payload = random_resnet18_checkpoint()
     served = tmp_path / "served" / "models"
     served.mkdir(parents=True)
     (served / name).write_bytes(payload)
@@ -186,16 +183,10 @@ def loopback_checkpoint(tmp_path, monkeypatch):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
 
-    monkeypatch.setattr(torch.hub, "_hub_dir", None)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
-    monkeypatch.setattr(hub, "_known_hashes", {})
     monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (f"{base}/models/{name}", name))
     yield name, len(payload)
     server.shutdown()
-    with inference._CACHE_LOCK:  # the random weights must not serve later tests
-        for key in [k for k in inference._CACHE if k[0] == "resnet18-tv"]:
-            del inference._CACHE[key]
+    forget_loaded_resnet18()
 
 
 def test_download_button_fetches_a_checkpoint_and_the_model_classifies(open_page, loopback_checkpoint):

@@ -13,7 +13,12 @@ import explorer
 from explorer.lessons import glossary, notes
 from explorer.lessons.i18n import gettext, use_language
 from explorer.runtime import imagenet
-from tests.pages.conftest import assert_clean, assert_no_exception
+from tests.pages.conftest import (
+    assert_clean,
+    assert_no_exception,
+    forget_loaded_resnet18,
+    random_resnet18_checkpoint,
+)
 
 # Pages fully translated, with their English title. A page joins this list when every string it shows is marked.
 CONVERTED = {
@@ -387,35 +392,15 @@ def test_a_failed_checkpoint_download_in_chinese(open_page, tmp_path, monkeypatc
 
 
 @pytest.fixture
-def imagenet_checkpoint(tmp_path, monkeypatch):
+def imagenet_checkpoint(monkeypatch, hub_cache):
     """resnet18-tv's checkpoint in an empty torch.hub cache: random weights under a name carrying their SHA-256."""
-    import hashlib
-    import io
-
-    import torch
-
-    import explorer
-    from explorer.runtime import hub, inference
-
-    generator = torch.Generator().manual_seed(0)
-    state = {k: torch.randn(v.shape, generator=generator) if v.is_floating_point() else v
-             for k, v in explorer.build("resnet18-tv").state_dict().items()}
-    state.update({k: v.abs() + 0.5 for k, v in state.items() if k.endswith("running_var")})
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    payload = buffer.getvalue()
-    name = f"resnet18-{hashlib.sha256(payload).hexdigest()[:8]}.pth"
-    monkeypatch.setattr(torch.hub, "_hub_dir", None)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
-    monkeypatch.setattr(hub, "_known_hashes", {})
+    name, payload = random_resnet18_checkpoint()
     monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (f"http://127.0.0.1:9/models/{name}", name))
-    imagenet.checkpoint_path("resnet18-tv").parent.mkdir(parents=True)
-    imagenet.checkpoint_path("resnet18-tv").write_bytes(payload)
+    hub_cache.mkdir(parents=True)
+    (hub_cache / name).write_bytes(payload)
+    assert imagenet.checkpoint_path("resnet18-tv") == hub_cache / name
     yield
-    with inference._CACHE_LOCK:  # the random weights must not serve later tests
-        for key in [k for k in inference._CACHE if k[0] == "resnet18-tv"]:
-            del inference._CACHE[key]
+    forget_loaded_resnet18()
 
 
 def test_imagenet_classes_in_chinese_are_the_datasets_names(open_page, imagenet_checkpoint):

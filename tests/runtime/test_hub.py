@@ -96,16 +96,6 @@ def server() -> Iterator[Served]:
     httpd.server_close()
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    """An empty torch.hub cache under tmp_path (``$TORCH_HOME``, with any ``set_dir`` undone), no mirror."""
-    monkeypatch.setattr(torch.hub, "_hub_dir", None)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
-    monkeypatch.setattr(hub, "_known_hashes", {})
-    return tmp_path / "torch" / "hub" / "checkpoints"
-
-
 def closed_port() -> int:
     """A loopback port nobody listens on (connections to it are refused)."""
     with socket.socket() as s:
@@ -136,7 +126,7 @@ def cache_state(folder: Path) -> dict[str, bytes]:
 # ---------------------------------------------------------------------------------------------------------------
 # Listing
 # ---------------------------------------------------------------------------------------------------------------
-def test_listing_of_an_empty_cache(cache):
+def test_listing_of_an_empty_cache(hub_cache):
     rows = hub.listing()
     assert [r["id"] for r in rows] == list(TV_FILES)
     for row in rows:
@@ -145,10 +135,10 @@ def test_listing_of_an_empty_cache(cache):
         assert row["url"] == "https://download.pytorch.org/models/" + row["file"]
         assert row["sha256"] == row["file"].rsplit("-", 1)[1].removesuffix(".pth")
         assert row["present"] is False
-    assert not cache.exists()
+    assert not hub_cache.exists()
 
 
-def test_present_flips_after_fetch_and_the_full_hash_is_listed(cache, server, monkeypatch):
+def test_present_flips_after_fetch_and_the_full_hash_is_listed(hub_cache, server, monkeypatch):
     data = os.urandom(3000)
     name = register(monkeypatch, data, server.base)
     server.files[f"/models/{name}"] = data
@@ -156,32 +146,32 @@ def test_present_flips_after_fetch_and_the_full_hash_is_listed(cache, server, mo
     assert before == {"id": "lenet", "file": name, "url": f"{server.base}/models/{name}",
                       "sha256": name[6:14], "present": False}
     path = hub.fetch("lenet")
-    assert path == cache / name and path.read_bytes() == data
+    assert path == hub_cache / name and path.read_bytes() == data
     (after,) = [r for r in hub.listing() if r["id"] == "lenet"]
     assert after == {**before, "sha256": hashlib.sha256(data).hexdigest(), "present": True}
     assert hub.entry("lenet") == after
 
 
-def test_the_full_hash_is_remembered_until_the_file_changes(cache, monkeypatch):
+def test_the_full_hash_is_remembered_until_the_file_changes(hub_cache, monkeypatch):
     data = os.urandom(1000)
     name = register(monkeypatch, data, "http://127.0.0.1:9")
-    cache.mkdir(parents=True)
-    (cache / name).write_bytes(data)
+    hub_cache.mkdir(parents=True)
+    (hub_cache / name).write_bytes(data)
     assert hub.entry("lenet")["sha256"] == hashlib.sha256(data).hexdigest()
     hashed = []
     monkeypatch.setattr(hub, "_sha256_of", lambda path: hashed.append(path) or "0" * 64)
     monkeypatch.setattr(hub, "_known_hashes", {})  # a new process: only the file beside the checkpoints is left
     assert hub.entry("lenet")["sha256"] == hashlib.sha256(data).hexdigest()
     assert hashed == []
-    (cache / name).write_bytes(data + b"x")  # another size: hashed again
+    (hub_cache / name).write_bytes(data + b"x")  # another size: hashed again
     assert hub.entry("lenet")["sha256"] == "0" * 64
-    assert hashed == [cache / name]
+    assert hashed == [hub_cache / name]
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Fetching
 # ---------------------------------------------------------------------------------------------------------------
-def test_fetch_reports_progress_per_chunk(cache, server, monkeypatch):
+def test_fetch_reports_progress_per_chunk(hub_cache, server, monkeypatch):
     data = os.urandom(2 * hub.CHUNK_BYTES + 12345)
     name = register(monkeypatch, data, server.base)
     server.files[f"/models/{name}"] = data
@@ -196,10 +186,10 @@ def test_fetch_reports_progress_per_chunk(cache, server, monkeypatch):
     assert all(step >= hub.CHUNK_BYTES for step in steps[:-1]) and steps[-1] > 0
     assert path.read_bytes() == data
     assert server.requests == [("GET", f"/models/{name}")]
-    assert sorted(p.name for p in cache.iterdir()) == sorted([name, hub.HASH_CACHE_NAME])
+    assert sorted(p.name for p in hub_cache.iterdir()) == sorted([name, hub.HASH_CACHE_NAME])
 
 
-def test_fetch_without_content_length_reports_no_total(cache, server, monkeypatch):
+def test_fetch_without_content_length_reports_no_total(hub_cache, server, monkeypatch):
     data = os.urandom(1500)
     name = register(monkeypatch, data, server.base)
     server.files[f"/models/{name}"] = data
@@ -207,19 +197,19 @@ def test_fetch_without_content_length_reports_no_total(cache, server, monkeypatc
     calls = []
     hub.fetch("lenet", progress=lambda done, total: calls.append((done, total)))
     assert calls[0] == (0, None) and calls[-1] == (1500, None)
-    assert (cache / name).read_bytes() == data
+    assert (hub_cache / name).read_bytes() == data
 
 
-def test_a_cached_file_with_the_right_hash_is_not_downloaded_again(cache, server, monkeypatch):
+def test_a_cached_file_with_the_right_hash_is_not_downloaded_again(hub_cache, server, monkeypatch):
     data = os.urandom(800)
     name = register(monkeypatch, data, server.base)
     server.files[f"/models/{name}"] = data
     hub.fetch("lenet")
-    assert hub.fetch("lenet") == cache / name
+    assert hub.fetch("lenet") == hub_cache / name
     assert len(server.requests) == 1
 
 
-def test_hash_mismatch_leaves_nothing_in_the_cache(cache, server, monkeypatch):
+def test_hash_mismatch_leaves_nothing_in_the_cache(hub_cache, server, monkeypatch):
     data = os.urandom(5000)
     name = register(monkeypatch, data, server.base)
     wrong = os.urandom(5000)
@@ -229,40 +219,40 @@ def test_hash_mismatch_leaves_nothing_in_the_cache(cache, server, monkeypatch):
         hub.fetch("lenet")
     assert str(info.value) == (f"the file downloaded from {url}'s SHA-256 starts with "
                                f"{hashlib.sha256(wrong).hexdigest()[:8]}, the official file name says {name[6:14]}")
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
     assert hub.entry("lenet")["present"] is False
 
 
-def test_http_error(cache, server, monkeypatch):
+def test_http_error(hub_cache, server, monkeypatch):
     name = register(monkeypatch, b"anything", server.base)
     with pytest.raises(hub.FetchError) as info:
         hub.fetch("lenet")
     assert str(info.value) == (f"cannot fetch lenet's weights from {server.base}/models/{name}: "
                                "the server answered HTTP 404 Not Found")
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_a_download_cut_short_leaves_nothing(cache, server, monkeypatch):
+def test_a_download_cut_short_leaves_nothing(hub_cache, server, monkeypatch):
     data = os.urandom(4000)
     name = register(monkeypatch, data, server.base)
     server.files[f"/models/{name}"] = data
     server.cut[f"/models/{name}"] = 1000
     with pytest.raises(hub.FetchError, match=r"(ended after 1,000 of 4,000 bytes|broke off)"):
         hub.fetch("lenet")
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_connection_refused(cache, monkeypatch):
+def test_connection_refused(hub_cache, monkeypatch):
     port = closed_port()
     name = register(monkeypatch, b"x", f"http://127.0.0.1:{port}")
     with pytest.raises(hub.FetchError) as info:
         hub.fetch("lenet")
     assert str(info.value) == (f"cannot fetch lenet's weights from http://127.0.0.1:{port}/models/{name}: "
                                f"the connection to 127.0.0.1:{port} was refused")
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_a_server_that_accepts_but_never_answers_times_out(cache, monkeypatch):
+def test_a_server_that_accepts_but_never_answers_times_out(hub_cache, monkeypatch):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)  # the kernel completes the handshake; nobody ever reads the request
@@ -275,10 +265,10 @@ def test_a_server_that_accepts_but_never_answers_times_out(cache, monkeypatch):
         assert time.monotonic() - start < 2.0
     finally:
         listener.close()
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_a_server_that_stops_sending_times_out_and_leaves_nothing(cache, server, monkeypatch):
+def test_a_server_that_stops_sending_times_out_and_leaves_nothing(hub_cache, server, monkeypatch):
     data = os.urandom(100_000)
     name = register(monkeypatch, data, server.base)
     server.files[f"/models/{name}"] = data
@@ -287,10 +277,10 @@ def test_a_server_that_stops_sending_times_out_and_leaves_nothing(cache, server,
     with pytest.raises(hub.FetchError, match=r"within 0\.5 s \(timed out\) after 10,000 bytes$"):
         hub.fetch("lenet", timeout=0.5)
     assert time.monotonic() - start < 3.0
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_dns_failure(cache, monkeypatch):
+def test_dns_failure(hub_cache, monkeypatch):
     register(monkeypatch, b"x", "http://weights.example")
 
     def no_dns(*args, **kwargs):
@@ -301,7 +291,7 @@ def test_dns_failure(cache, monkeypatch):
         hub.fetch("lenet")
 
 
-def test_ctrl_c_during_the_download_leaves_nothing(cache, server, monkeypatch):
+def test_ctrl_c_during_the_download_leaves_nothing(hub_cache, server, monkeypatch):
     data = os.urandom(3 * hub.CHUNK_BYTES)
     name = register(monkeypatch, data, server.base)
     server.files[f"/models/{name}"] = data
@@ -312,10 +302,10 @@ def test_ctrl_c_during_the_download_leaves_nothing(cache, server, monkeypatch):
 
     with pytest.raises(KeyboardInterrupt):
         hub.fetch("lenet", progress=interrupt)
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_the_mirror_variable_is_honoured(cache, server, monkeypatch):
+def test_the_mirror_variable_is_honoured(hub_cache, server, monkeypatch):
     data = os.urandom(2000)
     name = register(monkeypatch, data, f"http://127.0.0.1:{closed_port()}")  # the official URL is unreachable
     server.files[f"/mirror/{name}"] = data
@@ -328,14 +318,14 @@ def test_the_mirror_variable_is_honoured(cache, server, monkeypatch):
     assert server.requests == [("HEAD", f"/mirror/{name}"), ("GET", f"/mirror/{name}")]
 
 
-def test_a_mirror_that_is_not_a_url_is_refused(cache, monkeypatch):
+def test_a_mirror_that_is_not_a_url_is_refused(hub_cache, monkeypatch):
     monkeypatch.setenv(hub.MIRROR_ENV, "/srv/weights")
     with pytest.raises(hub.FetchError) as info:
         hub.fetch("resnet18-tv")
     assert str(info.value) == "EXPLORER_WEIGHTS_MIRROR must be an http://, https:// or file:// URL, not '/srv/weights'"
 
 
-def test_remote_size(cache, server, monkeypatch):
+def test_remote_size(hub_cache, server, monkeypatch):
     data = os.urandom(4321)
     name = register(monkeypatch, data, server.base)
     assert hub.remote_size("lenet") is None  # 404
@@ -353,7 +343,7 @@ def test_remote_size(cache, server, monkeypatch):
                  "vgg16, vgg19, googlenet-tv, resnet18-tv, resnet34-tv, resnet50-tv"),
     ("resnet18-tvv", "unknown model id 'resnet18-tvv'; did you mean resnet18-tv"),
 ])
-def test_ids_without_a_checkpoint(cache, model_id, message):
+def test_ids_without_a_checkpoint(hub_cache, model_id, message):
     for call in (hub.fetch, hub.remote_size, hub.entry, lambda m: hub.add(m, __file__)):
         with pytest.raises(hub.FetchError) as info:
             call(model_id)
@@ -363,52 +353,52 @@ def test_ids_without_a_checkpoint(cache, model_id, message):
 # ---------------------------------------------------------------------------------------------------------------
 # Adding a file fetched elsewhere
 # ---------------------------------------------------------------------------------------------------------------
-def test_add_a_good_file(cache, tmp_path, monkeypatch):
+def test_add_a_good_file(hub_cache, tmp_path, monkeypatch):
     data = lenet_bytes()
     name = register(monkeypatch, data, "http://127.0.0.1:9")
     source = tmp_path / "downloads" / name
     source.parent.mkdir()
     source.write_bytes(data)
-    assert hub.add("lenet", source) == cache / name
-    assert (cache / name).read_bytes() == data and source.read_bytes() == data
+    assert hub.add("lenet", source) == hub_cache / name
+    assert (hub_cache / name).read_bytes() == data and source.read_bytes() == data
     assert hub.entry("lenet")["present"] is True
     assert hub.entry("lenet")["sha256"] == hashlib.sha256(data).hexdigest()
-    loaded = imagenet.build_pretrained("lenet").state_dict()  # the cache now serves the model
+    loaded = imagenet.build_pretrained("lenet").state_dict()  # the hub_cache now serves the model
     expected = torch.load(source, weights_only=True)
     assert loaded.keys() == expected.keys()
     assert all(torch.equal(loaded[k], expected[k]) for k in expected)
 
 
-def test_add_a_file_with_the_wrong_hash_changes_nothing(cache, tmp_path, monkeypatch):
+def test_add_a_file_with_the_wrong_hash_changes_nothing(hub_cache, tmp_path, monkeypatch):
     good = lenet_bytes(0)
     name = register(monkeypatch, good, "http://127.0.0.1:9")
-    cache.mkdir(parents=True)
-    (cache / name).write_bytes(b"the file already there")
-    before = cache_state(cache)
+    hub_cache.mkdir(parents=True)
+    (hub_cache / name).write_bytes(b"the file already there")
+    before = cache_state(hub_cache)
     other = tmp_path / "other.pth"
     other.write_bytes(lenet_bytes(1))
     with pytest.raises(hub.FetchError) as info:
         hub.add("lenet", other)
     digest = hashlib.sha256(other.read_bytes()).hexdigest()
     assert str(info.value) == f"{other}'s SHA-256 starts with {digest[:8]}, the official file name says {name[6:14]}"
-    assert cache_state(cache) == before
+    assert cache_state(hub_cache) == before
 
 
 @pytest.mark.parametrize("content, reason", [
     (b"PK\x03\x04 not a checkpoint at all", "(?i)zip|archive|central directory"),
     (b"", "(?i)ran out of input|eof|empty"),
 ])
-def test_add_a_damaged_file_changes_nothing(cache, tmp_path, monkeypatch, content, reason):
+def test_add_a_damaged_file_changes_nothing(hub_cache, tmp_path, monkeypatch, content, reason):
     register(monkeypatch, content, "http://127.0.0.1:9")  # the hash is right: the content is what is wrong
     source = tmp_path / "damaged.pth"
     source.write_bytes(content)
     with pytest.raises(hub.FetchError, match=rf"^{source} is not a usable lenet checkpoint \(") as info:
         hub.add("lenet", source)
     assert re.search(reason, str(info.value))
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_add_a_checkpoint_of_another_model_changes_nothing(cache, tmp_path, monkeypatch):
+def test_add_a_checkpoint_of_another_model_changes_nothing(hub_cache, tmp_path, monkeypatch):
     buffer = io.BytesIO()
     torch.save({"weight": torch.zeros(3, 3)}, buffer)
     data = buffer.getvalue()
@@ -417,10 +407,10 @@ def test_add_a_checkpoint_of_another_model_changes_nothing(cache, tmp_path, monk
     source.write_bytes(data)
     with pytest.raises(hub.FetchError, match=r"is not a usable lenet checkpoint \(its tensors do not fit the model"):
         hub.add("lenet", source)
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_add_refuses_pickled_code(cache, tmp_path, monkeypatch):
+def test_add_refuses_pickled_code(hub_cache, tmp_path, monkeypatch):
     buffer = io.BytesIO()
     torch.save({"weight": torch.zeros(1), "hook": print}, buffer)
     data = buffer.getvalue()
@@ -429,10 +419,10 @@ def test_add_refuses_pickled_code(cache, tmp_path, monkeypatch):
     source.write_bytes(data)
     with pytest.raises(hub.FetchError, match=r"is not a usable lenet checkpoint"):
         hub.add("lenet", source)
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
 
 
-def test_add_refuses_what_is_not_a_regular_file(cache, tmp_path):
+def test_add_refuses_what_is_not_a_regular_file(hub_cache, tmp_path):
     fifo = tmp_path / "pipe.pth"
     os.mkfifo(fifo)
     cases = {
@@ -444,4 +434,4 @@ def test_add_refuses_what_is_not_a_regular_file(cache, tmp_path):
         with pytest.raises(hub.FetchError) as info:
             hub.add("resnet18-tv", path)
         assert str(info.value) == message
-    assert cache_state(cache) == {}
+    assert cache_state(hub_cache) == {}
