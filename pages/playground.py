@@ -138,7 +138,7 @@ other_id = st.selectbox(_("Compare with"), MODEL_IDS, index=MODEL_IDS.index("len
 other = summarize(other_id, explorer.get_spec(other_id).input_shape)
 st.dataframe(pd.DataFrame([
     {_("network"): name, _("input"): fmt.shape(s.input_shape), _("parameters"): fmt.exact_and_short(s.total_params),
-     _("MACs per image"): fmt.exact_and_short(s.total_macs), _("weight layers (depth)"): s.depth,
+     _("MACs per image"): fmt.exact_and_short(s.total_macs), _("weight layers (longest path)"): s.depth,
      _("receptive field"): s.receptive_field.size}
     for name, s in ((_("your network"), summary), (other_id, other))
 ]), hide_index=True, width="stretch")
