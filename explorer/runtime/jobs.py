@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -39,6 +38,7 @@ class Job:
     result: dict | None = None
     error: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)  # set once it is over and the machine is free
 
 
 class JobManager:
@@ -110,17 +110,17 @@ class JobManager:
                 job.status = "stopped"
                 runs.Store().leave_line(run)
                 runs.Store().finish(run, "stopped")
+                job.ended.set()
                 return
         job.stop.set()
         if job.nproc > 1:  # its processes watch a file, not this event
             runs.Store().request_stop(run)
 
     def wait(self, run: str, timeout: float = 60) -> Job | None:
-        """Block until ``run`` ends (tests, scripts)."""
-        end = time.monotonic() + timeout
+        """Block until ``run`` ends and its turn on the machine is given back (tests, scripts)."""
         job = self._jobs.get(run)
-        while job is not None and job.status in ("queued", "running") and time.monotonic() < end:
-            time.sleep(0.05)
+        if job is not None:
+            job.ended.wait(timeout)
         return job
 
     def _work(self) -> None:
@@ -150,6 +150,8 @@ class JobManager:
                     self._train(store, job)
         except Exception as exc:  # noqa: BLE001 — the worker must survive any failing run; the store says why
             job.status, job.error = "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        finally:
+            job.ended.set()  # after the turn's exit: the lease is released by now
 
     def _launch(self, store: runs.Store, job: Job) -> None:
         """N processes through torchrun's launcher (the CLI's ``--nproc`` path); the curve from the store's
