@@ -15,79 +15,26 @@ The catalog is read with Babel's ``read_po`` once per process: there is no compi
 
 from __future__ import annotations
 
-import contextvars
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
 
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
-LANGUAGES = {"en": "English", "zh": "中文"}  # code → the language's own name, as the switch shows it
-DEFAULT_LANGUAGE = "en"
-
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("explorer_language", default=DEFAULT_LANGUAGE)
-
-
-def set_language(code: str) -> None:
-    """Make ``code`` (a key of :data:`LANGUAGES`) the language of this context; an unknown code means English."""
-    _current.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
-
-
-def language() -> str:
-    """The language of this context (``"en"`` unless set)."""
-    return _current.get()
-
-
-@contextmanager
-def use_language(code: str) -> Iterator[None]:
-    """``with use_language("zh"): …`` — the strings translated inside the block are Chinese."""
-    token = _current.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
-    try:
-        yield
-    finally:
-        _current.reset(token)
-
-
-@cache
-def catalog(code: str) -> dict[str | tuple[str, str], str | tuple[str, ...]]:
-    """msgid (or (singular, plural)) → translation of ``code``'s catalog; untranslated and fuzzy entries left out."""
-    path = LOCALE_DIR / code / "LC_MESSAGES" / "messages.po"
-    if code == DEFAULT_LANGUAGE or not path.is_file():
-        return {}
-    from babel.messages.pofile import read_po
-
-    with path.open("rb") as f:
-        po = read_po(f, locale=code)
-    table: dict[str | tuple[str, str], str | tuple[str, ...]] = {}
-    for message in po:
-        if not message.id or message.fuzzy or not message.string:
-            continue
-        if isinstance(message.id, tuple):
-            if all(message.string):
-                table[tuple(message.id)] = tuple(message.string)
-        else:
-            table[message.id] = message.string
-    return table
-
-
-def gettext(message: str) -> str:
-    """``message`` in the current language (itself when English or not yet translated)."""
-    found = catalog(language()).get(message)
-    return found if isinstance(found, str) else message
-
-
-def ngettext(singular: str, plural: str, n: int) -> str:
-    """The singular or plural form for ``n`` in the current language (Chinese has one form)."""
-    found = catalog(language()).get((singular, plural))
-    if isinstance(found, tuple):
-        return found[0] if len(found) == 1 else found[0 if n == 1 else 1]
-    return singular if n == 1 else plural
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalog; translate it with :func:`gettext` where it is shown."""
-    return message
+from ..i18n import (  # noqa: F401 — re-exported while the pages move to explorer.i18n
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    LOCALE_DIR,
+    N_,
+    ExplorerError,
+    Message,
+    catalog,
+    error_text,
+    gettext,
+    language,
+    ngettext,
+    quote_code,
+    render,
+    set_language,
+    use_language,
+)
 
 
 def library_texts() -> list[str]:
@@ -257,9 +204,6 @@ def match_template(message: str, templates: tuple[str, ...]) -> tuple[str, dict[
     return None
 
 
-def quote_code(text: str) -> str:
-    """``text`` as a Markdown code span: words shown as they were written (an exception's, a file's name)."""
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def fill_template(template: str, values: dict[str, str], templates: tuple[str, ...]) -> str:
@@ -282,23 +226,22 @@ def fill_template(template: str, values: dict[str, str], templates: tuple[str, .
 def translate_message(message: str) -> str:
     """``message`` (a sentence of the runtime) in the current language: recognised by one of
     :data:`MESSAGE_TEMPLATES` and rewritten with the same values, or returned as it is."""
+    if isinstance(message, Message):
+        return message.render()
     if language() == DEFAULT_LANGUAGE:
         return message
     found = match_template(message, MESSAGE_TEMPLATES)
     return fill_template(*found, MESSAGE_TEMPLATES) if found else message
 
 
-def error_text(error: BaseException) -> str:
-    """The sentence of an exception (a ``KeyError``'s own message, not its quoted repr)."""
-    if isinstance(error, KeyError) and len(error.args) == 1 and isinstance(error.args[0], str):
-        return error.args[0]
-    return str(error) or type(error).__name__
 
 
 def translate_error(error: str | BaseException) -> str:
     """An error for the reader: an exception or its sentence, translated by :data:`MESSAGE_TEMPLATES`; a sentence no
     template knows (the words of an exception PyTorch, Python or the system raised) is quoted as code behind a lead-in
     in the current language."""
+    if isinstance(error, (Message, ExplorerError)):
+        return render(error)
     message = error_text(error) if isinstance(error, BaseException) else error
     if language() == DEFAULT_LANGUAGE:
         return message
