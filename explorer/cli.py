@@ -7,9 +7,12 @@ Errors print one line ``error: …`` on stderr and exit with status 2, never a t
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .analysis import InputShapeError, analyze, parse_input_shape
 from .present import formatting as fmt
@@ -483,12 +486,37 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def app_folder() -> Path:
+    """The folder holding ``app.py`` and ``pages/``: the repository root in a checkout, the ``cnn_explorer_app``
+    package where ``pip install .`` put it."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "app.py").is_file() and (root / "pages").is_dir():
+        return root
+    spec = importlib.util.find_spec("cnn_explorer_app")
+    if spec is None or not spec.submodule_search_locations:
+        raise CLIError("the app's files (app.py, pages/) are not installed beside the library")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``streamlit run app.py`` in the app's folder (whose ``.streamlit/config.toml`` and ``static/`` it reads)."""
+    folder = app_folder()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.port),
+               "--server.address", args.address, "--server.headless", "true",
+               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    return subprocess.call(command, cwd=folder)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description="CNN Explorer: the classic CNNs, layer by layer.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("list", help="the model ids")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_list)
+    p = sub.add_parser("serve", help="serve the web app (Streamlit) on http://ADDRESS:PORT")
+    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    p.add_argument("--address", default="localhost", help="address to listen on (default localhost)")
+    p.set_defaults(func=cmd_serve)
     p = sub.add_parser("summary", help="per-layer shapes, parameters and MACs of one model")
     p.add_argument("id", nargs="?", help="model id (see `list`)")
     p.add_argument("--code", metavar="FILE", help="a PyTorch snippet (d2l style) instead of an id: interpreted "
