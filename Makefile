@@ -7,7 +7,7 @@ RUN_DEBS := graphviz dataset-fashion-mnist fonts-wqy-microhei
 TEST_DEBS := $(RUN_DEBS) chromium
 STREAMLIT_FLAGS := --server.fileWatcherType none --browser.gatherUsageStats false
 
-.PHONY: run test test-fast bench lint setup setup-dev clean messages font
+.PHONY: run test test-fast bench docs lint setup setup-dev clean messages font
 
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true $(STREAMLIT_FLAGS)
@@ -18,8 +18,13 @@ test: lint
 test-fast: setup-dev
 	$(PY) -m pytest -m "not slow"
 
-bench: setup
-	$(PY) scripts/bench.py
+# The benchmarks; their output, headed by the date and the machine, is written to docs/bench-results.md.
+bench: setup-dev
+	$(PY) scripts/bench.py --report docs/bench-results.md
+
+# The generated parts of the docs (the models table, the README's counts); tests/test_docs.py fails when they are stale.
+docs: setup
+	$(PY) scripts/docs.py
 
 lint: setup-dev
 	$(PY) -m ruff check .

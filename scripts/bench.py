@@ -366,9 +366,39 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="skip the Architecture page of every model (warm reruns and browser paint)")
     parser.add_argument("--no-predict", action="store_true", help="skip the predict end-to-end timing")
     parser.add_argument("--no-train", action="store_true", help="skip the training-throughput comparison")
+    parser.add_argument("--report", metavar="FILE",
+                        help="also write the output to FILE (Markdown), headed by the date and the machine")
     parser.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
     parser.add_argument("models", nargs="*", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def machine() -> str:
+    """This machine in one line: CPU model, cores, memory, GPU (the figures mean nothing without it)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        cpu = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 if hasattr(os, "sysconf") else 0
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{cpu}, {os.cpu_count()} CPUs, {memory:.0f} GiB, {gpu}; {platform.system()} {platform.release()}"
+
+
+class _Tee:
+    """stdout that is also written to a file (``--report``)."""
+
+    def __init__(self, stream, file) -> None:
+        self.stream, self.file = stream, file
+
+    def write(self, text: str) -> int:
+        self.file.write(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.file.flush()
+        self.stream.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -376,6 +406,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         child_main(args.child, args.models)
         return 0
+    if not args.report:
+        return run(args)
+    import datetime
+
+    with open(args.report, "w", encoding="utf-8") as report:
+        when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        report.write(f"# Benchmark results\n\nWritten by `make bench` (`scripts/bench.py`) on {when}, on {machine()}, "
+                     f"while nothing else was asked of the machine by this script. Its whole output:\n\n```text\n")
+        stdout, sys.stdout = sys.stdout, _Tee(sys.stdout, report)
+        try:
+            status = run(args)
+        finally:
+            sys.stdout = stdout
+        report.write("```\n")
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
 
     ids = args.models or select_models(args.quick)
     print(

@@ -3,8 +3,9 @@ list is explicit and must be kept whole)."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,7 +16,7 @@ def test_every_package_of_the_tree_is_in_the_wheel():
     app = {"cnn_explorer_app"} | {
         "cnn_explorer_app." + ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "pages").rglob("__init__.py")
     }
-    assert listed == tree | app, f"missing: {sorted(tree | app - listed)}, not in the tree: {sorted(listed - tree - app)}"
+    assert listed == tree | app, f"missing {sorted(tree | app - listed)}, not in the tree {sorted(listed - tree - app)}"
 
 
 def test_the_console_script_is_the_cli():
