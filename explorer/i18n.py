@@ -4,7 +4,7 @@ This module sits at the bottom of the library (every layer may import it, it imp
 
 - the **language** of this context (a context variable set per run by the app, ``pages/i18n.py``, or around a call
   with :func:`use_language`; English by default, the language of the source strings and of the CLI);
-- the **translator**: :func:`gettext` / :func:`ngettext` over ``explorer/locale/<lang>/LC_MESSAGES/messages.po`` (read with
+- the **translator**: :func:`gettext` / :func:`ngettext` over ``locale/<lang>/LC_MESSAGES/messages.po`` here (read with
   Babel's ``read_po`` once per process: no compiled ``.mo`` to go stale), and :func:`N_` to mark a string for the
   catalog without translating it (module-level tables, translated where shown);
 - a **message** that carries its words, as Django's ``ValidationError(message, code, params)`` does: the place that
