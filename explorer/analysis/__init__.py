@@ -8,6 +8,7 @@ from __future__ import annotations
 from .fit import Failure, smallest_input
 from .rules import Rule, register_rule, rule_for, unregister_rule
 from .summary import (
+    BatchChangeError,
     InputShapeError,
     LayerRecord,
     PartialSummary,
@@ -19,6 +20,7 @@ from .summary import (
 )
 
 __all__ = [
+    "BatchChangeError",
     "Failure",
     "InputShapeError",
     "LayerRecord",

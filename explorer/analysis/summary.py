@@ -16,6 +16,7 @@ import torch
 import torchinfo
 from torch import nn
 
+from ..i18n import N_, ExplorerError
 from ..zoo.registry import ModelSpec, get_spec
 from .field import UNSUPPORTED, Axis, describe
 from .fit import Failure, why_it_fails
@@ -33,6 +34,24 @@ MAX_DIM = 8192  # largest accepted channel count / spatial size: beyond this an 
 
 class InputShapeError(ValueError):
     """The network cannot take the requested input; the message names the first layer that fails and why."""
+
+
+class BatchChangeError(InputShapeError, ExplorerError):
+    """A module hands on another number of images than it got — the notes' ``Reshape`` (``x.view(-1, 1, 28, 28)``)
+    on a 1×224×224 input turns 1 image into 64 — so every per-image number after it (MACs per image, shapes,
+    receptive fields) would be wrong. An :class:`InputShapeError`: callers that handle a bad input handle this too.
+    ``layer`` is the module's path (``""`` for the network itself), ``images`` the batch it hands on."""
+
+    __init__ = ExplorerError.__init__
+    __reduce__ = ExplorerError.__reduce__
+
+    @property
+    def layer(self) -> str:
+        return self.message.values["path"]
+
+    @property
+    def images(self) -> int:
+        return self.message.values["images"]
 
 
 @dataclass(frozen=True)
@@ -282,6 +301,11 @@ def analyze(
 
     call_states, unsupported = _track(module, x, len(dims) - 1)
     records = _labelled(_records(stats.summary_list, names, call_states), model_name)
+    changed = batch_change(records)
+    if changed is not None:
+        raise BatchChangeError(
+            N_("{layer} ({type}) turns 1 image into {images}: per-image numbers would be wrong"),
+            layer=changed.label or model_name, type=changed.type, images=changed.output_shape[0], path=changed.name)
     total_params = sum(p.numel() for p in module.parameters())
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     out = records[0].output_shape if records else None
@@ -398,6 +422,13 @@ def _ask(question: Any, *args: Any) -> Any:
         return question(*args)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
+
+
+def batch_change(records: Sequence[LayerRecord]) -> LayerRecord | None:
+    """The first call to end whose output holds another number of images than its input (``None`` when every
+    call keeps the batch): the innermost module that changed it, not the blocks around it."""
+    changed = [r for r in records if r.input_shape and r.output_shape and r.output_shape[0] != r.input_shape[0]]
+    return min(changed, key=lambda r: r.finished) if changed else None
 
 
 def final_field_layer(records: Sequence[LayerRecord]) -> LayerRecord | None:

@@ -28,6 +28,8 @@ CODE_TEMPLATES = (
     N_("{module} gets {dims} (padded {padded}), its kernel is {kernel}"),
     N_("{module} gets {dims}, its kernel spans {span}"),
     N_("{module} gets {dims}, its kernel is {kernel}"),
+    # explorer.playground.diagnose: the line that turns one image into several (batch_change)
+    N_("{call} turns 1 image into {images}: per-image numbers would be wrong"),
     # explorer.playground.links: the code in a link
     N_("the link's code is damaged (it is not base64url)"),
     N_("the link's code is larger than {limit} bytes"),

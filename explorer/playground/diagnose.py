@@ -3,14 +3,16 @@ line that built that layer (every module the interpreter builds remembers its li
 
 from __future__ import annotations
 
+import ast
 import copy
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-from .interpreter import CodeError, InterpretedModule, first_line
+from .interpreter import CodeError, InterpretedModule, Interpreter, first_line
 
 
 def _meta(module: nn.Module) -> nn.Module:
@@ -60,9 +62,86 @@ def why_layer_fails(module: nn.Module, shape: tuple[int, ...] | None, exc: BaseE
     return f"{desc} fails on input {_dims(shape[1:])}: {first_line(exc)}"
 
 
+def _call_text(node: ast.Call) -> str:
+    """``view(-1, 1, 28, 28)`` for ``x.view(-1, 1, 28, 28)``: the call as written, without what it is called on."""
+    if isinstance(node.func, ast.Attribute):
+        args = [ast.unparse(a) for a in node.args] + [ast.unparse(k) for k in node.keywords]
+        return f"{node.func.attr}({', '.join(args)})"
+    return ast.unparse(node)
+
+
+def _snippet_call() -> ast.Call | None:
+    """The snippet's call being interpreted right now (the innermost ``Interpreter.eval_Call`` on the stack)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is Interpreter.eval_Call.__code__:
+            return frame.f_locals.get("node")
+        frame = frame.f_back
+    return None
+
+
+class _BatchWatch(torch.overrides.TorchFunctionMode):
+    """Notes each tensor operation that hands on another number of images than its tensor got, with the snippet's
+    call that ran it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, int, ast.Call | None]] = []  # (images in, images out, the call)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        first = args[0] if args else None
+        if (isinstance(first, torch.Tensor) and isinstance(out, torch.Tensor) and first.dim() and out.dim()
+                and first.shape[0] != out.shape[0]):
+            self.seen.append((first.shape[0], out.shape[0], _snippet_call()))
+        return out
+
+
+def batch_change(net: nn.Module, input_shape: Sequence[int]) -> CodeError | None:
+    """Run ``net`` once on one meta image of ``input_shape``; ``None`` when every module hands on one image, else
+    the :class:`CodeError` naming the line that changed the batch (``line 3: view(-1, 1, 28, 28) turns 1 image into
+    64: …`` — the call in a ``forward``, or the line that built a layer that does it)."""
+    module = _meta(net)
+    changed: list[tuple[nn.Module, int, int]] = []  # (module, ops seen before its call, images out) in end order
+    starts: dict[int, list[int]] = {}
+    watch = _BatchWatch()
+
+    def pre(mod: nn.Module, args: Any) -> None:
+        starts.setdefault(id(mod), []).append(len(watch.seen))
+
+    def post(mod: nn.Module, args: Any, out: Any) -> None:
+        start = starts[id(mod)].pop()
+        first = args[0] if args else None
+        out = out[0] if isinstance(out, (tuple, list)) and out else out
+        if (isinstance(first, torch.Tensor) and isinstance(out, torch.Tensor) and first.dim() and out.dim()
+                and first.shape[0] != out.shape[0]):
+            changed.append((mod, start, out.shape[0]))
+
+    handles = [h for m in module.modules() for h in (m.register_forward_pre_hook(pre), m.register_forward_hook(post))]
+    try:
+        with torch.no_grad(), watch:
+            module(torch.empty((1, *input_shape), device="meta"))
+    except Exception:  # noqa: BLE001 — a failing pass is locate_failure's to word
+        return None
+    finally:
+        for h in handles:
+            h.remove()
+    if not changed:
+        return None
+    mod, start, images = changed[0]  # the first call to end: the innermost module that changed the batch
+    for before, after, node in watch.seen[start:]:
+        if before == 1 and after == images and node is not None:
+            return CodeError(f"{_call_text(node)} turns 1 image into {images}: per-image numbers would be wrong",
+                             node.lineno)
+    desc = f"{type(mod).__name__}({mod.extra_repr()})"
+    return CodeError(f"{desc} turns 1 image into {images}: per-image numbers would be wrong",
+                     mod.__dict__.get("_snippet_line"))
+
+
 def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | None:
     """Run ``net`` once on a meta input of ``input_shape`` (C, H, W); ``None`` when it works, else the
-    :class:`CodeError` naming the line that built the failing layer (or the line of the snippet's own code)."""
+    :class:`CodeError` naming the line that built the failing layer (or the line of the snippet's own code) — or,
+    when it runs but turns one image into several, the line that does it (:func:`batch_change`)."""
     module = _meta(net)
     stack: list[tuple[nn.Module, tuple[int, ...] | None]] = []
 
@@ -80,7 +159,7 @@ def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | No
     except Exception as exc:  # noqa: BLE001 — any failure is reported, with its line
         failure: BaseException = exc
     else:
-        return None
+        return batch_change(net, input_shape)
     finally:
         for h in handles:
             h.remove()

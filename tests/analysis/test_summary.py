@@ -585,3 +585,26 @@ def test_nbytes_and_shape():
     assert fmt.shape((1, 96, 55, 55), batch=True) == "1×96×55×55"
     assert fmt.shape(None) == "—"
     assert fmt.shape((1,)) == "scalar"
+
+
+class Regroup(nn.Module):
+    """Hands on 64 images for each 224×224 one: the notes' ``Reshape`` at the wrong input size."""
+
+    def forward(self, x):
+        return x.view(-1, 1, 28, 28)
+
+
+def test_a_module_that_changes_the_batch_is_an_error():
+    from explorer.analysis import BatchChangeError
+    from explorer.i18n import render, use_language
+
+    net = nn.Sequential(Regroup(), nn.Conv2d(1, 6, 5), nn.Flatten())
+    with pytest.raises(BatchChangeError) as caught:
+        analyze(net, (1, 224, 224))
+    err = caught.value
+    assert isinstance(err, InputShapeError)  # handled wherever a bad input is
+    assert str(err) == "regroup (Regroup) turns 1 image into 64: per-image numbers would be wrong"
+    assert (err.layer, err.images) == ("0", 64)  # the innermost module, not the Sequential around it
+    with use_language("zh"):
+        assert render(err) == "regroup（Regroup）把 1 张图像变成了 64 张：按每张图像算的数字都会是错的"
+    assert analyze(net, (1, 28, 28)).layers[1].output_shape == (1, 1, 28, 28)  # the size it was written for

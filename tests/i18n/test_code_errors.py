@@ -102,6 +102,11 @@ DIAGNOSED = [
     ("def block(c):\n    return nn.Conv2d(c, 8, 3)\nnet = nn.Sequential(block(1), block(16))", (1, 8, 8),
      "第 2 行：`Conv2d(16, 8, kernel_size=(3, 3), stride=(1, 1))` 需要 16 个输入通道，得到的是 8 个"
      "（在第 3 行的调用中构建）"),
+    # the notes' LeNet at 224×224: its Reshape turns 1 image into 64 (the call in forward, then a layer that does it)
+    (playground.LISTINGS["lenet"].code, (1, 224, 224),
+     "第 3 行：`view(-1, 1, 28, 28)` 把 1 张图像变成了 64 张：按每张图像算的数字都会是错的"),
+    ("net = nn.Sequential(nn.Conv2d(1, 4, 3),\n    nn.Flatten(0))", (1, 4, 4),
+     "第 2 行：`Flatten(start_dim=0, end_dim=-1)` 把 1 张图像变成了 16 张：按每张图像算的数字都会是错的"),
 ]
 
 
@@ -160,7 +165,7 @@ def test_every_template_is_a_sentence_of_the_playground():
 @pytest.mark.parametrize(("code", "input_shape", "chinese"), DIAGNOSED, ids=[c[:30] for c, _, _ in DIAGNOSED])
 def test_the_failing_layer_is_named_in_chinese(code, input_shape, chinese):
     error = diagnosed(code, input_shape)
-    if "Flatten()" in code:  # a flat input: its count is said once, not again as its shape
+    if "Linear(10, 2)" in code and "Flatten()" in code:  # a flat input: its count is said once, not as its shape
         assert str(error).endswith("expects 10 input features, gets 16")
     with use_language("zh"):
         assert translate_code_error(error).startswith(chinese), str(error)

@@ -73,3 +73,16 @@ def test_argument_errors(capsys, tmp_path):
     rc, out, err = run(capsys, "summary", "--code", str(path), "--input", "3", "--json")
     assert rc == 0, err
     assert json.loads(out)["total_params"] == 8
+
+
+def test_a_layer_that_changes_the_batch_is_refused_with_its_line(capsys, tmp_path):
+    """The notes' LeNet (``x.view(-1, 1, 28, 28)``) at 1×224×224 would analyse 64 images as one: refused, not 64×
+    the MACs per image."""
+    path = tmp_path / "lenet.py"
+    path.write_text(LISTINGS["lenet"].code, encoding="utf-8")
+    rc, out, err = run(capsys, "summary", "--code", str(path), "--input", "1,224,224", "--json")
+    assert rc == 2 and out == ""
+    assert one_error_line(err) == ("error: line 3: view(-1, 1, 28, 28) turns 1 image into 64: per-image numbers "
+                                   "would be wrong")
+    rc, out, err = run(capsys, "summary", "--code", str(path), "--input", "1,28,28", "--json")
+    assert rc == 0 and json.loads(out)["total_params"] == 61_706
