@@ -97,7 +97,7 @@ class _BatchWatch(torch.overrides.TorchFunctionMode):
         return out
 
 
-def batch_change(net: nn.Module, input_shape: Sequence[int]) -> CodeError | None:
+def _batch_change(net: nn.Module, input_shape: Sequence[int]) -> CodeError | None:
     """Run ``net`` once on one meta image of ``input_shape``; ``None`` when every module hands on one image, else
     the :class:`CodeError` naming the line that changed the batch (``line 3: view(-1, 1, 28, 28) turns 1 image into
     64: …`` — the call in a ``forward``, or the line that built a layer that does it)."""
@@ -141,7 +141,7 @@ def batch_change(net: nn.Module, input_shape: Sequence[int]) -> CodeError | None
 def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | None:
     """Run ``net`` once on a meta input of ``input_shape`` (C, H, W); ``None`` when it works, else the
     :class:`CodeError` naming the line that built the failing layer (or the line of the snippet's own code) — or,
-    when it runs but turns one image into several, the line that does it (:func:`batch_change`)."""
+    when it runs but turns one image into several, the line that does it (:func:`_batch_change`)."""
     module = _meta(net)
     stack: list[tuple[nn.Module, tuple[int, ...] | None]] = []
 
@@ -159,7 +159,7 @@ def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | No
     except Exception as exc:  # noqa: BLE001 — any failure is reported, with its line
         failure: BaseException = exc
     else:
-        return batch_change(net, input_shape)
+        return _batch_change(net, input_shape)
     finally:
         for h in handles:
             h.remove()
