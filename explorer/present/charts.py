@@ -65,8 +65,9 @@ def shape_flow(
     summary: Summary, max_depth: int | None = None, labels: Mapping[str, str] | None = None
 ) -> go.Figure:
     """Spatial size (H and W) and channels after every visible layer with a C×H×W output, in execution order,
-    starting from the input itself, each step named by its display label (``labels``: module path → label, else the
-    records' own ``label``).
+    starting from the input itself, then the features after each flat layer to the last one (flatten, fc6 … fc8: the
+    classifier is part of the network's flow), each step named by its display label (``labels``: module path → label,
+    else the records' own ``label``).
 
     With ``max_depth`` below the deepest level, each block counts as one step (its output). A block whose paths run
     side by side and meet in a concatenation (Inception) is always one step: drawn one path after another, its
@@ -82,8 +83,8 @@ def shape_flow(
                 rows.append(inner)  # the block's output, once, where its last layer ends
             continue
         rows.append(r)
-    # a merging block's own row (at max_depth == its depth) stays; keep only feature maps
-    rows = [r for i, r in enumerate(rows) if r.output_shape is not None and len(r.output_shape) == 4
+    # a merging block's own row (at max_depth == its depth) stays; keep feature maps and flat feature vectors
+    rows = [r for i, r in enumerate(rows) if r.output_shape is not None and len(r.output_shape) in (2, 4)
             and (i == 0 or rows[i - 1] is not r)]
     if len(summary.input_shape) == 4:  # the input is the first step: the sizes start where the image does
         rows = [LayerRecord(index=-1, name="input", type="input", depth=0, parent=None, is_leaf=True,
@@ -98,32 +99,40 @@ def shape_flow(
     names = [gettext("input") if r.name == "input" and r.index == -1 else n for n, r in zip(names, rows)]
     hover = [f"{n} ({r.name}, {r.type})" if r.name not in (n, "input") else f"{n} ({r.type})"
              for n, r in zip(names, rows)]
+    maps = [r.output_shape if len(r.output_shape) == 4 else None for r in rows]  # None: a flat layer
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     template = "%{text}<br>%{y:,d}<extra>%{fullData.name}</extra>"
     fig.add_trace(
-        go.Scatter(x=x, y=[r.output_shape[2] for r in rows], name=gettext("height"), mode="lines+markers",
+        go.Scatter(x=x, y=[m[2] if m else None for m in maps], name=gettext("height"), mode="lines+markers",
                    line_shape="hv",
                    text=hover, hovertemplate=template),
         secondary_y=False,
     )
-    if any(r.output_shape[2] != r.output_shape[3] for r in rows):
+    if any(m[2] != m[3] for m in maps if m):
         fig.add_trace(
-            go.Scatter(x=x, y=[r.output_shape[3] for r in rows], name=gettext("width"), mode="lines+markers",
+            go.Scatter(x=x, y=[m[3] if m else None for m in maps], name=gettext("width"), mode="lines+markers",
                        line_shape="hv", text=hover, hovertemplate=template),
             secondary_y=False,
         )
     fig.add_trace(
-        go.Bar(x=x, y=[r.output_shape[1] for r in rows], name=gettext("channels"), opacity=0.35, text=hover,
+        go.Bar(x=x, y=[m[1] if m else None for m in maps], name=gettext("channels"), opacity=0.35, text=hover,
                textposition="none", hovertemplate=template),
         secondary_y=True,
     )
-    spatial_top = max((max(r.output_shape[2:]) for r in rows), default=1)
+    if not all(maps):  # the flat layers' features, in their own colour on the same axis
+        fig.add_trace(
+            go.Bar(x=x, y=[None if m else r.output_shape[1] for m, r in zip(maps, rows)], name=gettext("features"),
+                   opacity=0.35, text=hover, textposition="none", hovertemplate=template),
+            secondary_y=True,
+        )
+    spatial_top = max((max(m[2:]) for m in maps if m), default=1)
     channel_top = max((r.output_shape[1] for r in rows), default=1)
-    # whole numbers on both axes (sizes and channel counts are integers: no "68.9" or "0.5" ticks)
     fig.update_yaxes(title_text=gettext("spatial size (px)"), secondary_y=False, **_integer_axis(spatial_top))
-    fig.update_yaxes(title_text=gettext("channels"), secondary_y=True, showgrid=False, **_integer_axis(channel_top))
+    fig.update_yaxes(title_text=gettext("channels") if all(maps) else gettext("channels / features"),
+                     secondary_y=True, showgrid=False, **_integer_axis(channel_top))
     every = max(1, -(-len(rows) // 40))  # at most ~40 names, every n-th beyond that
-    fig.update_xaxes(tickvals=x[::every], ticktext=names[::every], tickangle=-45, range=[-0.6, len(rows) - 0.4])
+    ticks = sorted({*x[::every], x[-1]})  # the last layer always named
+    fig.update_xaxes(tickvals=ticks, ticktext=[names[i] for i in ticks], tickangle=-45, range=[-0.6, len(rows) - 0.4])
     fig.update_layout(
         title=gettext("Shape flow: spatial size and channels through the network"),
         hovermode="closest",

@@ -40,11 +40,16 @@ def test_rf_stride_axis_is_labelled_in_whole_pixels(summaries):
 
 def test_shape_flow_names_layers_and_counts_in_integers(summaries):
     fig = charts.shape_flow(summaries["alexnet"])
-    assert list(fig.layout.xaxis.ticktext) == ["input", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
-                                               "conv3", "relu3", "conv4", "relu4", "conv5", "relu5", "pool5"]
-    height, channels = fig.data
-    assert list(height.y) == [224, 55, 55, 27, 27, 27, 13, 13, 13, 13, 13, 13, 13, 6]
+    names = list(fig.layout.xaxis.ticktext)
+    assert names[:14] == ["input", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
+                          "conv3", "relu3", "conv4", "relu4", "conv5", "relu5", "pool5"]
+    assert names[14] == "flatten" and names[-1] == "fc8"  # the classifier is part of the flow
+    height, channels, features = fig.data
+    assert list(height.y)[:14] == [224, 55, 55, 27, 27, 27, 13, 13, 13, 13, 13, 13, 13, 6]
+    assert set(list(height.y)[14:]) == {None}  # no spatial size after flattening
     assert list(channels.y)[:2] == [3, 96]
+    flat = [v for v in features.y if v is not None]
+    assert flat[0] == 256 * 6 * 6 and flat[-1] == 1000 and 4096 in flat
     for axis in (fig.layout.yaxis, fig.layout.yaxis2):
         assert axis.tick0 == 0 and axis.dtick >= 1 and float(axis.dtick).is_integer() and axis.tickformat == ",d"
 
@@ -54,9 +59,27 @@ def test_shape_flow_draws_an_inception_block_as_one_step(summaries):
     names = list(fig.layout.xaxis.ticktext)
     assert names[9:12] == ["inception3a", "inception3b", "pool3"]
     assert not any("/" in n for n in names)  # no branch layer of a block
-    channels = list(fig.data[-1].y)
+    channels = [v for v in next(t for t in fig.data if t.name == "channels").y if v is not None]
     assert channels[9:11] == [256, 480]
     assert channels[-1] == 1024 and channels[8:] == sorted(channels[8:])  # concatenations only ever widen here
+
+
+CNN_IDS = [s.id for s in explorer.list_models()
+           if any(r.output_shape is not None and len(r.output_shape) == 4 for r in explorer.analyze(s.id).leaves)]
+
+
+@pytest.mark.parametrize("model_id", CNN_IDS)
+def test_shape_flow_ends_at_the_last_layer(model_id):
+    """The chart's last step is the network's last layer (AlexNet's fc8, not pool5), named on the axis."""
+    summary = explorer.analyze(model_id)
+    fig = charts.layer_flow(summary)
+    last = [r for r in summary.leaves if r.output_shape is not None][-1]
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert bars[-1].text[-1].startswith(f"{last.label} ("), bars[-1].text[-1]
+    ends = [max(i for i, v in enumerate(t.y) if v is not None) for t in bars]
+    assert max(ends) == len(bars[-1].x) - 1  # a bar is drawn at the last step
+    assert list(fig.layout.xaxis.ticktext)[-1] == last.label
+    assert list(fig.layout.xaxis.tickvals)[-1] == len(bars[-1].x) - 1
 
 
 def test_feature_flow_for_sequences_and_flat_nets(summaries):
