@@ -298,7 +298,7 @@ def test_the_block_depth_is_kept_across_the_tabs(open_page):
     at.slider(key="depth").set_value(1).run()
     collapsed = len(at.dataframe[0].value)
     flow = figures(open_tab(at, "Charts"))[0]  # the shape flow drawn at the chosen depth: one step per stage
-    assert flow["layout"]["xaxis"]["ticktext"] == ["input", "stage1", "stage2", "stage3", "stage4"]
+    assert flow["layout"]["xaxis"]["ticktext"] == ["input", "stage1", "stage2", "stage3", "stage4", "stage5", "fc"]
     open_tab(at, "Layers")
     assert at.slider(key="depth").value == 1 and len(at.dataframe[0].value) == collapsed
     at = open_page("architecture", model="resnet50-tv")  # another model starts fully expanded
