@@ -62,8 +62,13 @@ labels = {
         name=r.name, type=r.type, h=r.output_shape[2], w=r.output_shape[3], rf=r.rf) for r in layers
 }
 spatial = [i for i, r in enumerate(layers) if r.output_shape[2] * r.output_shape[3] > 1]
+# First shown: a middle layer whose field is visibly a part of the image (the deepest at most half its side), not
+# the last pooling's, which covers the whole picture.
+half = min(spec.input_shape[1:]) / 2
+middle = [i for i in spatial if max(np.atleast_1d(layers[i].rf)) <= half
+          and layers[i].category in ("convolution", "pooling")]
 layer_index = st.selectbox(
-    _("Layer"), list(labels), index=spatial[-1] if spatial else len(labels) - 1, format_func=labels.get,
+    _("Layer"), list(labels), index=(middle or spatial or [len(labels) - 1])[-1], format_func=labels.get,
     key=f"rf_layer_{spec.id}",
 )
 layer = next(r for r in layers if r.index == layer_index)
@@ -187,8 +192,7 @@ a.plotly_chart(charts.growth_curves(curves), key="dil_growth")
 grid = dilation.gridding(rates, k)
 holes = int((grid == 0).sum())
 b.plotly_chart(
-    charts.grid_heatmap(grid, _("What the top unit sees ({h}×{w} px)").format(h=grid.shape[0], w=grid.shape[1]),
-                        "Viridis", _("paths")),
+    charts.paths_heatmap(grid, _("What the top unit sees ({h}×{w} px)").format(h=grid.shape[0], w=grid.shape[1])),
     key="dil_grid",
 )
 st.markdown(_(
@@ -196,6 +200,7 @@ st.markdown(_(
     "weights. {gridding}"
 ).format(n=len(rates), dilated=curves[next(iter(curves))][-1], plain=curves[next(reversed(curves))][-1],
          weights=len(rates) * k * k,
-         gridding=_("**Gridding:** {holes} of the {size} pixels inside the field are never seen (the dark "
+         gridding=_("**Gridding:** {holes} of the {size} pixels inside the field are never seen (the blank "
                     "cells).").format(holes=holes, size=grid.size) if holes
-         else _("Every pixel inside the field is seen: no gridding.")))
+         else _("Every one of the {size} pixels inside the field is seen by at least one path: no gridding (the "
+                "shade says by how many).").format(size=grid.size)))

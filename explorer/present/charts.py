@@ -360,6 +360,12 @@ def rf_growth(summaries: dict[str, Summary]) -> go.Figure:
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
+# The effective field over an image: transparent below 5 % of its peak (the threshold the page's area uses), then
+# warm and more opaque towards the peak — never a tint over the whole picture.
+ERF_SCALE = [[0.0, "rgba(255,90,0,0)"], [0.05, "rgba(255,90,0,0)"], [0.3, "rgba(255,110,0,0.45)"],
+             [1.0, "rgba(255,235,0,0.85)"]]
+
+
 def field_on_image(
     image: np.ndarray, box: tuple[int, int, int, int] | None, heat: np.ndarray | None = None, title: str = ""
 ) -> go.Figure:
@@ -371,8 +377,8 @@ def field_on_image(
     else:
         fig.add_trace(go.Image(z=(np.clip(image, 0, 1) * 255).astype(np.uint8), hoverinfo="skip"))
     if heat is not None:
-        fig.add_trace(go.Heatmap(
-            z=heat, colorscale="Inferno", opacity=0.6, zmin=0, zmax=1, colorbar={"title": "ERF"},
+        fig.add_trace(go.Heatmap(  # see-through where the gradient is small: the image stays readable under it
+            z=heat, colorscale=ERF_SCALE, zmin=0, zmax=1, colorbar={"title": "ERF"},
             hovertemplate=gettext("row %{y}, col %{x}: %{z:.3f}") + "<extra>" + gettext("effective field")
             + "</extra>",
         ))
@@ -398,6 +404,31 @@ def grid_heatmap(grid: np.ndarray, title: str, colorscale: str = "Blues", label:
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showgrid=False)
     fig.update_xaxes(showgrid=False, constrain="domain")
     fig.update_layout(title=title, margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=360)
+    return fig
+
+
+NEVER_SEEN = "#ffffff"  # a pixel no path reaches: blank, whatever else the scale shows
+SEEN = ("#c6dbef", "#08306b")  # seen once … by the most paths: light to dark blue
+
+
+def paths_heatmap(grid: np.ndarray, title: str) -> go.Figure:
+    """How many paths reach the top unit from each input pixel (:func:`explorer.analysis.dilation.gridding`), on one
+    scale that keeps "never seen" apart: 0 is blank, 1 already a visible blue, the most paths the darkest — so a stack
+    with holes (2,2,2) and one without (1,2,4,8) read alike, and the legend names both ends."""
+    top = max(int(grid.max()), 1)
+    step = 0.5 / top  # counts are whole: anything below 0.5 is 0
+    scale = [[0.0, NEVER_SEEN], [step, NEVER_SEEN], [step, SEEN[0]], [1.0, SEEN[1]]]
+    ticks = sorted({0, 1, top, *([(top + 1) // 2] if top > 3 else [])})
+    text = {0: gettext("0: never seen"), 1: gettext("1 path"), top: gettext("{n} paths").format(n=top)}
+    fig = go.Figure(go.Heatmap(
+        z=grid, colorscale=scale, zmin=0, zmax=top, xgap=1, ygap=1,
+        colorbar={"title": gettext("paths to the top unit"), "tickvals": ticks,
+                  "ticktext": [text.get(t, str(t)) for t in ticks], "outlinewidth": 1},
+        hovertemplate=gettext("row %{y}, col %{x}: %{z}") + " " + gettext("paths") + "<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showgrid=False)
+    fig.update_xaxes(showgrid=False, constrain="domain")
+    fig.update_layout(title=title, margin={"t": 40, "l": 0, "r": 0, "b": 0}, height=360, plot_bgcolor="#9e9e9e")
     return fig
 
 

@@ -16,8 +16,11 @@ def test_defaults_show_the_final_field_and_all_charts(open_page):
     table = at.table[0].value
     assert table.loc["vgg16"].tolist() == ["3×224×224", 212, 32, 90]
     assert len(at.get("plotly_chart")) == 5
-    # the unit's sentence names the interval of the centre unit of pool5 (unit 3: −90 + 3·32 = 6 … 217)
-    assert any("rows **6 … 217**" in m.value for m in at.markdown)
+    # first shown: pool4, a middle layer whose 100 px field is part of the 224 px image (pool5's 212 px is all of
+    # it); its centre unit 6 sees rows −42 + 6·16 = 54 … 153
+    assert at.selectbox(key="rf_layer_vgg16").value == next(
+        r.index for r in explorer.analyze("vgg16").leaves if r.label == "pool4")
+    assert any("rows **54 … 153**" in m.value for m in at.markdown)
 
 
 def test_overlay_layer_unit_and_effective_field(open_page):

@@ -92,3 +92,19 @@ def test_feature_flow_for_sequences_and_flat_nets(summaries):
     assert len(mlp.data) == 1 and list(mlp.data[0].y) == [784, 784, 256, 256, 10]
     assert "nothing spatial" in mlp.layout.title.text
     assert charts.layer_flow(summaries["alexnet"]).layout.title.text.startswith("Shape flow")
+
+
+@pytest.mark.parametrize(("rates", "holes"), [((1, 2, 4, 8), 0), ((2, 2, 2), 120)])
+def test_gridding_heatmap_draws_never_seen_apart_from_seen_once(rates, holes):
+    """One colour scale for every stack: 0 (never seen) blank, 1 already blue — the 1,2,4,8 stack, seen everywhere,
+    cannot look gridded — and the legend names both ends."""
+    from explorer.analysis import dilation
+
+    grid = dilation.gridding(rates, 3)
+    assert int((grid == 0).sum()) == holes
+    heat = charts.paths_heatmap(grid, "t").data[0]
+    assert (heat.zmin, heat.zmax) == (0, grid.max())
+    step = heat.colorscale[1][0]  # the blank band ends below 1
+    assert 0 < step * grid.max() < 1 and heat.colorscale[0][1] == heat.colorscale[1][1] == charts.NEVER_SEEN
+    assert heat.colorscale[2][1] == charts.SEEN[0] != charts.NEVER_SEEN
+    assert list(heat.colorbar.ticktext)[:2] == ["0: never seen", "1 path"]
