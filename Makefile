@@ -48,11 +48,11 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 	touch $@
 
 # Extract the marked strings (babel.cfg; `python -m` so that its library extractor imports explorer) and merge them into the Chinese catalog; translate the new empty msgstr
-# entries in explorer/locale/zh/LC_MESSAGES/messages.po (the app reads the .po itself: nothing to compile).
+# entries in explorer/i18n/locale/zh/LC_MESSAGES/messages.po (the app reads the .po itself: nothing to compile).
 messages: setup-dev
 	$(PY) -m babel.messages.frontend extract -F babel.cfg --no-location --sort-output --project "CNN Explorer" \
-		-o explorer/locale/messages.pot .
-	$(PY) -m babel.messages.frontend update -i explorer/locale/messages.pot -d explorer/locale -l zh --no-fuzzy-matching --ignore-obsolete -w 120
+		-o explorer/i18n/locale/messages.pot .
+	$(PY) -m babel.messages.frontend update -i explorer/i18n/locale/messages.pot -d explorer/i18n/locale -l zh --no-fuzzy-matching --ignore-obsolete -w 120
 
 # The web font's subset: WenQuanYi Micro Hei cut to the characters of the catalog, the notes and the glossary.
 font: setup-dev

@@ -463,7 +463,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
         if args.out is None and args.format == "png" and sys.stdout.isatty():
             raise CLIError("PNG is binary: give -o FILE (or redirect the output)")
         try:
-            _write(diagram.render(dot, args.format), args.out)
+            _write(diagram.render_dot(dot, args.format), args.out)
         except RuntimeError as exc:
             raise CLIError(str(exc)) from None
     return 0

@@ -351,9 +351,10 @@ b2.download_button(_("Layers JSON"), lambda: export.layers_json(summary), f"{ste
                    key="dl_json")
 b3.download_button(_("Diagram DOT"), dot, f"{stem}.dot", "text/vnd.graphviz", key="dl_dot")
 if shutil.which("dot"):
-    b4.download_button(_("Diagram SVG"), lambda: diagram.render(dot, "svg"), f"{stem}.svg", "image/svg+xml",
+    b4.download_button(_("Diagram SVG"), lambda: diagram.render_dot(dot, "svg"), f"{stem}.svg", "image/svg+xml",
                        key="dl_svg")
-    b5.download_button(_("Diagram PNG"), lambda: diagram.render(dot, "png"), f"{stem}.png", "image/png", key="dl_png")
+    b5.download_button(_("Diagram PNG"), lambda: diagram.render_dot(dot, "png"), f"{stem}.png", "image/png",
+                       key="dl_png")
 else:
     b4.caption(_("SVG/PNG need Graphviz's `dot` program on the server (apt-get install graphviz): DOT works "
                  "anywhere."))

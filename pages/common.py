@@ -55,7 +55,7 @@ def layer_labels(model_id: str, input_shape: tuple[int, ...]) -> dict[str, str]:
 def diagram_svg(dot: str) -> str:
     """Graphviz's SVG of ``dot``, cached by the DOT text: the layout (``dot``, up to a second for ResNet-50 fully
     open) runs once per diagram, and a rerun that only changes the selected layer reuses it."""
-    return diagram.render(dot, "svg").decode("utf-8")
+    return diagram.render_dot(dot, "svg").decode("utf-8")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCE = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 OUTPUT = REPO / "static" / "explorer-cjk.woff"
 TEXT_SOURCES = [
-    REPO / "explorer" / "locale" / "zh" / "LC_MESSAGES" / "messages.po",
+    REPO / "explorer" / "i18n" / "locale" / "zh" / "LC_MESSAGES" / "messages.po",
     REPO / "docs" / "notes" / "cnn-notes.zh.md",
     *sorted((REPO / "explorer" / "lessons").glob("*.py")),
     *sorted((REPO / "pages").glob("*.py")),

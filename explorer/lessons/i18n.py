@@ -1,4 +1,4 @@
-"""The translator of the user-visible strings: gettext over the catalog ``explorer/locale/<lang>/…/messages.po``.
+"""The translator of the user-visible strings: gettext over the catalog ``explorer/i18n/locale/<lang>/…/messages.po``.
 
 The language is a context variable, set per run by the app (``pages/i18n.py``) or around a call with
 :func:`use_language`; it defaults to English, the language of the source strings and of the CLI. Mark a string with

@@ -1,7 +1,7 @@
 """Every diagram the app draws: the model graph traced from a forward pass, a residual block variant, a recurrence
 unrolled over time. Each is built here, and only here, as a ``graphviz.Digraph`` — graphviz quotes every name and
 label, so no module path can break the syntax — and returned as its DOT text, which ``st.graphviz_chart``, the CLI's
-``graph`` command and :func:`render` (SVG or PNG through Graphviz's ``dot`` program) all take.
+``graph`` command and :func:`render_dot` (SVG or PNG through Graphviz's ``dot`` program) all take.
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def to_dot(
     return dot.source
 
 
-def render(dot: str, fmt: str) -> bytes:
+def render_dot(dot: str, fmt: str) -> bytes:
     """SVG or PNG bytes from DOT with Graphviz's ``dot`` binary (Debian package graphviz)."""
     import graphviz
 

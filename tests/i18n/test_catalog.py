@@ -16,7 +16,7 @@ from explorer.lessons import glossary, i18n
 from explorer.zoo.registry import list_models
 
 REPO = Path(__file__).resolve().parents[2]
-PO = REPO / "explorer" / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
+PO = REPO / "explorer" / "i18n" / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
 
 
 def messages(path: Path, locale: str | None = None):

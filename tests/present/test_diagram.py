@@ -28,7 +28,7 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's d
 
 def svg_parts(dot: str) -> dict[str, list[str]]:
     """Titles of the nodes, edges and clusters Graphviz drew (it names each ``g`` element by its class)."""
-    root = ET.fromstring(diagram.render(dot, "svg"))
+    root = ET.fromstring(diagram.render_dot(dot, "svg"))
     parts: dict[str, list[str]] = {"node": [], "edge": [], "cluster": []}
     for g in root.iter(f"{SVG}g"):
         kind = g.get("class")
@@ -104,7 +104,7 @@ def test_names_with_quotes_and_backslashes_show_as_written():
     weird = 'we"ird\\name<b>'
     model = nn.Sequential(OrderedDict([(weird, nn.Conv2d(1, 2, 3)), ("relu", nn.ReLU())]))
     dot = diagram.to_dot(graph.trace(model, (1, 8, 8)))
-    svg = diagram.render(dot, "svg").decode()
+    svg = diagram.render_dot(dot, "svg").decode()
     texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
     assert weird in texts  # the node's last label line: its module path, exactly
     assert svg_parts(dot)["node"] == ["input", "n1", "n2", "output"]

@@ -108,10 +108,10 @@ def test_user_module_with_a_skip():
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 def test_svg_and_png_render():
     dot = diagram.to_dot(graph.trace("resnet18"), depth=2)
-    svg = diagram.render(dot, "svg")
+    svg = diagram.render_dot(dot, "svg")
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg")
-    png = diagram.render(dot, "png")
+    png = diagram.render_dot(dot, "png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
