@@ -168,7 +168,14 @@ def test_cli_reports_receptive_field(capsys):
 
 
 # --- the gradient cross-check over the whole registry ---------------------------------------------------------------
-@pytest.mark.parametrize("model_id", [s.id for s in explorer.list_models()])
+# A few small models with every kind of path (a plain stack, Inception's branches, a residual block with its 1×1
+# shortcut) stay in the fast loop; the whole registry (2–55 s per big model) is `slow`.
+GRADIENT_FAST = ("lenet", "inception-v1", "resblock-1x1conv")
+
+
+@pytest.mark.parametrize("model_id", [
+    s.id if s.id in GRADIENT_FAST else pytest.param(s.id, marks=pytest.mark.slow) for s in explorer.list_models()
+])
 def test_analytic_field_equals_gradient_measured(model_id):
     spec = explorer.get_spec(model_id)
     summary = explorer.analyze(model_id)
@@ -196,6 +203,7 @@ def test_dilation_helpers():
         dilation.k_eff(0, 1)
 
 
+@pytest.mark.slow
 def test_effective_field_is_a_central_blob():
     heat = effective_field("resnet18", (1, 96, 96), "b5.1.relu2", samples=2)
     assert heat.shape == (96, 96) and float(heat.max()) == pytest.approx(1.0)

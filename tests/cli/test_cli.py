@@ -50,6 +50,7 @@ def runs() -> dict[str, subprocess.CompletedProcess]:
 # ---------------------------------------------------------------------------------------------------------------
 # Real processes
 # ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_list_json(runs):
     r = runs["list-json"]
     assert r.returncode == 0, r.stderr
@@ -74,6 +75,7 @@ def test_list_json(runs):
     assert by_id["vgg16"]["params"] == 138_357_544
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ERROR_RUNS)
 def test_errors_exit_2_with_one_line_and_no_traceback(runs, key):
     r = runs[key]
@@ -82,6 +84,7 @@ def test_errors_exit_2_with_one_line_and_no_traceback(runs, key):
     assert_one_error_line(r.stderr)
 
 
+@pytest.mark.slow
 def test_error_messages_say_what_is_wrong(runs):
     assert "alexnet" in runs["unknown-id"].stderr  # the close match
     assert "3,abc,224" in runs["bad-input-text"].stderr

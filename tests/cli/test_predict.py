@@ -61,6 +61,7 @@ def check_result(entry: dict, k: int) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # As a real process
 # ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_process_json_output_with_the_default_model(files):
     result = run_process("predict", str(files["png"]), str(files["jpeg"]), "--top", "3", "--json")
     assert result.returncode == 0, result.stderr
@@ -76,6 +77,7 @@ def test_process_json_output_with_the_default_model(files):
     assert [e["top"][0]["label"] for e in out["results"]] == ["Trouser", "Trouser"]
 
 
+@pytest.mark.slow
 def test_process_bad_and_missing_files_among_good_ones(files):
     images = (files["png"], files["bad"], files["missing"], files["jpeg"])
     result = run_process("predict", *map(str, images), "--json")
@@ -172,6 +174,7 @@ def test_imagenet_model_without_checkpoint(capsys, files, tmp_path, monkeypatch)
     assert imagenet.CHECKPOINTS["resnet18-tv"][0] in assert_one_error_line(err)
 
 
+@pytest.mark.slow
 def test_devices_pipes_and_oversized_files_are_refused_without_reading_them(capsys, files, tmp_path):
     """``/dev/zero`` and a FIFO are not read at all (reading would never end), a sparse file over the 50 MB limit is
     refused by its size; the good files among them are still classified."""

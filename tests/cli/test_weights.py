@@ -122,6 +122,7 @@ def test_bad_arguments(capsys, hub_cache, argv, message):
     assert assert_one_error_line(err).startswith(message)
 
 
+@pytest.mark.slow
 def test_process_offline_fetch(hub_cache, tmp_path):
     port = closed_port()
     result = run_env("weights", "fetch", "resnet18-tv", "--json",
@@ -167,6 +168,7 @@ def test_add_wrong_and_damaged_files(capsys, hub_cache, tmp_path, monkeypatch):
     assert cache_state(hub_cache) == {}
 
 
+@pytest.mark.slow
 def test_process_add_a_file_that_is_not_a_checkpoint(hub_cache, tmp_path):
     bogus = tmp_path / "resnet18-f37072fd.pth"
     bogus.write_bytes(b"<html>404 Not Found</html>\n")

@@ -144,6 +144,7 @@ def test_free_energy_by_hand():
     assert float(boltzmann.free_energy(model, v)[0]) == pytest.approx(-0.25 - np.log1p(np.exp(-0.5)))
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("fashion_mnist")
 def test_cd1_lowers_the_reconstruction_error():
     train = boltzmann.binarized("train", 2000, seed=0)

@@ -189,6 +189,7 @@ def loopback_checkpoint(tmp_path, monkeypatch, hub_cache):
     forget_loaded_resnet18()
 
 
+@pytest.mark.slow
 def test_download_button_fetches_a_checkpoint_and_the_model_classifies(open_page, loopback_checkpoint):
     from explorer.runtime import hub, imagenet
 

@@ -19,6 +19,7 @@ def explorer_home(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_HOME", str(tmp_path / "home"))
 
 
+@pytest.mark.slow
 def test_deep_link_picks_the_model_and_its_d2l_preset(open_page):
     at = open_page("train", model="resnet18")
     assert_no_exception(at)

@@ -143,6 +143,7 @@ def test_load_weights_drops_googlenet_aux_heads(hub_dir):
     assert loaded.keys() == build("googlenet-tv", init_weights=False).state_dict().keys()
 
 
+@pytest.mark.slow
 def test_build_pretrained_resnet18_matches_a_manual_load(hub_dir):
     state = random_state("resnet18-tv")
     write_checkpoint("resnet18-tv", state)
@@ -171,6 +172,7 @@ def test_build_pretrained_reads_old_style_checkpoints(hub_dir):
     assert int(model.bn1.num_batches_tracked) == 0
 
 
+@pytest.mark.slow
 def test_build_pretrained_googlenet_uses_transform_input(hub_dir):
     state = googlenet_checkpoint_state()
     write_checkpoint("googlenet-tv", state)
@@ -256,6 +258,7 @@ def test_corrupt_file_is_reported_as_damaged(hub_dir, content):
         imagenet.build_pretrained("resnet18-tv")
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_model_is_reported_as_damaged(hub_dir):
     write_checkpoint("resnet18-tv", random_state("resnet34-tv"))
     with pytest.raises(imagenet.ImageNetWeightsDamaged, match="do not fit the model"):

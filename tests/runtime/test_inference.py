@@ -148,6 +148,7 @@ def test_tampered_weights_are_refused(tampered_lenet):
 @pytest.mark.parametrize(
     "model_id", [m if m == "lenet" else pytest.param(m, marks=pytest.mark.slow) for m in SHIPPED]
 )
+@pytest.mark.slow
 def test_shipped_accuracy_is_reproduced_exactly(test_set, model_id):
     """The shipped model classifies exactly the recorded number of the 10,000 test images correctly."""
     spec = get_spec(model_id)

@@ -79,6 +79,7 @@ def test_split_forward_is_the_models_forward(test_set):
         assert features.shape == (8, module[-1].in_features)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_id", SHIPPED)
 def test_scores_are_finite_and_order_the_obvious_cases(test_set, model_id):
     images, _ = test_set
@@ -95,6 +96,7 @@ def test_scores_are_finite_and_order_the_obvious_cases(test_set, model_id):
         assert not noise.familiar and not digit.familiar
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_id", SHIPPED)
 def test_threshold_flags_at_most_five_percent_of_500_test_images(test_set, model_id):
     images, _ = test_set
@@ -107,6 +109,7 @@ def test_threshold_flags_at_most_five_percent_of_500_test_images(test_set, model
     assert float((scores > ood.threshold(model_id)).float().mean()) <= 0.05
 
 
+@pytest.mark.slow
 def test_generated_non_clothing_images_are_flagged_at_the_measured_rate():
     model_id = inference.best_model()
     kinds = {kind: ood_eval.generate(kind, 20, seed=100 + i) for i, kind in enumerate(ood_eval.KINDS)}

@@ -67,6 +67,7 @@ def test_bad_hyper_parameters_are_one_value_error(model, changes, limit, words):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.slow
 def test_live_callbacks_stop_and_samples_per_s():
     events = []
     stop = threading.Event()

@@ -73,6 +73,7 @@ def test_training_is_deterministic_for_a_fixed_seed():
     assert not all(torch.equal(a[k], v) for k, v in other.state_dict().items())
 
 
+@pytest.mark.slow
 def test_evaluate_shipped_lenet_reproduces_the_manifest(capsys):
     recorded = metadata.shipped("lenet")
     code, out, err = run_main(capsys, "evaluate", "lenet", "--device", "cpu")

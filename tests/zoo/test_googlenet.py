@@ -96,6 +96,7 @@ def test_googlenet_tv_layout() -> None:
     assert isinstance(out, torch.Tensor) and out.shape == (2, 1000)  # no aux outputs in training mode either
 
 
+@pytest.mark.slow
 def test_googlenet_tv_transform_input() -> None:
     """transform_input turns ImageNet-normalized input into (p - 0.5) / 0.5, as torchvision does."""
     torch.manual_seed(0)
