@@ -74,7 +74,7 @@ left.selectbox(_("d2l chapter preset"), [BY_HAND, *PRESET_KEYS], key="tr_preset"
 right.selectbox(_("Model"), TRAINABLE, key="tr_model", on_change=_on_model,
                 format_func=lambda m: f"{m} — {explorer.get_spec(m).title}")
 model_id = st.session_state["tr_model"]
-cols = st.columns(6)
+cols = st.columns([1, 1, 1, 1, 1.4, 1.5])  # the last two hold the longest labels ("auto (best available)")
 cols[0].number_input(_("Learning rate"), key="tr_lr", step=0.01, format="%g")
 epochs = int(cols[1].number_input(_("Epochs"), key="tr_epochs", step=1))
 cols[2].number_input(_("Batch size"), key="tr_batch", step=32)
@@ -157,6 +157,33 @@ if message := st.session_state.pop("tr_submit_error", None):
     st.error(message, icon="⚠️")
 
 
+def _d2l_recipe(job: jobs.Job, preset: engine.Preset) -> bool:
+    """Whether ``job`` trained as d2l's chapter did (its epochs, learning rate, batch and image size, all 60,000
+    images): only then is d2l's accuracy a figure to set beside it."""
+    side = explorer.get_spec(job.model).input_shape[-1]
+    mine, theirs = job.recipe, preset.recipe
+    return job.limit is None and (mine.epochs, mine.lr, mine.batch_size, mine.resize or side) == (
+        theirs.epochs, theirs.lr, theirs.batch_size, theirs.resize or side)
+
+
+def _accuracy(job: jobs.Job, accuracy: float) -> None:
+    """The run's test accuracy, d2l's beside it only for the same recipe, and what a chance-level result means."""
+    preset = engine.preset_for(job.model)
+    same = preset is not None and _d2l_recipe(job, preset)
+    st.metric(_("Test accuracy"), f"{accuracy:.2%}", delta=f"d2l: {preset.d2l}" if same else None,
+              delta_color="off")
+    if preset is not None and not same:
+        st.caption(_("d2l's {d2l} is for its full recipe ({epochs} epochs, learning rate {lr}, batch {batch}, all "
+                     "60,000 images); this run's differs, so the two are not compared.").format(
+            d2l=preset.d2l, epochs=preset.recipe.epochs, lr=f"{preset.recipe.lr:g}", batch=preset.recipe.batch_size))
+    if accuracy < 0.2:
+        st.info(_("{acc} is chance on ten classes: the network still guesses. Early in training a network can sit "
+                  "on a **plateau** — the loss stays flat near ln 10 ≈ 2.30 because its gradients are too small to "
+                  "move the weights (d2l's sigmoid LeNet does, for its first epochs) — and then drop suddenly. "
+                  "Train for more epochs or on more images.").format(acc=f"{accuracy:.0%}"),
+                icon=":material/info:")
+
+
 def _live() -> None:
     """The session's run (or whatever trains now): status, progress, the live curves, Stop."""
     job = manager.get(st.session_state.get("tr_run", "")) or manager.current()
@@ -186,9 +213,7 @@ def _live() -> None:
         if job.error:
             st.error(translate_error(job.error), icon="⚠️")
         if job.result and job.result["test_accuracy"] is not None:
-            preset = engine.preset_for(job.model)
-            st.metric(_("Test accuracy"), f"{job.result['test_accuracy']:.2%}",
-                      delta=f"d2l: {preset.d2l}" if preset else None, delta_color="off")
+            _accuracy(job, job.result["test_accuracy"])
         if store.epochs(job.run):
             st.page_link("pages/classify.py", label=_("Use it on Classify — run {run}").format(run=job.run),
                          icon=":material/image_search:", query_params=link_params(run=job.run),

@@ -108,4 +108,15 @@ def test_a_run_waits_behind_another_processs_run_then_offers_its_weights_to_clas
     assert [link.proto.label for link in links] == [f"Use it on Classify — run {run}", "Use it on Classify"]
     assert [(link.proto.page, link.proto.query_string) for link in links] == [("classify", f"run={run}")] * 2
     assert at.selectbox(key="tr_classify_pick").value == run
-    assert metrics(at)["Test accuracy"] == f"{runs.Store().show(run)['test_accuracy']:.2%}"
+    accuracy = runs.Store().show(run)["test_accuracy"]
+    assert metrics(at)["Test accuracy"] == f"{accuracy:.2%}"
+    metric = next(m for m in at.metric if m.label == "Test accuracy")
+    assert not metric.proto.delta  # 128 images, 1 epoch: d2l's 0.78–0.79 is not set beside it
+    assert any(c.value.startswith("d2l's 0.78–0.79 is for its full recipe (10 epochs, learning rate 0.9, batch 256, "
+                                  "all 60,000 images)") for c in at.caption)
+    plateau = [i.value for i in at.info if "plateau" in i.value]
+    assert plateau == ([f"{accuracy:.0%} is chance on ten classes: the network still guesses. Early in training a "
+                        "network can sit on a **plateau** — the loss stays flat near ln 10 ≈ 2.30 because its "
+                        "gradients are too small to move the weights (d2l's sigmoid LeNet does, for its first epochs)"
+                        " — and then drop suddenly. Train for more epochs or on more images."]
+                       if accuracy < 0.2 else [])
