@@ -35,7 +35,7 @@ RF_STATUS = (N_("not spatial"), N_("unsupported"))  # LayerRecord.rf_status wher
 spec = model_picker()
 input_shape = input_picker(spec)
 
-st.title(spec.title)
+st.title(_(spec.title))
 st.markdown(f"*{spec.paper}* · {spec.year} · `{spec.id}` · {_(spec.introduced)}")
 if spec.notes:
     st.markdown(_(spec.notes))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.analysis.depth import LONGEST_PATH_HELP, TOTAL_HELP, weight_layers_on_longest_path
+from explorer.i18n import use_language
 from explorer.lessons import blocks
 from explorer.present import charts
 from explorer.present import formatting as fmt
@@ -37,7 +38,7 @@ st.markdown(_(
     "`{model}` — {title}. A *layer* is one row of the layer table (a convolution, a ReLU, a pooling …); a "
     "*block* groups layers that do one job together (a VGG block, an Inception block, a residual block) and can "
     "hold other blocks. Pick any model in the sidebar."
-).format(model=spec.id, title=spec.title))
+).format(model=spec.id, title=_(spec.title)))
 notes_panel("blocks")
 if spec.family == "NiN":  # the notes' nin_block, as written: its erratum is a crash, not a few extra parameters
     claims_panel(["nin-224"])
@@ -51,9 +52,11 @@ m4.metric(_("Blocks"), fmt.exact(len(subblocks)), help=_("Containers below the m
 m5.metric(_("Nesting levels"), max((b.depth for b in subblocks), default=0))
 
 names = dict(blocks.CATEGORIES)
+with use_language("zh"):  # the Chinese word beside the English one is the glossary's (汇聚层), as the Chinese page's
+    chinese = {n: _(KINDS_ZH[n]) for n in names}
 st.plotly_chart(
-    charts.category_bars(blocks.category_counts(summary), {n: _(KINDS_ZH[n]) for n in names} if language() == "zh"
-                         else {n: f"{n} · {zh}" for n, zh in names.items()}),
+    charts.category_bars(blocks.category_counts(summary), chinese if language() == "zh"
+                         else {n: f"{n} · {chinese[n]}" for n in names}),
     key="blocks_kinds",
 )
 

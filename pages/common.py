@@ -88,7 +88,7 @@ def try_summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary | None
 
 def _model_label(model_id: str) -> str:
     spec = explorer.get_spec(model_id)
-    return f"{model_id} — {spec.title}"
+    return f"{model_id} — {_(spec.title)}"
 
 
 def use_app_navigation() -> None:

@@ -95,7 +95,7 @@ NUMBERS = (  # column, value of a Measured, text
 st.table(pd.DataFrame([
     {
         _("model"): m,
-        _("title"): explorer.get_spec(m).title,
+        _("title"): _(explorer.get_spec(m).title),
         _("year"): explorer.get_spec(m).year,
         _("input"): fmt.shape(r.summary.input_shape),
         **{_(column): text(value(r)) for column, value, text in NUMBERS},

@@ -42,7 +42,7 @@ def block_page(spec: explorer.ModelSpec) -> tuple[str, str] | None:
 
 def card(spec: explorer.ModelSpec, picture: bool) -> None:
     with st.container(border=True, key=f"card_{spec.id}"):
-        st.markdown(f"#### {spec.title}\n`{spec.id}` · {spec.family} · {spec.year}")
+        st.markdown(f"#### {_(spec.title)}\n`{spec.id}` · {spec.family} · {spec.year}")
         if picture:
             st.image(thumbnail(spec.id), width="stretch")
         if spec.classifier and spec.num_classes > 1:

@@ -25,7 +25,7 @@ use_app_navigation()
 
 DEFAULT = "vgg"
 STARTS = {f"listing:{k}": _(v.title) for k, v in playground.LISTINGS.items()}
-STARTS.update({f"zoo:{k}": _("Zoo model's code: {id} — {title}").format(id=k, title=explorer.get_spec(k).title)
+STARTS.update({f"zoo:{k}": _("Zoo model's code: {id} — {title}").format(id=k, title=_(explorer.get_spec(k).title))
                for k in playground.ZOO_CODE})
 TABLE_COLUMNS = ("name", "type", "output_shape", "params", "macs", "rf", "stride", "arithmetic")
 

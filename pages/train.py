@@ -72,7 +72,7 @@ left.selectbox(_("d2l chapter preset"), [BY_HAND, *PRESET_KEYS], key="tr_preset"
                format_func=lambda p: _(p) if p == BY_HAND else p,
                help=_("d2l's learning rate, batch size, epochs and image size for that chapter's network."))
 right.selectbox(_("Model"), TRAINABLE, key="tr_model", on_change=_on_model,
-                format_func=lambda m: f"{m} — {explorer.get_spec(m).title}")
+                format_func=lambda m: f"{m} — {_(explorer.get_spec(m).title)}")
 model_id = st.session_state["tr_model"]
 cols = st.columns([1, 1, 1, 1, 1.4, 1.5])  # the last two hold the longest labels ("auto (best available)")
 cols[0].number_input(_("Learning rate"), key="tr_lr", step=0.01, format="%g")

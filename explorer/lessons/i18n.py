@@ -52,7 +52,7 @@ def library_texts() -> list[str]:
     texts = [depth.LONGEST_PATH_HELP, depth.TOTAL_HELP, *data.CLASSES, *runs.STATUSES, *PLACEMENT_TITLES.values(),
              *(get_spec(i).title for i in INCEPTION_VARIANTS), *(listing.title for listing in LISTINGS.values())]
     for spec in list_models():
-        texts += [spec.introduced, spec.output, *([spec.d2l_result] if spec.d2l_result else [])]
+        texts += [spec.title, spec.introduced, spec.output, *([spec.d2l_result] if spec.d2l_result else [])]
         texts += [*([spec.notes] if spec.notes else []), *(t for e in spec.errata for t in (e.title, e.why))]
     return list(dict.fromkeys(texts))
 
