@@ -16,6 +16,7 @@ from pages.common import (
     diagram_svg,
     exact_metric,
     input_picker,
+    layer_files,
     layer_labels,
     layer_table_config,
     model_picker,
@@ -345,21 +346,23 @@ if HAS_NOTES and tabs[N_("The notes' errata and claims")].open:
 st.subheader(_("Downloads"))
 stem = f"{spec.id}-{'x'.join(map(str, input_shape))}"
 b1, b2, b3, b4, b5, b6 = st.columns(6)
-# Files are made when a button is clicked (callables), not on every rerun of the page.
-b1.download_button(_("Layers CSV"), lambda: export.layers_csv(summary), f"{stem}-layers.csv", "text/csv", key="dl_csv")
-b2.download_button(_("Layers JSON"), lambda: export.layers_json(summary), f"{stem}-layers.json", "application/json",
-                   key="dl_json")
-b3.download_button(_("Diagram DOT"), dot, f"{stem}.dot", "text/vnd.graphviz", key="dl_dot")
+# The layer files are small and cached with the analysis: they are in the page, so a click downloads at once. The
+# diagram's SVG/PNG and the ONNX model are made when their button is clicked (callables). No download reruns the page.
+layers_csv, layers_json = layer_files(spec.id, tuple(input_shape))
+b1.download_button(_("Layers CSV"), layers_csv, f"{stem}-layers.csv", "text/csv", key="dl_csv", on_click="ignore")
+b2.download_button(_("Layers JSON"), layers_json, f"{stem}-layers.json", "application/json", key="dl_json",
+                   on_click="ignore")
+b3.download_button(_("Diagram DOT"), dot, f"{stem}.dot", "text/vnd.graphviz", key="dl_dot", on_click="ignore")
 if shutil.which("dot"):
     b4.download_button(_("Diagram SVG"), lambda: diagram.render_dot(dot, "svg"), f"{stem}.svg", "image/svg+xml",
-                       key="dl_svg")
+                       key="dl_svg", on_click="ignore")
     b5.download_button(_("Diagram PNG"), lambda: diagram.render_dot(dot, "png"), f"{stem}.png", "image/png",
-                       key="dl_png")
+                       key="dl_png", on_click="ignore")
 else:
     b4.caption(_("SVG/PNG need Graphviz's `dot` program on the server (apt-get install graphviz): DOT works "
                  "anywhere."))
 b6.download_button(
     _("Model ONNX"), lambda: export.onnx_bytes(spec.id, tuple(input_shape)), f"{stem}.onnx", "application/octet-stream",
-    key="dl_onnx",
+    key="dl_onnx", on_click="ignore",
     help=_("Opens in Netron. Shipped trained weights when the model has them, random weights otherwise."),
 )

@@ -52,6 +52,16 @@ def layer_labels(model_id: str, input_shape: tuple[int, ...]) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def layer_files(model_id: str, input_shape: tuple[int, ...]) -> tuple[str, str]:
+    """The layer table as CSV and as JSON (``explorer.present.export``), cached like the analysis: a few ms once per
+    model and input, so that the download buttons hold their file and a click downloads at once, even mid-rerun."""
+    from explorer.present import export
+
+    summary = summarize(model_id, input_shape)
+    return export.layers_csv(summary), export.layers_json(summary)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def diagram_svg(dot: str) -> str:
     """Graphviz's SVG of ``dot``, cached by the DOT text: the layout (``dot``, up to a second for ResNet-50 fully
     open) runs once per diagram, and a rerun that only changes the selected layer reuses it."""

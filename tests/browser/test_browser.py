@@ -171,6 +171,8 @@ def test_diagram_renders_and_a_download_works(page, app_url, tmp_path):
     expect(chart).to_have_count(1, timeout=SHOW_MS)
     expect(page.locator("iframe")).to_have_count(0)
     expect(chart.locator("svg g.node").first).to_be_attached(timeout=SHOW_MS)
+    # Clicked as soon as it is there, as an impatient user would: the file is in the page, so the click downloads
+    # whether or not a run is still going on, and the download does not rerun the page.
     button = by_testid(page, "stDownloadButton").filter(has_text="Layers CSV")
     with page.expect_download(timeout=SHOW_MS) as info:
         button.click()
