@@ -469,6 +469,54 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _code_figure(path: str, input_text: str | None, options):
+    """``figure --code FILE``: the safe interpreter's network (as ``summary --code`` reads it), drawn."""
+    from pathlib import Path
+
+    from . import playground
+    from .analysis import graph
+    from .present import figure
+
+    try:
+        code = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    stated = playground.stated_input(code)
+    if input_text is None and stated is None:
+        raise CLIError("--input C,H,W is required with --code, unless the code states it in a comment '# input: C,H,W'")
+    shape = parse_input_shape(input_text if input_text is not None else ",".join(map(str, stated)))
+    net = playground.parse_network(code)
+    try:
+        summary = analyze(net, shape)
+    except InputShapeError as exc:
+        raise (playground.locate_failure(net, shape) or exc) from None
+    name = "code" if path == "-" else Path(path).name
+    return figure.draw(graph.trace(net, shape), figure.labels_of(summary), options, name)
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    from .present import figure
+
+    if (args.id is None) == (args.code is None):
+        raise CLIError("give a model id or --code FILE (exactly one of them)")
+    options = figure.FigureOptions(
+        spatial=args.spatial, channels=args.channels, labels=not args.no_labels, kernels=not args.no_kernels,
+        colors=args.colors, direction=args.direction, depth=args.depth, spacing=args.spacing,
+    )
+    if args.code is not None:
+        fig = _code_figure(args.code, args.input, options)
+    else:
+        shape = parse_input_shape(args.input) if args.input is not None else None
+        fig = figure.figure(args.id, shape, options)
+    if args.format == "png":
+        if args.out is None and sys.stdout.isatty():
+            raise CLIError("PNG is binary: give -o FILE (or redirect the output)")
+        _write(fig.png(args.dpi), args.out)
+    else:
+        _write({"svg": fig.svg, "tex": fig.tex, "json": fig.json}[args.format]() + "\n", args.out)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .present import export
 
@@ -596,6 +644,27 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="input size C,H,W (default: the model's)")
     p.add_argument("--json", action="store_true", help="nodes and edges as JSON (with the DOT text)")
     p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("figure", help="the paper figure: feature maps as blocks, kernels as pyramids (SVG, PNG, "
+                                      "TikZ or its JSON spec)")
+    p.add_argument("id", nargs="?")
+    p.add_argument("--code", metavar="FILE", help="a PyTorch snippet (d2l style) instead of an id, interpreted safely "
+                                                  "as by 'summary --code' ('-' reads standard input)")
+    p.add_argument("--input", help="input size C,H,W (default: the model's, or the code's '# input: C,H,W' comment)")
+    p.add_argument("--format", choices=["svg", "png", "tex", "json"], default="svg",
+                   help="svg (default), png, tex (standalone TikZ for pdflatex) or json (the figure's spec)")
+    p.add_argument("-o", "--out", help="output file (default: standard output)")
+    p.add_argument("--depth", type=int, help="draw blocks at this level and deeper as one block each, runs of equal "
+                                             "ones as ×k (default: full depth)")
+    p.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150; 96 = the SVG's pixels)")
+    p.add_argument("--direction", choices=["LR", "TB"], default="LR", help="left → right (default) or top → bottom")
+    p.add_argument("--spatial", choices=["linear", "sqrt", "log"], default="sqrt", help="scaling of H and W")
+    p.add_argument("--channels", choices=["linear", "sqrt", "log"], default="sqrt", help="scaling of the depth C")
+    p.add_argument("--colors", choices=["paper", "vivid", "gray"], default="paper")
+    p.add_argument("--spacing", type=float, default=1.0, help="a factor on the gaps (0.25 to 4)")
+    p.add_argument("--no-labels", action="store_true", help="no shape or name labels")
+    p.add_argument("--no-kernels", action="store_true", help="no kernel pyramids")
+    p.set_defaults(func=cmd_figure)
 
     p = sub.add_parser("export", help="the layer table (CSV, JSON) or the model (ONNX)")
     p.add_argument("id")

@@ -27,6 +27,7 @@ from pages.common import (
     use_app_navigation,
 )
 from pages.components.svg_viewer import clicked, svg_viewer
+from pages.figure_panel import figure_panel, wants_figure
 from pages.i18n import N_, _, translate_message
 from pages.notes_panel import claims_panel
 
@@ -242,13 +243,14 @@ with right:
 # Only the open tab runs (its charts and code blocks are the slowest things a browser draws here), so the page
 # paints quickly and stays short; the tab is remembered for the session.
 HAS_NOTES = bool(spec.errata) or spec.family in ("LeNet", "AlexNet")
-TAB_NAMES = [N_("Layers"), N_("Charts"), *([N_("The notes' errata and claims")] if HAS_NOTES else [])]
+TAB_NAMES = [N_("Layers"), N_("Charts"), N_("Figure"), *([N_("The notes' errata and claims")] if HAS_NOTES else [])]
 max_depth = max(r.depth for r in summary.layers)
 # The block depth the reader chose, kept apart from the slider's own state (which Streamlit drops while the Layers
 # tab is closed): the Charts tab draws at it too, and the slider comes back at it.
 DEPTH_KEPT = f"_block_depth_kept_{spec.id}"
 shown_depth = min(st.session_state.get(DEPTH_KEPT, max_depth), max_depth)
-tabs = dict(zip(TAB_NAMES, st.tabs([_(t) for t in TAB_NAMES], key="arch_tab", on_change="rerun")))
+tabs = dict(zip(TAB_NAMES, st.tabs([_(t) for t in TAB_NAMES], key="arch_tab", on_change="rerun",
+                                   default=_("Figure") if wants_figure() else None)))  # a figure's link opens it
 
 if tabs[N_("Layers")].open:
     with tabs[N_("Layers")]:
@@ -306,6 +308,11 @@ if tabs[N_("Charts")].open:
         left.plotly_chart(charts.by_type(summary, metric))
         right.plotly_chart(charts.by_block(summary, metric))
         st.caption(_("Every chart's toolbar has a camera button: PNG of the chart."))
+
+if tabs[N_("Figure")].open:
+    with tabs[N_("Figure")]:
+        figure_panel(traced, labels, spec.title, stem=f"{spec.id}-{'x'.join(map(str, input_shape))}",
+                     key=f"figure_{spec.id}")
 
 if HAS_NOTES and tabs[N_("The notes' errata and claims")].open:
     with tabs[N_("The notes' errata and claims")]:

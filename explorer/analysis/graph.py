@@ -37,6 +37,9 @@ class Node:
     params: int = 0
     shape: tuple[int, ...] | None = None  # the output
     kind: str = "layer"  # "layer", "merge", "input", "output", "block" (collapsed)
+    category: str = "other"  # the rule's kind of layer: convolution, pooling, fully connected, activation …
+    kernel: tuple[int, ...] | None = None  # a convolution's or pooling's window (per spatial axis)
+    stride: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -157,6 +160,8 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None, *, p
             id=node_id, label=rule.label(mod), path=path if not calls else f"{path}#{calls + 1}",
             detail=rule.detail(mod), params=sum(p.numel() for p in mod.parameters()) if not calls else 0,
             shape=tuple(result.shape) if isinstance(result, torch.Tensor) else None,
+            category=rule.category, kernel=_window(getattr(mod, "kernel_size", None)),
+            stride=_window(getattr(mod, "stride", None)),
         )
         graph.edges += [(s, node_id) for s in srcs]
         if isinstance(result, torch.Tensor):
@@ -194,6 +199,15 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None, *, p
     if last is not None:
         graph.edges.append((last, "output"))
     return graph
+
+
+def _window(value: Any) -> tuple[int, ...] | None:
+    """A module's ``kernel_size``/``stride`` as a tuple of ints per axis (``3`` → ``(3, 3)``), or ``None``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, int) for v in value):
+        return tuple(value)
+    return None
 
 
 def _level(path: str) -> int:

@@ -145,6 +145,31 @@ class Summary:
             "layers": [r.to_dict() for r in self.layers],
         }
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the layer table (every module call, indented by depth; shape, parameters, MACs,
+        receptive field) under the totals — numbers exact with thousands separators."""
+        import html
+
+        def shape(dims: tuple[int, ...] | None) -> str:
+            return "—" if dims is None else "×".join(map(str, dims[1:])) or "scalar"
+
+        cell = 'style="text-align:right;font-variant-numeric:tabular-nums"'
+        rows = []
+        for r in self.layers:
+            if not r.name:
+                continue
+            rf = "" if r.rf is None else "×".join(map(str, r.rf)) if isinstance(r.rf, list) else str(r.rf)
+            rows.append(
+                f"<tr><td style=\"text-align:left;padding-left:{(r.depth - 1) * 1.2:.1f}em\">{html.escape(r.label)}"
+                f"</td><td style=\"text-align:left\"><code>{html.escape(r.name)}</code></td>"
+                f"<td style=\"text-align:left\">{html.escape(r.type)}</td><td {cell}>{shape(r.output_shape)}</td>"
+                f"<td {cell}>{r.params_total if not r.is_leaf else r.params:,}</td>"
+                f"<td {cell}>{r.macs_total if not r.is_leaf else r.macs:,}</td><td {cell}>{rf}</td></tr>")
+        head = "".join(f"<th>{h}</th>" for h in ("label", "layer", "type", "output shape", "params", "MACs", "RF"))
+        return (f"<div><p><b>{html.escape(self.model)}</b>: input {shape(self.input_shape)}, output "
+                f"{shape(self.output_shape)} · {self.total_params:,} parameters · {self.total_macs:,} MACs per image"
+                f"</p><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
 
 @dataclass(frozen=True)
 class PartialSummary:

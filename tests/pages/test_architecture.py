@@ -48,8 +48,9 @@ def test_architecture_alexnet_numbers_and_shapes(open_page):
 
 def test_architecture_tabs_below_the_diagram(open_page):
     at = open_page("architecture", model="alexnet")
-    assert [t.label for t in at.tabs] == ["Layers", "Charts", "The notes' errata and claims"]
-    assert [t.label for t in open_page("architecture", model="vgg16").tabs] == ["Layers", "Charts"]  # no errata
+    assert [t.label for t in at.tabs] == ["Layers", "Charts", "Figure", "The notes' errata and claims"]
+    no_errata = open_page("architecture", model="vgg16")
+    assert [t.label for t in no_errata.tabs] == ["Layers", "Charts", "Figure"]
 
 
 def test_architecture_alexnet_errata_beside_fixed_code(open_page):
