@@ -120,12 +120,10 @@ def _train_recipe(args: argparse.Namespace, model_id: str):
     return replace(training.default_recipe(model_id), **changes)
 
 
-def _train_argv(args: argparse.Namespace) -> list[str]:
-    """``train``'s own arguments without ``--nproc``: what each of the N processes runs."""
-    argv = ["train", args.id, "--device", args.device]
-    for flag, value in (("--epochs", args.epochs), ("--lr", args.lr), ("--batch-size", args.batch_size),
-                        ("--seed", args.seed), ("--resize", args.resize), ("--limit", args.limit),
-                        ("-o", args.out), ("--trace", args.trace)):
+def _outputs_argv(args: argparse.Namespace) -> list[str]:
+    """``train``'s output flags (not the recipe's): what each of the N processes of ``--nproc`` also gets."""
+    argv = []
+    for flag, value in (("-o", args.out), ("--trace", args.trace)):
         if value is not None:
             argv += [flag, str(value)]
     return argv + [flag for flag, on in (("--ship", args.ship), ("--json", args.json),
@@ -136,29 +134,27 @@ def _queue(store, run: str, no_queue: bool):
     """The wait for this machine's training lease (one run at a time; a note on stderr while queued), or none."""
     from contextlib import nullcontext
 
-    from .runtime import runs
+    from .runtime import lease
 
     if no_queue or store is None:
         return nullcontext(True)
-    return runs.turn(store, run, on_wait=lambda message: print(
+    return lease.turn(store, run, on_wait=lambda message: print(
         f"{message}; waiting (--no-queue starts at once)", file=sys.stderr, flush=True))
 
 
 def _launch(args: argparse.Namespace, spec, recipe, nproc: int) -> int:
     """``--nproc N``: the same command in N processes through torchrun's launcher, recorded as one run. Worker
     output is passed through; torchrun's own log lines are dropped, and a failure ends in one ``error:`` line."""
-    from .runtime import runs
+    from .runtime import runner, runs
 
     store = runs.Store()
     store.recover()
     run = store.create(spec.id, recipe, args.device, nproc, args.limit)
+    argv = runner.train_argv(spec.id, recipe, args.device, args.limit, _outputs_argv(args))
     with _queue(store, run, args.no_queue):
-        code, errors = runs.launch(run, _train_argv(args), nproc, on_line=sys.stderr.write)
-    if store.get(run)["status"] in ("queued", "running"):
-        store.finish(run, "failed", error=f"the {nproc} processes exited with status {code}")
+        code, error = runner.launch(store, run, argv, nproc, echo=sys.stderr.write)
     if code != 0:
-        raise CLIError(errors[0][len("error: "):] if errors else
-                       f"the {nproc} training processes failed (exit status {code}); run {run}")
+        raise CLIError(error or f"the {nproc} training processes failed (exit status {code}); run {run}")
     return 0
 
 
@@ -180,7 +176,7 @@ def _trace_writer(folder: str, rank: int):
 def cmd_train(args: argparse.Namespace) -> int:
     import os
 
-    from .runtime import runs, weights
+    from .runtime import runner, runs, weights
     from .runtime import train as training
 
     spec = get_spec(args.id)
@@ -200,15 +196,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         training.init_distributed(args.device)
         rank = training.world()[0]
     store = runs.Store() if rank == 0 else None
-    run = os.environ.get("EXPLORER_RUN_ID")
+    run = os.environ.get(runner.RUN_ENV)
     if store is not None:
         store.recover()
         run = run or store.create(spec.id, recipe, args.device, world_size, args.limit)
     try:
         with _queue(store, run or "", args.no_queue):
-            model, result = runs.execute(store, run or "", spec.id, recipe, args.device, args.limit,
-                                         stop=runs.StopFile(store.folder(run) / "stop") if store else None,
-                                         trace=_trace_writer(args.trace, rank) if args.trace else None)
+            model, result = runner.execute(store, run or "", spec.id, recipe, args.device, args.limit,
+                                           stop=runs.StopFile(store.folder(run) / "stop") if store else None,
+                                           trace=_trace_writer(args.trace, rank) if args.trace else None)
     finally:
         if under_torchrun:
             import torch.distributed as dist
@@ -220,19 +216,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, f"{args.trace}/rank{rank}.safetensors")
     if rank != 0:
         return 0
-    info = result["recipe"]
-    if info["status"] == "diverged":
-        raise CLIError(f"{info['error']}; run {run} keeps epoch {len(info['history'])}")
-    accuracy, correct = result["test_accuracy"], result["correct"]
+    if result.status == "diverged":
+        raise CLIError(f"{result.error}; run {run} keeps epoch {len(result.history)}")
+    accuracy, correct = result.test_accuracy, result.correct
     if args.ship:
-        weights.ship(spec.id, model.state_dict(), accuracy, correct, info)
+        weights.ship(spec.id, model.state_dict(), accuracy, correct, result.info())
     elif args.out:
         from safetensors.torch import save_file
 
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, args.out)
     print(f"run {run} recorded in {store.path if store else 'the store'}", file=sys.stderr)
     text = f"{spec.id}: test accuracy {accuracy:.4f} ({correct:,}/10,000)"
-    print(json.dumps(result, indent=2) if args.json else text)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else text)
     return 0
 
 
@@ -267,7 +262,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from .runtime import runs
+    from .runtime import runner, runs
 
     store = runs.Store()
     store.recover()
@@ -299,12 +294,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
             d2l = f" (d2l's {preset.title.removesuffix(' (d2l)')}: {preset.d2l})" if preset else ""
             print(f"test accuracy {out['test_accuracy']:.4f}{d2l}")
         return 0
-    model_id, recipe, limit, checkpoint = runs.resume_args(store, args.run)
+    model_id, recipe, limit, checkpoint = runner.resume_args(store, args.run)
     with _queue(store, args.run, args.no_queue):
-        _, result = runs.execute(store, args.run, model_id, recipe, args.device, limit, resume=checkpoint)
-    result["status"] = store.get(args.run)["status"]
-    print(json.dumps(result, indent=2) if args.json else
-          f"{model_id}: test accuracy {result['test_accuracy']:.4f} ({result['correct']:,}/10,000)")
+        _, result = runner.execute(store, args.run, model_id, recipe, args.device, limit, resume=checkpoint)
+    out = {**result.to_dict(), "status": store.get(args.run)["status"]}
+    print(json.dumps(out, indent=2) if args.json else
+          f"{model_id}: test accuracy {result.test_accuracy:.4f} ({result.correct:,}/10,000)")
     return 0
 
 

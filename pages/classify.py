@@ -16,7 +16,7 @@ import explorer
 from explorer.lessons import convolution as conv
 from explorer.present import charts
 from explorer.present import convolution as conv_figs
-from explorer.runtime import data, hub, imagenet, images, inference, ood, runs
+from explorer.runtime import data, hub, imagenet, images, inference, inference_runs, ood
 from explorer.runtime.devices import pick_device
 from pages.common import device_label, use_app_navigation
 from pages.i18n import N_, _, translate_error, translate_message
@@ -37,7 +37,7 @@ models = inference.available_models()
 if not models:
     st.error(_("No trained weights found: explorer/zoo/trained/manifest.json is missing from this installation."))
     st.stop()
-usable = {f"{RUN_PREFIX}{r['run']}": r for r in runs.usable_runs()}
+usable = {f"{RUN_PREFIX}{r['run']}": r for r in inference_runs.usable_runs()}
 
 
 def _label(choice: str) -> str:
@@ -141,7 +141,8 @@ if not items:
 
 def _classify(name: str, picture, raw: np.ndarray | None, which: str) -> inference.Prediction:
     if which in usable:
-        return runs.classify_run(usable[which]["run"], picture if raw is None else raw, top_k=TOP_K, device=device)
+        return inference_runs.classify_run(usable[which]["run"], picture if raw is None else raw, top_k=TOP_K,
+                                           device=device)
     if raw is not None and explorer.get_spec(which).trained is not None:
         return inference.classify_array(raw, which, top_k=TOP_K, device=device)
     return inference.classify(picture, which, top_k=TOP_K, device=device)

@@ -11,11 +11,11 @@ import torch
 
 import explorer
 from explorer.present import charts
-from explorer.runtime import jobs, runs
+from explorer.runtime import inference_runs, jobs, lease, runs
 from explorer.runtime import train as engine
 from explorer.runtime.devices import pick_device
 from pages.common import device_label, use_app_navigation
-from pages.i18n import N_, _, link_params, translate_error, translate_message
+from pages.i18n import N_, _, link_params, translate_error
 
 use_app_navigation()
 
@@ -193,7 +193,7 @@ def _live() -> None:
     st.subheader(_("Run {run}: {model}").format(run=job.run, model=job.model)
                  + (" " + _("({n} processes)").format(n=job.nproc) if job.nproc > 1 else ""))
     if job.status == "queued":
-        message = translate_message(runs.waiting_message(store, job.run))
+        message = translate_error(lease.waiting_message(store, job.run))
         st.info(message[0].upper() + message[1:] + ". " + _("One run trains at a time on this machine; this one "
                                                             "starts when the runs before it end."),
                 icon=":material/hourglass_top:")
@@ -212,8 +212,8 @@ def _live() -> None:
     else:
         if job.error:
             st.error(translate_error(job.error), icon="⚠️")
-        if job.result and job.result["test_accuracy"] is not None:
-            _accuracy(job, job.result["test_accuracy"])
+        if job.result and job.result.test_accuracy is not None:
+            _accuracy(job, job.result.test_accuracy)
         if store.epochs(job.run):
             st.page_link("pages/classify.py", label=_("Use it on Classify — run {run}").format(run=job.run),
                          icon=":material/image_search:", query_params=link_params(run=job.run),
@@ -246,7 +246,7 @@ if chosen:
     curves = {run: [{"epoch": float(e["epoch"]), "loss": e["loss"], "train_acc": e["train_acc"],
                      "test_acc": e["test_acc"]} for e in store.epochs(run)] for run in chosen}
     st.plotly_chart(charts.training_curves(curves, title=_("Runs compared (per epoch)")), key="tr_overlay_chart")
-usable = {r["run"]: r for r in runs.usable_runs(store)}
+usable = {r["run"]: r for r in inference_runs.usable_runs(store)}
 if usable:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     pick = left.selectbox(

@@ -568,9 +568,9 @@ def _train_case(model_id: str, limit: int, repeats: int) -> tuple[str, float, fl
     def run_engine(ui: bool) -> float:
         points: list[dict] = []
         hook = (lambda e: points.append({"epoch": e.x, "loss": e.loss, "train_acc": e.train_acc})) if ui else None
-        _, info = engine.train(model_id, recipe, "cpu", limit, report=(lambda line: None), on_step=hook,
-                               test_limit=100)
-        return info["history"][-1]["samples_per_s"]
+        _, result = engine.train(model_id, recipe, "cpu", limit, report=(lambda line: None), on_step=hook,
+                                 test_limit=100)
+        return result.history[-1].samples_per_s
 
     results: dict[str, list[float]] = {"bare": [], "engine": [], "ui": []}
     run_engine(False)  # warm-up: data loaded, kernels chosen

@@ -38,7 +38,8 @@ def main() -> int:
 
             recipe = replace(recipe, epochs=args.epochs)
         print(f"== {model_id}: {recipe}", flush=True)
-        model, info = train.train(model_id, recipe, device=args.device, limit=args.limit, report=print)
+        model, result = train.train(model_id, recipe, device=args.device, limit=args.limit, report=print)
+        info = result.info()
         accuracy, correct = train.test_accuracy(model, model_id, args.device)
         info.update(test_accuracy=round(accuracy, 4), correct=correct)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(args.out / f"{model_id}.safetensors"))

@@ -70,35 +70,17 @@ def extract_library_texts(fileobj, keywords, comment_tags, options):
 # holds another sentence of this list (translated in turn), a ``{status}`` a run's state (see CLAUSE_FIELDS). The
 # playground interpreter's sentences have their own list, explorer.lessons.code_errors.CODE_TEMPLATES.
 MESSAGE_TEMPLATES = (
-    # explorer.runtime.train.validate
-    N_("the learning rate must be a positive number, not {value}"),
-    N_("epochs must be between 1 and {high}, not {value}"),
-    N_("the batch size must be at least 1, not {value}"),
-    N_("the batch size ({size}) must be a multiple of the {n} processes"),
-    N_("resize must be between 1 and {high} pixels, not {value}"),
-    N_("--limit must be between 1 and 60,000 training images, not {value}"),
-    N_("{model} cannot be trained on {h}×{w} images: {clause}"),
-    N_("{model} is not a Fashion-MNIST model (input ({shape}), {n} classes): pick one with a 1-channel image input "
-       "and 10 classes"),
-    N_("momentum must be in [0, 1), not {value}"),
-    N_("weight decay must be 0 or more, not {value}"),
-    N_("unknown schedule {name}; use {names}"),
     # explorer.runtime.devices.pick_device
     N_("device cuda was asked for, but no CUDA GPU is available"),
     N_("device mps was asked for, but Apple's Metal backend is not available"),
     N_("unknown device {name}; use auto, cpu, cuda or mps"),
-    # explorer.runtime.jobs and runs: a run that cannot start, failed or cannot be resumed
-    N_("the number of processes must be at least 1, not {value}"),
+    # explorer.runtime.runner, lease and runs: how a run ended, as the store keeps it
     N_("the {n} processes exited with status {code}"),
     N_("diverged at epoch {epoch}, step {step}: the loss is not finite"),
     N_("out of GPU memory training {model} with batch size {size}: try a smaller batch size or resize"),
     N_("interrupted (Ctrl-C) while queued"),
     N_("interrupted (Ctrl-C)"),
     N_("the process running it stopped before it finished"),
-    N_("run {run}: the saved state is of epoch {epoch} but the store's last epoch is {last}"),
-    N_("run {run} is {status}: only an interrupted or stopped run can be resumed"),
-    N_("unknown run {run}; see `python -m explorer runs list`"),
-    N_("run {run} has no completed epoch yet: there are no weights to classify with"),
     # explorer.runtime.inference, weights and imagenet: a model that cannot classify
     N_("no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)"),
     N_("{model} has no trained weights; models that classify: {models} (Fashion-MNIST), and the "
@@ -126,10 +108,6 @@ MESSAGE_TEMPLATES = (
     N_("the TLS connection to {host} failed ({error})"),
     N_("no network ({host} is unreachable)"),
     N_("{path} does not exist"),
-    # explorer.runtime.runs.waiting_message
-    N_("queued, {position} in line — run {run} ({model}) is training on this machine"),
-    N_("queued — run {run} ({model}) is training on this machine"),
-    N_("queued, {position} in line"),
     # explorer.runtime.data.find
     N_("Fashion-MNIST ({files}) not found in {places}; install the Debian package dataset-fashion-mnist, set "
        "FASHION_MNIST_DIR, or call explorer.runtime.data.download()"),

@@ -4,7 +4,8 @@ The Train page submits a job and polls :func:`manager` — the job lives here, n
 survives page navigation, reruns and other sessions, and every session sees the same queue. Each job is a run in the
 store (:mod:`explorer.runtime.runs`), recorded exactly as the CLI records its runs, and waits its turn in the
 store's line: one run trains at a time per machine, whichever process (another app server, a CLI ``train``) started
-it. A job of N processes (several GPUs) runs through the CLI's ``--nproc`` path: torchrun's launcher, NCCL on CUDA.
+it. A job trains through :mod:`explorer.runtime.runner`, as the CLI does: in this process, or in N processes (several
+GPUs) through torchrun's launcher; either way its curve comes from the same ``on_step`` / ``on_epoch`` callbacks.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from . import runs
+from ..i18n import N_, InvalidValue, Message
+from . import lease, runner, runs
 from . import train as engine
 
 
@@ -35,8 +37,8 @@ class Job:
     eta: float | None = None
     samples_per_s: float | None = None
     device_name: str | None = None
-    result: dict | None = None
-    error: str | None = None
+    result: engine.TrainResult | None = None
+    error: Message | str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     ended: threading.Event = field(default_factory=threading.Event)  # set once it is over and the machine is free
 
@@ -57,7 +59,7 @@ class JobManager:
                nproc: int = 1) -> Job:
         """Queue a new run of ``nproc`` processes (checked first: a bad recipe raises one ``ValueError``)."""
         if nproc < 1:
-            raise ValueError(f"the number of processes must be at least 1, not {nproc}")
+            raise InvalidValue(N_("the number of processes must be at least 1, not {value}"), value=nproc)
         engine.validate(engine.get_spec(model_id), recipe, limit, nproc)
         engine.pick_device(device)
         with self._lock:  # the store's line and this queue in the same order
@@ -66,10 +68,10 @@ class JobManager:
 
     def resume(self, run: str, device: str = "auto") -> Job:
         """Queue an interrupted or stopped run to continue from its last completed epoch."""
-        model_id, recipe, limit, checkpoint = runs.resume_args(runs.Store(), run)
+        model_id, recipe, limit, checkpoint = runner.resume_args(runs.Store(), run)
         job = Job(run, model_id, recipe, device, limit, resume=True)
         if checkpoint is not None:
-            job.points = [p for h in checkpoint.history for p in _epoch_points(h)]
+            job.points = [_epoch_point(h) for h in checkpoint.history]
         with self._lock:
             return self._enqueue(job)
 
@@ -139,74 +141,51 @@ class JobManager:
     def _run(self, job: Job) -> None:
         store = runs.Store()
         try:
-            with runs.turn(store, job.run, stop=job.stop) as mine:
+            with lease.turn(store, job.run, stop=job.stop) as mine:
                 if not mine:  # stopped while it waited for its turn
                     store.finish(job.run, "stopped")
                     job.status = "stopped"
                     return
-                if job.nproc > 1:
-                    self._launch(store, job)
-                else:
-                    self._train(store, job)
+                self._train(store, job)
         except Exception as exc:  # noqa: BLE001 — the worker must survive any failing run; the store says why
             job.status, job.error = "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         finally:
             job.ended.set()  # after the turn's exit: the lease is released by now
 
-    def _launch(self, store: runs.Store, job: Job) -> None:
-        """N processes through torchrun's launcher (the CLI's ``--nproc`` path); the curve from the store's
-        epochs."""
-        job.status = "running"
-
-        def on_line(line: str) -> None:  # rank 0's "epoch e/N: loss …" once epoch e is in the store
-            rows = store.epochs(job.run)
-            shown = {p["epoch"] for p in job.points}
-            if rows and line.lstrip("\r").startswith(f"epoch {rows[-1]['epoch']}/{job.recipe.epochs}:") \
-                    and float(rows[-1]["epoch"]) not in shown:
-                job.points.extend(_epoch_points(rows[-1]))
-                job.progress = rows[-1]["epoch"] / job.recipe.epochs
-                job.samples_per_s = rows[-1]["samples_per_s"]
-            job.device_name = store.get(job.run)["device"]
-
-        code, errors = runs.launch(job.run, runs.train_argv(job.model, job.recipe, job.device, job.limit),
-                                   job.nproc, stdout=subprocess.DEVNULL, on_line=on_line)
-        row = store.get(job.run)
-        if row["status"] in ("queued", "running"):
-            store.finish(job.run, "failed", error=f"the {job.nproc} processes exited with status {code}")
-            row = store.get(job.run)
-        job.status, job.device_name = row["status"], row["device"]
-        job.error = row["error"] or (errors[0][len("error: "):] if errors and code else None)
-        if row["status"] in ("done", "stopped"):
-            job.result = store.show(job.run)
-            job.progress = 1.0 if row["status"] == "done" else job.progress
-
     def _train(self, store: runs.Store, job: Job) -> None:
+        """Train the job's run (in this process, or in ``job.nproc`` processes through torchrun's launcher); its
+        curve from the run's callbacks: running means per report point, the test accuracy per epoch."""
         job.status = "running"
-        dev = engine.pick_device(job.device)
-        job.device_name = dev.type
+        job.device_name = engine.pick_device(job.device).type
 
         def on_step(event: engine.StepEvent) -> None:
             job.points.append({"epoch": event.x, "loss": event.loss, "train_acc": event.train_acc})
             job.progress, job.eta, job.samples_per_s = event.done, event.eta, event.samples_per_s
 
-        def report(line: str) -> None:  # one line per epoch: take the test accuracy from the store's last row
-            rows = store.epochs(job.run)
-            if rows and line.startswith(f"epoch {rows[-1]['epoch']}/"):
-                job.points.extend(_epoch_points(rows[-1], train=False))
+        def on_epoch(entry: engine.Epoch) -> None:
+            job.points.append({"epoch": float(entry.epoch), "test_acc": entry.test_acc})
+            job.samples_per_s = entry.samples_per_s
 
+        if job.nproc > 1:
+            argv = runner.train_argv(job.model, job.recipe, job.device, job.limit)
+            code, error = runner.launch(store, job.run, argv, job.nproc, on_step=on_step, on_epoch=on_epoch,
+                                        stdout=subprocess.DEVNULL)
+            row = store.get(job.run)
+            job.status, job.device_name = row["status"], row["device"]
+            job.error = row["error"] or error
+            if row["status"] in ("done", "stopped"):
+                job.result = engine.TrainResult.from_info(job.model, row["info"], job.run, job.nproc)
+                job.progress = 1.0 if row["status"] == "done" else job.progress
+            return
         checkpoint = store.checkpoint(job.run) if job.resume else None
-        _, job.result = runs.execute(store, job.run, job.model, job.recipe, job.device, job.limit,
-                                     resume=checkpoint, on_step=on_step, stop=job.stop, report=report)
-        job.device_name = job.result["recipe"]["device"]
-        job.error = job.result["recipe"].get("error")
+        _, result = runner.execute(store, job.run, job.model, job.recipe, job.device, job.limit, resume=checkpoint,
+                                   on_step=on_step, on_epoch=on_epoch, stop=job.stop, report=lambda line: None)
+        job.result, job.device_name, job.error = result, result.device, result.error
         job.status = store.get(job.run)["status"]
 
 
-def _epoch_points(entry: dict, train: bool = True) -> list[dict]:
-    point = {"epoch": float(entry["epoch"]), "test_acc": entry["test_acc"]}
-    if train:
-        point.update(loss=entry["loss"], train_acc=entry["train_acc"])
-    return [point]
+def _epoch_point(entry: engine.Epoch) -> dict:
+    return {"epoch": float(entry.epoch), "test_acc": entry.test_acc, "loss": entry.loss, "train_acc": entry.train_acc}
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,15 @@ holds each run's model, recipe, device, world size, status, start time (ISO 8601
 one row per completed epoch with its metrics and the path of that epoch's weights
 (``runs/<run>/epoch-NNN.safetensors``). ``runs/<run>/resume.safetensors`` holds the optimizer, scheduler and RNG
 state of the last completed epoch: :func:`recover` marks the runs of dead processes "interrupted", and
-:func:`execute` with their :meth:`Store.checkpoint` continues them exactly where they were.
+:func:`explorer.runtime.runner.execute` with their :meth:`Store.checkpoint` continues them exactly where they were.
 
 One run trains at a time per machine (per ``$EXPLORER_HOME``), whichever process started it: a run waits in the
 store's ``line`` table (first come, first served) until it can claim the single ``lease`` row, in an IMMEDIATE
-transaction (:func:`turn`). The holder's heartbeat thread keeps the lease; a holder whose process is gone (dead pid
-on this host, or no heartbeat for ``STALE_S``) frees it, and its run is marked interrupted.
+transaction (:meth:`Store.claim`; :func:`explorer.runtime.lease.turn` waits for it). A holder whose process is gone
+(dead pid on this host, or no heartbeat for ``STALE_S``) frees it, and its run is marked interrupted.
+
+This module is the store alone: training a run is :mod:`explorer.runtime.runner`, the wait for the machine
+:mod:`explorer.runtime.lease`, classifying with a run's weights :mod:`explorer.runtime.inference_runs`.
 """
 
 from __future__ import annotations
@@ -20,24 +23,17 @@ import os
 import secrets
 import socket
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
-from torch import nn
 
-from . import data, inference
+from ..i18n import N_, ExplorerError
 from . import train as engine
-from .devices import pick_device
 
 STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 RESUMABLE = ("interrupted", "stopped")
@@ -61,6 +57,17 @@ CREATE TABLE IF NOT EXISTS lease (
     id INTEGER PRIMARY KEY CHECK (id = 1), run TEXT NOT NULL, pid INTEGER, host TEXT, heartbeat REAL, since REAL
 );
 """
+
+
+class UnknownRun(ExplorerError, KeyError):
+    """No run has this id in the store (a ``KeyError``)."""
+
+    def __str__(self) -> str:  # the sentence, not KeyError's quoted repr of it
+        return str(self.message)
+
+
+class StoreMismatch(ExplorerError, ValueError):
+    """The store's files and its table disagree about a run (a process died between the two writes)."""
 
 
 def home() -> Path:
@@ -207,7 +214,7 @@ class Store:
             db.execute("UPDATE line SET heartbeat=? WHERE pid=? AND host=?", (now, pid, host))
             db.execute("UPDATE runs SET heartbeat=? WHERE status='queued' AND pid=? AND host=?", (now, pid, host))
 
-    def add_epoch(self, run: str, entry: dict, checkpoint: engine.Checkpoint) -> Path:
+    def add_epoch(self, run: str, entry: engine.Epoch, checkpoint: engine.Checkpoint) -> Path:
         """Record a completed epoch: its weights, the state to resume from, then its row (the row last: a crash in
         between leaves the previous epoch as the last one recorded)."""
         from safetensors.torch import save_file
@@ -218,7 +225,7 @@ class Store:
         save_file({k: v.contiguous() for k, v in checkpoint.model.items()}, str(weights),
                   metadata={"run": run, "epoch": str(checkpoint.epoch)})
         tensors: dict[str, torch.Tensor] = {}
-        state = {"epoch": checkpoint.epoch, "history": checkpoint.history,
+        state = {"epoch": checkpoint.epoch, "history": [h.to_dict() for h in checkpoint.history],
                  "optimizer": _pack(checkpoint.optimizer, tensors, "optimizer"),
                  "scheduler": _pack(checkpoint.scheduler, tensors, "scheduler"),
                  "rng": _pack(checkpoint.rng, tensors, "rng")}
@@ -228,8 +235,8 @@ class Store:
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (run, entry["epoch"], entry["loss"], entry["train_acc"], entry["test_acc"],
-                 entry.get("samples_per_s"), entry.get("seconds"), str(weights)),
+                (run, entry.epoch, entry.loss, entry.train_acc, entry.test_acc, entry.samples_per_s, entry.seconds,
+                 str(weights)),
             )
             db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (time.time(), run))
         return weights
@@ -326,7 +333,7 @@ class Store:
         with self._db() as db:
             row = db.execute("SELECT * FROM runs WHERE id=?", (run,)).fetchone()
         if row is None:
-            raise KeyError(f"unknown run {run!r}; see `python -m explorer runs list`")
+            raise UnknownRun(N_("unknown run {run}; see `python -m explorer runs list`"), run=repr(run))
         out = dict(row)
         out["recipe"] = json.loads(out["recipe"])
         out["info"] = json.loads(out["info"]) if out["info"] else None
@@ -348,6 +355,18 @@ class Store:
         return [{"run": r["id"], "model": r["model"], "status": r["status"], "test_accuracy": r["acc"],
                  "world_size": r["world_size"], "started": r["started"]} for r in rows]
 
+    def usable(self) -> list[dict]:
+        """Runs with at least one completed epoch whose weights file is there (newest first): ``{"run", "model",
+        "test_accuracy", "epoch", "status", "started"}`` of their last completed epoch."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT r.id, r.model, r.status, r.started, e.epoch, e.test_acc, e.weights FROM runs r "
+                "JOIN epochs e ON e.run = r.id AND e.epoch = (SELECT MAX(epoch) FROM epochs WHERE run = r.id) "
+                "ORDER BY r.started DESC, r.rowid DESC"
+            ).fetchall()
+        return [{"run": r["id"], "model": r["model"], "test_accuracy": r["test_acc"], "epoch": r["epoch"],
+                 "status": r["status"], "started": r["started"]} for r in rows if Path(r["weights"]).is_file()]
+
     def weights(self, run: str, epoch: int | None = None) -> Path | None:
         """The weights file of ``epoch`` (default: the last completed one), ``None`` before the first."""
         rows = self.epochs(run)
@@ -368,12 +387,13 @@ class Store:
             state = json.loads(f.metadata()["state"])
             tensors = {k: f.get_tensor(k) for k in f.keys()}
         if state["epoch"] != rows[-1]["epoch"]:  # died between the two writes: the files are ahead of the table
-            raise ValueError(f"run {run}: the saved state is of epoch {state['epoch']} but the store's last epoch "
-                             f"is {rows[-1]['epoch']}")
+            raise StoreMismatch(
+                N_("run {run}: the saved state is of epoch {epoch} but the store's last epoch is {last}"),
+                run=run, epoch=state["epoch"], last=rows[-1]["epoch"])
         return engine.Checkpoint(
             epoch=state["epoch"], model=load_file(rows[-1]["weights"]),
             optimizer=_unpack(state["optimizer"], tensors), scheduler=_unpack(state["scheduler"], tensors),
-            rng=_unpack(state["rng"], tensors), history=state["history"],
+            rng=_unpack(state["rng"], tensors), history=[engine.Epoch(**h) for h in state["history"]],
         )
 
     def show(self, run: str) -> dict:
@@ -386,254 +406,5 @@ class Store:
                        for e in self.epochs(run)]
             info = {**row["recipe"], "device": row["device"], "train_images": row["train_limit"] or 60_000,
                     "test_images": 10_000, "history": history}
-        return {**result(run, row["model"], info, row["world_size"]), "status": row["status"],
+        return {**engine.json_object(row["model"], info, run, row["world_size"]), "status": row["status"],
                 **({"error": row["error"]} if row["error"] else {})}
-
-
-def result(run: str, model: str, info: dict, world_size: int) -> dict:
-    """The ``train --json`` object: model, test accuracy and correct count of the last completed epoch, the recipe
-    with its history, the run id and the world size."""
-    last = info["history"][-1] if info.get("history") else None
-    accuracy = last["test_acc"] if last else None
-    correct = round(accuracy * info.get("test_images", 10_000)) if last else None
-    return {"model": model, "test_accuracy": accuracy, "correct": correct, "recipe": info, "run": run,
-            "world_size": world_size}
-
-
-def execute(
-    store: Store | None,
-    run: str,
-    model_id: str,
-    recipe: engine.Recipe,
-    device: str = "auto",
-    limit: int | None = None,
-    *,
-    resume: engine.Checkpoint | None = None,
-    on_step: Callable[[engine.StepEvent], None] | None = None,
-    stop=None,
-    report: Callable[[str], None] | None = None,
-    trace: Callable[[int, torch.Tensor], None] | None = None,
-) -> tuple[nn.Module, dict]:
-    """Train ``run`` with the engine and record it in ``store`` (``None`` on ranks other than 0): running, a
-    heartbeat, one row and weights file per completed epoch, then done / stopped / failed (a diverged loss) or
-    interrupted (Ctrl-C). Returns the model and the ``train --json`` object."""
-    rank, world_size = engine.world()
-    last_beat = [time.monotonic()]
-
-    def step(event: engine.StepEvent) -> None:
-        if store is not None and time.monotonic() - last_beat[0] > BEAT_S:
-            store.beat(run)
-            last_beat[0] = time.monotonic()
-        if on_step is not None:
-            on_step(event)
-
-    def epoch(entry: dict, checkpoint: engine.Checkpoint) -> None:
-        if store is not None:
-            store.add_epoch(run, entry, checkpoint)
-
-    if store is not None:
-        dev = pick_device(device)
-        store.start(run, torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type, world_size)
-    try:
-        model, info = engine.train(model_id, recipe, device, limit, report, on_step=step, on_epoch=epoch, stop=stop,
-                                   resume=resume, trace=trace)
-    except KeyboardInterrupt:
-        if store is not None:
-            store.finish(run, "interrupted", error="interrupted (Ctrl-C)")
-        raise
-    except torch.cuda.OutOfMemoryError:
-        message = (f"out of GPU memory training {model_id} with batch size {recipe.batch_size}: "
-                   f"try a smaller batch size or resize")
-        if store is not None:
-            store.finish(run, "failed", error=message)
-        raise ValueError(message) from None
-    except BaseException as exc:
-        if store is not None:
-            store.finish(run, "failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        raise
-    status = {"done": "done", "stopped": "stopped", "diverged": "failed"}[info["status"]]
-    out = result(run, model_id, info, world_size)
-    if store is not None:
-        store.finish(run, status, info, info.get("error"))
-    return model, out
-
-
-def resume_args(store: Store, run: str) -> tuple[str, engine.Recipe, int | None, engine.Checkpoint | None]:
-    """(model, recipe, limit, checkpoint) to continue ``run``; ``ValueError`` unless it was interrupted or stopped."""
-    row = store.get(run)
-    if row["status"] not in RESUMABLE:
-        raise ValueError(f"run {run} is {row['status']}: only an interrupted or stopped run can be resumed")
-    recipe = replace(engine.Recipe(), **row["recipe"])
-    (store.folder(run) / "stop").unlink(missing_ok=True)  # the Stop that ended it must not end the resumed run
-    return row["model"], recipe, row["train_limit"], store.checkpoint(run)
-
-
-def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def waiting_message(store: Store, run: str) -> str:
-    """"queued, 2nd in line — run … (lenet) is training on this machine" for a run waiting for the lease."""
-    position, held = store.position(run), store.holder()
-    where = f"queued, {ordinal(position)} in line" if position else "queued"
-    if held is None:
-        return where
-    return f"{where} — run {held['run']} ({held['model']}) is training on this machine"
-
-
-@contextmanager
-def turn(store: Store, run: str, *, stop=None, on_wait: Callable[[str], None] | None = None,
-         poll: float = 0.5) -> Iterator[bool]:
-    """Wait in line until ``run`` holds the machine's training lease, hold it (a heartbeat thread keeps it and the
-    run alive) while the body trains, then give it back. Yields ``True``; ``False`` when ``stop`` was set while
-    waiting (then nothing may train). ``on_wait`` gets :func:`waiting_message` whenever the place in line changes.
-    Ctrl-C while waiting marks the run interrupted."""
-    store.enter_line(run)
-    said = None
-    try:
-        while (mine := store.claim(run)) is None:
-            if stop is not None and stop.is_set():
-                store.leave_line(run)
-                break
-            store.beat(run)
-            if on_wait is not None and (message := waiting_message(store, run)) != said:
-                on_wait(message)
-                said = message
-            time.sleep(poll)
-    except BaseException as exc:  # never leave a place in line that nobody will claim: it would block the line
-        store.leave_line(run)
-        if isinstance(exc, KeyboardInterrupt):
-            store.finish(run, "interrupted", error="interrupted (Ctrl-C) while queued")
-        raise
-    if mine is None:
-        yield False
-        return
-    done = threading.Event()
-
-    def keep() -> None:
-        while not done.wait(BEAT_S):
-            try:
-                store.beat(run)
-            except sqlite3.Error:  # a busy store: the next beat will do
-                pass
-
-    beating = threading.Thread(target=keep, name=f"explorer-lease-{run}", daemon=True)
-    beating.start()
-    try:
-        yield True
-    finally:
-        done.set()
-        beating.join()
-        if mine:
-            store.release(run)
-
-
-def train_argv(model_id: str, recipe: engine.Recipe, device: str = "auto", limit: int | None = None) -> list[str]:
-    """The ``train`` command line of a run (what each of its N processes runs), recipe fields the CLI takes."""
-    argv = ["train", model_id, "--device", device, "--epochs", str(recipe.epochs), "--lr", repr(float(recipe.lr)),
-            "--batch-size", str(recipe.batch_size), "--seed", str(recipe.seed)]
-    if recipe.resize is not None:
-        argv += ["--resize", str(recipe.resize)]
-    return argv + (["--limit", str(limit)] if limit is not None else [])
-
-
-def launch(run: str, argv: list[str], nproc: int, *, stdout=None,
-           on_line: Callable[[str], None] | None = None) -> tuple[int, list[str]]:
-    """Run ``python -m explorer ARGV`` in ``nproc`` processes through torchrun's launcher (``--standalone``; gloo on
-    the CPU, NCCL on CUDA), recorded as ``run`` (rank 0 writes the store). Workers' ``epoch …`` lines go to
-    ``on_line``; torchrun's own log lines are dropped. (exit status, the workers' ``error:`` lines)."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
-               "-m", "explorer", *argv]
-    proc = subprocess.Popen(command, env={**os.environ, "EXPLORER_RUN_ID": run}, stdout=stdout,
-                            stderr=subprocess.PIPE, text=True)
-    errors = []
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if line.startswith("error: "):
-            errors.append(line.strip())
-        elif on_line is not None and line.lstrip("\r").startswith(("epoch ", "run ", "diverged", "stopped", "queued")):
-            on_line(line)
-    return proc.wait(), errors
-
-
-# --- a run's weights on Classify -------------------------------------------------------------------------------------
-_RUN_MODELS: dict[tuple[str, int, str], inference.LoadedModel] = {}
-_RUN_MODELS_LOCK = threading.Lock()
-RUN_MODELS_KEPT = 4  # loaded runs kept in memory (ResNet-18 is 45 MB); the oldest is dropped first
-
-
-def usable_runs(store: Store | None = None) -> list[dict]:
-    """Runs with at least one completed epoch (newest first): ``{"run", "model", "test_accuracy", "epoch",
-    "status", "started"}`` — the accuracy and number of their last completed epoch, whose weights
-    :func:`classify_run` uses."""
-    store = store or Store()
-    with store._db() as db:
-        rows = db.execute(
-            "SELECT r.id, r.model, r.status, r.started, e.epoch, e.test_acc, e.weights FROM runs r "
-            "JOIN epochs e ON e.run = r.id AND e.epoch = (SELECT MAX(epoch) FROM epochs WHERE run = r.id) "
-            "ORDER BY r.started DESC, r.rowid DESC"
-        ).fetchall()
-    return [{"run": r["id"], "model": r["model"], "test_accuracy": r["test_acc"], "epoch": r["epoch"],
-             "status": r["status"], "started": r["started"]} for r in rows if Path(r["weights"]).is_file()]
-
-
-def load_run(run: str, device: str = "auto", store: Store | None = None) -> tuple[inference.LoadedModel, int]:
-    """The shared, eval-mode model of ``run`` with the weights of its last completed epoch (safetensors), on
-    ``device``; and that epoch. Cached by (run, epoch, device): a newer epoch loads anew. ``KeyError`` for an
-    unknown run, :class:`inference.NoWeights` before its first completed epoch."""
-    loaded, epoch, _ = _load_run(run, device, store or Store())
-    return loaded, epoch
-
-
-def _load_run(run: str, device: str, store: Store) -> tuple[inference.LoadedModel, int, bool]:
-    """:func:`load_run`, and whether this call built the model (``False``: it came from the cache)."""
-    row = store.get(run)
-    dev = pick_device(device)
-    epochs = store.epochs(run)
-    if not epochs or not Path(epochs[-1]["weights"]).is_file():
-        raise inference.NoWeights(f"run {run} has no completed epoch yet: there are no weights to classify with")
-    epoch = epochs[-1]["epoch"]
-    key = (run, epoch, str(dev))
-    with _RUN_MODELS_LOCK:
-        if key in _RUN_MODELS:
-            return _RUN_MODELS[key], epoch, False
-    from safetensors.torch import load_file
-
-    spec = engine.get_spec(row["model"])
-    module = spec.build()
-    module.load_state_dict(load_file(epochs[-1]["weights"]))
-    module.eval().requires_grad_(False).to(dev)
-    loaded = inference.LoadedModel(spec.id, module, dev, tuple(data.CLASSES))
-    with _RUN_MODELS_LOCK:
-        for old in [k for k in _RUN_MODELS if k[0] == run and k[2] == key[2]]:  # its earlier epochs
-            del _RUN_MODELS[old]
-        loaded = _RUN_MODELS.setdefault(key, loaded)
-        while len(_RUN_MODELS) > RUN_MODELS_KEPT:
-            del _RUN_MODELS[next(iter(_RUN_MODELS))]
-    return loaded, epoch, True
-
-
-def classify_run(run: str, image: Image.Image | np.ndarray, top_k: int = 5,
-                 device: str = "auto") -> inference.Prediction:
-    """Classify ``image`` with ``run``'s weights (its last completed epoch): a picture is preprocessed as
-    :func:`inference.prepare` does for the run's model id, a raw 28×28 uint8 Fashion-MNIST image as the accuracy
-    measurement feeds it (:func:`inference.dataset_input`); then resized as the run's training images were, when it
-    trained at another size. Run under ``torch.inference_mode()`` and the model's lock; the same
-    :class:`inference.Prediction` as :func:`inference.classify`, without an OOD score (the shipped statistics belong
-    to the shipped weights)."""
-    store = Store()
-    begin = time.perf_counter()
-    loaded, _, built = _load_run(run, device, store)
-    side = store.get(run)["recipe"].get("resize")
-    start = time.perf_counter()
-    if isinstance(image, np.ndarray):
-        x = inference.dataset_input(image, loaded.model_id)
-    else:
-        x = inference.prepare(loaded.model_id, image)
-    if side and side != x.shape[-1]:
-        x = engine.resized(x[None], side)[0]
-    prepared = time.perf_counter()
-    return inference.run_loaded(loaded, x, top_k, (start - begin) * 1000 if built else 0.0,
-                                (prepared - start) * 1000, None)

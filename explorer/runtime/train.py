@@ -9,6 +9,11 @@ One engine serves the CLI, the Train page and ``torchrun``: per-step callbacks (
 checkpoint per completed epoch (model, optimizer, scheduler and RNG state: a resumed run ends with the same weights as
 an uninterrupted one), a loss that turns NaN stops the run at the last good epoch, and under ``torch.distributed``
 each rank trains on a disjoint shard of every epoch (``DistributedSampler``'s split) with DDP.
+
+:func:`train` strings four steps together — :func:`setup` (data, model, optimizer, schedule), :func:`restore` (a
+checkpoint, then DDP), :func:`run_epoch` (one epoch: an :class:`Epoch`, or a :class:`Halt`), :func:`report_run` (the
+:class:`TrainResult`, whose ``to_dict()`` is the ``train --json`` object). Progress goes to callbacks (``on_step``,
+``on_epoch``); the lines written for people are never parsed.
 """
 
 from __future__ import annotations
@@ -16,17 +21,17 @@ from __future__ import annotations
 import math
 import os
 import sys
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..analysis import InputShapeError, analyze
+from ..i18n import N_, InvalidValue, Message
 from ..zoo import get_spec
 from ..zoo.registry import ModelSpec
 from . import data
@@ -105,35 +110,44 @@ def trainable(spec: ModelSpec) -> bool:
     return spec.classifier and len(spec.input_shape) == 3 and spec.input_shape[0] == 1 and spec.num_classes == 10
 
 
+class BadRecipe(InvalidValue):
+    """A run that cannot start: a model that is not a Fashion-MNIST classifier, or a hyper-parameter out of range
+    (a ``ValueError``: ``except ValueError`` catches it)."""
+
+
 def validate(spec: ModelSpec, recipe: Recipe, limit: int | None = None, world_size: int = 1) -> int:
-    """Check a run before it starts; the side images are resized to. Any problem: one ``ValueError`` sentence."""
+    """Check a run before it starts; the side images are resized to. Any problem: one :class:`BadRecipe`."""
     if not trainable(spec):
-        raise ValueError(f"{spec.id} is not a Fashion-MNIST model (input {spec.input_shape}, {spec.num_classes} "
-                         f"classes): pick one with a 1-channel image input and 10 classes")
+        raise BadRecipe(N_("{model} is not a Fashion-MNIST model (input ({shape}), {n} classes): pick one with a "
+                           "1-channel image input and 10 classes"),
+                        model=spec.id, shape=", ".join(map(str, spec.input_shape)), n=spec.num_classes)
     if not (isinstance(recipe.lr, (int, float)) and math.isfinite(recipe.lr) and recipe.lr > 0):
-        raise ValueError(f"the learning rate must be a positive number, not {recipe.lr}")
+        raise BadRecipe(N_("the learning rate must be a positive number, not {value}"), value=recipe.lr)
     if not 1 <= recipe.epochs <= MAX_EPOCHS:
-        raise ValueError(f"epochs must be between 1 and {MAX_EPOCHS}, not {recipe.epochs}")
+        raise BadRecipe(N_("epochs must be between 1 and {high}, not {value}"), high=MAX_EPOCHS, value=recipe.epochs)
     if recipe.batch_size < 1:
-        raise ValueError(f"the batch size must be at least 1, not {recipe.batch_size}")
+        raise BadRecipe(N_("the batch size must be at least 1, not {value}"), value=recipe.batch_size)
     if recipe.batch_size % world_size:
-        raise ValueError(f"the batch size ({recipe.batch_size}) must be a multiple of the {world_size} processes")
+        raise BadRecipe(N_("the batch size ({size}) must be a multiple of the {n} processes"),
+                        size=recipe.batch_size, n=world_size)
     if not (math.isfinite(recipe.momentum) and 0 <= recipe.momentum < 1):
-        raise ValueError(f"momentum must be in [0, 1), not {recipe.momentum}")
+        raise BadRecipe(N_("momentum must be in [0, 1), not {value}"), value=recipe.momentum)
     if not (math.isfinite(recipe.weight_decay) and recipe.weight_decay >= 0):
-        raise ValueError(f"weight decay must be 0 or more, not {recipe.weight_decay}")
+        raise BadRecipe(N_("weight decay must be 0 or more, not {value}"), value=recipe.weight_decay)
     if recipe.schedule not in SCHEDULES:
-        raise ValueError(f"unknown schedule {recipe.schedule!r}; use {' or '.join(SCHEDULES)}")
+        raise BadRecipe(N_("unknown schedule {name}; use {names}"), name=repr(recipe.schedule),
+                        names=" or ".join(SCHEDULES))
     if limit is not None and not 1 <= limit <= 60_000:
-        raise ValueError(f"--limit must be between 1 and 60,000 training images, not {limit}")
+        raise BadRecipe(N_("--limit must be between 1 and 60,000 training images, not {value}"), value=limit)
     side = recipe.resize if recipe.resize is not None else spec.input_shape[-1]
     if not 1 <= side <= MAX_SIDE:
-        raise ValueError(f"resize must be between 1 and {MAX_SIDE} pixels, not {side}")
+        raise BadRecipe(N_("resize must be between 1 and {high} pixels, not {value}"), high=MAX_SIDE, value=side)
     if side != spec.input_shape[-1]:
         try:
             analyze(spec.id, (1, side, side))  # meta device: no weights, no arithmetic
         except InputShapeError as exc:
-            raise ValueError(f"{spec.id} cannot be trained on {side}×{side} images: {exc}") from None
+            raise BadRecipe(N_("{model} cannot be trained on {h}×{w} images: {clause}"), model=spec.id, h=side,
+                            w=side, clause=exc) from None
     return side
 
 
@@ -174,7 +188,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.d
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Events and checkpoints
+# Events, checkpoints and results
 # --------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StepEvent:
@@ -201,6 +215,21 @@ class StepEvent:
         return None if self.done <= 0 else self.elapsed * (1 - self.done) / self.done
 
 
+@dataclass(frozen=True)
+class Epoch:
+    """One completed epoch: an entry of a run's history (``recipe.history`` in ``train --json``), over all ranks."""
+
+    epoch: int
+    loss: float  # mean training loss of the epoch
+    train_acc: float
+    test_acc: float
+    samples_per_s: float  # training images per second, all ranks
+    seconds: float  # training and testing
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class Checkpoint:
     """Everything needed to continue after a completed epoch exactly as if the run had not stopped."""
@@ -210,7 +239,83 @@ class Checkpoint:
     optimizer: dict
     scheduler: dict
     rng: dict[str, torch.Tensor]  # "data": the shuffling generator; "torch"/"cuda": the global ones (dropout)
-    history: list[dict] = field(default_factory=list)
+    history: list[Epoch] = field(default_factory=list)
+
+
+OnStep = Callable[[StepEvent], None]
+OnEpoch = Callable[[Epoch, Checkpoint], None]
+
+
+def json_object(model: str, info: dict, run: str | None, world_size: int) -> dict:
+    """The ``train --json`` object: the model, the test accuracy and correct count of the last completed epoch, the
+    recipe with its history (``info``), the run id and the world size. (``runs show`` builds it from the store.)"""
+    last = info["history"][-1] if info.get("history") else None
+    accuracy = last["test_acc"] if last else None
+    correct = round(accuracy * info.get("test_images", 10_000)) if last else None
+    return {"model": model, "test_accuracy": accuracy, "correct": correct, "recipe": info, "run": run,
+            "world_size": world_size}
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: its recipe and setting, one :class:`Epoch` per completed epoch, how it ended (``status``:
+    "done", "stopped" or "diverged", then ``error`` says where). ``to_dict()`` is the ``train --json`` object."""
+
+    model: str
+    recipe: Recipe
+    resize: int  # the side the images were trained at
+    input: tuple[int, ...]
+    device: str
+    seconds: float
+    train_images: int
+    test_images: int
+    history: list[Epoch]
+    status: str = "done"
+    error: Message | None = None
+    run: str | None = None
+    world_size: int = 1
+    optimizer: str = "SGD"
+    init: str = "xavier_uniform (conv, linear)"
+    torch: str = torch.__version__
+
+    @property
+    def last(self) -> Epoch | None:
+        """The last completed epoch (``None`` before the first)."""
+        return self.history[-1] if self.history else None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.last.test_acc if self.last else None
+
+    @property
+    def correct(self) -> int | None:
+        return round(self.last.test_acc * self.test_images) if self.last else None
+
+    def info(self) -> dict:
+        """The ``recipe`` object of ``train --json`` (what the store keeps of a finished run)."""
+        out = {**asdict(self.recipe), "resize": self.resize, "optimizer": self.optimizer, "init": self.init,
+               "input": list(self.input), "device": self.device, "seconds": self.seconds,
+               "train_images": self.train_images, "test_images": self.test_images,
+               "history": [h.to_dict() for h in self.history], "torch": self.torch, "status": self.status}
+        if self.error is not None:
+            out["error"] = str(self.error)
+        return out
+
+    def to_dict(self) -> dict:
+        """The ``train --json`` object."""
+        return json_object(self.model, self.info(), self.run, self.world_size)
+
+    @classmethod
+    def from_info(cls, model: str, info: dict, run: str | None = None, world_size: int = 1) -> TrainResult:
+        """The result a finished run's ``info`` (:meth:`info`, as the store keeps it) describes."""
+        names = {f.name for f in fields(Recipe)}
+        error = info.get("error")
+        return cls(model=model, recipe=Recipe(**{k: v for k, v in info.items() if k in names}),
+                   resize=info["resize"], input=tuple(info["input"]), device=info["device"],
+                   seconds=info["seconds"], train_images=info["train_images"], test_images=info["test_images"],
+                   history=[Epoch(**h) for h in info["history"]], status=info["status"],
+                   error=Message(error) if error else None, run=run, world_size=world_size,
+                   optimizer=info["optimizer"], init=info["init"], torch=info["torch"])
 
 
 def _cpu(obj):
@@ -261,45 +366,69 @@ def shard(order: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
     return padded[rank::world_size]
 
 
+def _all_reduce(t: torch.Tensor, op=None) -> torch.Tensor:
+    import torch.distributed as dist
+
+    dist.all_reduce(t, op=op or dist.ReduceOp.SUM)
+    return t
+
+
 # --------------------------------------------------------------------------------------------------------------
-# The engine
+# The engine: setup → restore → one epoch at a time → report
 # --------------------------------------------------------------------------------------------------------------
-def _progress(event: StepEvent) -> None:
-    width = 30
-    filled = int(width * event.step / event.steps)
-    sys.stderr.write(
-        f"\repoch {event.epoch}/{event.epochs} [{'#' * filled}{'.' * (width - filled)}] "
-        f"{100 * event.step / event.steps:5.1f}%  loss {event.loss:.4f}  train acc {event.train_acc:.4f}  "
-        f"{event.samples_per_s:,.0f} img/s  {event.elapsed:6.1f} s"
-    )
-    sys.stderr.flush()
+@dataclass
+class Session:
+    """One run's state between its steps: data, model, optimizer, schedule, the shuffling generator, its place in
+    the process group, and the history so far."""
+
+    spec: ModelSpec
+    recipe: Recipe
+    side: int
+    dev: torch.device
+    rank: int
+    world_size: int
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    model: nn.Module
+    net: nn.Module  # the model, wrapped in DDP under a process group
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LRScheduler
+    generator: torch.Generator
+    steps_per_epoch: int
+    history: list[Epoch] = field(default_factory=list)
+    first_epoch: int = 1
+    start: float = field(default_factory=time.perf_counter)
+
+    @property
+    def fast(self) -> bool:
+        """CUDA: bf16 autocast and channels_last (1.37× on ResNet-18 in the earlier GPU benchmark); the CPU gains
+        nothing."""
+        return self.dev.type == "cuda"
+
+    @property
+    def local_batch(self) -> int:
+        return self.recipe.batch_size // self.world_size
+
+    @property
+    def total_steps(self) -> int:
+        return self.recipe.epochs * self.steps_per_epoch
+
+    def checkpoint(self, epoch: int) -> Checkpoint:
+        """The state after ``epoch`` (0: before the first), copied to the CPU."""
+        rng = {"data": self.generator.get_state(), "torch": torch.get_rng_state()}
+        if self.dev.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.dev)
+        return Checkpoint(epoch, _cpu(self.model.state_dict()), _cpu(self.opt.state_dict()),
+                          self.sched.state_dict(), rng, list(self.history))
 
 
-def train(
-    model_id: str,
-    recipe: Recipe | None = None,
-    device: str = "auto",
-    limit: int | None = None,
-    report: Callable[[str], None] | None = None,
-    *,
-    on_step: Callable[[StepEvent], None] | None = None,
-    on_epoch: Callable[[dict, Checkpoint], None] | None = None,
-    stop: threading.Event | None = None,
-    resume: Checkpoint | None = None,
-    log_every: int | None = None,
-    test_limit: int | None = None,
-    trace: Callable[[int, torch.Tensor], None] | None = None,
-) -> tuple[nn.Module, dict]:
-    """Train ``model_id`` on the 60,000 training images; return the model (on the CPU) and the recipe + results.
-
-    ``limit`` trains on the first ``limit`` images only (quick checks); ``test_limit`` tests on the first images
-    only. ``report`` gets one line per epoch (default: stderr, with a progress bar). ``on_step`` gets a
-    :class:`StepEvent` ``log_every`` steps (default: about 5 times per epoch) and ``on_epoch`` the history entry and
-    the :class:`Checkpoint` of every completed epoch (rank 0 only). Setting ``stop`` ends the run at the next report
-    point; ``resume`` continues from a checkpoint. ``info["status"]`` is "done", "stopped" or "diverged" (then
-    ``info["error"]`` says where); a stopped or diverged run returns the weights of its last completed epoch.
-    Under an initialised ``torch.distributed`` group the model is wrapped in DDP and each rank trains on its shard.
-    """
+def setup(model_id: str, recipe: Recipe | None = None, device: str = "auto", limit: int | None = None,
+          test_limit: int | None = None) -> Session:
+    """Check the run, load the data, seed, build and initialise the model (Xavier), the optimizer and the schedule.
+    Under an initialised ``torch.distributed`` group each rank gets its device; the model is wrapped in DDP by
+    :func:`restore`, after any saved state is loaded."""
     spec = get_spec(model_id)
     recipe = recipe or default_recipe(model_id)
     rank, world_size = world()
@@ -320,161 +449,202 @@ def train(
     model = spec.build()
     model.apply(xavier_init)
     model.to(dev)
-    # CUDA: bf16 autocast and channels_last (1.37× on ResNet-18 in the earlier GPU benchmark); the CPU gains nothing.
-    fast = dev.type == "cuda"
-    if fast:
+    if dev.type == "cuda":
         model.to(memory_format=torch.channels_last)
     x_train, y_train = x_train.to(dev), y_train.to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                           weight_decay=recipe.weight_decay)
-    local_batch = recipe.batch_size // world_size
-    per_rank = math.ceil(len(x_train) / world_size)
-    steps_per_epoch = math.ceil(per_rank / local_batch)
+    steps_per_epoch = math.ceil(math.ceil(len(x_train) / world_size) / (recipe.batch_size // world_size))
     total_steps = recipe.epochs * steps_per_epoch
     if recipe.schedule == "cosine":
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total_steps)))
     else:
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
     generator = torch.Generator().manual_seed(recipe.seed)
-    history: list[dict] = []
-    first_epoch = 1
+    return Session(spec, recipe, side, dev, rank, world_size, x_train, y_train, x_test, y_test, model, model, opt,
+                   sched, generator, steps_per_epoch)
+
+
+def restore(session: Session, resume: Checkpoint | None = None) -> Checkpoint:
+    """Load ``resume`` (model, optimizer, schedule, generators, history) into ``session``, then wrap the model in DDP
+    under a process group. The checkpoint to fall back to when the run stops mid-epoch or diverges."""
+    s = session
     if resume is not None:
-        model.load_state_dict(resume.model)
-        opt.load_state_dict(resume.optimizer)
-        sched.load_state_dict(resume.scheduler)
-        generator.set_state(resume.rng["data"])
+        s.model.load_state_dict(resume.model)
+        s.opt.load_state_dict(resume.optimizer)
+        s.sched.load_state_dict(resume.scheduler)
+        s.generator.set_state(resume.rng["data"])
         torch.set_rng_state(resume.rng["torch"])
-        if "cuda" in resume.rng and dev.type == "cuda":
-            torch.cuda.set_rng_state(resume.rng["cuda"], dev)
-        history = [dict(h) for h in resume.history]
-        first_epoch = resume.epoch + 1
-    net: nn.Module = model
-    if world_size > 1:
+        if "cuda" in resume.rng and s.dev.type == "cuda":
+            torch.cuda.set_rng_state(resume.rng["cuda"], s.dev)
+        s.history = list(resume.history)
+        s.first_epoch = resume.epoch + 1
+    if s.world_size > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    every = log_every or max(1, steps_per_epoch // 5)
-    say = report or (lambda s: sys.stderr.write("\r" + s + "\n"))
-    hooks = ([] if report is not None else [_progress]) + ([on_step] if on_step is not None else [])
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if fast else nullcontext
+        s.net = DistributedDataParallel(s.model, device_ids=[s.dev.index] if s.dev.type == "cuda" else None)
+    return resume or s.checkpoint(0)
 
-    def checkpoint(epoch: int) -> Checkpoint:
-        rng = {"data": generator.get_state(), "torch": torch.get_rng_state()}
-        if dev.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(dev)
-        return Checkpoint(epoch, _cpu(model.state_dict()), _cpu(opt.state_dict()), sched.state_dict(), rng,
-                          [dict(h) for h in history])
 
-    good = resume or checkpoint(0)  # restored when a loss turns NaN or the run is stopped mid-epoch
-    start = time.perf_counter()
-    status, error = "done", None
-    steps_before = (first_epoch - 1) * steps_per_epoch
-    for epoch in range(first_epoch, recipe.epochs + 1):
-        net.train()
-        order = shard(torch.randperm(len(x_train), generator=generator), rank, world_size)
-        if trace is not None:
-            trace(epoch, order)
-        order = order.to(dev)
-        epoch_start = time.perf_counter()
-        loss_sum = torch.zeros((), device=dev)
-        hits = torch.zeros((), device=dev, dtype=torch.long)
-        seen = 0
-        recent: list[torch.Tensor] = []
-        for step in range(steps_per_epoch):
-            idx = order[step * local_batch:(step + 1) * local_batch]
-            xb, yb = x_train[idx], y_train[idx]
-            if recipe.augment:
-                flip = torch.rand(len(xb), generator=generator).to(dev) < 0.5
-                xb = torch.where(flip[:, None, None, None], xb.flip(-1), xb)
-            xb = resized(xb, side)
-            if fast:
-                xb = xb.contiguous(memory_format=torch.channels_last)
-            with autocast():
-                logits = net(xb)
-            loss = F.cross_entropy(logits.float(), yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            seen += len(yb)
-            recent.append(loss.detach())
-            loss_sum += loss.detach() * len(yb)
-            hits += (logits.argmax(1) == yb).sum()
-            last = step == steps_per_epoch - 1
-            if (step + 1) % every and not last:
-                continue
-            # A report point: the only place the host waits for the device, checks for NaN and for Stop.
-            losses = torch.stack(recent)
-            bad = (~torch.isfinite(losses)).nonzero()
-            first_bad = step + 2 - len(recent) + int(bad[0]) if len(bad) else 0
-            recent.clear()
-            flags = torch.tensor([first_bad, int(stop is not None and stop.is_set())], dtype=torch.float64)
-            if world_size > 1:  # every rank stops at the same step, or the next all-reduce would hang
-                import torch.distributed as dist
+@dataclass(frozen=True)
+class Halt:
+    """Why an epoch ended early: ``status`` "stopped" (the stop flag) or "diverged" (then ``error`` says where)."""
 
-                flags = flags.to(dev)
-                dist.all_reduce(flags, op=dist.ReduceOp.MAX)
-                flags = flags.cpu()
-            if flags[0] > 0:
-                status, error = "diverged", f"diverged at epoch {epoch}, step {int(flags[0])}: the loss is not finite"
-                break
-            if flags[1] > 0:
-                status = "stopped"
-                break
-            if rank == 0 and hooks:
-                now = time.perf_counter()
-                done = ((epoch - first_epoch) * steps_per_epoch + step + 1) / (total_steps - steps_before)
-                event = StepEvent(epoch, recipe.epochs, step + 1, steps_per_epoch, float(loss_sum) / seen,
-                                  int(hits) / seen, seen * world_size / max(now - epoch_start, 1e-9), now - start,
-                                  done)
-                for hook in hooks:
-                    hook(event)
-        if status != "done":
-            break
-        train_seconds = time.perf_counter() - epoch_start
-        if world_size > 1:  # the epoch's loss and accuracy over all ranks' shards, not rank 0's alone
+    status: str
+    error: Message | None = None
+
+
+def run_epoch(session: Session, epoch: int, hooks: Sequence[OnStep] = (), stop=None, every: int | None = None,
+              trace: Callable[[int, torch.Tensor], None] | None = None) -> Epoch | Halt:
+    """Train and test one epoch: its :class:`Epoch` (over all ranks), or a :class:`Halt` when the loss turned
+    non-finite or ``stop`` was set. ``hooks`` get a :class:`StepEvent` every ``every`` steps (rank 0)."""
+    s, recipe = session, session.recipe
+    s.net.train()
+    order = shard(torch.randperm(len(s.x_train), generator=s.generator), s.rank, s.world_size)
+    if trace is not None:
+        trace(epoch, order)
+    order = order.to(s.dev)
+    every = every or max(1, s.steps_per_epoch // 5)
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if s.fast else nullcontext
+    steps_before = (s.first_epoch - 1) * s.steps_per_epoch
+    epoch_start = time.perf_counter()
+    loss_sum = torch.zeros((), device=s.dev)
+    hits = torch.zeros((), device=s.dev, dtype=torch.long)
+    seen = 0
+    recent: list[torch.Tensor] = []
+    for step in range(s.steps_per_epoch):
+        idx = order[step * s.local_batch:(step + 1) * s.local_batch]
+        xb, yb = s.x_train[idx], s.y_train[idx]
+        if recipe.augment:
+            flip = torch.rand(len(xb), generator=s.generator).to(s.dev) < 0.5
+            xb = torch.where(flip[:, None, None, None], xb.flip(-1), xb)
+        xb = resized(xb, s.side)
+        if s.fast:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        with autocast():
+            logits = s.net(xb)
+        loss = F.cross_entropy(logits.float(), yb)
+        s.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        s.opt.step()
+        s.sched.step()
+        seen += len(yb)
+        recent.append(loss.detach())
+        loss_sum += loss.detach() * len(yb)
+        hits += (logits.argmax(1) == yb).sum()
+        if (step + 1) % every and step != s.steps_per_epoch - 1:
+            continue
+        # A report point: the only place the host waits for the device, checks for NaN and for Stop.
+        losses = torch.stack(recent)
+        bad = (~torch.isfinite(losses)).nonzero()
+        first_bad = step + 2 - len(recent) + int(bad[0]) if len(bad) else 0
+        recent.clear()
+        flags = torch.tensor([first_bad, int(stop is not None and stop.is_set())], dtype=torch.float64)
+        if s.world_size > 1:  # every rank stops at the same step, or the next all-reduce would hang
             import torch.distributed as dist
 
-            sums = torch.stack([loss_sum.double(), hits.double(), torch.tensor(seen, dtype=torch.float64, device=dev)])
-            dist.all_reduce(sums)
-            loss_sum, hits, seen = sums[0], sums[1].long(), int(sums[2]) // world_size
-        correct, tested = _test(model, x_test, y_test, dev, side, rank, world_size)
-        entry = {"epoch": epoch, "loss": round(float(loss_sum) / (seen * world_size), 4),
-                 "train_acc": round(int(hits) / (seen * world_size), 4),
-                 "test_acc": round(correct / tested, 4),
-                 "samples_per_s": round(seen * world_size / max(train_seconds, 1e-9), 1),
-                 "seconds": round(time.perf_counter() - epoch_start, 2)}
-        history.append(entry)
-        good = checkpoint(epoch)
-        if rank == 0:
+            flags = _all_reduce(flags.to(s.dev), dist.ReduceOp.MAX).cpu()
+        if flags[0] > 0:
+            return Halt("diverged", Message(N_("diverged at epoch {epoch}, step {step}: the loss is not finite"),
+                                            {"epoch": epoch, "step": int(flags[0])}))
+        if flags[1] > 0:
+            return Halt("stopped")
+        if s.rank == 0 and hooks:
+            now = time.perf_counter()
+            done = ((epoch - s.first_epoch) * s.steps_per_epoch + step + 1) / (s.total_steps - steps_before)
+            event = StepEvent(epoch, recipe.epochs, step + 1, s.steps_per_epoch, float(loss_sum) / seen,
+                              int(hits) / seen, seen * s.world_size / max(now - epoch_start, 1e-9), now - s.start,
+                              done)
+            for hook in hooks:
+                hook(event)
+    train_seconds = time.perf_counter() - epoch_start
+    if s.world_size > 1:  # the epoch's loss and accuracy over all ranks' shards, not rank 0's alone
+        sums = _all_reduce(torch.stack([loss_sum.double(), hits.double(),
+                                        torch.tensor(seen, dtype=torch.float64, device=s.dev)]))
+        loss_sum, hits, seen = sums[0], sums[1].long(), int(sums[2]) // s.world_size
+    correct, tested = _test(s.model, s.x_test, s.y_test, s.dev, s.side, s.rank, s.world_size)
+    total = seen * s.world_size
+    return Epoch(epoch, round(float(loss_sum) / total, 4), round(int(hits) / total, 4), round(correct / tested, 4),
+                 round(total / max(train_seconds, 1e-9), 1), round(time.perf_counter() - epoch_start, 2))
+
+
+def report_run(session: Session, halt: Halt | None = None) -> TrainResult:
+    """The model back on the CPU in eval mode, and the run's :class:`TrainResult`."""
+    s = session
+    s.model.to("cpu").to(memory_format=torch.contiguous_format).eval()
+    return TrainResult(
+        model=s.spec.id, recipe=s.recipe, resize=s.side, input=tuple(s.spec.input_shape),
+        device=torch.cuda.get_device_name(s.dev) if s.dev.type == "cuda" else s.dev.type,
+        seconds=round(time.perf_counter() - s.start, 1), train_images=len(s.x_train), test_images=len(s.x_test),
+        history=list(s.history), status=halt.status if halt else "done", error=halt.error if halt else None,
+        world_size=s.world_size,
+    )
+
+
+def epoch_line(entry: Epoch, epochs: int, elapsed: float) -> str:
+    """The line a run writes for a completed epoch (for people: nothing parses it)."""
+    return (f"epoch {entry.epoch}/{epochs}: loss {entry.loss:.4f}, train acc {entry.train_acc:.4f}, "
+            f"test acc {entry.test_acc:.4f}, {entry.samples_per_s:,.0f} img/s, {elapsed:.1f} s")
+
+
+def _progress(event: StepEvent) -> None:
+    width = 30
+    filled = int(width * event.step / event.steps)
+    sys.stderr.write(
+        f"\repoch {event.epoch}/{event.epochs} [{'#' * filled}{'.' * (width - filled)}] "
+        f"{100 * event.step / event.steps:5.1f}%  loss {event.loss:.4f}  train acc {event.train_acc:.4f}  "
+        f"{event.samples_per_s:,.0f} img/s  {event.elapsed:6.1f} s"
+    )
+    sys.stderr.flush()
+
+
+def train(
+    model_id: str,
+    recipe: Recipe | None = None,
+    device: str = "auto",
+    limit: int | None = None,
+    report: Callable[[str], None] | None = None,
+    *,
+    on_step: OnStep | None = None,
+    on_epoch: OnEpoch | None = None,
+    stop=None,
+    resume: Checkpoint | None = None,
+    log_every: int | None = None,
+    test_limit: int | None = None,
+    trace: Callable[[int, torch.Tensor], None] | None = None,
+) -> tuple[nn.Module, TrainResult]:
+    """Train ``model_id`` on the 60,000 training images; the model (on the CPU) and the :class:`TrainResult`.
+
+    ``limit`` trains on the first ``limit`` images only (quick checks); ``test_limit`` tests on the first images
+    only. ``report`` gets one line per epoch, for people (default: stderr, with a progress bar). ``on_step``
+    gets a :class:`StepEvent` ``log_every`` steps (default: about 5 times per epoch) and ``on_epoch`` the
+    :class:`Epoch` and the :class:`Checkpoint` of every completed epoch (rank 0 only). Setting ``stop`` (anything
+    with ``is_set()``) ends the run at the next report point; ``resume`` continues from a checkpoint. A stopped or
+    diverged run returns the weights of its last completed epoch. Under an initialised ``torch.distributed`` group the
+    model is wrapped in DDP and each rank trains on its shard.
+    """
+    session = setup(model_id, recipe, device, limit, test_limit)
+    good = restore(session, resume)  # restored when a loss turns NaN or the run is stopped mid-epoch
+    say = report or (lambda s: sys.stderr.write("\r" + s + "\n"))
+    hooks = ([] if report is not None else [_progress]) + ([on_step] if on_step is not None else [])
+    halt = None
+    for epoch in range(session.first_epoch, session.recipe.epochs + 1):
+        outcome = run_epoch(session, epoch, hooks, stop, log_every, trace)
+        if isinstance(outcome, Halt):
+            halt = outcome
+            break
+        session.history.append(outcome)
+        good = session.checkpoint(epoch)
+        if session.rank == 0:
             if on_epoch is not None:  # first: the epoch is on disk before anyone is told about it
-                on_epoch(dict(entry), good)
-            say(f"epoch {epoch}/{recipe.epochs}: loss {entry['loss']:.4f}, train acc {entry['train_acc']:.4f}, "
-                f"test acc {entry['test_acc']:.4f}, {entry['samples_per_s']:,.0f} img/s, "
-                f"{time.perf_counter() - start:.1f} s")
-    if status != "done":
-        model.load_state_dict(good.model)
-        history = [dict(h) for h in good.history]
-        if rank == 0:
-            say(f"{error} — keeping epoch {good.epoch}" if error else f"stopped — keeping epoch {good.epoch}")
-    model.to("cpu").to(memory_format=torch.contiguous_format).eval()
-    info = {
-        **asdict(recipe),
-        "resize": side,
-        "optimizer": "SGD",
-        "init": "xavier_uniform (conv, linear)",
-        "input": list(spec.input_shape),
-        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type,
-        "seconds": round(time.perf_counter() - start, 1),
-        "train_images": len(x_train),
-        "test_images": len(x_test),
-        "history": history,
-        "torch": torch.__version__,
-        "status": status,
-    }
-    if error:
-        info["error"] = error
-    return model, info
+                on_epoch(outcome, good)
+            say(epoch_line(outcome, session.recipe.epochs, time.perf_counter() - session.start))
+    if halt is not None:
+        session.model.load_state_dict(good.model)
+        session.history = list(good.history)
+        if session.rank == 0:
+            say(f"{halt.error} — keeping epoch {good.epoch}" if halt.error else f"stopped — keeping epoch {good.epoch}")
+    return session.model, report_run(session, halt)
 
 
 def _test(model: nn.Module, x: torch.Tensor, y: torch.Tensor, dev: torch.device, side: int, rank: int,

@@ -110,7 +110,7 @@ def test_train_waits_its_turn_behind_another_processs_run_unless_no_queue(tmp_pa
     import sys
     import time
 
-    from explorer.runtime import runs
+    from explorer.runtime import lease, runs
     from explorer.runtime.train import Recipe
     from tests.cli.conftest import REPO
 
@@ -118,7 +118,7 @@ def test_train_waits_its_turn_behind_another_processs_run_unless_no_queue(tmp_pa
     other = store.create("vgg-fmnist", Recipe())
     command = [sys.executable, "-m", "explorer", "train", "lenet", "--epochs", "1", "--limit", "64", "--device", "cpu",
                "--json"]
-    with runs.turn(store, other):  # another process's run holds this machine
+    with lease.turn(store, other):  # another process's run holds this machine
         waiting = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         at_once = subprocess.run([*command, "--no-queue"], cwd=REPO, capture_output=True, text=True, timeout=300)
         assert at_once.returncode == 0, at_once.stderr

@@ -134,8 +134,16 @@ def _raised(call) -> str:
     return str(info.value)
 
 
+def _error(call) -> ValueError:
+    with pytest.raises(ValueError) as info:
+        call()
+    return info.value
+
+
 def test_runtime_sentences_are_recognised_and_translated():
-    """Each template matches the sentence the runtime really writes, so the Chinese pages show it translated."""
+    """Each template matches the sentence the runtime really writes (or the runtime's error carries its own
+    message), so the Chinese pages show it translated."""
+    from explorer.i18n import Message, Ordinal
     from explorer.runtime import images
     from explorer.runtime import train as engine
     from explorer.zoo.registry import get_spec
@@ -147,20 +155,21 @@ def test_runtime_sentences_are_recognised_and_translated():
         return engine.Recipe(**{**vars(base), **changes})
 
     sentences = {
-        _raised(lambda: engine.validate(lenet, recipe(lr=0.0))): "学习率必须是正数，而不是 0.0",
-        _raised(lambda: engine.validate(lenet, recipe(epochs=0))):
+        _error(lambda: engine.validate(lenet, recipe(lr=0.0))): "学习率必须是正数，而不是 0.0",
+        _error(lambda: engine.validate(lenet, recipe(epochs=0))):
             f"迭代周期数必须在 1 到 {engine.MAX_EPOCHS} 之间，而不是 0",
-        _raised(lambda: engine.validate(lenet, recipe(batch_size=0))): "批量大小至少为 1，而不是 0",
-        _raised(lambda: engine.validate(lenet, recipe(batch_size=10), world_size=3)):
+        _error(lambda: engine.validate(lenet, recipe(batch_size=0))): "批量大小至少为 1，而不是 0",
+        _error(lambda: engine.validate(lenet, recipe(batch_size=10), world_size=3)):
             "批量大小（10）必须是进程数 3 的倍数",
-        _raised(lambda: engine.validate(lenet, base, limit=70_000)): "训练图像数必须在 1 到 60,000 之间，而不是 70000",
+        _error(lambda: engine.validate(lenet, base, limit=70_000)): "训练图像数必须在 1 到 60,000 之间，而不是 70000",
         _raised(lambda: images.load_image(b"", "a.png")): "a.png 是空文件",
         _raised(lambda: images.load_image(b"not an image", "b.png")): "b.png 不是受支持格式（PNG",
     }
     with i18n.use_language("zh"):
         for english, chinese in sentences.items():
-            assert i18n.translate_message(english).startswith(chinese), english
-        assert i18n.translate_message("queued, 2nd in line") == "排队中，排在第 2 位"
+            assert i18n.translate_error(english).startswith(chinese), english
+        assert i18n.render(Message(i18n.N_("queued, {position} in line"), {"position": Ordinal(2)})) == (
+            "排队中，排在第 2 位")
         assert i18n.translate_message("no template says this") == "no template says this"
     assert i18n.translate_message("the batch size must be at least 1, not 0") == (
         "the batch size must be at least 1, not 0")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from explorer.runtime import jobs, runs
+from explorer.runtime import jobs, lease, runs
 from tests.pages.conftest import assert_no_exception, errors, figures, metrics
 
 pytestmark = pytest.mark.usefixtures("fashion_mnist")
@@ -90,7 +90,7 @@ def test_a_run_waits_behind_another_processs_run_then_offers_its_weights_to_clas
     at = open_page("train", model="lenet")
     at.number_input(key="tr_limit").set_value(128)
     at.number_input(key="tr_epochs").set_value(1)
-    with runs.turn(store, other):  # the machine is busy with a run another process started
+    with lease.turn(store, other):  # the machine is busy with a run another process started
         at.button(key="tr_start").click().run()
         assert_no_exception(at)
         run = at.session_state["tr_run"]

@@ -16,7 +16,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from explorer.runtime import runs
+from explorer.runtime import inference_runs, lease, runner, runs
 from explorer.runtime import train as engine
 from explorer.runtime.train import Recipe
 
@@ -81,14 +81,14 @@ def test_optimizer_state_round_trips_through_safetensors():
 
 CRASH = textwrap.dedent("""
     import os, sys
-    from explorer.runtime import runs
+    from explorer.runtime import runner, runs
     from explorer.runtime.train import Recipe
     store = runs.Store()
     recipe = Recipe(**{recipe})
     def on_step(event):
         if event.epoch == 2:
             os._exit(9)  # the machine dies mid-epoch 2: no cleanup, no status written
-    runs.execute(store, sys.argv[1], "vgg-fmnist", recipe, "cpu", 256, on_step=on_step, report=lambda s: None)
+    runner.execute(store, sys.argv[1], "vgg-fmnist", recipe, "cpu", 256, on_step=on_step, report=lambda s: None)
 """)
 
 
@@ -108,16 +108,16 @@ def test_crash_then_interrupted_then_resume_gives_the_uninterrupted_weights(repo
     kept = load_file(str(store.weights(run)))
     assert kept.keys() == full.state_dict().keys()
 
-    model_id, recipe, limit, checkpoint = runs.resume_args(store, run)
+    model_id, recipe, limit, checkpoint = runner.resume_args(store, run)
     assert (model_id, recipe, limit, checkpoint.epoch) == ("vgg-fmnist", RECIPE, 256, 1)
-    resumed, result = runs.execute(store, run, model_id, recipe, "cpu", limit, resume=checkpoint, report=QUIET)
+    resumed, result = runner.execute(store, run, model_id, recipe, "cpu", limit, resume=checkpoint, report=QUIET)
     assert store.get(run)["status"] == "done"
     assert [e["epoch"] for e in store.epochs(run)] == [1, 2, 3]
     a, b = full.state_dict(), resumed.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
-    assert store.show(run) == {**result, "status": "done"}
+    assert store.show(run) == {**result.to_dict(), "status": "done"}
     with pytest.raises(ValueError, match="only an interrupted or stopped run"):
-        runs.resume_args(store, run)
+        runner.resume_args(store, run)
 
 
 # --- one run at a time per machine ---------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_the_line_is_first_come_first_served_and_the_lease_is_held_by_one_run():
     assert store.line() == [b, c] and [store.position(r) for r in (a, b, c)] == [0, 1, 2]
     assert store.claim(a) is False  # already a's (its launcher took it for its N processes)
     assert store.claim(b) is None  # a holds it
-    assert runs.waiting_message(store, c) == f"queued, 2nd in line — run {a} (lenet) is training on this machine"
+    assert str(lease.waiting_message(store, c)) == f"queued, 2nd in line — run {a} (lenet) is training on this machine"
     store.release(b)  # not b's to give back
     assert store.holder()["run"] == a
     store.release(a)
@@ -188,13 +188,13 @@ def test_a_waiting_run_of_a_dead_process_does_not_block_the_line():
 def test_turn_waits_until_the_holder_leaves_and_stop_while_waiting_leaves_the_line():
     store = runs.Store()
     first, second, third = (store.create("lenet", Recipe()) for _ in range(3))
-    said: list[str] = []
+    said: list = []
     order: list[str] = []
-    with runs.turn(store, first) as mine:
+    with lease.turn(store, first) as mine:
         assert mine is True
 
         def wait_second():
-            with runs.turn(store, second, on_wait=said.append, poll=0.05) as got:
+            with lease.turn(store, second, on_wait=said.append, poll=0.05) as got:
                 order.append(f"second {got}")
 
         waiter = threading.Thread(target=wait_second)
@@ -202,10 +202,10 @@ def test_turn_waits_until_the_holder_leaves_and_stop_while_waiting_leaves_the_li
         deadline = time.monotonic() + 10
         while not said and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert said == [f"queued, 1st in line — run {first} (lenet) is training on this machine"]
+        assert list(map(str, said)) == [f"queued, 1st in line — run {first} (lenet) is training on this machine"]
         stop = threading.Event()
         stop.set()
-        with runs.turn(store, third, stop=stop) as got:  # stopped while it waits: never its turn
+        with lease.turn(store, third, stop=stop) as got:  # stopped while it waits: never its turn
             assert got is False
         assert store.line() == [second] and order == []
     waiter.join(timeout=10)
@@ -219,11 +219,6 @@ def test_parallel_options_offer_one_process_per_gpu_over_nccl_only_with_several_
     assert parallel_options(2, "cuda").nproc == (1, 2)
     for devices, kind in ((1, "cuda"), (0, "cpu"), (8, "cpu"), (0, "mps")):
         assert parallel_options(devices, kind) == Parallel((1,), None) and not parallel_options(devices, kind).offered
-
-
-def test_ordinal():
-    assert [runs.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == \
-        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
 
 
 @pytest.mark.slow  # two tiny training runs in two job managers' threads
@@ -252,8 +247,7 @@ def test_two_managers_on_one_store_the_second_is_queued_first_in_line_and_starts
 # --- a run's weights on Classify ------------------------------------------------------------------------------------
 def _record_epoch(store: runs.Store, run: str, epoch: int, model: torch.nn.Module, test_acc: float) -> None:
     """An epoch as the engine records it (weights of ``model``), without training."""
-    entry = {"epoch": epoch, "loss": 1.0, "train_acc": 0.5, "test_acc": test_acc, "samples_per_s": 1.0,
-             "seconds": 1.0}
+    entry = engine.Epoch(epoch, loss=1.0, train_acc=0.5, test_acc=test_acc, samples_per_s=1.0, seconds=1.0)
     store.add_epoch(run, entry, engine.Checkpoint(epoch, model.state_dict(), {}, {}, {}, [entry]))
 
 
@@ -273,10 +267,10 @@ def test_usable_runs_lists_runs_with_a_completed_epoch():
     _record_epoch(store, trained, 1, explorer_build("vgg-fmnist"), 0.5)
     _record_epoch(store, trained, 2, explorer_build("vgg-fmnist"), 0.625)
     store.finish(trained, "stopped")
-    [row] = runs.usable_runs()
+    [row] = inference_runs.usable_runs()
     assert {k: row[k] for k in ("run", "model", "test_accuracy", "epoch", "status")} == \
         {"run": trained, "model": "vgg-fmnist", "test_accuracy": 0.625, "epoch": 2, "status": "stopped"}
-    assert empty not in [r["run"] for r in runs.usable_runs()]
+    assert empty not in [r["run"] for r in inference_runs.usable_runs()]
 
 
 def explorer_build(model_id: str) -> torch.nn.Module:
@@ -296,10 +290,10 @@ def test_classify_run_uses_the_last_epochs_weights_and_the_inference_preprocessi
     old, new = explorer_build("lenet"), explorer_build("lenet")
     _record_epoch(store, run, 1, old, 0.3)
     image = _shirt()
-    pred = runs.classify_run(run, image, top_k=3, device="cpu")
+    pred = inference_runs.classify_run(run, image, top_k=3, device="cpu")
     assert isinstance(pred, inference.Prediction) and len(pred.top) == 3 and pred.ms > 0
     assert pred.load_ms > 0 and pred.ms == pytest.approx(pred.preprocess_ms + pred.forward_ms, rel=0.05, abs=0.01)
-    assert runs.classify_run(run, image, device="cpu").load_ms == 0.0  # cached: nothing loaded
+    assert inference_runs.classify_run(run, image, device="cpu").load_ms == 0.0  # cached: nothing loaded
     x = inference.prepare("lenet", image)
     assert torch.equal(pred.input, x) and tuple(x.shape) == (1, 28, 28)
     with torch.inference_mode():
@@ -308,24 +302,24 @@ def test_classify_run_uses_the_last_epochs_weights_and_the_inference_preprocessi
     assert [label for label, _ in pred.top] == [data.CLASSES[int(i)] for i in indices]
     assert [p for _, p in pred.top] == pytest.approx(values.tolist(), abs=1e-6)
 
-    loaded, epoch = runs.load_run(run, "cpu")
-    assert epoch == 1 and runs.load_run(run, "cpu")[0] is loaded  # cached by (run, epoch, device)
+    loaded, epoch = inference_runs.load_run(run, "cpu")
+    assert epoch == 1 and inference_runs.load_run(run, "cpu")[0] is loaded  # cached by (run, epoch, device)
     assert not loaded.module.training and not loaded.module._forward_hooks
     assert all(not p.requires_grad for p in loaded.module.parameters())
 
     _record_epoch(store, run, 2, new, 0.4)  # a newer epoch: the run's weights are the new ones at once
-    pred2 = runs.classify_run(run, image, top_k=10, device="cpu")
+    pred2 = inference_runs.classify_run(run, image, top_k=10, device="cpu")
     with torch.inference_mode():
         probs2 = torch.softmax(new.eval()(x[None]), 1)[0]
     assert dict(pred2.top) == pytest.approx({data.CLASSES[i]: float(p) for i, p in enumerate(probs2)}, abs=1e-6)
-    assert runs.load_run(run, "cpu")[1] == 2 and runs.load_run(run, "cpu")[0] is not loaded
+    assert inference_runs.load_run(run, "cpu")[1] == 2 and inference_runs.load_run(run, "cpu")[0] is not loaded
 
 
 def test_classify_run_resizes_to_the_size_the_run_trained_at():
     store = runs.Store()
     run = store.create("resnet-fmnist", Recipe(resize=40))
     _record_epoch(store, run, 1, explorer_build("resnet-fmnist"), 0.2)
-    pred = runs.classify_run(run, _shirt(), device="cpu")
+    pred = inference_runs.classify_run(run, _shirt(), device="cpu")
     assert tuple(pred.input.shape) == (1, 40, 40) and len(pred.top) == 5
 
 
@@ -338,7 +332,7 @@ def test_classify_run_feeds_a_dataset_image_as_the_accuracy_measurement_does():
     model = explorer_build("lenet")
     _record_epoch(store, run, 1, model, 0.3)
     raw, _ = data.sample(0)
-    pred = runs.classify_run(run, raw, top_k=10, device="cpu")
+    pred = inference_runs.classify_run(run, raw, top_k=10, device="cpu")
     x = torch.from_numpy(raw).float().div(255)[None]  # /255, no crop or rescaling
     assert torch.equal(pred.input, x)
     with torch.inference_mode():
@@ -352,9 +346,9 @@ def test_classify_run_without_weights_or_unknown():
 
     run = runs.Store().create("lenet", Recipe())
     with pytest.raises(inference.NoWeights, match=f"run {run} has no completed epoch yet"):
-        runs.classify_run(run, _shirt())
+        inference_runs.classify_run(run, _shirt())
     with pytest.raises(KeyError, match="unknown run 'nope'"):
-        runs.classify_run("nope", _shirt())
+        inference_runs.classify_run("nope", _shirt())
 
 
 def test_a_job_of_n_processes_is_checked_before_it_queues():
@@ -378,9 +372,11 @@ def test_a_job_of_two_processes_trains_through_torchrun_as_one_run():
     store = runs.Store()
     row = store.get(job.run)
     assert (row["status"], row["world_size"], row["device"]) == ("done", 2, "cpu")
-    assert job.result == store.show(job.run) and job.result["world_size"] == 2
-    assert job.result["recipe"]["train_images"] == 256 and [e["epoch"] for e in store.epochs(job.run)] == [1]
-    assert job.points == [{"epoch": 1.0, "test_acc": job.result["test_accuracy"],
-                           "loss": job.result["recipe"]["history"][0]["loss"],
-                           "train_acc": job.result["recipe"]["history"][0]["train_acc"]}]
+    assert {**job.result.to_dict(), "status": "done"} == store.show(job.run) and job.result.world_size == 2
+    assert job.result.train_images == 256 and [e["epoch"] for e in store.epochs(job.run)] == [1]
+    # the curve from the launched processes' progress (no parsed text): 256 images in 4 steps of 64 (2 × 32),
+    # a report point per step (4 // 5 → every step), then the epoch's test accuracy
+    steps = [p for p in job.points if "loss" in p]
+    assert [p["epoch"] for p in steps] == [0.25, 0.5, 0.75, 1.0]
+    assert job.points[-1] == {"epoch": 1.0, "test_acc": job.result.test_accuracy}
     assert job.progress == 1.0 and store.holder() is None and store.line() == []

@@ -84,9 +84,9 @@ def test_live_callbacks_stop_and_samples_per_s():
     assert len(first) == 5 and [e.step for e in first] == [2, 4, 6, 8, 10]  # 10 steps, ~5 reports per epoch
     assert [round(e.x, 1) for e in first] == [0.2, 0.4, 0.6, 0.8, 1.0]
     assert all(e.samples_per_s > 0 and 0 < e.done <= 1 and e.eta is not None for e in events)
-    assert info["status"] == "stopped" and [h["epoch"] for h in info["history"]] == [1]
-    assert [(entry["epoch"], ep) for entry, ep in epochs] == [(1, 1)]
-    assert info["history"][0]["samples_per_s"] > 0 and info["test_images"] == 500
+    assert info.status == "stopped" and [h.epoch for h in info.history] == [1]
+    assert [(entry.epoch, ep) for entry, ep in epochs] == [(1, 1)]
+    assert info.history[0].samples_per_s > 0 and info.test_images == 500
 
 
 def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_epoch():
@@ -94,9 +94,9 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_epoch():
     initial = explorer.build("mlp")
     initial.apply(engine.xavier_init)
     model, info = engine.train("mlp", Recipe(epochs=2, lr=1e8, batch_size=128), "cpu", 1024, QUIET, test_limit=100)
-    assert info["status"] == "diverged"
-    assert info["error"].startswith("diverged at epoch 1, step ")
-    assert info["history"] == []
+    assert info.status == "diverged"
+    assert str(info.error).startswith("diverged at epoch 1, step ")
+    assert info.history == [] and info.info()["error"] == str(info.error)
     assert all(torch.equal(v, initial.state_dict()[k]) for k, v in model.state_dict().items())  # epoch 0 kept
 
 
@@ -104,7 +104,7 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_epoch():
 def test_resize_trains_at_the_asked_size():
     _, info = engine.train("resnet18", Recipe(epochs=1, lr=0.05, batch_size=32, resize=32), "cpu", 64, QUIET,
                            test_limit=64)
-    assert info["resize"] == 32 and info["status"] == "done"
+    assert info.resize == 32 and info.status == "done"
     x = engine.resized(torch.rand(2, 1, 28, 28), 96)
     assert x.shape == (2, 1, 96, 96)
 
@@ -123,4 +123,4 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one():
     resumed, info = engine.train("vgg-fmnist", recipe, "cpu", 256, QUIET, test_limit=100, resume=saved[0])
     a, b = full.state_dict(), resumed.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
-    assert [h["test_acc"] for h in info["history"]] == [h["test_acc"] for h in full_info["history"]]
+    assert [h.test_acc for h in info.history] == [h.test_acc for h in full_info.history]

@@ -66,8 +66,8 @@ def test_training_is_deterministic_for_a_fixed_seed():
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     timing = ("samples_per_s", "seconds")  # wall-clock measurements: the only entries allowed to differ
-    assert [{k: v for k, v in h.items() if k not in timing} for h in info_first["history"]] == \
-        [{k: v for k, v in h.items() if k not in timing} for h in info_second["history"]]
+    assert [{k: v for k, v in h.to_dict().items() if k not in timing} for h in info_first.history] == \
+        [{k: v for k, v in h.to_dict().items() if k not in timing} for h in info_second.history]
     other, _ = train("lenet", Recipe(epochs=1, lr=0.9, batch_size=256, seed=1), device="cpu", limit=1000,
                      report=quiet)
     assert not all(torch.equal(a[k], v) for k, v in other.state_dict().items())
