@@ -68,9 +68,12 @@ def test_train_watch_it_update_then_stop(open_page):
     [live] = [f for f in figures(at) if "on Fashion-MNIST" in f["layout"]["title"]["text"]]
     assert {t["name"] for t in live["data"]} >= {"train loss", "train acc"}
     first = len(job.points)
-    time.sleep(1.0)
+    deadline = time.monotonic() + 60  # the curves keep filling in between reruns (wait for it, not for a time)
+    while len(job.points) <= first and time.monotonic() < deadline:
+        time.sleep(0.1)
     at.run()
-    assert len(job.points) > first  # the curves keep filling in between reruns
+    assert_no_exception(at)
+    assert len(job.points) > first
 
     at.button(key="tr_stop").click().run()
     assert jobs.manager().wait(run, timeout=60).status == "stopped"
