@@ -17,8 +17,10 @@ from explorer import playground
 from explorer.analysis import InputShapeError, Summary, graph, parse_input_shape
 from explorer.present import diagram, export, table
 from explorer.present import formatting as fmt
+from explorer.present.figure import labels_of
 from pages.common import MODEL_IDS, diagram_svg, exact_metric, layer_table_config, summarize, use_app_navigation
 from pages.components.svg_viewer import svg_viewer
+from pages.figure_panel import figure_panel, wants_figure
 from pages.i18n import _, translate_code_error, translate_message
 
 use_app_navigation()
@@ -31,10 +33,11 @@ TABLE_COLUMNS = ("name", "type", "output_shape", "params", "macs", "rf", "stride
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def build(code: str, input_shape: tuple[int, ...]) -> tuple[Summary | None, str | None,
+def build(code: str, input_shape: tuple[int, ...]) -> tuple[Summary | None, graph.Graph | None,
                                                              playground.CodeError | str | None]:
-    """(summary, DOT, error) for the code at this input: the error is the interpreter's :class:`CodeError` (its line
-    and reason, translated where shown) or the analysis' sentence; errors are values, so they are cached too."""
+    """(summary, traced graph, error) for the code at this input: the error is the interpreter's :class:`CodeError`
+    (its line and reason, translated where shown) or the analysis' sentence; errors are values, so they are cached
+    too. The diagram's DOT and the paper figure are both drawn from the traced graph."""
     try:
         net = playground.parse_network(code)
     except playground.CodeError as exc:
@@ -43,7 +46,7 @@ def build(code: str, input_shape: tuple[int, ...]) -> tuple[Summary | None, str 
         summary = explorer.analyze(net, input_shape)
     except InputShapeError as exc:
         return None, None, playground.locate_failure(net, input_shape) or str(exc)
-    return summary, diagram.to_dot(graph.trace(net, input_shape)), None
+    return summary, graph.trace(net, input_shape), None
 
 
 def _start_from() -> None:
@@ -102,12 +105,13 @@ try:
 except InputShapeError as exc:
     st.error(translate_message(str(exc)), icon="⚠️")
     st.stop()
-summary, dot, error = build(code, shape)
+summary, traced, error = build(code, shape)
 if error is not None:
     st.error(translate_code_error(error) if isinstance(error, playground.CodeError) else translate_message(error),
              icon="⚠️")
     st.stop()
-assert summary is not None and dot is not None
+assert summary is not None and traced is not None
+dot = diagram.to_dot(traced)
 
 # --- totals, layers, diagram -----------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([1.1, 1.6, 0.9, 0.9])  # the MACs of an ImageNet-sized net have 13 digits
@@ -123,8 +127,15 @@ st.subheader(_("Layers"))
 layers = table.layer_frame(summary, TABLE_COLUMNS)
 st.dataframe(layers, hide_index=True, width="stretch", column_config=layer_table_config(layers))
 
-st.subheader(_("Diagram"))
-svg_viewer(diagram_svg(dot), key="pg_diagram", height=620)  # natural size in a bounded, zoomable viewport
+# the diagram, or the paper figure (drawn from the same analysis): only the open tab is drawn
+diagram_tab, figure_tab = st.tabs([_("Diagram"), _("Figure")], key="pg_view", on_change="rerun",
+                                  default=_("Figure") if wants_figure() else None)
+if diagram_tab.open:
+    with diagram_tab:
+        svg_viewer(diagram_svg(dot), key="pg_diagram", height=620)  # natural size in a bounded, zoomable viewport
+if figure_tab.open:
+    with figure_tab:
+        figure_panel(traced, labels_of(summary), _("your network"), stem="network", key="pg_figure")
 
 b1, b2, b3 = st.columns(3)
 b1.download_button(_("Layers CSV"), lambda: export.layers_csv(summary), "network-layers.csv", "text/csv", key="pg_csv")

@@ -33,3 +33,10 @@ def test_the_figure_settings_go_into_the_url(open_page):
     assert at.query_params["fig_spatial"] in ("log", ["log"])
     assert at.query_params["fig_kernels"] in ("0", ["0"])
     assert "fig_direction" not in at.query_params  # a default stays out of the link
+
+
+def test_the_playground_draws_its_network_in_a_figure_tab(open_page):
+    at = open_tab(open_page("playground"), "Figure", key="pg_view")
+    assert not at.exception
+    assert "Figure SVG" in [b.proto.label for b in at.get("download_button")]
+    assert "Diagram DOT" in [b.proto.label for b in at.get("download_button")]
