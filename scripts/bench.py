@@ -366,6 +366,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="skip the Architecture page of every model (warm reruns and browser paint)")
     parser.add_argument("--no-predict", action="store_true", help="skip the predict end-to-end timing")
     parser.add_argument("--no-train", action="store_true", help="skip the training-throughput comparison")
+    parser.add_argument("--no-figure", action="store_true", help="skip the paper figure's drawing time and size")
     parser.add_argument("--report", metavar="FILE",
                         help="also write the output to FILE (Markdown), headed by the date and the machine")
     parser.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
@@ -512,7 +513,48 @@ def run(args: argparse.Namespace) -> int:
                 f"img/s vs bare PyTorch loop {bare:,.0f} img/s: {ratio_t:.2f}× (goal ≥ {TRAIN_GOAL}×); live-UI "
                 f"callbacks {ui_rate:,.0f} img/s: {overhead:+.1%} overhead (goal < {UI_GOAL:.0%})"
             )
+    if args.no_figure:
+        print("figure: skipped (--no-figure)")
+    else:
+        failed |= report_figure()
     return 1 if failed else 0
+
+
+# --- the paper figure (explorer.present.figure) --------------------------------------------------------------------
+FIGURE_MODEL = "resnet50-tv"
+FIGURE_GOAL_MS = 200.0
+FIGURE_GOAL_BYTES = 1_000_000
+
+
+def bench_figure(model_id: str = FIGURE_MODEL, repeats: int = 20) -> dict[str, float]:
+    """The paper figure of ``model_id`` at full depth: the median time of drawing it (layout + SVG) from the traced
+    graph and the labels a page already holds, its SVG's size, the PNG's time at 150 dpi, and the whole path from
+    the id (analysis and trace on the meta device included), each the median of ``repeats`` (the PNG of 5)."""
+    from explorer.analysis import graph
+    from explorer.present import figure
+
+    traced = graph.trace(model_id)
+    labels = figure.labels_of(explorer.analyze(model_id))
+    title = explorer.get_spec(model_id).title
+    figure.draw(traced, labels, None, title).svg()  # warm
+    draw_ms = statistics.median(_ms(lambda: figure.draw(traced, labels, None, title).svg()) for _ in range(repeats))
+    drawn = figure.draw(traced, labels, None, title)
+    svg = drawn.svg()
+    png_ms = statistics.median(_ms(lambda: drawn.png(150)) for _ in range(5))
+    whole_ms = statistics.median(_ms(lambda: explorer.figure(model_id).svg()) for _ in range(5))
+    return {"draw_ms": draw_ms, "svg_bytes": len(svg.encode("utf-8")), "boxes": len(drawn.spec["boxes"]),
+            "png_ms": png_ms, "png_bytes": len(drawn.png(150)), "whole_ms": whole_ms}
+
+
+def report_figure() -> bool:
+    """Print the figure's numbers; True when a goal fails (drawing < 200 ms, SVG < 1 MB)."""
+    m = bench_figure()
+    ok = m["draw_ms"] < FIGURE_GOAL_MS and m["svg_bytes"] < FIGURE_GOAL_BYTES
+    print(f"{'PASS' if ok else 'FAIL'}: figure of {FIGURE_MODEL} at full depth ({m['boxes']:.0f} boxes): drawn in "
+          f"{m['draw_ms']:.1f} ms (layout + SVG, goal < {FIGURE_GOAL_MS:.0f} ms), SVG {m['svg_bytes'] / 1000:.1f} kB "
+          f"(goal < {FIGURE_GOAL_BYTES / 1e6:.0f} MB); PNG at 150 dpi {m['png_ms']:.0f} ms, "
+          f"{m['png_bytes'] / 1000:.0f} kB; from the id (analysis + trace + drawing) {m['whole_ms']:.0f} ms")
+    return not ok
 
 
 TRAIN_GOAL = 0.9

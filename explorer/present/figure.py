@@ -27,6 +27,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cache
 from typing import Any
 
 from ..analysis import Summary, analyze, graph
@@ -925,17 +926,21 @@ def render_svg(spec: Mapping[str, Any]) -> str:
 def _font(size: float, text: str):
     """A TrueType font for Pillow: DejaVu Sans (the widths the layout measured), a CJK font for Chinese, else
     Pillow's own."""
+    return _font_file(round(size), any(ord(ch) >= 0x2E80 for ch in text))
+
+
+@cache
+def _font_file(size: int, wide: bool):
     from PIL import ImageFont
 
-    wide = any(ord(ch) >= 0x2E80 for ch in text)
     names = (["wqy-microhei.ttc", "NotoSansCJK-Regular.ttc", "DroidSansFallbackFull.ttf"] if wide else []) + \
         ["DejaVuSans.ttf"]
     for name in names:
         try:
-            return ImageFont.truetype(name, round(size))
+            return ImageFont.truetype(name, size)
         except OSError:
             continue
-    return ImageFont.load_default(round(size))
+    return ImageFont.load_default(size)
 
 
 def render_png(spec: Mapping[str, Any], dpi: int = 150) -> bytes:
