@@ -550,6 +550,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return subprocess.call(command, cwd=folder)
 
 
+def cmd_quiz(args: argparse.Namespace) -> int:
+    """Practice items (explorer.lessons.quiz): a question about one real layer, its computed answer, the
+    arithmetic that gives it, and a snippet to check it with PyTorch alone."""
+    from .lessons import quiz
+
+    if args.count < 1 or args.count > 1000:
+        raise CLIError(f"--count must be between 1 and 1000, not {args.count}")
+    kinds = quiz.check_kinds(args.kinds.split(","))
+    models = quiz.check_models(args.models.split(","))
+    items = quiz.make_items(seed=args.seed, count=args.count, kinds=kinds, models=models)
+    if args.json:
+        print(json.dumps([item.to_dict() for item in items], indent=1, ensure_ascii=False))
+        return 0
+    for i, item in enumerate(items, 1):
+        d = item.to_dict()
+        print(f"{i}. [{d['kind']}] {d['question']}")
+        print(f"   answer: {quiz.answer_text(item)}")
+        for line in d["explanation"].splitlines():
+            print(f"   {line}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description="CNN Explorer: the classic CNNs, layer by layer.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -668,6 +690,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="input size C,H,W (default: the model's)")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("quiz", help="practice items: predict a layer's shape, parameters, MACs or receptive field")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same items")
+    p.add_argument("--count", type=int, default=10, help="how many items (default 10)")
+    p.add_argument("--kinds", default="shape,params,macs,rf",
+                   help="comma-separated: shape, params, macs, rf (default), smallest, fails")
+    p.add_argument("--models", default="generated", help="comma-separated zoo ids, or 'generated' (default)")
+    p.add_argument("--json", action="store_true", help="the items as a JSON list")
+    p.set_defaults(func=cmd_quiz)
     return parser
 
 
