@@ -69,7 +69,7 @@ def learner_id() -> str:
 
 
 def _kind_name(kind: str) -> str:
-    return _(quiz.KIND_NAMES.get(kind, kind))
+    return _(quiz.QUESTION_KIND_NAMES.get(kind, kind))
 
 
 def _source_name(source: str) -> str:
@@ -98,7 +98,7 @@ with st.expander(_("What to practise"), expanded=False, icon=":material/tune:"):
     c1, c2 = st.columns([3, 2])
     # the shown names fixed now, in this run's language: a multiselect maps its choices back by these names
     source_names = {s: _source_name(s) for s in SOURCES}
-    kind_names = {k: _kind_name(k) for k in quiz.KINDS}
+    kind_names = {k: _kind_name(k) for k in quiz.QUESTION_KINDS}
     sources = c1.multiselect(
         _("Networks"), SOURCES, default=_query_list("models", SOURCES, DEFAULT_SOURCES),
         key=f"practice_sources_{language()}",
@@ -106,13 +106,13 @@ with st.expander(_("What to practise"), expanded=False, icon=":material/tune:"):
         help=_("Any zoo model, random stacks drawn from the notes' patterns, or d2l's exercises."),
     )
     kinds = c2.multiselect(
-        _("Kinds of question"), list(quiz.KINDS), default=_query_list("kinds", list(quiz.KINDS),
+        _("Kinds of question"), list(quiz.QUESTION_KINDS), default=_query_list("kinds", list(quiz.QUESTION_KINDS),
                                                                    list(quiz.DEFAULT_KINDS)),
         key=f"practice_kinds_{language()}", format_func=kind_names.__getitem__,
     )
     # (keyed per language: a multiselect keeps its choices by their shown names)
     sources = [s for s in sources if s in SOURCES] or DEFAULT_SOURCES
-    kinds = [k for k in kinds if k in quiz.KINDS] or list(quiz.DEFAULT_KINDS)
+    kinds = [k for k in kinds if k in quiz.QUESTION_KINDS] or list(quiz.DEFAULT_KINDS)
 
 
 def _store_model(item: quiz.Item) -> str:

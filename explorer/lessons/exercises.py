@@ -19,7 +19,7 @@ from ..analysis import smallest_input as zoo_smallest_input
 from ..analysis.meta import build_meta
 from ..i18n import N_, Message
 from ..zoo.registry import get_spec
-from .quiz import RELU, Item, Slip, conv_spec, draw, flat_specs, layer_item, net_code
+from .quiz import RELU, Item, Slip, conv_spec, draw_item, flat_specs, layer_item, net_code
 
 D2L = "d2l"
 BYTES_PER_FLOAT = 4
@@ -211,7 +211,7 @@ def pick(rng: random.Random, kinds: list[str] | tuple[str, ...], sources: list[s
         kind_order = list(kinds)
         rng.shuffle(kind_order)
         for kind in kind_order:
-            item = draw(rng, kind, [source])
+            item = draw_item(rng, kind, [source])
             if item is not None:
                 return item
     return None

@@ -34,9 +34,9 @@ from ..i18n import N_, InvalidValue, Message, render
 from ..zoo.registry import get_spec, list_models
 from .answers import Count, parse_count, parse_field, parse_shape, parse_side
 
-KINDS = ("shape", "params", "macs", "rf", "smallest", "fails")
+QUESTION_KINDS = ("shape", "params", "macs", "rf", "smallest", "fails")
 DEFAULT_KINDS = ("shape", "params", "macs", "rf")
-KIND_NAMES = {
+QUESTION_KIND_NAMES = {
     "shape": N_("output shape"), "params": N_("parameters"), "macs": N_("MACs"),
     "rf": N_("receptive field (size / stride)"), "smallest": N_("smallest input"),
     "fails": N_("which layer fails at this input"), "count": N_("count"),
@@ -339,7 +339,7 @@ def _window_shape(spec: tuple[str, dict[str, Any]], in_shape: Sequence[int], **c
     return [channels, *sizes]
 
 
-def _spatial(record: LayerRecord) -> bool:
+def _has_feature_map(record: LayerRecord) -> bool:
     return record.output_shape is not None and len(record.output_shape) == 4
 
 
@@ -547,7 +547,7 @@ def _zoo_candidates(model: str, kind: str) -> list[tuple[LayerRecord, list | Non
             continue
         if kind == "params" and not rec.params:
             continue
-        if kind == "shape" and not _spatial(rec):
+        if kind == "shape" and not _has_feature_map(rec):
             continue
         chain = chain_to(module, rec.name)
         if kind == "rf" and (chain is None or not _square_field(rec)):
@@ -566,7 +566,7 @@ def zoo_item(model: str, kind: str, layer: str) -> Item:
     found = [(r, c) for r, c in _zoo_candidates(model, kind) if r.name == layer]
     if not found:
         raise InvalidValue(N_("{model} has no layer {layer} to ask about its {kind}"), model=model, layer=layer,
-                           kind=Message(KIND_NAMES[kind]))
+                           kind=Message(QUESTION_KIND_NAMES[kind]))
     rec, chain = found[0]
     if chain is not None:
         return layer_item(kind, model, layer, rec.label, chain, spec.input_shape)
@@ -698,11 +698,11 @@ def generated_item(rng: random.Random, kind: str, tries: int = 200) -> Item:
         except InputShapeError:
             continue
         rec = summary.leaves[-1]
-        if kind == "shape" and not _spatial(rec):
+        if kind == "shape" and not _has_feature_map(rec):
             continue
         if kind == "rf" and not _square_field(rec):
             continue
-        if min(r.output_shape[-1] for r in summary.leaves if _spatial(r)) < 1:
+        if min(r.output_shape[-1] for r in summary.leaves if _has_feature_map(r)) < 1:
             continue
         return layer_item(kind, GENERATED, str(at), str(at), chain, (c, side, side), pattern=pattern)
     raise InvalidValue(N_("no valid stack found for {kind} after {tries} draws"), kind=kind, tries=tries)
@@ -835,10 +835,10 @@ def _labels(model: str, net: nn.Module, input_shape: Sequence[int], names: list[
 # ---------------------------------------------------------------------------------------------------------------
 def check_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     kinds = tuple(dict.fromkeys(k.strip() for k in kinds if k.strip()))
-    bad = [k for k in kinds if k not in KINDS]
+    bad = [k for k in kinds if k not in QUESTION_KINDS]
     if bad or not kinds:
         raise InvalidValue(N_("unknown kind {kind}: choose from {kinds}"), kind=bad[0] if bad else "''",
-                           kinds=", ".join(KINDS))
+                           kinds=", ".join(QUESTION_KINDS))
     return kinds
 
 
@@ -861,15 +861,15 @@ def make_items(seed: int = 0, count: int = 10, kinds: Sequence[str] = DEFAULT_KI
     items = []
     for i in range(count):
         kind = kinds[i % len(kinds)]
-        item = draw(rng, kind, models)
+        item = draw_item(rng, kind, models)
         if item is None:
             raise InvalidValue(N_("none of {models} has a layer to ask about its {kind}"),
-                               models=", ".join(models), kind=Message(KIND_NAMES[kind]))
+                               models=", ".join(models), kind=Message(QUESTION_KIND_NAMES[kind]))
         items.append(item)
     return items
 
 
-def draw(rng: random.Random, kind: str, models: Sequence[str]) -> Item | None:
+def draw_item(rng: random.Random, kind: str, models: Sequence[str]) -> Item | None:
     """One ``kind`` item about a model drawn from ``models``; ``None`` when none of them has one."""
     order = list(models)
     rng.shuffle(order)

@@ -158,7 +158,7 @@ def test_structure_items_smallest_input_and_failing_layer(model):
     rng = random.Random(0)
     for kind in ("smallest", "fails"):
         if True:
-            item = quiz.draw(rng, kind, [model])
+            item = quiz.draw_item(rng, kind, [model])
             assert item is not None and item.kind == kind
             net, x = run_code(item.code)
             net = net.to("meta").eval()
@@ -175,7 +175,7 @@ def test_structure_items_smallest_input_and_failing_layer(model):
                 with pytest.raises(Exception):  # noqa: B017
                     net(x)
     if model == "lenet":
-        assert quiz.draw(random.Random(0), "smallest", ["lenet"]).answer == 28
+        assert quiz.draw_item(random.Random(0), "smallest", ["lenet"]).answer == 28
 
 
 def test_other_kinds_only_when_asked():
