@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..i18n import N_, Message, Quoted
 from .interpreter import CodeError, InterpretedModule, Interpreter, first_line
 
 
@@ -33,19 +34,22 @@ def _as_tuple(value: Any, n: int) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
 
 
-def why_layer_fails(module: nn.Module, shape: tuple[int, ...] | None, exc: BaseException) -> str:
+def why_layer_fails(module: nn.Module, shape: tuple[int, ...] | None, exc: BaseException) -> Message:
     """One clause: ``Conv2d(384, 384, kernel_size=(3, 3), …) gets 1×1, its kernel is 3×3``."""
-    desc = f"{type(module).__name__}({module.extra_repr()})"
+    desc = f"{type(module).__name__}({module.extra_repr()})"  # the translations quote it as code
     if shape is None:
-        return f"{desc} fails: {first_line(exc)}"
+        return Message(N_("{module} fails: {error}"), {"module": desc, "error": Quoted(first_line(exc))})
     in_channels = getattr(module, "in_channels", None)
     if isinstance(in_channels, int) and len(shape) > 1 and shape[1] != in_channels:
-        return f"{desc} expects {in_channels} input channels, gets {shape[1]}"
+        return Message(N_("{module} expects {n} input channels, gets {got}"),
+                       {"module": desc, "n": in_channels, "got": shape[1]})
     in_features = getattr(module, "in_features", None)
     if isinstance(module, nn.Linear) and shape[-1] != in_features:
         if len(shape) == 2:  # already flat: the count is the whole input
-            return f"{desc} expects {in_features} input features, gets {shape[-1]}"
-        return f"{desc} expects {in_features} input features, gets {shape[-1]} ({_dims(shape[1:])})"
+            return Message(N_("{module} expects {n} input features, gets {got}"),
+                           {"module": desc, "n": in_features, "got": shape[-1]})
+        return Message(N_("{module} expects {n} input features, gets {got} ({dims})"),
+                       {"module": desc, "n": in_features, "got": shape[-1], "dims": _dims(shape[1:])})
     kernel = getattr(module, "kernel_size", None)
     spatial = tuple(shape[2:])
     if kernel is not None and spatial and not isinstance(getattr(module, "padding", 0), str):
@@ -56,10 +60,19 @@ def why_layer_fails(module: nn.Module, shape: tuple[int, ...] | None, exc: BaseE
         if len(k) == n == len(pad) == len(dil):
             eff = tuple(d * (kk - 1) + 1 for kk, d in zip(k, dil))
             if any(s + 2 * p < e for s, p, e in zip(spatial, pad, eff)):
-                padded = f" (padded {_dims([s + 2 * p for s, p in zip(spatial, pad)])})" if any(pad) else ""
-                span = f"its kernel spans {_dims(eff)}" if any(d != 1 for d in dil) else f"its kernel is {_dims(k)}"
-                return f"{desc} gets {_dims(spatial)}{padded}, {span}"
-    return f"{desc} fails on input {_dims(shape[1:])}: {first_line(exc)}"
+                padded_dims = _dims([s + 2 * p for s, p in zip(spatial, pad)])
+                values = {"module": desc, "dims": _dims(spatial), "padded": padded_dims, "span": _dims(eff),
+                          "kernel": _dims(k)}
+                dilated, padded = any(d != 1 for d in dil), any(pad)
+                template = {
+                    (True, True): N_("{module} gets {dims} (padded {padded}), its kernel spans {span}"),
+                    (False, True): N_("{module} gets {dims} (padded {padded}), its kernel is {kernel}"),
+                    (True, False): N_("{module} gets {dims}, its kernel spans {span}"),
+                    (False, False): N_("{module} gets {dims}, its kernel is {kernel}"),
+                }[dilated, padded]
+                return Message(template, values)
+    return Message(N_("{module} fails on input {dims}: {error}"),
+                   {"module": desc, "dims": _dims(shape[1:]), "error": Quoted(first_line(exc))})
 
 
 def _call_text(node: ast.Call) -> str:
@@ -131,11 +144,11 @@ def _batch_change(net: nn.Module, input_shape: Sequence[int]) -> CodeError | Non
     mod, start, images = changed[0]  # the first call to end: the innermost module that changed the batch
     for before, after, node in watch.seen[start:]:
         if before == 1 and after == images and node is not None:
-            return CodeError(f"{_call_text(node)} turns 1 image into {images}: per-image numbers would be wrong",
-                             node.lineno)
+            return CodeError(N_("{call} turns 1 image into {images}: per-image numbers would be wrong"), node.lineno,
+                             call=_call_text(node), images=images)
     desc = f"{type(mod).__name__}({mod.extra_repr()})"
-    return CodeError(f"{desc} turns 1 image into {images}: per-image numbers would be wrong",
-                     mod.__dict__.get("_snippet_line"))
+    return CodeError(N_("{call} turns 1 image into {images}: per-image numbers would be wrong"),
+                     mod.__dict__.get("_snippet_line"), call=desc, images=images)
 
 
 def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | None:
@@ -169,12 +182,15 @@ def locate_failure(net: nn.Module, input_shape: Sequence[int]) -> CodeError | No
         is_layer = not isinstance(mod, InterpretedModule) and not any(True for _ in mod.children())
         if is_layer and line:
             calls = mod.__dict__.get("_snippet_calls") or ()
-            where = f" (built in the call at line {calls[-1]})" if calls else ""
-            return CodeError(why_layer_fails(mod, shape, failure) + where, line)
+            clause = why_layer_fails(mod, shape, failure)
+            if calls:
+                clause = Message(N_("{clause} (built in the call at line {line})"),
+                                 {"clause": clause, "line": calls[-1]})
+            return CodeError(clause, line)
     if isinstance(failure, CodeError):
         return failure
     for mod, shape in reversed(stack):
         line = mod.__dict__.get("_snippet_line")
         if line:
             return CodeError(why_layer_fails(mod, shape, failure), line)
-    return CodeError(first_line(failure), error=first_line(failure))
+    return CodeError.quoting(first_line(failure))

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
+import itertools
+import math
 import textwrap
 import threading
 from collections.abc import Callable, Iterable
@@ -26,25 +29,58 @@ import torch
 import torch.nn.functional as torch_F
 from torch import nn
 
+from ..i18n import DEFAULT_LANGUAGE, N_, ExplorerError, Message, Quoted, language
 from ..zoo.meta import SkipMetaInit
 
 
-class CodeError(ValueError):
+class CodeError(ExplorerError, ValueError):
     """The snippet was refused or failed: ``str(err)`` is one sentence, ``line N: …`` when a line is known.
 
-    ``reason`` is the sentence without the line. Most reasons are the interpreter's own sentences (the app
-    translates them by their templates, ``explorer.lessons.code_errors``); where the reason is instead the words
-    of an exception Python or PyTorch raised while the snippet ran, ``error`` holds those words and ``call`` what
-    was being called (``Conv2d``, ``.view``), when known, so that they can be quoted as they are.
+    ``CodeError(N_("name '{name}' is not defined"), 7, name="x")``: the template and its values make the sentence
+    (:class:`~explorer.i18n.Message`), in English for the CLI (``str(err)``) and in the reader's language where a page
+    renders it (:func:`explorer.i18n.render`). ``reason`` is the sentence without the line. Where the reason is the
+    words of an exception Python or PyTorch raised while the snippet ran (:meth:`quoting`), ``error`` holds those words
+    and ``call`` what was being called (``Conv2d``, ``.view``), when known: they are quoted as they are, never
+    translated.
     """
 
-    def __init__(self, message: str, line: int | None = None, *, error: str | None = None,
-                 call: str | None = None) -> None:
-        self.reason = message
+    def __init__(self, template: str | Message, /, line: int | None = None, **values: Any) -> None:
+        reason = template if isinstance(template, Message) else Message(template, values)
         self.line = line
-        self.error = error
-        self.call = call
-        super().__init__(f"line {line}: {message}" if line else message)
+        self.reason = reason
+        super().__init__(Message(N_("line {line}: {reason}"), {"line": line, "reason": reason}) if line else reason)
+
+    @classmethod
+    def quoting(cls, words: str, line: int | None = None, call: str | None = None) -> CodeError:
+        """The failure of a call (``call``: ``Conv2d``, ``.view``; ``None`` when unknown) in the words of the
+        exception it raised."""
+        values = {"error": Quoted(words)} | ({"call": Quoted(call)} if call else {})
+        return cls(Failure(N_("calling {call} failed: {error}") if call else N_("the code failed: {error}"), values),
+                   line)
+
+    @property
+    def error(self) -> str | None:
+        """The words of the exception Python or PyTorch raised, when that is the reason."""
+        return str(self.reason.values["error"]) if isinstance(self.reason, Failure) else None
+
+    @property
+    def call(self) -> str | None:
+        """What was being called when it raised (``Conv2d``, ``.view``), when known."""
+        call = self.reason.values.get("call") if isinstance(self.reason, Failure) else None
+        return str(call) if call is not None else None
+
+
+@dataclass(frozen=True)
+class Failure(Message):
+    """What Python or PyTorch said when the snippet's code failed. In English their words as they are, after the name
+    of what was called when the words do not say it (``Conv2d: __init__() missing …``); in another language the
+    template's lead-in (``calling {call} failed: {error}``) with the words quoted as code."""
+
+    def render(self) -> str:
+        if language() != DEFAULT_LANGUAGE:
+            return super().render()
+        error, call = str(self.values["error"]), self.values.get("call")
+        return f"{call}: {error}" if call and str(call) not in error else error
 
 
 @dataclass(frozen=True)
@@ -61,7 +97,10 @@ class Limits:
     call_depth: int = 40  # snippet functions and interpreted forwards, nested
     nesting: int = 60  # AST depth
     sequence: int = 100_000  # elements of a list, tuple, dict or string the snippet builds
-    int_bits: int = 4_096
+    int_bits: int = 4_096  # integers below 2**4096
+    value_nesting: int = 100  # lists, tuples, dicts and sets inside one another
+    module_nesting: int = 100  # modules inside one another
+    round_digits: int = 4_096  # round(x, n): |n| at most this
 
 
 DEFAULT_LIMITS = Limits()
@@ -130,22 +169,25 @@ FORBIDDEN_NAMES = frozenset({
 })
 IMPORTS = {"torch": "torch", "torch.nn": "nn", "torch.nn.functional": "F"}  # module → the predefined namespace
 
-_REFUSED_NODES: dict[type, str] = {
-    ast.While: "'while' loops are not allowed (use 'for … in range(…)')",
-    ast.With: "'with' is not allowed", ast.AsyncWith: "'with' is not allowed",
-    ast.Try: "'try' is not allowed", ast.Raise: "'raise' is not allowed",
-    ast.Global: "'global' is not allowed", ast.Nonlocal: "'nonlocal' is not allowed",
-    ast.Lambda: "'lambda' is not allowed (define a function with 'def')",
-    ast.Delete: "'del' is not allowed", ast.Yield: "'yield' is not allowed", ast.YieldFrom: "'yield' is not allowed",
-    ast.Await: "'await' is not allowed", ast.AsyncFunctionDef: "'async def' is not allowed",
-    ast.AsyncFor: "'async for' is not allowed", ast.NamedExpr: "':=' is not allowed",
+def _refused(construct: str) -> Message:
+    return Message(N_("'{construct}' is not allowed"), {"construct": construct})
+
+
+_REFUSED_NODES: dict[type, Message] = {
+    ast.While: Message(N_("'while' loops are not allowed (use 'for … in range(…)')")),
+    ast.With: _refused("with"), ast.AsyncWith: _refused("with"), ast.Try: _refused("try"),
+    ast.Raise: _refused("raise"), ast.Global: _refused("global"), ast.Nonlocal: _refused("nonlocal"),
+    ast.Lambda: Message(N_("'lambda' is not allowed (define a function with 'def')")),
+    ast.Delete: _refused("del"), ast.Yield: _refused("yield"), ast.YieldFrom: _refused("yield"),
+    ast.Await: _refused("await"), ast.AsyncFunctionDef: _refused("async def"), ast.AsyncFor: _refused("async for"),
+    ast.NamedExpr: _refused(":="),
 }
 if hasattr(ast, "TryStar"):
-    _REFUSED_NODES[ast.TryStar] = "'try' is not allowed"
+    _REFUSED_NODES[ast.TryStar] = _refused("try")
 if hasattr(ast, "Match"):
-    _REFUSED_NODES[ast.Match] = "'match' is not allowed"
+    _REFUSED_NODES[ast.Match] = _refused("match")
 if hasattr(ast, "TypeAlias"):
-    _REFUSED_NODES[ast.TypeAlias] = "'type' statements are not allowed"
+    _REFUSED_NODES[ast.TypeAlias] = Message(N_("'{construct}' statements are not allowed"), {"construct": "type"})
 
 
 class Namespace:
@@ -267,7 +309,7 @@ class InterpretedModule(nn.Module):
             for base in type(self).__mro__:
                 if base in BASES and base is not nn.Module:
                     return base.forward(self, *args, **kwargs)
-            raise CodeError(f"{type(self).__name__} has no forward method", _line_of(self))
+            raise CodeError(N_("{name} has no forward method"), _line_of(self), name=type(self).__name__)
         interp = _active_interpreter()
         if interp is not None:
             return interp.call_function(method, [self, *args], kwargs, None)
@@ -317,6 +359,12 @@ class _Continue(Exception):  # noqa: N818
 
 
 def first_line(exc: BaseException) -> str:
+    """The first line of an exception's words, at most 300 characters. An exception that holds a value of the
+    snippet (a ``KeyError`` holds the key) is not written out when the value is not a short plain one: its repr could
+    be gigabytes (a tuple holding one long string 1,000 times)."""
+    if any(not isinstance(a, (str, int, float, bool)) or (isinstance(a, str) and len(a) > 10_000)
+           for a in exc.args) and exc.args:
+        return type(exc).__name__
     lines = str(exc).strip().splitlines()
     text = lines[0] if lines else type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "…"
@@ -329,14 +377,19 @@ def _type_name(value: Any) -> str:
 # --- static checks: refuse before anything runs --------------------------------------------------------------------
 
 
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
 def _check_tree(tree: ast.Module, limits: Limits) -> None:
     """Refuse every construct outside the subset before a single node is interpreted."""
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    # (node, depth, inside a function, inside a loop of that function)
+    stack: list[tuple[ast.AST, int, bool, bool]] = [(tree, 0, False, False)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, in_function, in_loop = stack.pop()
         line = getattr(node, "lineno", None)
         if depth > limits.nesting:
-            raise CodeError(f"the code is nested more than {limits.nesting} levels deep", line)
+            raise CodeError(N_("the code is nested more than {limit} levels deep"), line, limit=limits.nesting)
         refused = _REFUSED_NODES.get(type(node))
         if refused:
             raise CodeError(refused, line)
@@ -344,27 +397,43 @@ def _check_tree(tree: ast.Module, limits: Limits) -> None:
             is_super = (isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
                         and node.value.func.id == "super" and node.attr == "__init__")
             if not is_super:
-                raise CodeError(f"attribute '{node.attr}' is not allowed", line)
+                raise CodeError(N_("attribute '{name}' is not allowed"), line, name=node.attr)
         elif isinstance(node, ast.Name) and (node.id in FORBIDDEN_NAMES or node.id.startswith("__")):
-            raise CodeError(f"'{node.id}' is not available in the playground", line)
+            raise CodeError(N_("'{name}' is not available in the playground"), line, name=node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             _check_import(node)
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             if node.decorator_list:
-                raise CodeError("decorators are not allowed", line)
+                raise CodeError(N_("decorators are not allowed"), line)
             if node.name.startswith("__") and not (isinstance(node, ast.FunctionDef) and node.name == "__init__"):
-                raise CodeError(f"the name '{node.name}' is not allowed", line)
+                raise CodeError(N_("the name '{name}' is not allowed"), line, name=node.name)
             if isinstance(node, ast.ClassDef) and node.keywords:
-                raise CodeError("class keywords (metaclass=…) are not allowed", line)
+                raise CodeError(N_("class keywords (metaclass=…) are not allowed"), line)
         elif isinstance(node, ast.Constant) and isinstance(node.value, (bytes, complex)):
-            raise CodeError(f"{_type_name(node.value)} literals are not allowed", line)
+            raise CodeError(N_("{type} literals are not allowed"), line, type=_type_name(node.value))
         elif isinstance(node, ast.arg) and node.arg.startswith("__"):
-            raise CodeError(f"the name '{node.arg}' is not allowed", line)
-        elif isinstance(node, ast.keyword) and node.arg is not None and node.arg.startswith("__"):
-            raise CodeError(f"the keyword '{node.arg}' is not allowed", getattr(node, "lineno", None))
+            raise CodeError(N_("the name '{name}' is not allowed"), line, name=node.arg)
+        elif isinstance(node, ast.keyword) and node.arg is not None:
+            _check_keyword(node.arg, line)
+        elif isinstance(node, ast.Return) and not in_function:
+            raise CodeError(N_("'return' outside a function"), line)
+        elif isinstance(node, (ast.Break, ast.Continue)) and not in_loop:
+            raise CodeError(N_("'break' or 'continue' outside a loop"), line)
+        if isinstance(node, _SCOPES):
+            in_function, in_loop = isinstance(node, ast.FunctionDef), False
+        body = {id(s) for s in node.body} if isinstance(node, _LOOPS) else set()  # a loop's 'else' is not in it
         for child in ast.iter_child_nodes(node):
             # Annotations are never evaluated, so they are not checked either.
-            stack.append((child, depth + 1))
+            stack.append((child, depth + 1, in_function, in_loop or id(child) in body))
+
+
+def _check_keyword(name: str, line: int | None) -> None:
+    """``device=`` would put tensors and weights on a real device (the network is built on the meta device, where
+    sizes cost nothing); ``_name=`` reaches PyTorch's private arguments (``_weight=``, ``_freeze=``)."""
+    if name == "device":
+        raise CodeError(N_("the keyword 'device' is not allowed: the playground chooses the device itself"), line)
+    if name.startswith("_"):
+        raise CodeError(N_("the keyword '{name}' is not allowed"), line, name=name)
 
 
 def _check_import(node: ast.Import | ast.ImportFrom) -> None:
@@ -372,19 +441,19 @@ def _check_import(node: ast.Import | ast.ImportFrom) -> None:
     if isinstance(node, ast.Import):
         for alias in node.names:
             if alias.name not in IMPORTS:
-                raise CodeError(f"'import {alias.name}' is not allowed: only torch, torch.nn and "
-                                "torch.nn.functional can be imported", line)
+                raise CodeError(N_("'import {module}' is not allowed: only torch, torch.nn and torch.nn.functional "
+                                   "can be imported"), line, module=alias.name)
         return
     module = node.module or ""
     if node.level or module not in IMPORTS:
-        raise CodeError(f"'from {'.' * node.level}{module} import …' is not allowed: only torch, torch.nn and "
-                        "torch.nn.functional can be imported", line)
+        raise CodeError(N_("'from {module} import …' is not allowed: only torch, torch.nn and torch.nn.functional "
+                           "can be imported"), line, module="." * node.level + module)
     ns = NAMESPACES[IMPORTS[module]]
     for alias in node.names:
         if alias.name == "*":
-            raise CodeError("'import *' is not allowed", line)
+            raise CodeError(N_("'import *' is not allowed"), line)
         if alias.name not in ns.entries:
-            raise CodeError(f"'{module}.{alias.name}' is not available in the playground", line)
+            raise CodeError(N_("'{name}' is not available in the playground"), line, name=f"{module}.{alias.name}")
 
 
 # --- the interpreter ------------------------------------------------------------------------------------------------
@@ -402,6 +471,7 @@ class Interpreter:
         self.params = 0
         self.call_lines: list[int] = []  # lines of the snippet-function calls being run (where a layer was built)
         self.printed: list[str] = []
+        self.tuples: dict[int, tuple[tuple, int, int, int]] = {}  # id → (the tuple, depth, size, text): immutable
         self.builtins = self._builtins()
 
     # -- plumbing --
@@ -421,12 +491,13 @@ class Interpreter:
     def tick(self, line: int | None, n: int = 1) -> None:
         self.ops += n
         if self.ops > self.limits.ops:
-            raise CodeError(f"the code takes more than {self.limits.ops:,} steps (an endless or very long loop?)",
-                            line)
+            raise CodeError(N_("the code takes more than {limit} steps (an endless or very long loop?)"), line,
+                            limit=f"{self.limits.ops:,}")
 
     def check_size(self, n: int, line: int | None) -> None:
         if n > self.limits.sequence:
-            raise CodeError(f"a value with {n:,} elements exceeds the limit of {self.limits.sequence:,}", line)
+            raise CodeError(N_("a value with {n} elements exceeds the limit of {limit}"), line, n=f"{n:,}",
+                            limit=f"{self.limits.sequence:,}")
 
     def charge(self, value: Any, line: int | None) -> Any:
         """Building a large list or string costs steps in proportion, so the budget bounds memory as well as time."""
@@ -434,15 +505,88 @@ class Interpreter:
             self.tick(line, len(value) // 32)
         return value
 
+    def measure(self, value: Any, line: int | None) -> tuple[int, int]:
+        """``(size, text)`` of ``value``: the elements a C routine walks when it compares, hashes, sorts or prints it
+        (a list held twice counts twice, as those routines walk it twice), and about how many characters ``str()``
+        writes. Refuses containers nested deeper than ``limits.value_nesting`` (CPython hashes a tuple recursively in
+        C: 160,000 tuples inside one another crash the interpreter). Each distinct container is walked once, a step
+        per 32 elements, however often it is held (2**40 paths cost 40 containers); a tuple's measure is kept, it
+        cannot change. A container that holds itself counts once (Python prints it as ``[...]``)."""
+        if not isinstance(value, _CONTAINERS):
+            return 1, _text_size(value, self)
+        memo: dict[int, tuple[int, int, int]] = {}  # id → (depth, size, text) of the containers walked
+        path: set[int] = set()  # the containers being walked: an id met again here is a cycle
+        stack: list[tuple[Any, bool]] = [(value, False)]
+        while stack:
+            obj, leaving = stack.pop()
+            key = id(obj)
+            if leaving:
+                depth, size, text = 1, len(obj), 2
+                for item in _elements(obj):
+                    if isinstance(item, _CONTAINERS):
+                        d, s, t = memo.get(id(item), (0, 0, 5))
+                        depth, size, text = max(depth, d + 1), size + s, text + t + 2
+                    else:
+                        text += _text_size(item, self) + 2
+                if depth > self.limits.value_nesting:
+                    raise CodeError(N_("a value nested more than {limit} levels deep is not allowed"), line,
+                                    limit=self.limits.value_nesting)
+                memo[key] = (depth, min(size, _HUGE), min(text, _HUGE))
+                path.discard(key)
+                if isinstance(obj, tuple):
+                    self.tuples[key] = (obj, *memo[key])
+                continue
+            if key in memo or key in path:
+                continue
+            known = self.tuples.get(key) if isinstance(obj, tuple) else None
+            if known is not None and known[0] is obj:
+                memo[key] = known[1:]
+                continue
+            path.add(key)
+            if len(path) > self.limits.value_nesting:
+                raise CodeError(N_("a value nested more than {limit} levels deep is not allowed"), line,
+                                limit=self.limits.value_nesting)
+            self.tick(line, 1 + len(obj) // 32)
+            stack.append((obj, True))
+            stack.extend((item, False) for item in _elements(obj) if isinstance(item, _CONTAINERS))
+        _, size, text = memo[id(value)]
+        return size, text
+
+    def nested(self, value: Any, line: int | None) -> Any:
+        """``value`` once :meth:`measure` has checked how deeply it nests."""
+        self.measure(value, line)
+        return value
+
+    def work(self, n: int, line: int | None) -> None:
+        """Charge ``n`` elements' worth of work done in C (a comparison, a hash, a copy), a step per 32."""
+        self.tick(line, n // 32)
+
+    def text(self, value: Any, line: int | None) -> str:
+        """``str(value)``, refused before it is written when it would be longer than ``limits.sequence``."""
+        _, chars = self.measure(value, line)
+        self.check_size(chars, line)
+        self.work(chars, line)
+        text = str(value)
+        self.check_size(len(text), line)
+        return text
+
+    def hashed(self, key: Any, line: int | None) -> Any:
+        """A dict key or set element: plain, and a tuple's hash charged by its size (hashing walks it)."""
+        if not _plain_key(key):
+            raise CodeError(N_("a {type} cannot be a dict key here"), line, type=_type_name(key))
+        if isinstance(key, tuple):
+            self.work(self.measure(key, line)[0], line)
+        return key
+
     def check_int(self, value: Any, line: int | None) -> Any:
         if isinstance(value, int) and value.bit_length() > self.limits.int_bits:
-            raise CodeError(f"a number larger than 2**{self.limits.int_bits} is not allowed", line)
+            raise CodeError(N_("a number larger than 2**{bits} is not allowed"), line, bits=self.limits.int_bits)
         return value
 
     def iterate(self, value: Any, line: int | None) -> Iterable[Any]:
         """Every loop over a value goes through here: one step per element, so no built-in can spin for ever."""
         if isinstance(value, (int, float, bool)) or value is None or isinstance(value, (Namespace, type)):
-            raise CodeError(f"a {_type_name(value)} is not iterable", line)
+            raise CodeError(N_("a {type} is not iterable"), line, type=_type_name(value))
         if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape[0] > self.limits.sequence:
             self.check_size(value.shape[0], line)
         for item in value:
@@ -466,7 +610,7 @@ class Interpreter:
         for stmt in tree.body:
             if isinstance(stmt, ast.Expr):
                 self.tick(stmt.lineno)
-                last_expr = self.eval(stmt.value, scope)
+                last_expr = self.guarded(stmt.lineno, self.eval, stmt.value, scope)
                 continue
             self.exec_stmt(stmt, scope)
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -482,14 +626,21 @@ class Interpreter:
 
     def exec_stmt(self, node: ast.stmt, scope: Scope) -> None:
         self.tick(node.lineno)
+        self.guarded(node.lineno, self._exec, node, scope)
+
+    @staticmethod
+    def guarded(line: int | None, run: Callable[..., Any], *args: Any) -> Any:
+        """``run(*args)``, any failure turned into one sentence naming ``line`` (never a traceback). Running out of
+        memory is not the snippet's mistake to describe: it goes up as it is, for the process that runs the snippet
+        to report."""
         try:
-            self._exec(node, scope)
-        except (CodeError, _Return, _Break, _Continue):
+            return run(*args)
+        except (CodeError, _Return, _Break, _Continue, MemoryError):
             raise
         except RecursionError:
-            raise CodeError("the code nests calls too deeply", node.lineno) from None
+            raise CodeError(N_("the code nests calls too deeply"), line) from None
         except Exception as exc:  # noqa: BLE001 — any failure becomes one sentence naming the line
-            raise CodeError(first_line(exc), node.lineno, error=first_line(exc)) from None
+            raise CodeError.quoting(first_line(exc), line) from None
 
     def _exec(self, node: ast.stmt, scope: Scope) -> None:
         if isinstance(node, ast.Expr):
@@ -531,7 +682,7 @@ class Interpreter:
         elif isinstance(node, ast.Assert):
             if not self.truth(self.eval(node.test, scope), node):
                 message = self.eval(node.msg, scope) if node.msg is not None else "assertion failed"
-                raise CodeError(f"assert: {message}", node.lineno)
+                raise CodeError(N_("assert: {message}"), node.lineno, message=self.text(message, node.lineno))
         elif isinstance(node, ast.FunctionDef):
             scope.vars[node.name] = self.make_function(node, scope)
         elif isinstance(node, ast.ClassDef):
@@ -547,11 +698,11 @@ class Interpreter:
             for alias in node.names:
                 scope.vars[alias.asname or alias.name] = ns.entries[alias.name]
         else:
-            raise CodeError(f"'{type(node).__name__}' statements are not allowed", node.lineno)
+            raise CodeError(N_("'{construct}' statements are not allowed"), node.lineno, construct=type(node).__name__)
 
     def truth(self, value: Any, node: ast.AST) -> bool:
         if isinstance(value, torch.Tensor) and value.is_meta:
-            raise CodeError("the truth of a tensor's values is unknown while the network is analysed",
+            raise CodeError(N_("the truth of a tensor's values is unknown while the network is analysed"),
                             getattr(node, "lineno", None))
         return bool(value)
 
@@ -567,12 +718,13 @@ class Interpreter:
                 i = starred[0]
                 after = len(target.elts) - i - 1
                 if len(items) < len(target.elts) - 1:
-                    raise CodeError(f"not enough values to unpack (expected at least {len(target.elts) - 1}, "
-                                    f"got {len(items)})", line)
+                    raise CodeError(N_("not enough values to unpack (expected at least {n}, got {got})"), line,
+                                    n=len(target.elts) - 1, got=len(items))
                 parts = items[:i] + [list(items[i:len(items) - after])] + items[len(items) - after:]
             else:
                 if len(items) != len(target.elts):
-                    raise CodeError(f"cannot unpack {len(items)} values into {len(target.elts)} names", line)
+                    raise CodeError(N_("cannot unpack {n} values into {names} names"), line, n=len(items),
+                                    names=len(target.elts))
                 parts = items
             for t, v in zip(target.elts, parts):
                 self.assign(t.value if isinstance(t, ast.Starred) else t, v, scope)
@@ -584,25 +736,31 @@ class Interpreter:
             if isinstance(obj, list) or (isinstance(obj, dict) and _plain_key(key)):
                 if isinstance(obj, dict):
                     self.check_size(len(obj) + 1, line)
-                obj[key] = value
+                    self.hashed(key, line)
+                obj[key] = self.nested(value, line)
             elif isinstance(obj, (nn.Sequential, nn.ModuleList)) and isinstance(value, nn.Module):
+                self.adopt(obj, [value], line)
                 obj[key] = value
             elif isinstance(obj, torch.Tensor) and isinstance(value, (torch.Tensor, int, float)):
                 obj[key] = value
             else:
-                raise CodeError(f"cannot assign items of a {_type_name(obj)}", line)
+                raise CodeError(N_("cannot assign items of a {type}"), line, type=_type_name(obj))
         else:
-            raise CodeError(f"cannot assign to {type(target).__name__}", line)
+            raise CodeError(N_("cannot assign to {target}"), line, target=type(target).__name__)
 
     def set_attr(self, obj: Any, name: str, value: Any, line: int | None) -> None:
         if name.startswith("_"):
-            raise CodeError(f"attribute '{name}' is not allowed", line)
+            raise CodeError(N_("attribute '{name}' is not allowed"), line, name=name)
         if not isinstance(obj, nn.Module):
-            raise CodeError(f"cannot set attributes on a {_type_name(obj)}", line)
+            raise CodeError(N_("cannot set attributes on a {type}"), line, type=_type_name(obj))
         if hasattr(nn.Module, name) or (hasattr(type(obj), name) and name not in obj.__dict__):
-            raise CodeError(f"'{name}' is a name nn.Module uses itself; choose another", line)
+            raise CodeError(N_("'{name}' is a name nn.Module uses itself; choose another"), line, name=name)
         if not isinstance(obj, InterpretedModule) and not isinstance(value, nn.Module) and value is not None:
-            raise CodeError(f"only modules can be set on a {type(obj).__name__}", line)
+            raise CodeError(N_("only modules can be set on a {type}"), line, type=type(obj).__name__)
+        if isinstance(value, nn.Module):
+            self.adopt(obj, [value], line)
+        else:
+            self.nested(value, line)
         setattr(obj, name, value)
 
     # -- functions and classes --
@@ -614,12 +772,12 @@ class Interpreter:
     def make_class(self, node: ast.ClassDef, scope: Scope) -> type:
         line = node.lineno
         if len(node.bases) != 1:
-            raise CodeError(f"class {node.name} must subclass exactly one of nn.Module or a class defined above",
-                            line)
+            raise CodeError(N_("class {name} must subclass exactly one of nn.Module or a class defined above"),
+                            line, name=node.name)
         base = self.eval(node.bases[0], scope)
         if not (isinstance(base, type) and (base in BASES or issubclass(base, InterpretedModule))):
-            raise CodeError(f"class {node.name} must subclass nn.Module (or nn.Sequential, nn.ModuleList, or a "
-                            "class defined above)", line)
+            raise CodeError(N_("class {name} must subclass nn.Module (or nn.Sequential, nn.ModuleList, or a class "
+                               "defined above)"), line, name=node.name)
         methods: dict[str, SnippetFunction] = {}
         snippet = SnippetClass(node.name, methods, self.limits, self.device)
         bases = (base,) if issubclass(base, InterpretedModule) else (InterpretedModule, base) \
@@ -629,14 +787,15 @@ class Interpreter:
         for stmt in node.body:
             if isinstance(stmt, ast.FunctionDef):
                 if stmt.name.startswith("_") and stmt.name != "__init__":
-                    raise CodeError(f"method name '{stmt.name}' is not allowed", stmt.lineno)
+                    raise CodeError(N_("method name '{name}' is not allowed"), stmt.lineno, name=stmt.name)
                 if stmt.name != "__init__" and hasattr(nn.Module, stmt.name) and stmt.name != "forward":
-                    raise CodeError(f"'{stmt.name}' is a name nn.Module uses itself; choose another", stmt.lineno)
+                    raise CodeError(N_("'{name}' is a name nn.Module uses itself; choose another"), stmt.lineno,
+                                    name=stmt.name)
                 methods[stmt.name] = self.make_function(stmt, scope, owner=cls)
             elif isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
                 continue  # a docstring
             else:
-                raise CodeError(f"class {node.name} may only hold methods (def)", stmt.lineno)
+                raise CodeError(N_("class {name} may only hold methods (def)"), stmt.lineno, name=node.name)
         return cls
 
     def instantiate(self, cls: type, args: list[Any], kwargs: dict[str, Any], line: int | None) -> nn.Module:
@@ -646,23 +805,26 @@ class Interpreter:
         if init is not None:
             result = self.call_function(init, [obj, *args], kwargs, line)
             if result is not None:
-                raise CodeError(f"{cls.__name__}.__init__ must not return a value", line)
+                raise CodeError(N_("{name}.__init__ must not return a value"), line, name=cls.__name__)
         else:
             _torch_base(cls).__init__(obj, *args, **kwargs)
         if "_modules" not in obj.__dict__:
-            raise CodeError(f"{cls.__name__}.__init__ must call super().__init__() first", line)
+            raise CodeError(N_("{name}.__init__ must call super().__init__() first"), line, name=cls.__name__)
+        self.module_paths(obj, line)
         self.record(obj, line)
         return obj
 
     def call_function(self, func: SnippetFunction, args: list[Any], kwargs: dict[str, Any],
                       line: int | None) -> Any:
         if self.depth >= self.limits.call_depth:
-            raise CodeError(f"calls nest more than {self.limits.call_depth} deep (endless recursion?)", line)
+            raise CodeError(N_("calls nest more than {limit} deep (endless recursion?)"), line,
+                            limit=self.limits.call_depth)
         frame = Scope(func.scope)
         if func.owner is not None:  # a method: a bare super() finds its class and its ``self`` here
             params = func.node.args.posonlyargs + func.node.args.args
             if not params:
-                raise CodeError(f"method {func.name} needs 'self' as its first parameter", func.node.lineno)
+                raise CodeError(N_("method {name} needs 'self' as its first parameter"), func.node.lineno,
+                                name=func.name)
             frame.vars["__class__"] = func.owner
             frame.vars["__self_name__"] = params[0].arg
         self.bind_args(func, args, kwargs, frame, line)
@@ -674,7 +836,7 @@ class Interpreter:
         except _Return as ret:
             return ret.value
         except (_Break, _Continue):
-            raise CodeError("'break' or 'continue' outside a loop", line) from None
+            raise CodeError(N_("'break' or 'continue' outside a loop"), line) from None
         finally:
             self.depth -= 1
             if line is not None:
@@ -687,7 +849,8 @@ class Interpreter:
         positional = [a.arg for a in spec.posonlyargs + spec.args]
         name = func.name
         if len(args) > len(positional) and spec.vararg is None:
-            raise CodeError(f"{name}() takes {len(positional)} positional arguments but {len(args)} were given", line)
+            raise CodeError(N_("{function}() takes {n} positional arguments but {given} were given"), line,
+                            function=name, n=len(positional), given=len(args))
         bound = dict(zip(positional, args))
         if spec.vararg is not None:
             frame.vars[spec.vararg.arg] = tuple(args[len(positional):])
@@ -695,34 +858,75 @@ class Interpreter:
         kwonly = [a.arg for a in spec.kwonlyargs]
         for key, value in kwargs.items():
             if key in bound:
-                raise CodeError(f"{name}() got multiple values for argument '{key}'", line)
+                raise CodeError(N_("{function}() got multiple values for argument '{name}'"), line, function=name,
+                                name=key)
             if key in positional or key in kwonly:
                 bound[key] = value
             elif spec.kwarg is not None:
                 extra[key] = value
             else:
-                raise CodeError(f"{name}() got an unexpected keyword argument '{key}'", line)
+                raise CodeError(N_("{function}() got an unexpected keyword argument '{name}'"), line, function=name,
+                                name=key)
         first_default = len(positional) - len(func.defaults)
         for i, arg in enumerate(positional):
             if arg not in bound:
                 if i >= first_default:
                     bound[arg] = func.defaults[i - first_default]
                 else:
-                    raise CodeError(f"{name}() is missing the argument '{arg}'", line)
+                    raise CodeError(N_("{function}() is missing the argument '{name}'"), line, function=name,
+                                    name=arg)
         for arg, default in zip(kwonly, func.kw_defaults):
             if arg not in bound:
                 if default is _MISSING:
-                    raise CodeError(f"{name}() is missing the keyword argument '{arg}'", line)
+                    raise CodeError(N_("{function}() is missing the keyword argument '{name}'"), line, function=name,
+                                    name=arg)
                 bound[arg] = default
         frame.vars.update(bound)
         if spec.kwarg is not None:
             frame.vars[spec.kwarg.arg] = extra
 
     # -- building layers --
+    def module_paths(self, module: nn.Module, line: int | None, inside: nn.Module | None = None) -> int:
+        """How many modules the analysis meets in ``module``: every path to a submodule counts, as
+        ``named_modules(remove_duplicate=False)`` and torchinfo count them, but each distinct module is walked once
+        (``nn.Sequential(m, m)`` forty times over is 2**40 paths, counted in 40 steps). Refuses a module that contains
+        itself — or ``inside``, the module it is being put into — and modules nested deeper than
+        ``limits.module_nesting``."""
+        memo: dict[int, int] = {}
+        path: set[int] = set()
+        stack: list[tuple[nn.Module, bool]] = [(module, False)]
+        while stack:
+            mod, leaving = stack.pop()
+            key = id(mod)
+            children = [c for c in mod.__dict__.get("_modules", {}).values() if c is not None]
+            if leaving:
+                memo[key] = min(1 + sum(memo[id(c)] for c in children), _HUGE)
+                path.discard(key)
+                continue
+            if key in path or mod is inside:
+                raise CodeError(N_("a module cannot contain itself"), line)
+            if key in memo:
+                continue
+            path.add(key)
+            if len(path) > self.limits.module_nesting:
+                raise CodeError(N_("modules nested more than {limit} levels deep are not allowed"), line,
+                                limit=self.limits.module_nesting)
+            self.tick(line)
+            stack.append((mod, True))
+            stack.extend((c, False) for c in children)
+        return memo[id(module)]
+
+    def adopt(self, parent: nn.Module, children: Iterable[Any], line: int | None) -> None:
+        """Before modules are put into ``parent``: none of them may contain ``parent`` (a cycle the analysis would
+        walk for ever), nor nest too deeply."""
+        for child in children:
+            if isinstance(child, nn.Module):
+                self.module_paths(child, line, inside=parent)
+
     def count_modules(self, n: int, line: int | None) -> None:
         self.modules += n
         if self.modules > self.limits.modules:
-            raise CodeError(f"the network has more than {self.limits.modules:,} modules", line)
+            raise CodeError(N_("the network has more than {limit} modules"), line, limit=f"{self.limits.modules:,}")
 
     def record(self, module: nn.Module, line: int | None) -> None:
         """Remember where a module was built (for errors that name the line) and count its parameters."""
@@ -731,16 +935,20 @@ class Interpreter:
         self.params += sum(p.numel() for p in module.parameters(recurse=False))
         limit = self.limits.params if self.device == "meta" else self.limits.real_params
         if self.params > limit:
-            raise CodeError(f"the network has more than {limit:,} parameters", line)
+            raise CodeError(N_("the network has more than {limit} parameters"), line, limit=f"{limit:,}")
 
     def construct(self, cls: type, args: list[Any], kwargs: dict[str, Any], line: int | None) -> nn.Module:
         self.count_modules(1 + (len(args) if cls in CONTAINERS else 0), line)
         if cls in (nn.RNN, nn.LSTM, nn.GRU):
             layers = kwargs.get("num_layers", args[2] if len(args) > 2 else 1)
             if isinstance(layers, int) and layers > 100:
-                raise CodeError(f"{cls.__name__} with {layers} layers is beyond the playground's limit of 100", line)
+                raise CodeError(N_("{layer} with {n} layers is beyond the playground's limit of 100"), line,
+                                layer=cls.__name__, n=layers)
+        _check_device_argument(cls, args, kwargs, line)
         with torch.device(self.device), SkipMetaInit():
             module = cls(*args, **kwargs)
+        if cls in CONTAINERS:
+            self.module_paths(module, line)
         self.record(module, line)
         return module
 
@@ -749,28 +957,32 @@ class Interpreter:
         self.tick(getattr(node, "lineno", None))
         method = getattr(self, "eval_" + type(node).__name__, None)
         if method is None:
-            raise CodeError(f"'{type(node).__name__}' expressions are not allowed", getattr(node, "lineno", None))
+            raise CodeError(N_("'{construct}' expressions are not allowed"), getattr(node, "lineno", None),
+                            construct=type(node).__name__)
         return method(node, scope)
 
     def eval_Constant(self, node: ast.Constant, scope: Scope) -> Any:
         if isinstance(node.value, (bytes, complex)):
-            raise CodeError(f"{_type_name(node.value)} literals are not allowed", node.lineno)
+            raise CodeError(N_("{type} literals are not allowed"), node.lineno, type=_type_name(node.value))
         return self.check_int(node.value, node.lineno)
 
     def eval_Name(self, node: ast.Name, scope: Scope) -> Any:
         try:
             return scope.lookup(node.id)
         except KeyError:
-            raise CodeError(f"name '{node.id}' is not defined", node.lineno) from None
+            raise CodeError(N_("name '{name}' is not defined"), node.lineno, name=node.id) from None
 
     def eval_Tuple(self, node: ast.Tuple, scope: Scope) -> tuple:
-        return tuple(self.eval_items(node.elts, scope, node.lineno))
+        return self.nested(tuple(self.eval_items(node.elts, scope, node.lineno)), node.lineno)
 
     def eval_List(self, node: ast.List, scope: Scope) -> list:
-        return self.eval_items(node.elts, scope, node.lineno)
+        return self.nested(self.eval_items(node.elts, scope, node.lineno), node.lineno)
 
     def eval_Set(self, node: ast.Set, scope: Scope) -> set:
-        return set(self.eval_items(node.elts, scope, node.lineno))
+        return self.make_set(self.eval_items(node.elts, scope, node.lineno), node.lineno)
+
+    def make_set(self, items: list[Any], line: int | None) -> set:
+        return self.nested({self.hashed(item, line) for item in items}, line)
 
     def eval_items(self, elts: list[ast.expr], scope: Scope, line: int) -> list:
         out: list[Any] = []
@@ -788,24 +1000,26 @@ class Interpreter:
             if k is None:
                 value = self.eval(v, scope)
                 if not isinstance(value, dict):
-                    raise CodeError("'**' needs a dict", node.lineno)
+                    raise CodeError(N_("'**' needs a dict"), node.lineno)
+                self.check_size(len(out) + len(value), node.lineno)
+                self.work(len(value), node.lineno)  # a copy
                 out.update(value)
             else:
-                key = self.eval(k, scope)
-                if not _plain_key(key):
-                    raise CodeError(f"a {_type_name(key)} cannot be a dict key here", node.lineno)
+                key = self.hashed(self.eval(k, scope), node.lineno)
                 out[key] = self.eval(v, scope)
             self.check_size(len(out), node.lineno)
-        return out
+        return self.nested(out, node.lineno)
 
     def eval_JoinedStr(self, node: ast.JoinedStr, scope: Scope) -> str:
         parts = []
         for v in node.values:
             if isinstance(v, ast.FormattedValue):
                 if v.format_spec is not None:
-                    raise CodeError("format specifications in f-strings are not allowed", node.lineno)
+                    raise CodeError(N_("format specifications in f-strings are not allowed"), node.lineno)
                 value = self.eval(v.value, scope)
-                parts.append(str(value) if v.conversion != ord("r") else repr(value))
+                text = self.text(value, node.lineno)  # its size checked before it is written
+                parts.append(text if v.conversion != ord("r") or isinstance(value, (int, float, bool))
+                             else repr(value))
             else:
                 parts.append(str(v.value))
             self.check_size(sum(map(len, parts)), node.lineno)
@@ -841,44 +1055,54 @@ class Interpreter:
         lim = self.limits
         ints = isinstance(a, int) and isinstance(b, int)
         if isinstance(op, ast.Pow):
-            if ints and b > 0 and max(a.bit_length(), 1) * b > lim.int_bits and abs(a) > 1:
-                raise CodeError(f"a number larger than 2**{lim.int_bits} is not allowed", line)
+            # |a| ≥ 2**(bits of a − 1), so a**b has at least b·(bits of a − 1) + 1 bits: refused before it is
+            # computed when that is too many; otherwise it has fewer than 2·int_bits and check_int decides.
+            if ints and b > 0 and abs(a) > 1 and b * (a.bit_length() - 1) >= lim.int_bits:
+                raise CodeError(N_("a number larger than 2**{bits} is not allowed"), line, bits=lim.int_bits)
         elif isinstance(op, ast.LShift):
             if ints and b > lim.int_bits:
-                raise CodeError(f"a number larger than 2**{lim.int_bits} is not allowed", line)
+                raise CodeError(N_("a number larger than 2**{bits} is not allowed"), line, bits=lim.int_bits)
         elif isinstance(op, ast.Mult):
             if ints and a.bit_length() + b.bit_length() > lim.int_bits + 1:
-                raise CodeError(f"a number larger than 2**{lim.int_bits} is not allowed", line)
+                raise CodeError(N_("a number larger than 2**{bits} is not allowed"), line, bits=lim.int_bits)
             for seq, n in ((a, b), (b, a)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(n, int):
                     self.check_size(len(seq) * max(n, 0), line)
+                    self.work(len(seq) * max(n, 0), line)
         elif isinstance(op, ast.Add):
             if isinstance(a, (str, list, tuple)) and isinstance(b, (str, list, tuple)):
                 self.check_size(len(a) + len(b), line)
+                self.work(len(a) + len(b), line)
         elif isinstance(op, ast.Mod) and isinstance(a, str):
-            raise CodeError("'%' formatting of strings is not allowed (use an f-string)", line)
+            raise CodeError(N_("'%' formatting of strings is not allowed (use an f-string)"), line)
         for v in (a, b):
             if not isinstance(v, (int, float, bool, str, list, tuple, torch.Tensor, torch.Size)):
-                raise CodeError(f"arithmetic on a {_type_name(v)} is not allowed", line)
+                raise CodeError(N_("arithmetic on a {type} is not allowed"), line, type=_type_name(v))
         func = _BINOPS.get(type(op))
         if func is None:
-            raise CodeError(f"the operator {type(op).__name__} is not allowed", line)
+            raise CodeError(N_("the operator {operator} is not allowed"), line, operator=type(op).__name__)
         if inplace and isinstance(a, torch.Tensor) and type(op) in _INPLACE:
             return _INPLACE[type(op)](a, b)
         if inplace and isinstance(a, list) and isinstance(op, ast.Add):
-            a.extend(self.collect(b, line))
+            items = self.collect(b, line)
+            self.check_size(len(a) + len(items), line)
+            for item in items:
+                self.nested(item, line)
+            a.extend(items)
             return a
-        return self.charge(self.check_int(func(a, b), line), line)
+        result = self.charge(self.check_int(func(a, b), line), line)
+        return self.nested(result, line) if isinstance(result, tuple) else result
 
     def eval_Compare(self, node: ast.Compare, scope: Scope) -> Any:
         left = self.eval(node.left, scope)
         for op, right_node in zip(node.ops, node.comparators):
             right = self.eval(right_node, scope)
             if isinstance(op, (ast.In, ast.NotIn)):
-                if not isinstance(right, (list, tuple, dict, str, set, range, torch.Size)):
-                    raise CodeError(f"'in' on a {_type_name(right)} is not allowed", node.lineno)
-                ok = (left in right) == isinstance(op, ast.In)
+                ok = self.contains(right, left, node.lineno) == isinstance(op, ast.In)
             else:
+                if isinstance(left, _CONTAINERS) and isinstance(right, _CONTAINERS) and type(op) not in _IDENTITY:
+                    self.work(min(self.measure(left, node.lineno)[0], self.measure(right, node.lineno)[0]),
+                              node.lineno)
                 ok = _COMPARE[type(op)](left, right)
             if isinstance(ok, torch.Tensor):
                 return ok if len(node.ops) == 1 else self.truth(ok, node)
@@ -887,25 +1111,50 @@ class Interpreter:
             left = right
         return True
 
+    def contains(self, container: Any, item: Any, line: int | None) -> bool:
+        """``item in container``, its work charged first: a scan compares ``item`` with each element, a dict or set
+        hashes it, and ``range`` answers at once (Python scans a range for anything but an integer)."""
+        if isinstance(container, range):
+            return _range_contains(container, item, line)
+        if isinstance(container, (dict, set)):
+            if isinstance(item, tuple):
+                self.hashed(item, line)
+        elif isinstance(container, (list, tuple)):  # torch.Size too
+            size, _ = self.measure(container, line)
+            self.work(min(size, len(container) * self.measure(item, line)[0]), line)
+        elif isinstance(container, str):
+            self.work(len(container), line)
+        else:
+            raise CodeError(N_("'in' on a {type} is not allowed"), line, type=_type_name(container))
+        return item in container
+
     def eval_Subscript(self, node: ast.Subscript, scope: Scope) -> Any:
         obj = self.eval(node.value, scope)
         key = self.eval(node.slice, scope)
+        line = node.lineno
         if not isinstance(obj, (list, tuple, dict, str, range, torch.Size, torch.Tensor, nn.Sequential,
                                 nn.ModuleList, nn.ModuleDict)):
-            raise CodeError(f"a {_type_name(obj)} cannot be indexed", node.lineno)
-        if isinstance(obj, dict) and not _plain_key(key):
-            raise CodeError(f"a {_type_name(key)} cannot be a dict key here", node.lineno)
+            raise CodeError(N_("a {type} cannot be indexed"), line, type=_type_name(obj))
+        if isinstance(obj, dict):
+            self.hashed(key, line)
+        elif isinstance(key, slice) and isinstance(obj, (list, tuple, str)):
+            self.work(len(range(*key.indices(len(obj)))), line)  # a copy
+        elif isinstance(obj, torch.Tensor):  # an index list becomes an index tensor: as long as the list
+            for part in key if isinstance(key, tuple) else (key,):
+                if isinstance(part, (list, tuple, range)):
+                    self.check_size(len(part), line)
+                    self.work(len(part) * 32, line)
         return obj[key]
 
     def eval_Slice(self, node: ast.Slice, scope: Scope) -> slice:
         parts = [self.eval(p, scope) if p is not None else None for p in (node.lower, node.upper, node.step)]
         for p in parts:
             if p is not None and not isinstance(p, int):
-                raise CodeError("slice bounds must be integers", node.lineno)
+                raise CodeError(N_("slice bounds must be integers"), node.lineno)
         return slice(*parts)
 
     def eval_Starred(self, node: ast.Starred, scope: Scope) -> Any:
-        raise CodeError("'*' is only allowed in calls, lists and tuples", node.lineno)
+        raise CodeError(N_("'*' is only allowed in calls, lists and tuples"), node.lineno)
 
     # comprehensions: evaluated eagerly in their own scope (a generator becomes a list, which is what a
     # snippet does with one anyway: nn.Sequential(*(… for …)), sum(…), torch.cat([… for …]))
@@ -918,7 +1167,7 @@ class Interpreter:
                 return
             gen = node.generators[i]
             if gen.is_async:
-                raise CodeError("async comprehensions are not allowed", node.lineno)
+                raise CodeError(N_("async comprehensions are not allowed"), node.lineno)
             source = self.eval(gen.iter, inner if i else scope)
             for item in self.iterate(source, node.lineno):
                 self.assign(gen.target, item, inner)
@@ -935,25 +1184,23 @@ class Interpreter:
             self.check_size(len(out), node.lineno)
 
         self.comprehension(node, scope, emit)
-        return out
+        return self.nested(out, node.lineno)
 
     eval_GeneratorExp = eval_ListComp
 
     def eval_SetComp(self, node: ast.SetComp, scope: Scope) -> set:
-        return set(self.eval_ListComp(node, scope))  # type: ignore[arg-type]
+        return self.make_set(self.eval_ListComp(node, scope), node.lineno)  # type: ignore[arg-type]
 
     def eval_DictComp(self, node: ast.DictComp, scope: Scope) -> dict:
         out: dict[Any, Any] = {}
 
         def emit(inner: Scope) -> None:
-            key = self.eval(node.key, inner)
-            if not _plain_key(key):
-                raise CodeError(f"a {_type_name(key)} cannot be a dict key here", node.lineno)
+            key = self.hashed(self.eval(node.key, inner), node.lineno)
             out[key] = self.eval(node.value, inner)
             self.check_size(len(out), node.lineno)
 
         self.comprehension(node, scope, emit)
-        return out
+        return self.nested(out, node.lineno)
 
     # -- attributes --
     def eval_Attribute(self, node: ast.Attribute, scope: Scope) -> Any:
@@ -966,18 +1213,19 @@ class Interpreter:
                 return BoundMethod(method, obj.obj)
             if name in ("__init__", "forward"):
                 return Method(obj, name)
-            raise CodeError(f"super() has no method '{name}' here", line)
+            raise CodeError(N_("super() has no method '{name}' here"), line, name=name)
         if name.startswith("_"):
-            raise CodeError(f"attribute '{name}' is not allowed", line)
+            raise CodeError(N_("attribute '{name}' is not allowed"), line, name=name)
         if isinstance(obj, Namespace):
             if name in obj.entries:
                 return obj.entries[name]
-            raise CodeError(f"{obj.name}.{name} is not available in the playground", line)
+            raise CodeError(N_("{namespace}.{name} is not available in the playground"), line, namespace=obj.name,
+                            name=name)
         if isinstance(obj, torch.Tensor):
             if name in TENSOR_ATTRS:
                 value = getattr(obj, name)  # the name is one of TENSOR_ATTRS
                 return Method(obj, name) if callable(value) else value
-            raise CodeError(f"the tensor attribute '{name}' is not available in the playground", line)
+            raise CodeError(N_("the tensor attribute '{name}' is not available in the playground"), line, name=name)
         if isinstance(obj, nn.Module):
             return self.module_attr(obj, name, line)
         for kind, names in VALUE_METHODS.items():
@@ -985,7 +1233,8 @@ class Interpreter:
                 if name in names:
                     return Method(obj, name)
                 break
-        raise CodeError(f"attribute '{name}' of a {_type_name(obj)} is not available in the playground", line)
+        raise CodeError(N_("attribute '{name}' of a {type} is not available in the playground"), line, name=name,
+                        type=_type_name(obj))
 
     def module_attr(self, obj: nn.Module, name: str, line: int | None) -> Any:
         d = obj.__dict__
@@ -1002,7 +1251,7 @@ class Interpreter:
             return d[name]
         if name in MODULE_METHODS:
             return Method(obj, name)
-        raise CodeError(f"'{type(obj).__name__}' object has no attribute '{name}'", line)
+        raise CodeError(N_("'{type}' object has no attribute '{name}'"), line, type=type(obj).__name__, name=name)
 
     # -- calls --
     def eval_Call(self, node: ast.Call, scope: Scope) -> Any:
@@ -1022,36 +1271,35 @@ class Interpreter:
             value = self.eval(kw.value, scope)
             if kw.arg is None:
                 if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-                    raise CodeError("'**' needs a dict with string keys", line)
-                if any(k.startswith("__") for k in value):
-                    raise CodeError("keyword arguments with '__' are not allowed", line)
+                    raise CodeError(N_("'**' needs a dict with string keys"), line)
+                for key in value:
+                    _check_keyword(key, line)
                 kwargs.update(value)
             else:
                 kwargs[kw.arg] = value
         try:
             return self.call(func, args, kwargs, line)
-        except (CodeError, _Return, _Break, _Continue):
+        except (CodeError, _Return, _Break, _Continue, MemoryError):
             raise
         except RecursionError:
-            raise CodeError("the code nests calls too deeply", line) from None
+            raise CodeError(N_("the code nests calls too deeply"), line) from None
         except Exception as exc:  # noqa: BLE001 — one sentence naming the line
-            name = _call_name(func)
-            raise CodeError(_describe_call_error(name, exc), line, error=first_line(exc), call=name or None) from None
+            raise CodeError.quoting(first_line(exc), line, _call_name(func) or None) from None
 
     def make_super(self, node: ast.Call, scope: Scope) -> Super:
         line = node.lineno
         if node.args:
             if len(node.args) != 2:
-                raise CodeError("super() takes no arguments or (Class, self)", line)
+                raise CodeError(N_("super() takes no arguments or (Class, self)"), line)
             cls, obj = self.eval(node.args[0], scope), self.eval(node.args[1], scope)
         else:
             try:
                 obj = scope.lookup(scope.lookup("__self_name__"))
                 cls = scope.lookup("__class__")
             except KeyError:
-                raise CodeError("super() is only allowed inside a method", line) from None
+                raise CodeError(N_("super() is only allowed inside a method"), line) from None
         if not (isinstance(cls, type) and issubclass(cls, InterpretedModule) and isinstance(obj, cls)):
-            raise CodeError("super() is only allowed inside a method of a class defined in the code", line)
+            raise CodeError(N_("super() is only allowed inside a method of a class defined in the code"), line)
         return Super(cls, obj)
 
     def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], line: int | None) -> Any:
@@ -1068,23 +1316,59 @@ class Interpreter:
         if isinstance(func, Method):
             return self.call_method(func, args, kwargs, line)
         if isinstance(func, nn.Module):
+            if isinstance(func, nn.RNNBase) and args and isinstance(args[0], torch.Tensor) and args[0].dim() > 1:
+                # a recurrent layer runs one step per time step, ~5 ms each on the meta device: charge them
+                steps = args[0].shape[1 if func.batch_first and args[0].dim() == 3 else 0]
+                self.tick(line, _RNN_STEP * steps * func.num_layers * (2 if func.bidirectional else 1))
             return func(*args, **kwargs)
         if isinstance(func, _Builtin):
             return func.fn(self, line, *args, **kwargs)
         if id(func) in TORCH_CALLABLES:
             name = getattr(func, "__name__", "")
+            self.convert(args, kwargs, line)
             if name in TENSOR_CREATORS:
                 return self.create_tensor(func, args, kwargs, line)
-            return func(*args, **kwargs)
-        raise CodeError(f"a {_type_name(func)} cannot be called", line)
+            if name in ("split", "chunk") and args and isinstance(args[0], torch.Tensor):
+                self.check_pieces(name, args[0], args[1:], kwargs, line)
+            return self.charge(func(*args, **kwargs), line)
+        raise CodeError(N_("a {type} cannot be called"), line, type=_type_name(func))
+
+    def convert(self, args: list[Any], kwargs: dict[str, Any], line: int | None) -> None:
+        """PyTorch converts a list, tuple or range argument element by element (``torch.Size(range(3 * 10**7))``,
+        ``torch.cat`` of 100,000 tensors): charge it before, a step per element."""
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, (list, tuple, range)):
+                self.check_size(len(value), line)
+                self.tick(line, len(value))
+                if isinstance(value, (list, tuple)):  # each tensor is an operand: ~20 µs each on the meta device
+                    self.tick(line, _TENSOR_OPERAND * sum(isinstance(v, torch.Tensor) for v in value))
+
+    def check_pieces(self, name: str, tensor: torch.Tensor, args: Any, kwargs: dict[str, Any],
+                     line: int | None) -> None:
+        """``split``/``chunk`` make one tensor per piece: count them before (``split(1)`` of 3 M elements)."""
+        how = args[0] if args else kwargs.get("split_size_or_sections", kwargs.get("split_size",
+                                                                              kwargs.get("chunks")))
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if not isinstance(dim, int) or tensor.dim() == 0 or not -tensor.dim() <= dim < tensor.dim():
+            return  # PyTorch refuses it
+        if isinstance(how, int) and how > 0:
+            pieces = how if name == "chunk" else -(-tensor.shape[dim] // how)
+        elif isinstance(how, (list, tuple)):
+            pieces = len(how)
+        else:
+            return
+        self.check_size(pieces, line)
+        self.tick(line, pieces)
 
     def create_tensor(self, func: Any, args: list[Any], kwargs: dict[str, Any], line: int | None) -> torch.Tensor:
-        kwargs.pop("device", None)  # always the interpreter's device
-        with torch.device(self.device):
+        with torch.device("meta"):  # its size first, where a size costs nothing
             t = func(*args, **kwargs)
-        if self.device != "meta" and t.numel() > self.limits.real_tensor_elements:
-            raise CodeError(f"a tensor of {t.numel():,} elements is beyond the limit", line)
-        return t
+        if self.device == "meta":
+            return t
+        if t.numel() > self.limits.real_tensor_elements:
+            raise CodeError(N_("a tensor of {n} elements is beyond the limit"), line, n=f"{t.numel():,}")
+        with torch.device(self.device):
+            return func(*args, **kwargs)
 
     def call_method(self, m: Method, args: list[Any], kwargs: dict[str, Any], line: int | None) -> Any:
         obj, name = m.obj, m.name
@@ -1093,25 +1377,52 @@ class Interpreter:
             if name == "__init__":
                 if "_modules" in obj.obj.__dict__:
                     return None  # a second __init__ would drop the submodules set so far
-                return base.__init__(obj.obj, *args, **kwargs)
+                base.__init__(obj.obj, *args, **kwargs)
+                self.adopt(obj.obj, obj.obj.__dict__["_modules"].values(), line)  # nn.Sequential(self) …
+                return None
             return base.forward(obj.obj, *args, **kwargs)
-        if isinstance(obj, list) and name in ("append", "insert"):
+        if isinstance(obj, torch.Tensor):
+            self.convert(args, kwargs, line)
+            if name in ("split", "chunk"):
+                self.check_pieces(name, obj, args, kwargs, line)
+        elif isinstance(obj, list) and name in ("append", "insert"):
             self.check_size(len(obj) + 1, line)
+            self.work(len(obj) if name == "insert" else 0, line)  # insert moves what follows
+            for item in args[-1:]:
+                self.nested(item, line)
         elif isinstance(obj, (list, dict)) and name in ("extend", "update"):
             items = self.collect(args[0], line) if args and not isinstance(args[0], dict) else args[0] if args else {}
             self.check_size(len(obj) + len(items), line)
+            for item in (items.items() if isinstance(items, dict) else items):
+                if isinstance(obj, dict) and isinstance(item, (list, tuple)) and item and isinstance(item[0], tuple):
+                    self.hashed(item[0], line)
+                self.nested(item, line)
             args = [items, *args[1:]]
+        elif isinstance(obj, (list, tuple)) and name in ("index", "count"):
+            if args:
+                self.contains(obj, args[0], line)
+                self.check_size(self.measure(args[0], line)[1], line)  # list.index writes it into its error
+        elif isinstance(obj, (list, dict, str)) and name in ("copy", "pop", "reverse", "lower", "upper", "strip",
+                                                              "split", "startswith", "endswith", "isdigit"):
+            self.work(len(obj), line)
         elif isinstance(obj, str) and name == "join":
             items = self.collect(args[0], line)
-            self.check_size(sum(len(s) if isinstance(s, str) else 0 for s in items) + len(obj) * len(items), line)
+            total = sum(len(s) if isinstance(s, str) else 0 for s in items) + len(obj) * len(items)
+            self.check_size(total, line)
+            self.work(total, line)
             args = [items]
         elif isinstance(obj, nn.Module):
             if name == "add_module":
                 if not args or not isinstance(args[0], str) or args[0].startswith("_") or "." in args[0]:
-                    raise CodeError("add_module needs a name without '.' that does not start with '_'", line)
+                    raise CodeError(N_("add_module needs a name without '.' that does not start with '_'"), line)
                 self.count_modules(1, line)
+                self.adopt(obj, args[1:], line)
             elif name in ("append", "insert", "extend"):
-                self.count_modules(len(self.collect(args[-1], line)) if name == "extend" else 1, line)
+                modules = self.collect(args[-1], line) if name == "extend" and args else args[-1:]
+                self.count_modules(len(modules), line)
+                self.adopt(obj, modules, line)
+                if name == "extend":
+                    args = [modules]
             elif name in ("children", "modules", "parameters"):
                 return list(getattr(obj, name)())
         return self.charge(getattr(obj, name)(*args, **kwargs), line)  # ``name`` is from an allowlist above
@@ -1142,9 +1453,62 @@ def _plain_key(key: Any) -> bool:
     return isinstance(key, (int, float, str, bool, tuple)) or key is None
 
 
+_CONTAINERS = (list, tuple, dict, set)
+_RNN_STEP = 500  # steps charged per time step of a recurrent layer run while the network is built
+_TENSOR_OPERAND = 10  # steps charged per tensor in a list handed to PyTorch (torch.cat of 100,000 tensors)
+_HUGE = 2**62  # a measure larger than any budget
+
+
+def _elements(obj: Any) -> Iterable[Any]:
+    return itertools.chain(obj.keys(), obj.values()) if isinstance(obj, dict) else obj
+
+
+def _text_size(value: Any, interp: Interpreter) -> int:
+    """About how many characters ``str()`` writes for a value that is not a list, tuple, dict or set."""
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, bool) or value is None:
+        return 5
+    if isinstance(value, int):
+        return value.bit_length() * 31 // 100 + 2  # log10(2) ≈ 0.301
+    if isinstance(value, float):
+        return 24
+    if isinstance(value, torch.Tensor):  # a meta tensor prints its size; a real one at most ~1,000 values
+        return 80 + 12 * value.dim() if value.is_meta else 20_000
+    if isinstance(value, nn.Module):  # a line or so per path to each submodule
+        return 200 * interp.module_paths(value, None)
+    return 80
+
+
+def _range_contains(r: range, item: Any, line: int | None) -> bool:
+    """``item in r`` without the scan Python makes for anything but an integer (``0.5 in range(10**18)``)."""
+    if isinstance(item, (int, bool)):
+        return item in r
+    if isinstance(item, float):
+        return item.is_integer() and int(item) in r
+    if isinstance(item, (str, list, tuple, dict, set)) or item is None:
+        return False  # never equal to an integer
+    raise CodeError(N_("'in' on a range takes a number, not a {type}"), line, type=_type_name(item))
+
+
+_DEVICE_PARAMETERS: dict[type, int | None] = {}
+
+
+def _check_device_argument(cls: type, args: list[Any], kwargs: dict[str, Any], line: int | None) -> None:
+    """A layer's ``device`` can also be given by position (``nn.Linear(8000, 28000, True, "cpu")``): refused as the
+    keyword is. The position is read from the constructor's signature once per class."""
+    if cls not in _DEVICE_PARAMETERS:
+        params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+        positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        _DEVICE_PARAMETERS[cls] = positional.index("device") if "device" in positional else None
+    index = _DEVICE_PARAMETERS[cls]
+    if "device" in kwargs or (index is not None and len(args) > index):
+        raise CodeError(N_("the keyword 'device' is not allowed: the playground chooses the device itself"), line)
+
+
 def _numeric(value: Any, line: int) -> None:
     if not isinstance(value, (int, float, bool, torch.Tensor)):
-        raise CodeError(f"a {_type_name(value)} is not a number", line)
+        raise CodeError(N_("a {type} is not a number"), line, type=_type_name(value))
 
 
 def _as_load(target: ast.expr) -> ast.expr:
@@ -1167,11 +1531,6 @@ def _call_name(func: Any) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _describe_call_error(name: str, exc: Exception) -> str:
-    text = first_line(exc)
-    return f"{name}: {text}" if name and name not in text else text
-
-
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
@@ -1183,6 +1542,7 @@ _INPLACE: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a.add_(b), ast.Sub: lambda a, b: a.sub_(b), ast.Mult: lambda a, b: a.mul_(b),
     ast.Div: lambda a, b: a.div_(b),
 }
+_IDENTITY = (ast.Is, ast.IsNot)
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
     ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
@@ -1194,7 +1554,7 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 # does it through ``interp.iterate`` (one step per element), so ``sum(range(10**12))`` runs out of steps, not time.
 def _b_range(interp: Interpreter, line: int | None, *args: Any) -> range:
     if not all(isinstance(a, int) for a in args):
-        raise CodeError("range() takes integers", line)
+        raise CodeError(N_("range() takes integers"), line)
     return range(*args)
 
 
@@ -1202,15 +1562,15 @@ def _b_len(interp: Interpreter, line: int | None, value: Any) -> int:
     if isinstance(value, (list, tuple, dict, str, set, range, torch.Size, torch.Tensor, nn.Sequential,
                           nn.ModuleList, nn.ModuleDict)):
         return len(value)
-    raise CodeError(f"a {_type_name(value)} has no len()", line)
+    raise CodeError(N_("a {type} has no len()"), line, type=_type_name(value))
 
 
 def _b_enumerate(interp: Interpreter, line: int | None, value: Any, start: int = 0) -> list:
-    return [(i, v) for i, v in enumerate(interp.collect(value, line), start)]
+    return interp.nested([(i, v) for i, v in enumerate(interp.collect(value, line), start)], line)
 
 
 def _b_zip(interp: Interpreter, line: int | None, *values: Any) -> list:
-    return list(zip(*(interp.collect(v, line) for v in values)))
+    return interp.nested(list(zip(*(interp.collect(v, line) for v in values))), line)
 
 
 def _b_list(interp: Interpreter, line: int | None, value: Any = ()) -> list:
@@ -1218,23 +1578,35 @@ def _b_list(interp: Interpreter, line: int | None, value: Any = ()) -> list:
 
 
 def _b_tuple(interp: Interpreter, line: int | None, value: Any = ()) -> tuple:
-    return tuple(interp.collect(value, line))
+    return interp.nested(tuple(interp.collect(value, line)), line)
 
 
 def _b_set(interp: Interpreter, line: int | None, value: Any = ()) -> set:
-    return set(interp.collect(value, line))
+    return interp.make_set(interp.collect(value, line), line)
 
 
 def _b_dict(interp: Interpreter, line: int | None, value: Any = (), **kwargs: Any) -> dict:
-    out = dict(value.items() if isinstance(value, dict) else interp.collect(value, line))
+    pairs = list(value.items()) if isinstance(value, dict) else interp.collect(value, line)
+    interp.work(len(pairs), line)  # a copy
+    out = dict(pairs)
     out.update(kwargs)
     if not all(_plain_key(k) for k in out):
-        raise CodeError("dict keys must be numbers, strings or tuples", line)
-    return out
+        raise CodeError(N_("dict keys must be numbers, strings or tuples"), line)
+    for key in out:
+        interp.hashed(key, line)
+    return interp.nested(out, line)
 
 
 def _b_sorted(interp: Interpreter, line: int | None, value: Any, reverse: bool = False) -> list:
-    return sorted(interp.collect(value, line), reverse=reverse)
+    values = interp.collect(value, line)
+    _charge_comparisons(interp, values, line)
+    return sorted(values, reverse=reverse)
+
+
+def _charge_comparisons(interp: Interpreter, values: list[Any], line: int | None) -> None:
+    """Sorting compares n·log n times, each comparison walking the elements compared (lists of lists)."""
+    if any(isinstance(v, _CONTAINERS) for v in values):
+        interp.work(interp.measure(values, line)[0] * max(1, math.ceil(math.log2(len(values) + 1))), line)
 
 
 def _b_reversed(interp: Interpreter, line: int | None, value: Any) -> list:
@@ -1244,7 +1616,8 @@ def _b_reversed(interp: Interpreter, line: int | None, value: Any) -> list:
 def _reduce(name: str) -> Callable[..., Any]:
     def fn(interp: Interpreter, line: int | None, *args: Any, **kwargs: Any) -> Any:
         if kwargs and set(kwargs) - {"default", "start"}:
-            raise CodeError(f"{name}() takes no keyword arguments here but 'default'/'start'", line)
+            raise CodeError(N_("{function}() takes no keyword arguments here but 'default'/'start'"), line,
+                            function=name)
         values = interp.collect(args[0], line) if len(args) == 1 else list(args)
         if name == "sum":
             total = kwargs.get("start", 0)
@@ -1255,6 +1628,7 @@ def _reduce(name: str) -> Callable[..., Any]:
             return getattr(builtins, name)(bool(v) for v in values)
         if not values and "default" in kwargs:
             return kwargs["default"]
+        _charge_comparisons(interp, values, line)
         return getattr(builtins, name)(values)  # min / max
 
     return fn
@@ -1263,20 +1637,19 @@ def _reduce(name: str) -> Callable[..., Any]:
 def _scalar(kind: type) -> Callable[..., Any]:
     def fn(interp: Interpreter, line: int | None, *args: Any) -> Any:
         if args and not isinstance(args[0], (int, float, str, bool, torch.Tensor)) and args[0] is not None:
-            raise CodeError(f"{kind.__name__}() of a {_type_name(args[0])} is not allowed", line)
+            raise CodeError(N_("{function}() of a {type} is not allowed"), line, function=kind.__name__,
+                            type=_type_name(args[0]))
         if kind is str and args and isinstance(args[0], str):
             return args[0]
         if kind is int and len(args) > 1:
-            raise CodeError("int() with a base is not allowed", line)
+            raise CodeError(N_("int() with a base is not allowed"), line)
         return interp.check_int(kind(*args), line)
 
     return fn
 
 
 def _b_str(interp: Interpreter, line: int | None, value: Any = "") -> str:
-    text = str(value)
-    interp.check_size(len(text), line)
-    return interp.charge(text, line)
+    return interp.text(value, line)
 
 
 def _b_isinstance(interp: Interpreter, line: int | None, value: Any, kinds: Any) -> bool:
@@ -1288,14 +1661,15 @@ def _b_isinstance(interp: Interpreter, line: int | None, value: Any, kinds: Any)
         elif isinstance(k, type) and (k in LAYER_CLASSES or k is nn.Module or issubclass(k, InterpretedModule)):
             resolved.append(k)
         else:
-            raise CodeError("isinstance() takes built-in types, nn layer classes or classes defined in the code",
+            raise CodeError(N_("isinstance() takes built-in types, nn layer classes or classes defined in the code"),
                             line)
     return isinstance(value, tuple(resolved))
 
 
 def _b_print(interp: Interpreter, line: int | None, *args: Any, **kwargs: Any) -> None:
+    texts = [interp.text(a, line) for a in args]  # each refused before it is written when too long
     if len(interp.printed) < 200:
-        interp.printed.append(" ".join(str(a) for a in args)[:1000])
+        interp.printed.append(" ".join(texts)[:1000])
 
 
 def _b_abs(interp: Interpreter, line: int | None, value: Any) -> Any:
@@ -1305,6 +1679,8 @@ def _b_abs(interp: Interpreter, line: int | None, value: Any) -> Any:
 
 def _b_round(interp: Interpreter, line: int | None, value: Any, digits: int | None = None) -> Any:
     _numeric(value, line or 0)
+    if isinstance(digits, int) and abs(digits) > interp.limits.round_digits:  # round(1, -10**8) computes 10**10**8
+        raise CodeError(N_("round() takes at most {limit} digits"), line, limit=f"{interp.limits.round_digits:,}")
     return round(value, digits) if digits is not None else round(value)
 
 
@@ -1342,17 +1718,18 @@ def dedent(code: str) -> str:
 def parse_tree(code: str, limits: Limits = DEFAULT_LIMITS) -> ast.Module:
     """Dedent, size-check, parse and statically check ``code``; nothing in it runs."""
     if not isinstance(code, str):
-        raise CodeError(f"the code must be text, not a {_type_name(code)}")
+        raise CodeError(N_("the code must be text, not a {type}"), type=_type_name(code))
     size = len(code.encode("utf-8", errors="replace"))
     if size > limits.code_bytes:
-        raise CodeError(f"the code is {size:,} bytes; the playground takes at most {limits.code_bytes:,}")
+        raise CodeError(N_("the code is {size} bytes; the playground takes at most {limit}"), size=f"{size:,}",
+                        limit=f"{limits.code_bytes:,}")
     code = dedent(code)
     try:
         tree = ast.parse(code, mode="exec")
     except SyntaxError as exc:
-        raise CodeError(f"syntax error: {exc.msg}", exc.lineno) from None
+        raise CodeError(N_("syntax error: {error}"), exc.lineno, error=Quoted(exc.msg)) from None
     except (RecursionError, MemoryError, ValueError) as exc:
-        raise CodeError(f"the code cannot be parsed ({first_line(exc)})") from None
+        raise CodeError(N_("the code cannot be parsed ({error})"), error=Quoted(first_line(exc))) from None
     _check_tree(tree, limits)
     return tree
 
@@ -1374,19 +1751,21 @@ def parse_network(code: str, *, limits: Limits = DEFAULT_LIMITS, device: str | t
         with interp.activated():
             scope, last_expr, last_module = interp.run(tree)
     except RecursionError:
-        raise CodeError("the code nests calls too deeply") from None
+        raise CodeError(N_("the code nests calls too deeply")) from None
     last_line = tree.body[-1].end_lineno if tree.body else None
     if "net" in scope.vars:
         net = scope.vars["net"]
         if not isinstance(net, nn.Module):
-            raise CodeError(f"'net' is a {_type_name(net)}, not a network (an nn.Module)", last_line)
+            raise CodeError(N_("'net' is a {type}, not a network (an nn.Module)"), last_line, type=_type_name(net))
     elif isinstance(last_expr, nn.Module):
         net = last_expr
     elif last_module is not None:
         net = last_module
     else:
-        raise CodeError("the code builds no network: bind one to 'net', e.g. net = nn.Sequential(…)", last_line)
-    count = sum(1 for _ in net.named_modules(remove_duplicate=False))
+        raise CodeError(N_("the code builds no network: bind one to 'net', e.g. net = nn.Sequential(…)"), last_line)
+    interp.ops = 0  # counting is the interpreter's work, not the snippet's
+    count = interp.module_paths(net, last_line)  # refuses cycles and deep nesting, walks no path twice
     if count > limits.modules:
-        raise CodeError(f"the network has {count:,} modules; the playground takes at most {limits.modules:,}")
+        raise CodeError(N_("the network has {count} modules; the playground takes at most {limit}"),
+                        count=f"{count:,}", limit=f"{limits.modules:,}")
     return net

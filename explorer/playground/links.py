@@ -8,6 +8,7 @@ import binascii
 import re
 import zlib
 
+from ..i18n import N_
 from .interpreter import DEFAULT_LIMITS, CodeError
 
 _INPUT_COMMENT = re.compile(r"^\s*#\s*input\s*[:=]\s*([0-9][0-9 ,x×]*)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -22,20 +23,20 @@ def decode_code(token: str, max_bytes: int = DEFAULT_LIMITS.code_bytes) -> str:
     """The inverse of :func:`encode_code`; a damaged or oversized token raises :class:`CodeError`."""
     token = token.strip()
     if not re.fullmatch(r"[A-Za-z0-9_-]*", token):
-        raise CodeError("the link's code is damaged (it is not base64url)")
+        raise CodeError(N_("the link's code is damaged (it is not base64url)"))
     try:
         packed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         inflater = zlib.decompressobj()
         data = inflater.decompress(packed, max_bytes + 1)  # never inflate more than the interpreter accepts
         if len(data) > max_bytes or inflater.unconsumed_tail:
-            raise CodeError(f"the link's code is larger than {max_bytes:,} bytes")
+            raise CodeError(N_("the link's code is larger than {limit} bytes"), limit=f"{max_bytes:,}")
         if not inflater.eof:
-            raise CodeError("the link's code is damaged (it was cut short)")
+            raise CodeError(N_("the link's code is damaged (it was cut short)"))
         return data.decode("utf-8")
     except (binascii.Error, zlib.error, UnicodeDecodeError, ValueError) as exc:
         if isinstance(exc, CodeError):
             raise
-        raise CodeError("the link's code is damaged (it does not decompress)") from None
+        raise CodeError(N_("the link's code is damaged (it does not decompress)")) from None
 
 
 def stated_input(code: str) -> tuple[int, ...] | None:
