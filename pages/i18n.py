@@ -3,8 +3,8 @@
 ``app.py`` calls :func:`language_switch` on every run, before the page; the page then writes
 ``from pages.i18n import _`` and ``st.title(_("Pooling"))``. The strings, the catalog and ``make messages`` are those
 of :mod:`explorer.lessons.i18n` (one catalog for the pages and the library's charts and lessons). An error from the
-library is shown with ``translate_error(exc)`` (the runtime's and the analysis' sentences) or
-``translate_code_error(exc)`` (the playground interpreter's ``CodeError``).
+library is shown with ``translate_error(exc)`` (the runtime's and the analysis' sentences; an error that carries its
+words, such as the playground's ``CodeError``, is rendered by :func:`explorer.i18n.render`).
 
 Which language a run shows: a choice made in the switch, else a ``?lang=`` of the URL the user arrived with (a link,
 a bookmark), else the session's earlier choice, else the browser's language (Chinese for ``zh-*``), else English.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.lessons.code_errors import translate_code_error
 from explorer.lessons.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -30,7 +29,7 @@ from explorer.lessons.i18n import (
 
 _ = gettext
 __all__ = ["N_", "_", "browser_language", "gettext", "language", "language_switch", "link_params", "ngettext",
-           "translate_code_error", "translate_error", "translate_message"]
+           "translate_error", "translate_message"]
 
 
 def browser_language() -> str:

@@ -15,13 +15,14 @@ import streamlit as st
 import explorer
 from explorer import playground
 from explorer.analysis import InputShapeError, Summary, graph, parse_input_shape
+from explorer.i18n import render
 from explorer.present import diagram, export, table
 from explorer.present import formatting as fmt
 from explorer.present.figure import labels_of
 from pages.common import MODEL_IDS, diagram_svg, exact_metric, layer_table_config, summarize, use_app_navigation
 from pages.components.svg_viewer import svg_viewer
 from pages.figure_panel import figure_panel, wants_figure
-from pages.i18n import _, translate_code_error, translate_message
+from pages.i18n import _, translate_message
 
 use_app_navigation()
 
@@ -83,7 +84,7 @@ if token is not None and not edited and token != st.session_state.get("_pg_token
         st.session_state["pg_input"] = st.query_params.get("input") or ",".join(
             map(str, playground.stated_input(st.session_state["pg_code"]) or (1, 224, 224)))
     except playground.CodeError as exc:
-        st.error(_("The link's code could not be read: {error}.").format(error=translate_code_error(exc)), icon="⚠️")
+        st.error(_("The link's code could not be read: {error}.").format(error=render(exc)), icon="⚠️")
 st.session_state.setdefault("pg_code", playground.LISTINGS[DEFAULT].code)
 st.session_state.setdefault("pg_input", ",".join(map(str, playground.LISTINGS[DEFAULT].input_shape)))
 
@@ -107,7 +108,7 @@ except InputShapeError as exc:
     st.stop()
 summary, traced, error = build(code, shape)
 if error is not None:
-    st.error(translate_code_error(error) if isinstance(error, playground.CodeError) else translate_message(error),
+    st.error(render(error) if isinstance(error, playground.CodeError) else translate_message(error),
              icon="⚠️")
     st.stop()
 assert summary is not None and traced is not None

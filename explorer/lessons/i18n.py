@@ -7,8 +7,9 @@ The language is a context variable, set per run by the app (``pages/i18n.py``) o
 translating it (module-level tables, translated where shown). ``make messages`` extracts the marked strings.
 
 The sentences the layers below write (errors, a run's state) cannot be marked there: they are recognised here by
-their templates (:data:`MESSAGE_TEMPLATES`, :func:`translate_message`, :func:`translate_error`; the playground's in
-:mod:`explorer.lessons.code_errors`) and written again in the current language with the same values.
+their templates (:data:`MESSAGE_TEMPLATES`, :func:`translate_message`, :func:`translate_error`; the playground's
+errors carry their words, see :class:`explorer.playground.CodeError`) and written again in the current language with
+the same values.
 
 The catalog is read with Babel's ``read_po`` once per process: there is no compiled ``.mo`` to go stale.
 """
@@ -68,7 +69,7 @@ def extract_library_texts(fileobj, keywords, comment_tags, options):
 # with the same values. tests/i18n checks each against the sentence the runtime really writes. The first template
 # that fits wins, so a specific one comes before a general one that also fits its sentences. A ``{clause}`` field
 # holds another sentence of this list (translated in turn), a ``{status}`` a run's state (see CLAUSE_FIELDS). The
-# playground interpreter's sentences have their own list, explorer.lessons.code_errors.CODE_TEMPLATES.
+# playground interpreter's errors carry their templates (explorer.playground.CodeError is an ExplorerError).
 MESSAGE_TEMPLATES = (
     # explorer.runtime.devices.pick_device
     N_("device cuda was asked for, but no CUDA GPU is available"),

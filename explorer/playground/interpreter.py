@@ -55,23 +55,23 @@ class CodeError(ExplorerError, ValueError):
         """The failure of a call (``call``: ``Conv2d``, ``.view``; ``None`` when unknown) in the words of the
         exception it raised."""
         values = {"error": Quoted(words)} | ({"call": Quoted(call)} if call else {})
-        return cls(Failure(N_("calling {call} failed: {error}") if call else N_("the code failed: {error}"), values),
-                   line)
+        template = N_("calling {call} failed: {error}") if call else N_("the code failed: {error}")
+        return cls(RaisedWords(template, values), line)
 
     @property
     def error(self) -> str | None:
         """The words of the exception Python or PyTorch raised, when that is the reason."""
-        return str(self.reason.values["error"]) if isinstance(self.reason, Failure) else None
+        return str(self.reason.values["error"]) if isinstance(self.reason, RaisedWords) else None
 
     @property
     def call(self) -> str | None:
         """What was being called when it raised (``Conv2d``, ``.view``), when known."""
-        call = self.reason.values.get("call") if isinstance(self.reason, Failure) else None
+        call = self.reason.values.get("call") if isinstance(self.reason, RaisedWords) else None
         return str(call) if call is not None else None
 
 
 @dataclass(frozen=True)
-class Failure(Message):
+class RaisedWords(Message):
     """What Python or PyTorch said when the snippet's code failed. In English their words as they are, after the name
     of what was called when the words do not say it (``Conv2d: __init__() missing …``); in another language the
     template's lead-in (``calling {call} failed: {error}``) with the words quoted as code."""

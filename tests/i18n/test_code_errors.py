@@ -1,82 +1,83 @@
-"""The playground's refusals in Chinese: every ``CodeError(…)`` sentence of explorer/playground has a translated
-template in explorer.lessons.code_errors (read from the source, so a new sentence without one fails here), and the
-sentences the interpreter really writes reach a Chinese reader in Chinese, with their line and names unchanged."""
+"""The playground's refusals in Chinese: every sentence a ``CodeError`` of explorer/playground can write is a template
+marked with ``N_`` (read from the source here, so a sentence written any other way fails), each in the catalog with a
+Chinese translation that keeps its fields; and the sentences the interpreter really writes reach a Chinese reader in
+Chinese through :func:`explorer.i18n.render`, with their line and names unchanged."""
 
 from __future__ import annotations
 
 import ast
 import pickle
 import re
+import string
 from pathlib import Path
 
 import pytest
 from torch import nn
 
 from explorer import playground
-from explorer.lessons.code_errors import CODE_TEMPLATES, translate_code_error, translate_reason
-from explorer.lessons.i18n import catalog, match_template, use_language
+from explorer.i18n import catalog, render, use_language
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = [REPO / "explorer" / "playground" / name for name in ("interpreter.py", "diagnose.py", "links.py")]
-# A ``CodeError(…)`` whose sentence is not written where it is raised: reviewed here, each tested below. An
-# exception's own words (``first_line``) must come with ``error=`` so that they are quoted, not translated.
+SOURCES = sorted((REPO / "explorer" / "playground").glob("*.py"))
+# A ``CodeError(…)`` whose first argument is not an ``N_("…")`` template: each is a Message built from templates
+# (read below like any other) — reviewed here.
 COMPOSED = {
-    "refused": "the strings of _REFUSED_NODES (read below)",
-    "first_line(exc)": "an exception's words",
-    "first_line(failure)": "an exception's words",
-    "_describe_call_error(name, exc)": "an exception's words, with what was called",
-    "why_layer_fails(mod, shape, failure) + where": "diagnose's sentences (see DIAGNOSED)",
-    "why_layer_fails(mod, shape, failure)": "diagnose's sentences (see DIAGNOSED)",
+    "refused": "a Message of _REFUSED_NODES",
+    "clause": "diagnose's Message (why_layer_fails), maybe inside '{clause} (built in the call at line {line})'",
+    "why_layer_fails(mod, shape, failure)": "diagnose's Message",
+    "RaisedWords(N_('calling {call} failed: {error}') if call else N_('the code failed: {error}'), values)":
+        "an exception's words, quoted (CodeError.quoting)",
+    "message": "a worker's refusal, rebuilt from its template and values",
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
-ENGLISH_RUN = re.compile(r"\b[A-Za-z][a-z]+(?:[ \-'][A-Za-z][a-z]+)+\b")  # the page sweep's rule
 
 
-def sample(node: ast.JoinedStr) -> tuple[str, list[str]]:
-    """The sentence an f-string writes, each field filled with a distinct marker value; and those values."""
-    parts, values = [], []
-    for piece in node.values:
-        if isinstance(piece, ast.Constant):
-            parts.append(piece.value)
-        else:
-            values.append(f"Qv{len(values) + 1}")
-            parts.append(values[-1])
-    return "".join(parts), values
-
-
-def source_sentences() -> list[tuple[str, str, list[str]]]:
-    """(where, sentence, its field values) for every sentence a ``CodeError(…)`` of the playground writes."""
-    found: list[tuple[str, str, list[str]]] = []
+def templates() -> list[tuple[str, str]]:
+    """(where, template) for every ``N_("…")`` of the playground's source."""
+    found = []
     for path in SOURCES:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            where = f"{path.name}:{getattr(node, 'lineno', '?')}"
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "CodeError":
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    found.append((where, first.value, []))
-                elif isinstance(first, ast.JoinedStr):
-                    found.append((where, *sample(first)))
-                else:
-                    text = ast.unparse(first)
-                    assert text in COMPOSED, f"{where}: CodeError({text}, …) — write the sentence there, or review it"
-                    if text.startswith("first_line") or text.startswith("_describe_call_error"):
-                        assert "error" in {k.arg for k in node.keywords}, f"{where}: an exception's words need error="
-            # _REFUSED_NODES: dict[type, str] = {ast.While: "…", …} and _REFUSED_NODES[ast.Match] = "…"
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and "_REFUSED_NODES" in ast.unparse(
-                    node.targets[0] if isinstance(node, ast.Assign) else node.target):
-                values = node.value.values if isinstance(node.value, ast.Dict) else [node.value]
-                found += [(where, v.value, []) for v in values if isinstance(v, ast.Constant)]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "N_":
+                assert len(node.args) == 1 and isinstance(node.args[0], ast.Constant), ast.unparse(node)
+                found.append((f"{path.name}:{node.lineno}", node.args[0].value))
     return found
 
 
-def shape(template: str) -> str:
-    """A sentence's form with its fields blanked: adjacent fields count as one (``{dots}{module}``)."""
-    return re.sub(r"(?:\{\})+", "{}", re.sub(r"\{\w+\}", "{}", template))
+def fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
 
 
-SENTENCES = source_sentences()
-# diagnose.locate_failure on nets that fail in each way it words: (code, input size, the Chinese reason).
+TEMPLATES = templates()
+
+
+def test_every_code_error_is_written_from_templates():
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "CodeError":
+                first = node.args[0]
+                if isinstance(first, ast.Call) and isinstance(first.func, ast.Name) and first.func.id == "N_":
+                    continue
+                text = ast.unparse(first)
+                assert text in COMPOSED, f"{path.name}:{node.lineno}: CodeError({text}, …) — write N_('…') there"
+
+
+def test_the_source_is_read():
+    texts = {t for _, t in TEMPLATES}
+    assert len(texts) > 100
+    assert "'while' loops are not allowed (use 'for … in range(…)')" in texts  # from _REFUSED_NODES
+    assert "the link's code is damaged (it was cut short)" in texts
+    assert "name '{name}' is not defined" in texts
+    assert "line {line}: {reason}" in texts
+
+
+@pytest.mark.parametrize(("where", "template"), TEMPLATES, ids=[w for w, _ in TEMPLATES])
+def test_every_template_is_translated_with_its_fields(where, template):
+    chinese = catalog("zh").get(template)
+    assert isinstance(chinese, str), f"{where}: translate {template!r} in the catalog"
+    assert CJK.search(chinese), f"{where}: {chinese!r}"
+    assert fields(chinese) == fields(template), f"{where}: {chinese!r} has other fields than {template!r}"
+
+
 DIAGNOSED = [
     ("net = nn.Sequential(nn.Conv2d(1, 8, 3), nn.Conv2d(16, 8, 3))", (1, 8, 8),
      "第 1 行：`Conv2d(16, 8, kernel_size=(3, 3), stride=(1, 1))` 需要 16 个输入通道，得到的是 8 个"),
@@ -110,66 +111,21 @@ DIAGNOSED = [
 ]
 
 
+
 def diagnosed(code: str, input_shape: tuple[int, ...]) -> playground.CodeError:
     error = playground.locate_failure(playground.parse_network(code), input_shape)
     assert error is not None, code
     return error
 
 
-def test_the_source_is_read():
-    assert len(SENTENCES) > 100
-    texts = [s for _, s, _ in SENTENCES]
-    assert "'with' is not allowed" in texts  # from _REFUSED_NODES
-    assert "the link's code is damaged (it was cut short)" in texts
-    assert "name 'Qv1' is not defined" in texts
-    assert shape("'from {dots}{module} import …'") == shape("'from {module} import …'") == "'from {} import …'"
-
-
-@pytest.mark.parametrize(("where", "sentence", "values"), SENTENCES, ids=[w for w, _, _ in SENTENCES])
-def test_every_code_error_sentence_has_a_translated_template(where, sentence, values):
-    found = match_template(sentence, CODE_TEMPLATES)
-    assert found is not None, f"{where}: add a template for {sentence!r} to explorer/lessons/code_errors.py"
-    template, _ = found
-    own = [t for t in CODE_TEMPLATES if shape(t) == shape(sentence_template(sentence, values))]
-    if own:  # a template of the same form is the one that recognises it (not a more general one listed first)
-        assert template == own[0], f"{where}: {sentence!r} is read by {template!r}, not {own[0]!r}: reorder"
-    assert template in catalog("zh"), f"{where}: translate {template!r} (make messages)"
-    with use_language("zh"):
-        chinese = translate_reason(sentence)
-    assert CJK.search(chinese), chinese
-    for value in values:
-        assert value in chinese, f"{where}: {value} lost in {chinese!r}"
-    rest = re.sub(r"`[^`]*`", " ", chinese)
-    for value in values:
-        rest = rest.replace(value, " ")
-    assert not ENGLISH_RUN.findall(rest), f"{where}: English left in {chinese!r}"
-
-
-def sentence_template(sentence: str, values: list[str]) -> str:
-    for value in values:
-        sentence = sentence.replace(value, "{x}")
-    return sentence
-
-
-def test_every_template_is_a_sentence_of_the_playground():
-    """No stale template: each is written by a CodeError of the source or by diagnose's wording of a failure."""
-    used = {match_template(s, CODE_TEMPLATES)[0] for _, s, _ in SENTENCES}
-    for code, input_shape, _ in DIAGNOSED:
-        reason = diagnosed(code, input_shape).reason
-        while found := match_template(reason, CODE_TEMPLATES):
-            used.add(found[0])
-            reason = found[1].get("clause", "")
-    assert set(CODE_TEMPLATES) - used == set()
-
-
 @pytest.mark.parametrize(("code", "input_shape", "chinese"), DIAGNOSED, ids=[c[:30] for c, _, _ in DIAGNOSED])
 def test_the_failing_layer_is_named_in_chinese(code, input_shape, chinese):
     error = diagnosed(code, input_shape)
-    if "Linear(10, 2)" in code and "Flatten()" in code:  # a flat input: its count is said once, not as its shape
+    if code.startswith("net = nn.Sequential(\n    nn.Flatten()"):  # a flat input: its count said once, not as a shape
         assert str(error).endswith("expects 10 input features, gets 16")
     with use_language("zh"):
-        assert translate_code_error(error).startswith(chinese), str(error)
-    assert translate_code_error(error) == str(error)  # English: the sentence itself
+        assert render(error).startswith(chinese), str(error)
+    assert render(error) == str(error)  # English: the sentence itself
 
 
 @pytest.mark.parametrize(("code", "english", "chinese"), [
@@ -190,14 +146,19 @@ def test_the_failing_layer_is_named_in_chinese(code, input_shape, chinese):
      "第 1 行：语法错误：`'(' was never closed`"),
     ("x = 1", "line 1: the code builds no network: bind one to 'net', e.g. net = nn.Sequential(…)",
      "第 1 行：代码没有构建网络：请把网络赋给 `net`，例如 `net = nn.Sequential(…)`"),
+    ("net = nn.Linear(8000, 28000, device='cpu')",
+     "line 1: the keyword 'device' is not allowed: the playground chooses the device itself",
+     "第 1 行：不允许使用关键字参数 `device`：设备由实验场自己选择"),
+    ("a = nn.Sequential()\na.append(a)\nnet = a", "line 2: a module cannot contain itself",
+     "第 2 行：模块不能包含它自己"),
 ])
 def test_refusals_are_chinese_with_their_line_and_names(code, english, chinese):
     with pytest.raises(playground.CodeError) as info:
         playground.parse_network(code)
     assert str(info.value) == english
     with use_language("zh"):
-        assert translate_code_error(info.value) == chinese
-    assert translate_code_error(info.value) == english
+        assert render(info.value) == chinese
+    assert render(info.value) == english
 
 
 def test_an_exceptions_own_words_are_quoted_behind_a_chinese_lead_in():
@@ -207,17 +168,17 @@ def test_an_exceptions_own_words_are_quoted_behind_a_chinese_lead_in():
     assert (error.line, error.call) == (1, "Conv2d") and "kernel_size" in error.error
     assert str(error) == f"line 1: {error.error}"  # the CLI's sentence is unchanged
     with use_language("zh"):
-        assert translate_code_error(error) == f"第 1 行：调用 `Conv2d` 失败：`{error.error}`"
+        assert render(error) == f"第 1 行：调用 `Conv2d` 失败：`{error.error}`"
     with pytest.raises(playground.CodeError) as info:
         playground.parse_network("sizes = [1, 2]\nnet = nn.Linear(sizes[5], 2)")
     assert (info.value.line, info.value.call, info.value.error) == (2, None, "list index out of range")
     with use_language("zh"):
-        assert translate_code_error(info.value) == "第 2 行：代码运行出错：`list index out of range`"
+        assert render(info.value) == "第 2 行：代码运行出错：`list index out of range`"
     # a network the interpreter did not build: no line to name, PyTorch's words quoted
     error = playground.locate_failure(nn.Sequential(nn.Conv2d(1, 2, 5)), (1, 3, 3))
     assert error is not None and error.line is None and error.error
     with use_language("zh"):
-        assert translate_code_error(error) == f"代码运行出错：`{error.error}`"
+        assert render(error) == f"代码运行出错：`{error.error}`"
 
 
 def test_a_code_error_survives_the_pages_cache():
@@ -227,14 +188,16 @@ def test_a_code_error_survives_the_pages_cache():
     copy = pickle.loads(pickle.dumps(info.value))
     assert (str(copy), copy.reason, copy.line, copy.error, copy.call) == (
         str(info.value), info.value.reason, 2, info.value.error, "Conv2d")
+    with use_language("zh"):
+        assert render(copy) == render(info.value)
 
 
 def test_a_damaged_link_is_named_in_chinese():
     with pytest.raises(playground.CodeError) as info:
         playground.decode_code("not base64!")
     with use_language("zh"):
-        assert translate_code_error(info.value) == "链接中的代码已损坏（不是 base64url 编码）"
+        assert render(info.value) == "链接中的代码已损坏（不是 base64url 编码）"
     with pytest.raises(playground.CodeError) as info:
         playground.decode_code(playground.encode_code("x" * 100), max_bytes=10)
     with use_language("zh"):
-        assert translate_code_error(info.value) == "链接中的代码超过 10 字节"
+        assert render(info.value) == "链接中的代码超过 10 字节"
