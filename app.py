@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.common import open_sidebar
 from pages.i18n import _, language_switch
 
 st.set_page_config(page_title="CNN Explorer", page_icon="🧠", layout="wide")
+open_sidebar()  # the model picker's place: first in the sidebar, above the navigation
 language_switch()  # before anything translated: the titles below are in the run's language
 
 PAGES = [

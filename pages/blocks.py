@@ -23,11 +23,16 @@ KINDS_ZH = {"convolution": N_("convolutional layer (kind)"), "fully connected": 
             "other": N_("other (kind)")}
 
 
+FIRST_MODEL = "resnet18"  # stages of residual blocks: two nesting levels
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def longest_path(model_id: str, input_shape: tuple[int, ...]) -> int:
     return weight_layers_on_longest_path(model_id, input_shape)
 
 
+if "model" not in st.session_state and "model" not in st.query_params:
+    st.session_state["model"] = FIRST_MODEL  # a first visit opens on blocks to look at, not on a flat network
 spec = model_picker()
 summary = summarize(spec.id, spec.input_shape)
 tree = blocks.block_tree(summary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -20,6 +21,27 @@ if TYPE_CHECKING:
 
 MODEL_IDS = [s.id for s in explorer.list_models()]
 DEFAULT_MODEL = "alexnet"
+
+_run = threading.local()  # this script run's sidebar slot (each run has its own thread)
+
+# The sidebar's own content (the model picker first, the language switch) above the page navigation: at 1000 px the
+# picker is in view without scrolling past the list of pages.
+SIDEBAR_CSS = """<style>
+[data-testid="stSidebarContent"] { display: flex; flex-direction: column; }
+[data-testid="stSidebarHeader"] { order: -2; }
+[data-testid="stSidebarUserContent"] { order: -1; padding-bottom: 0.5rem; }
+</style>"""
+
+
+def open_sidebar() -> None:
+    """Make the top of the sidebar the pickers' place for this run (``app.py`` calls it first in every run)."""
+    _run.slot = st.sidebar.container()
+    st.html(SIDEBAR_CSS)
+
+
+def sidebar_slot() -> Any:
+    """Where the pickers go: the top of the sidebar, above the page navigation (see :func:`open_sidebar`)."""
+    return getattr(_run, "slot", None) or st.sidebar
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -151,7 +173,7 @@ def model_picker() -> explorer.ModelSpec:
             st.error(_("{error} — showing {keep} instead.").format(
                 error=translate_message(unknown_model_error(asked).args[0]), keep=keep), icon="⚠️")
     st.session_state.setdefault("model", DEFAULT_MODEL)
-    model_id = st.sidebar.selectbox(
+    model_id = sidebar_slot().selectbox(
         _("Model"), MODEL_IDS, format_func=_model_label, key="model", on_change=_on_model_change,
         persist_state="session",  # the choice survives a visit to another page
     )
@@ -167,7 +189,7 @@ def input_picker(spec: explorer.ModelSpec) -> tuple[int, ...] | None:
     if asked is not None and not typed and asked != st.session_state.get("input"):
         st.session_state["input"] = asked
     st.session_state.setdefault("input", default)
-    text = st.sidebar.text_input(
+    text = sidebar_slot().text_input(
         _("Input size (C,H,W)"), key="input",
         help=_("{model} is built for {shape}.").format(model=spec.id, shape=default),
         on_change=_on_input_change, persist_state="session",

@@ -6,9 +6,10 @@ import explorer
 from tests.pages.conftest import assert_clean, assert_notes_panel, metrics, text
 
 
-def test_blocks_of_resnet18(open_page):
-    at = open_page("blocks", model="resnet18")
+def test_blocks_of_resnet18_the_first_screen(open_page):
+    at = open_page("blocks")  # no model asked: a first visit opens on one with blocks to show
     assert_clean(at)
+    assert at.selectbox(key="model").value == "resnet18"
     assert_notes_panel(at, "blocks")
     shown = metrics(at)
     counts = (shown["Layers"], shown["Weight layers (all)"], shown["Weight layers (longest path)"], shown["Blocks"],
