@@ -122,7 +122,7 @@ names = list(ok)
 CHARTS = (  # value, title, unit
     (lambda r: r.summary.total_params, N_("Parameters"), "count"),
     (lambda r: r.summary.total_macs, N_("MACs per image"), "count"),
-    (lambda r: r.longest_path, N_("Weight layers on the longest path (convolution, linear, recurrent)"), "count"),
+    (lambda r: r.longest_path, N_("Weight layers (longest path)"), "count"),  # a short title: never cut
     (lambda r: r.summary.total_memory, N_("Activation memory (float32)"), "bytes"),
 )
 columns = st.columns(2)

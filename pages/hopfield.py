@@ -37,7 +37,7 @@ st.markdown(
     f"*{spec.paper}* · `hopfield` · {_(spec.introduced)} " + _(
         "Each of the 784 neurons is one pixel (+1 white, −1 black) and is connected to every other. The Hebbian rule "
         "W = (1/N) Σ p pᵀ (zero diagonal) stores the patterns; then one neuron at a time takes the sign of its input "
-        "Σⱼ Wᵢⱼ sⱼ, and the energy E = −½ sᵀWs never goes up.")
+        "Σⱼ Wᵢⱼ sⱼ, and the energy E = −(1/2) sᵀWs never goes up.")
 )
 notes_panel("hopfield")
 
@@ -130,7 +130,7 @@ else:
         "Did not recall {name} exactly: the final state is a mixture or spurious minimum, closest to **{found}** "
         "(overlap {overlap}; ±1 would be the pattern or its negative). Energy {e0} → {e1}.").format(
         name=names[target], found=found, **energy))
-st.plotly_chart(charts.energy_curve(run.energies, N, title=_("Energy E = −½ sᵀWs")), key="hop_energy")
+st.plotly_chart(charts.energy_curve(run.energies, N, title=_("Energy E = −(1/2) sᵀWs")), key="hop_energy")
 rises = int((np.diff(run.energies) > 1e-9).sum())
 st.caption(_(
     "{n} single-neuron updates, dotted lines between sweeps; the energy rose {rises} times. Asynchronous updates "

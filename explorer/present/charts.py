@@ -493,7 +493,7 @@ def length_sweep(points: Sequence, current: int | None = None) -> go.Figure:
     return fig
 
 
-def energy_curve(energies: Sequence[float], neurons: int, title: str = "Energy E = −½ sᵀWs") -> go.Figure:
+def energy_curve(energies: Sequence[float], neurons: int, title: str = "Energy E = −(1/2) sᵀWs") -> go.Figure:
     """The Hopfield energy after every single-neuron update; dotted lines mark the end of each sweep."""
     energies = list(energies)
     fig = go.Figure(go.Scatter(

@@ -3,7 +3,7 @@
 - ``hopfield``: Hopfield, "Neural networks and physical systems with emergent collective computational abilities",
   PNAS 1982. 784 binary (±1) neurons, one per pixel of a 28×28 image, all connected to each other by a symmetric
   weight matrix with zero diagonal. ``forward`` is one synchronous update sᵢ ← sign(Σⱼ Wᵢⱼ sⱼ); the associative
-  recall demo (:mod:`explorer.lessons.hopfield`) updates one neuron at a time, which never raises E = −½ sᵀWs.
+  recall demo (:mod:`explorer.lessons.hopfield`) updates one neuron at a time, which never raises E = −(1/2) sᵀWs.
 - ``rbm``: a restricted Boltzmann machine (Smolensky 1986; trained by contrastive divergence, Hinton, Neural
   Computation 2002): 784 visible units, 64 hidden units, weights only between the two layers. ``forward`` is the
   mean-field reconstruction p(v | p(h | v)) that the demo's reconstruction error measures.
@@ -115,7 +115,7 @@ register_model(ModelSpec(
         "W = (1/N) Σ p pᵀ over the stored patterns, diagonal set to zero; W is held as a full 784×784 matrix "
         "(614,656 numbers, 306,936 of them free because W is symmetric with a zero diagonal). One forward pass is "
         "a synchronous update; "
-        "the recall demo updates one neuron at a time, and E = −½ sᵀWs never increases."
+        "the recall demo updates one neuron at a time, and E = −(1/2) sᵀWs never increases."
     ),
     source="paper",
     output_shape=(N_PIXELS,),
