@@ -40,7 +40,13 @@ if not models:
 usable = {f"{RUN_PREFIX}{r['run']}": r for r in inference_runs.usable_runs()}
 
 
+listing = hub.listing()  # the ImageNet checkpoints: a missing one is a choice too, downloaded first
+fetchable = {row["id"]: row for row in listing if not row["present"] and row["id"] not in models}
+
+
 def _label(choice: str) -> str:
+    if choice in fetchable:
+        return _("{model} — ImageNet, 1000 classes (download first)").format(model=choice)
     if choice in usable:
         r = usable[choice]
         acc = f"{r['test_accuracy']:.2%}" if r["test_accuracy"] is not None else _("no test accuracy")
@@ -78,46 +84,120 @@ def _device_available(name: str) -> bool:
 
 # Deep links: ?run=ID (the Train page's "Use it on Classify") or ?model=ID preselect the model.
 linked = f"{RUN_PREFIX}{st.query_params.get('run')}" if st.query_params.get("run") else st.query_params.get("model")
-if linked in models or linked in usable:
+if linked in models or linked in usable or linked in fetchable:
     st.session_state.setdefault("cls_model", linked)
 elif linked:
     st.warning(_("{name} cannot classify here: it is not a shipped or downloaded model, nor a run with a completed "
                  "epoch.").format(name=linked.removeprefix(RUN_PREFIX)))
 
 left, right = st.columns([3, 1])
-choice = left.selectbox(_("Model"), models + list(usable), format_func=_label, key="cls_model")
+choice = left.selectbox(_("Model"), models + list(usable) + list(fetchable), format_func=_label, key="cls_model")
 device = right.selectbox(
     _("Device"), [d for d in ("auto", "cpu", "cuda", "mps") if d in ("auto", "cpu") or _device_available(d)],
     key="cls_device", help=_("auto: CUDA, then Apple's Metal (mps), then the CPU."), format_func=device_label,
 )
+
+
+# --- ImageNet checkpoints: a missing one is downloaded from the model list ----------------------------------------
+@st.cache_data(ttl=600, show_spinner=False)
+def _known_remote_size(checkpoint: str, url: str) -> int:
+    size = hub.remote_size(checkpoint, timeout=5.0)
+    if size is None:
+        raise LookupError(url)  # not cached: the next run asks again (the network or the file may be back)
+    return size
+
+
+@st.cache_resource
+def _size_misses() -> dict[str, float]:
+    """URL → when its size could not be read (for every session: offline, each rerun would wait for the network)."""
+    return {}
+
+
+def _remote_size(checkpoint: str, url: str) -> int | None:
+    misses = _size_misses()
+    if time.monotonic() - misses.get(url, float("-inf")) < SIZE_RETRY_S:
+        return None
+    try:
+        return _known_remote_size(checkpoint, url)
+    except LookupError:
+        misses[url] = time.monotonic()
+        return None
+
+
+def _download(pick: str, row: dict) -> None:
+    """The picked ImageNet model's checkpoint is not here yet: its size, a Download button, the offline way."""
+    st.markdown(
+        _("The torchvision-compatible models classify into ImageNet's 1000 classes with torchvision's published "
+          "checkpoints (no torchvision needed). Downloaded files are hash-checked before they are used. Present: "
+          "{present}.").format(present=", ".join(f"`{r['id']}`" for r in listing if r["present"]) or _("none yet"))
+    )
+    size = _remote_size(pick, row["url"])
+    label = (_("Download ({mb} MB)").format(mb=f"{size / 1e6:,.0f}") if size is not None
+             else _("Download (size unknown)"))
+    st.button(label, key="cls_fetch", type="primary", on_click=lambda: st.session_state.update(cls_fetch_now=pick))
+    if st.session_state.pop("cls_fetch_now", None) == pick:
+        bar = st.progress(0.0, text=_("Connecting to {url} …").format(url=row["url"]))
+
+        def _progress(done: int, total: int | None, bar=bar) -> None:
+            if total:
+                bar.progress(min(1.0, done / total), text=_("{done} of {total} MB").format(
+                    done=f"{done / 1e6:,.1f}", total=f"{total / 1e6:,.1f}"))
+            else:
+                bar.progress(0.0, text=f"{done / 1e6:,.1f} MB")
+
+        try:
+            path = hub.fetch(pick, progress=_progress)
+        except hub.FetchError as exc:
+            st.error(translate_error(exc), icon="⚠️")
+        else:
+            bar.progress(1.0, text=_("Saved {name}").format(name=path.name))
+            st.success(_("{model} is ready: pick it in the Model list above.").format(model=pick))
+            st.rerun()
+    st.markdown(
+        _("Offline machine? Fetch `{url}` elsewhere, then run `{command}` here: the file is hash-checked and "
+          "copied into torch.hub's cache.").format(
+            url=row["url"], command=f"python -m explorer weights add {pick} {row['file']}")
+    )
+
+
+if choice in fetchable:
+    _download(choice, fetchable[choice])
+    st.stop()
 model_id = _model_of(choice)
 is_imagenet = _names_imagenet(model_id)
 
-uploads = st.file_uploader(
+upload_col, sample_col = st.columns([3, 2])
+uploads = upload_col.file_uploader(
     _("Drop photos here — a shoe, a shirt, a bag (PNG, JPEG, WEBP, BMP, GIF or TIFF; several at once)"),
     accept_multiple_files=True, key="cls_upload",
     help=_("Checked by content, not by name. Transparent areas count as white; photos are rotated upright."),
 )
-st.caption(_(IMAGENET_PIPELINE).format(resize=imagenet.RESIZE_SIZE, crop=imagenet.CROP_SIZE) if is_imagenet
-           else _(FASHION_PIPELINE))
+upload_col.caption(_(IMAGENET_PIPELINE).format(resize=imagenet.RESIZE_SIZE, crop=imagenet.CROP_SIZE) if is_imagenet
+                   else _(FASHION_PIPELINE))
 
 
 # --- inputs ---------------------------------------------------------------------------------------------------------
 def _use_example() -> None:
     st.session_state["cls_example"] = int(st.session_state.get("cls_index", 0))
+    st.session_state.pop("cls_no_sample", None)
 
 
 def _clear_example() -> None:
     st.session_state.pop("cls_example", None)
+    st.session_state["cls_no_sample"] = True
 
 
-with st.expander(_("Try a Fashion-MNIST test image"), expanded=False):
-    a, b, c = st.columns([2, 1, 1], vertical_alignment="bottom")
-    a.number_input(_("Test image #"), 0, 9999, 0, key="cls_index")
-    b.button(_("Classify it"), key="cls_try", on_click=_use_example)
-    c.button(_("Remove it"), key="cls_untry", on_click=_clear_example, disabled="cls_example" not in st.session_state)
-    st.caption(_("A test image goes to the network exactly as in the accuracy measurement: the raw 28×28 pixels / "
-                 "255, with no cropping or rescaling."))
+# Until photos are dropped, a Fashion-MNIST test image is classified: the page opens on a result, not a blank.
+example = st.session_state.get("cls_example")
+if example is None and not uploads and not st.session_state.get("cls_no_sample"):
+    example = int(st.session_state.get("cls_index", 0))
+with sample_col:
+    st.number_input(_("Or a Fashion-MNIST test image #"), 0, 9999, 0, key="cls_index",
+                    help=_("A test image goes to the network exactly as in the accuracy measurement: the raw 28×28 "
+                           "pixels / 255, with no cropping or rescaling."))
+    a, b = st.columns(2)
+    a.button(_("Classify it"), key="cls_try", on_click=_use_example, width="stretch")
+    b.button(_("Remove it"), key="cls_untry", on_click=_clear_example, disabled=example is None, width="stretch")
 
 # (name, picture or None, raw 28×28 test image or None, true class or None)
 items: list[tuple[str, object, np.ndarray | None, str | None]] = []
@@ -126,8 +206,8 @@ for upload in uploads or []:
         items.append((upload.name, images.load_image(upload.getvalue(), upload.name), None, None))
     except images.ImageError as exc:
         st.error(translate_message(str(exc)), icon="⚠️")
-if "cls_example" in st.session_state:
-    index = st.session_state["cls_example"]
+if example is not None:
+    index = example
     try:
         raw, label = data.sample(index)
         items.append((_("Fashion-MNIST test image #{index}").format(index=index), images.from_array(raw), raw,
@@ -136,7 +216,7 @@ if "cls_example" in st.session_state:
         st.warning(translate_message(str(exc)))
 
 if not items:
-    st.info(_("Drop one or more photos above, or open “Try a Fashion-MNIST test image”."))
+    st.info(_("Drop one or more photos above, or pick a Fashion-MNIST test image."))
 
 
 def _classify(name: str, picture, raw: np.ndarray | None, which: str) -> inference.Prediction:
@@ -257,73 +337,6 @@ for other in models + list(usable):
     })
 st.table(pd.DataFrame(rows).set_index(_("model")))
 
-
-# --- ImageNet checkpoints -------------------------------------------------------------------------------------------
-@st.cache_data(ttl=600, show_spinner=False)
-def _known_remote_size(checkpoint: str, url: str) -> int:
-    size = hub.remote_size(checkpoint, timeout=5.0)
-    if size is None:
-        raise LookupError(url)  # not cached: the next run asks again (the network or the file may be back)
-    return size
-
-
-@st.cache_resource
-def _size_misses() -> dict[str, float]:
-    """URL → when its size could not be read (for every session: offline, each rerun would wait for the network)."""
-    return {}
-
-
-def _remote_size(checkpoint: str, url: str) -> int | None:
-    misses = _size_misses()
-    if time.monotonic() - misses.get(url, float("-inf")) < SIZE_RETRY_S:
-        return None
-    try:
-        return _known_remote_size(checkpoint, url)
-    except LookupError:
-        misses[url] = time.monotonic()
-        return None
-
-
-listing = hub.listing()
-present = [row["id"] for row in listing if row["present"]]
-with st.expander(_("ImageNet models ({n} of {total} checkpoints here)").format(n=len(present), total=len(listing))):
-    st.markdown(
-        _("The torchvision-compatible models classify into ImageNet's 1000 classes with torchvision's published "
-          "checkpoints (no torchvision needed). Downloaded files are hash-checked before they are used. Present: "
-          "{present}.").format(present=", ".join(f"`{m}`" for m in present) or _("none yet"))
-    )
-    missing = [row for row in listing if not row["present"]]
-    if missing:
-        pick = st.selectbox(_("Checkpoint"), [row["id"] for row in missing], key="cls_fetch_id",
-                            format_func=lambda m: f"{m} — {next(r['file'] for r in missing if r['id'] == m)}")
-        row = next(r for r in missing if r["id"] == pick)
-        size = _remote_size(pick, row["url"])
-        label = (_("Download ({mb} MB)").format(mb=f"{size / 1e6:,.0f}") if size is not None
-                 else _("Download (size unknown)"))
-        st.button(label, key="cls_fetch", on_click=lambda: st.session_state.update(cls_fetch_now=pick))
-        if st.session_state.pop("cls_fetch_now", None) == pick:
-            bar = st.progress(0.0, text=_("Connecting to {url} …").format(url=row["url"]))
-
-            def _progress(done: int, total: int | None, bar=bar) -> None:
-                if total:
-                    bar.progress(min(1.0, done / total), text=_("{done} of {total} MB").format(
-                        done=f"{done / 1e6:,.1f}", total=f"{total / 1e6:,.1f}"))
-                else:
-                    bar.progress(0.0, text=f"{done / 1e6:,.1f} MB")
-
-            try:
-                path = hub.fetch(pick, progress=_progress)
-            except hub.FetchError as exc:
-                st.error(translate_error(exc), icon="⚠️")
-            else:
-                bar.progress(1.0, text=_("Saved {name}").format(name=path.name))
-                st.success(_("{model} is ready: pick it in the Model list above.").format(model=pick))
-                st.rerun()
-        st.markdown(
-            _("Offline machine? Fetch `{url}` elsewhere, then run `{command}` here: the file is hash-checked and "
-              "copied into torch.hub's cache.").format(
-                url=row["url"], command=f"python -m explorer weights add {pick} {row['file']}")
-        )
 
 # --- inside the network: feature maps and one unit, computed ---------------------------------------------------------
 st.subheader(_("Inside the network"))

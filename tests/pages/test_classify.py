@@ -1,6 +1,6 @@
-"""The Classify page in AppTest: the uploader on arrival, several photos at once, a test image fed as in the accuracy
-measurement, the familiarity warning, a failed checkpoint download, and the walkthrough's numbers against the
-forward pass."""
+"""The Classify page in AppTest: the uploader and a classified sample on arrival, several photos at once, a test
+image fed as in the accuracy measurement, the familiarity warning, the ImageNet models in the model list and a
+failed checkpoint download, and the walkthrough's numbers against the forward pass."""
 
 from __future__ import annotations
 
@@ -56,15 +56,30 @@ def try_test_image(at, index: int):
     return at
 
 
-def test_uploader_first_and_nothing_classified_on_arrival(classify_page):
+def test_uploader_first_and_a_sample_classified_on_arrival(classify_page):
     at = classify_page
     assert_clean(at)
     uploader = at.get("file_uploader")[0]
     assert uploader.proto.multiple_files and uploader.proto.label.startswith("Drop photos here")
-    assert predictions(at) == []
-    assert [i.value for i in at.info] == ["Drop one or more photos above, or open “Try a Fashion-MNIST test image”."]
     assert at.selectbox(key="cls_model").value == inference.best_model()
     assert any("inverted when the border is light" in c.value for c in at.caption)
+    # beside the uploader, test image 0 is already classified: the page opens on a result
+    assert at.number_input(key="cls_index").value == 0
+    assert predictions(at) == ["Ankle boot"]
+    at.button(key="cls_untry").click().run()  # removed: the page asks for photos
+    assert predictions(at) == []
+    assert [i.value for i in at.info] == ["Drop one or more photos above, or pick a Fashion-MNIST test image."]
+
+
+def test_the_imagenet_models_are_in_the_model_list_downloaded_first(classify_page):
+    at = classify_page
+    options = at.selectbox(key="cls_model").options
+    assert "resnet50-tv — ImageNet, 1000 classes (download first)" in options  # no checkpoint in the test cache
+    at.selectbox(key="cls_model").set_value("resnet50-tv").run()
+    assert_no_exception(at)
+    assert at.button(key="cls_fetch").label.startswith("Download (")
+    assert predictions(at) == []  # nothing to classify with until the file is here
+    assert any("python -m explorer weights add resnet50-tv " in m for m in markdown(at))
 
 
 def test_several_photos_give_one_prediction_each(classify_page):
@@ -109,6 +124,10 @@ def test_a_test_image_goes_in_as_in_the_accuracy_measurement(classify_page):
     assert len(table.index) >= len(inference.fashion_models())
     at.button(key="cls_untry").click().run()
     assert predictions(at) == []
+    at.file_uploader(key="cls_upload").set_value([("sneaker.jpg", product_photo(9), "image/jpeg")]).run()
+    assert predictions(at) == ["Sneaker"]  # photos dropped: no sample of its own beside them
+    try_test_image(at, 0)
+    assert predictions(at) == ["Sneaker", "Ankle boot"]  # unless one is asked for
 
 
 def test_noise_is_flagged_as_unfamiliar(classify_page):
@@ -125,17 +144,20 @@ def test_noise_is_flagged_as_unfamiliar(classify_page):
 
 def test_failed_download_says_why_and_the_page_stays(open_page, monkeypatch):
     monkeypatch.setenv("EXPLORER_WEIGHTS_MIRROR", "http://127.0.0.1:9/")  # nothing listens on port 9
-    at = try_test_image(open_page("classify"), 0)
+    at = open_page("classify")
+    checkpoint = "resnet18-tv"
+    at.selectbox(key="cls_model").set_value(checkpoint).run()
     fetch = at.button(key="cls_fetch")
     assert fetch.label == "Download (size unknown)"
     fetch.click().run()
     assert_no_exception(at)
     [message] = errors(at)
-    checkpoint = at.selectbox(key="cls_fetch_id").value
     assert message.startswith(f"cannot fetch {checkpoint}'s weights from http://127.0.0.1:9/")
     assert "\n" not in message
-    assert predictions(at) == ["Ankle boot"]  # the rest of the page is still there
+    assert at.selectbox(key="cls_model").value == checkpoint  # the page stays, the way to try again with it
     assert any(f"python -m explorer weights add {checkpoint} " in m for m in markdown(at))
+    at.selectbox(key="cls_model").set_value(inference.best_model()).run()
+    assert predictions(at) == ["Ankle boot"]  # and the rest of the page is back with a model that has weights
 
 
 def test_walkthrough_numbers_are_the_forward_pass(classify_page):
@@ -196,7 +218,7 @@ def test_download_button_fetches_a_checkpoint_and_the_model_classifies(open_page
     name, size = loopback_checkpoint
     at = open_page("classify")
     at.file_uploader(key="cls_upload").set_value([("sneaker.jpg", product_photo(9), "image/jpeg")]).run()
-    at.selectbox(key="cls_fetch_id").set_value("resnet18-tv").run()
+    at.selectbox(key="cls_model").set_value("resnet18-tv").run()  # listed, "download first"
     fetch = at.button(key="cls_fetch")
     assert fetch.label == f"Download ({size / 1e6:,.0f} MB)"  # the size, before starting
     fetch.click().run()

@@ -380,9 +380,7 @@ def test_a_failed_checkpoint_download_in_chinese(open_page, tmp_path, monkeypatc
     monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (url, name))
     with use_language("zh"):
         at = open_page("classify", lang="zh")
-        at.number_input(key="cls_index").set_value(0).run()
-        at.button(key="cls_try").click().run()
-        at.selectbox(key="cls_fetch_id").set_value("resnet18-tv").run()
+        at.selectbox(key="cls_model").set_value("resnet18-tv").run()
         at.button(key="cls_fetch").click().run()
     assert_no_exception(at)
     assert [e.value for e in at.error] == [
