@@ -311,7 +311,7 @@ if tabs[N_("Charts")].open:
 
 if tabs[N_("Figure")].open:
     with tabs[N_("Figure")]:
-        figure_panel(traced, labels, spec.title, stem=f"{spec.id}-{'x'.join(map(str, input_shape))}",
+        figure_panel(traced, labels, _(spec.title), stem=f"{spec.id}-{'x'.join(map(str, input_shape))}",
                      key=f"figure_{spec.id}")
 
 if HAS_NOTES and tabs[N_("The notes' errata and claims")].open:

@@ -112,8 +112,9 @@ def figure_panel(traced: Graph, labels: Mapping[str, str], title: str, *, stem: 
         st.info(drawn.spec["message"])
         return
     svg = drawn.svg()
-    svg_viewer(svg, key=f"{key}_viewer", height=min(640, int(drawn.spec["height"]) + 60),
-               view_key=f"{stem}|{options}")
+    # a wide figure opens fitted to the page's width (about 900 px): as tall as that makes it, within 420–640 px
+    fitted = drawn.spec["height"] * min(1.0, 900 / drawn.spec["width"])
+    svg_viewer(svg, key=f"{key}_viewer", height=int(min(640, max(420, fitted + 80))), view_key=f"{stem}|{options}")
 
     b1, b2, b3, b4 = st.columns(4)
     b1.download_button(_("Figure SVG"), svg, f"{stem}-figure.svg", "image/svg+xml", key=f"{key}_svg")

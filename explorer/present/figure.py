@@ -791,9 +791,27 @@ def _legend_and_caption(spec: dict[str, Any], width: float, height: float, title
     if any(lk["kind"] == "skip" for lk in spec["links"]):
         parts.append(gettext("Residual skips are arcs into ⊕."))
     caption = " ".join(parts) if gettext("Kernels are pyramids.").isascii() else "".join(parts)
-    spec["labels"].append(_label(caption, MARGIN, y + 10, "start", "caption", size=FONT_SIZE + 1))
+    for k, line in enumerate(_wrap(caption, max(width, 480) - 2 * MARGIN, FONT_SIZE + 1)):
+        spec["labels"].append(_label(line, MARGIN, y + 10 + k * (LINE + 2), "start", "caption", size=FONT_SIZE + 1))
     spec["caption"] = caption
-    return y + 16 + MARGIN
+    return y + 10 + k * (LINE + 2) + 6 + MARGIN
+
+
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """``text`` in lines no wider than ``width`` px: broken at spaces, or between any two characters of a text
+    without spaces (Chinese)."""
+    spaced = " " in text
+    words = text.split(" ") if spaced else list(text)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        candidate = f"{line} {word}" if spaced and line else line + word
+        if line and text_width(candidate, size) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    return [*lines, line]
 
 
 # ---------------------------------------------------------------------------------------------------------------
