@@ -247,7 +247,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         try:
             state = weights.load_shipped(spec.id)
-        except FileNotFoundError as exc:
+        except weights.NoCheckpoint as exc:
             raise CLIError(str(exc)) from None
     try:
         model.load_state_dict(state)

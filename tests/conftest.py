@@ -66,3 +66,17 @@ def hub_cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
     monkeypatch.setattr(hub, "_known_hashes", {})
     return tmp_path / "torch" / "hub" / "checkpoints"
+
+
+def published_at(model_id: str, url: str):
+    """A checkpoint record of ``model_id`` published at ``url`` (its file name: the URL's last part, whose suffix is
+    the hash prefix), for a test to put into ``explorer.zoo.weights.CHECKPOINTS``."""
+    from dataclasses import replace
+
+    from explorer.zoo.weights import CHECKPOINTS, FashionMNISTInput, Weights
+
+    name = url.rsplit("/", 1)[-1]
+    if model_id in CHECKPOINTS:
+        return replace(CHECKPOINTS[model_id], url=url, file=name)
+    return Weights(model=model_id, file=name, url=url, transforms=FashionMNISTInput(), categories=(), metrics={},
+                   num_params=0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..analysis import InputShapeError, Summary, analyze
 from ..analysis.depth import weight_layers
 from ..zoo.registry import get_spec
-from ..zoo.weights import shipped
+from ..zoo.weights import CHECKPOINTS, shipped
 from .i18n import N_
 
 FASHION_MNIST = "Fashion-MNIST"
@@ -26,17 +26,10 @@ IMAGENET_SOURCE = N_(  # N_: translated where shown
 )
 FASHION_MNIST_SOURCE = N_("measured on the 10,000 Fashion-MNIST test images with the weights shipped in the app")
 
-# model id → (top-1, top-5) in percent, as torchvision's documentation states them for IMAGENET1K_V1.
+# model id → (top-1, top-5) in percent, as torchvision's documentation states them for IMAGENET1K_V1 (the published
+# metrics of each checkpoint's record).
 IMAGENET_ACCURACY: dict[str, tuple[float, float]] = {
-    "alexnet-tv": (56.522, 79.066),
-    "vgg11": (69.020, 88.628),
-    "vgg13": (69.928, 89.246),
-    "vgg16": (71.592, 90.382),
-    "vgg19": (72.376, 90.876),
-    "googlenet-tv": (69.778, 89.530),
-    "resnet18-tv": (69.758, 89.078),
-    "resnet34-tv": (73.314, 91.420),
-    "resnet50-tv": (76.130, 92.862),
+    model_id: (w.metrics["acc@1"], w.metrics["acc@5"]) for model_id, w in CHECKPOINTS.items()
 }
 
 

@@ -82,33 +82,13 @@ MESSAGE_TEMPLATES = (
     N_("interrupted (Ctrl-C) while queued"),
     N_("interrupted (Ctrl-C)"),
     N_("the process running it stopped before it finished"),
-    # explorer.runtime.inference, weights and imagenet: a model that cannot classify
+    # explorer.runtime.inference: a model that cannot classify (its NoWeights carries imagenet's sentence as text)
     N_("no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)"),
     N_("{model} has no trained weights; models that classify: {models} (Fashion-MNIST), and the "
        "torchvision-compatible ImageNet models once their checkpoint is downloaded"),
     N_("{model} is not a Fashion-MNIST model; dataset images go to {models}"),
-    N_("{path} does not match the hash in the manifest: the file is damaged"),
     N_("The ImageNet weights of {model} are not in the torch.hub cache: fetch {url} and save it as {path}."),
-    N_("The ImageNet weights of {model} could not be downloaded ({reason}): fetch {url} and save it as {path}."),
     N_("The ImageNet weights file {path} for {model} is damaged ({reason}): delete it and fetch {url} again."),
-    N_("{model} has no ImageNet checkpoint; the ids that do are {ids}"),
-    # explorer.runtime.hub.fetch, and the clauses of its network failures (hub's _reason)
-    N_("{model} has no published ImageNet checkpoint; the ids that do are {ids}"),
-    N_("{variable} must be an http://, https:// or file:// URL, not {mirror}"),
-    N_("cannot fetch {model}'s weights from {url}: the download ended after {done} of {total} bytes"),
-    N_("cannot fetch {model}'s weights from {url}: {clause} after {done} bytes"),
-    N_("cannot fetch {model}'s weights from {url}: {clause}"),
-    N_("cannot write {model}'s weights into {folder}: {error}"),
-    N_("the file downloaded from {url}'s SHA-256 starts with {digest}, the official file name says {expected}"),
-    N_("the server answered HTTP {code} {reason}"),
-    N_("the server answered HTTP {code}"),
-    N_("cannot resolve {host} (no network, or a DNS failure)"),
-    N_("no answer from {host} within {seconds} s (timed out)"),
-    N_("the connection to {host} was refused"),
-    N_("the connection to {host} broke off"),
-    N_("the TLS connection to {host} failed ({error})"),
-    N_("no network ({host} is unreachable)"),
-    N_("{path} does not exist"),
     # explorer.runtime.data.find
     N_("Fashion-MNIST ({files}) not found in {places}; install the Debian package dataset-fashion-mnist, set "
        "FASHION_MNIST_DIR, or call explorer.runtime.data.download()"),

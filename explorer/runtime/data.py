@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)
+from ..zoo.weights import FASHION_MNIST_CLASSES
+
+CLASSES = FASHION_MNIST_CLASSES  # the weights' categories (explorer.zoo.weights), in class-index order
 FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),

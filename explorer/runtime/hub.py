@@ -28,13 +28,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ..zoo import get_spec
+from ..i18n import N_, Message, Quoted
+from ..zoo.weights import CHECKPOINTS
 from . import imagenet
+from .weights import CHUNK_BYTES, FetchError, checkpoint, sha256_of
 
 __all__ = ["MIRROR_ENV", "FetchError", "add", "fetch", "listing", "remote_size", "source_url"]
 
 MIRROR_ENV = "EXPLORER_WEIGHTS_MIRROR"
-CHUNK_BYTES = 1 << 20
 # Remembered SHA-256 of the files in the cache, keyed by name, size and modification time (hashing VGG's 550 MB
 # takes seconds): a JSON file beside the checkpoints, plus this process's copy of it.
 HASH_CACHE_NAME = ".explorer-sha256.json"
@@ -44,48 +45,22 @@ _hash_lock = threading.Lock()
 Progress = Callable[[int, "int | None"], None]
 
 
-class FetchError(ValueError):
-    """Listing, fetching or adding a checkpoint failed; the message says why in one sentence (unknown id, no
-    network, refused connection, DNS failure, HTTP error, timeout, hash mismatch, a damaged file). The cache is
-    unchanged when it is raised."""
-
-
 # --- ids, names, URLs -----------------------------------------------------------------------------------------------
-def _entry(model_id: str) -> tuple[str, str]:
-    """(official url, file name) of a torchvision-compatible id; anything else → :class:`FetchError`."""
-    if model_id in imagenet.CHECKPOINTS:
-        return imagenet.CHECKPOINTS[model_id]
-    try:
-        get_spec(model_id)
-    except KeyError as exc:
-        raise FetchError(str(exc.args[0]) if exc.args else f"unknown model id {model_id!r}") from None
-    raise FetchError(
-        f"{model_id} has no published ImageNet checkpoint; the ids that do are {', '.join(imagenet.CHECKPOINTS)}"
-    )
-
-
 def source_url(model_id: str) -> str:
     """Where :func:`fetch` downloads ``model_id``'s checkpoint from: ``$EXPLORER_WEIGHTS_MIRROR`` + the official
     file name when that variable is set (http, https or file URL), else torchvision's official URL."""
-    url, file_name = _entry(model_id)
+    weights = checkpoint(model_id)
     mirror = os.environ.get(MIRROR_ENV, "").strip()
     if not mirror:
-        return url
+        return weights.url
     scheme = urllib.parse.urlsplit(mirror).scheme.lower()
     if scheme not in ("http", "https", "file"):
-        raise FetchError(f"{MIRROR_ENV} must be an http://, https:// or file:// URL, not {mirror!r}")
-    return mirror.rstrip("/") + "/" + urllib.parse.quote(file_name)
+        raise FetchError(N_("{variable} must be an http://, https:// or file:// URL, not {mirror}"),
+                         variable=MIRROR_ENV, mirror=repr(mirror))
+    return mirror.rstrip("/") + "/" + urllib.parse.quote(weights.file)
 
 
 # --- hashes ---------------------------------------------------------------------------------------------------------
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK_BYTES), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _hash_cache_file(folder: Path) -> Path:
     return folder / HASH_CACHE_NAME
 
@@ -126,16 +101,24 @@ def file_sha256(path: Path) -> str:
                 and record.get("mtime_ns") == info.st_mtime_ns and isinstance(record.get("sha256"), str)):
             _known_hashes[str(path)] = record
             return record["sha256"]
-    digest = _sha256_of(path)
+    digest = sha256_of(path)
     _remember(path, digest)
     return digest
 
 
-def _mismatch(what: str, digest: str, model_id: str) -> FetchError:
-    expected = imagenet.hash_prefix(model_id)
-    return FetchError(
-        f"{what}'s SHA-256 starts with {digest[:len(expected)]}, the official file name says {expected}"
-    )
+def _mismatch(source: str | Path, digest: str, model_id: str, downloaded: bool) -> FetchError:
+    expected = checkpoint(model_id).hash_prefix
+    values = {"digest": digest[:len(expected)], "expected": expected}
+    if downloaded:
+        return FetchError(N_("the file downloaded from {url}'s SHA-256 starts with {digest}, the official file name "
+                             "says {expected}"), url=source, **values)
+    return FetchError(N_("{path}'s SHA-256 starts with {digest}, the official file name says {expected}"),
+                      path=source, **values)
+
+
+def _unwritable(model_id: str, folder: Path, exc: OSError) -> FetchError:
+    return FetchError(N_("cannot write {model}'s weights into {folder}: {error}"), model=model_id, folder=folder,
+                      error=Quoted(exc.strerror or exc))
 
 
 # --- listing --------------------------------------------------------------------------------------------------------
@@ -146,54 +129,59 @@ def listing() -> list[dict]:
     once it is in the cache (remembered per size and modification time, so listing stays fast) — and ``present``
     whether it is in the cache. Reads no network."""
     rows = []
-    for model_id, (url, file_name) in imagenet.CHECKPOINTS.items():
+    for model_id, weights in CHECKPOINTS.items():
         path = imagenet.checkpoint_path(model_id)
         present = path.is_file()
-        try:
+        url = weights.url
+        with contextlib.suppress(FetchError):  # a malformed mirror shows the official URL here; fetch() names it
             url = source_url(model_id)
-        except FetchError:  # a malformed mirror shows the official URL here; fetch() names the problem
-            pass
-        digest = imagenet.hash_prefix(model_id)
+        digest = weights.hash_prefix
         if present:
             with contextlib.suppress(OSError):
                 digest = file_sha256(path)
-        rows.append({"id": model_id, "file": file_name, "url": url, "sha256": digest, "present": present})
+        rows.append({"id": model_id, "file": weights.file, "url": url, "sha256": digest, "present": present})
     return rows
 
 
 def entry(model_id: str) -> dict:
     """The :func:`listing` entry of one id (:class:`FetchError` for an id without a checkpoint)."""
-    _entry(model_id)
+    checkpoint(model_id)
     return next(row for row in listing() if row["id"] == model_id)
 
 
 # --- network --------------------------------------------------------------------------------------------------------
-def _reason(exc: BaseException, url: str, timeout: float) -> str:
-    """An exception from urllib / http.client / socket as a short clause."""
+def _reason(exc: BaseException, url: str, timeout: float) -> Message | Quoted:
+    """An exception from urllib / http.client / socket as a short clause (another program's words, quoted, where
+    no sentence of ours says it)."""
     host = urllib.parse.urlsplit(url).netloc or url
     if isinstance(exc, urllib.error.HTTPError):
-        return f"the server answered HTTP {exc.code} {exc.reason}".rstrip()
+        if exc.reason:
+            return Message(N_("the server answered HTTP {code} {reason}"), {"code": exc.code,
+                                                                            "reason": Quoted(str(exc.reason))})
+        return Message(N_("the server answered HTTP {code}"), {"code": exc.code})
     if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
         exc = exc.reason
     elif isinstance(exc, urllib.error.URLError):
-        return str(exc.reason)
+        return Quoted(str(exc.reason))
     if isinstance(exc, socket.gaierror):
-        return f"cannot resolve {host} (no network, or a DNS failure)"
+        return Message(N_("cannot resolve {host} (no network, or a DNS failure)"), {"host": host})
     if isinstance(exc, (TimeoutError, socket.timeout)):
-        return f"no answer from {host} within {timeout:g} s (timed out)"
+        return Message(N_("no answer from {host} within {seconds} s (timed out)"), {"host": host,
+                                                                                  "seconds": f"{timeout:g}"})
     if isinstance(exc, ConnectionRefusedError):
-        return f"the connection to {host} was refused"
+        return Message(N_("the connection to {host} was refused"), {"host": host})
     if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http.client.IncompleteRead,
                         http.client.RemoteDisconnected)):
-        return f"the connection to {host} broke off"
+        return Message(N_("the connection to {host} broke off"), {"host": host})
     if isinstance(exc, ssl.SSLError):
-        return f"the TLS connection to {host} failed ({exc.reason or exc})"
+        return Message(N_("the TLS connection to {host} failed ({error})"), {"host": host,
+                                                                           "error": Quoted(str(exc.reason or exc))})
     if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN):
-        return f"no network ({host} is unreachable)"
+        return Message(N_("no network ({host} is unreachable)"), {"host": host})
     if isinstance(exc, FileNotFoundError):
-        return f"{exc.filename or url} does not exist"
+        return Message(N_("{path} does not exist"), {"path": exc.filename or url})
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
+    return Quoted(text[:200])
 
 
 def _open(url: str, method: str, timeout: float) -> http.client.HTTPResponse:
@@ -283,35 +271,35 @@ def fetch(model_id: str, progress: Progress | None = None, timeout: float = 20.0
     error, timeout, a broken-off download, or the hash mismatch ("…'s SHA-256 starts with X, the official file name
     says Y").
     """
-    _, file_name = _entry(model_id)
+    weights = checkpoint(model_id)
     dest = imagenet.checkpoint_path(model_id)
-    expected = imagenet.hash_prefix(model_id)
+    expected = weights.hash_prefix
     if dest.is_file():
         with contextlib.suppress(OSError):
             if file_sha256(dest).startswith(expected):
                 return dest
     url = source_url(model_id)
-    failed = f"cannot fetch {model_id}'s weights from {url}"
+    where = {"model": model_id, "url": url}
     try:
         response = _open(url, "GET", timeout)
     except Exception as exc:  # noqa: BLE001 — every way of failing becomes one sentence
-        raise FetchError(f"{failed}: {_reason(exc, url, timeout)}") from None
+        raise FetchError(N_("cannot fetch {model}'s weights from {url}: {clause}"), **where,
+                         clause=_reason(exc, url, timeout)) from None
     with response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         digest = hashlib.sha256()
         done = reported = 0
         try:
-            with _staging(dest.parent, file_name) as (out, tmp):
+            with _staging(dest.parent, weights.file) as (out, tmp):
                 if progress is not None:
                     progress(0, total)
                 while True:
                     try:  # read1: whatever has arrived (up to a chunk), so a stall is noticed after `timeout`
                         block = response.read1(CHUNK_BYTES)
                     except Exception as exc:  # noqa: BLE001
-                        raise FetchError(
-                            f"{failed}: {_reason(exc, url, timeout)} after {done:,} bytes"
-                        ) from None
+                        raise FetchError(N_("cannot fetch {model}'s weights from {url}: {clause} after {done} bytes"),
+                                         **where, clause=_reason(exc, url, timeout), done=f"{done:,}") from None
                     if block:
                         out.write(block)
                         digest.update(block)
@@ -322,16 +310,17 @@ def fetch(model_id: str, progress: Progress | None = None, timeout: float = 20.0
                     if not block:
                         break
                 if total is not None and done != total:
-                    raise FetchError(f"{failed}: the download ended after {done:,} of {total:,} bytes")
+                    raise FetchError(N_("cannot fetch {model}'s weights from {url}: the download ended after {done} "
+                                        "of {total} bytes"), **where, done=f"{done:,}", total=f"{total:,}")
                 out.flush()
                 os.fsync(out.fileno())
                 out.close()
                 hexdigest = digest.hexdigest()
                 if not hexdigest.startswith(expected):
-                    raise _mismatch(f"the file downloaded from {url}", hexdigest, model_id)
+                    raise _mismatch(url, hexdigest, model_id, downloaded=True)
                 return _install(tmp, dest, hexdigest)
         except OSError as exc:  # the cache directory: not writable, disk full …
-            raise FetchError(f"cannot write {model_id}'s weights into {dest.parent}: {exc.strerror or exc}") from None
+            raise _unwritable(model_id, dest.parent, exc) from None
 
 
 def add(model_id: str, path: str | os.PathLike) -> Path:
@@ -343,20 +332,21 @@ def add(model_id: str, path: str | os.PathLike) -> Path:
     copied to a temporary file beside its destination, checked there, then renamed into place: a wrong or damaged
     file raises :class:`FetchError` with one sentence and nothing in the cache changes.
     """
-    _, file_name = _entry(model_id)
+    weights = checkpoint(model_id)
     source = Path(path)
     try:
         info = source.stat()
     except OSError as exc:
-        raise FetchError(f"cannot read {source}: {exc.strerror or exc}") from None
+        raise FetchError(N_("cannot read {path}: {error}"), path=source, error=Quoted(exc.strerror or exc)) from None
     if stat.S_ISDIR(info.st_mode):
-        raise FetchError(f"{source} is a directory, not a checkpoint file")
+        raise FetchError(N_("{path} is a directory, not a checkpoint file"), path=source)
     if not stat.S_ISREG(info.st_mode):
-        raise FetchError(f"{source} is not a regular file (a pipe or a device?), so it cannot be a checkpoint")
+        raise FetchError(N_("{path} is not a regular file (a pipe or a device?), so it cannot be a checkpoint"),
+                         path=source)
     dest = imagenet.checkpoint_path(model_id)
     digest = hashlib.sha256()
     try:
-        with _staging(dest.parent, file_name) as (out, tmp):
+        with _staging(dest.parent, weights.file) as (out, tmp):
             try:
                 with open(source, "rb") as f:
                     for block in iter(lambda: f.read(CHUNK_BYTES), b""):
@@ -364,19 +354,21 @@ def add(model_id: str, path: str | os.PathLike) -> Path:
                         digest.update(block)
             except OSError as exc:
                 if exc.filename is None or Path(exc.filename) == source:
-                    raise FetchError(f"cannot read {source}: {exc.strerror or exc}") from None
+                    raise FetchError(N_("cannot read {path}: {error}"), path=source,
+                                     error=Quoted(exc.strerror or exc)) from None
                 raise
             out.flush()
             os.fsync(out.fileno())
             out.close()
             hexdigest = digest.hexdigest()
-            if not hexdigest.startswith(imagenet.hash_prefix(model_id)):
-                raise _mismatch(str(source), hexdigest, model_id)
+            if not hexdigest.startswith(weights.hash_prefix):
+                raise _mismatch(source, hexdigest, model_id, downloaded=False)
             try:
                 imagenet.fit_weights(model_id, imagenet.read_checkpoint(model_id, tmp), path=source)
             except imagenet.ImageNetWeightsDamaged as exc:
-                raise FetchError(f"{source} is not a usable {model_id} checkpoint ({exc.reason})") from None
+                raise FetchError(N_("{path} is not a usable {model} checkpoint ({reason})"), path=source,
+                                 model=model_id, reason=Quoted(exc.reason)) from None
             return _install(tmp, dest, hexdigest)
     except OSError as exc:
-        raise FetchError(f"cannot write {model_id}'s weights into {dest.parent}: {exc.strerror or exc}") from None
+        raise _unwritable(model_id, dest.parent, exc) from None
 

@@ -1,17 +1,16 @@
-"""ImageNet-1k for the torchvision-compatible ids: class names, torchvision's published checkpoints, preprocessing.
+"""ImageNet-1k for the torchvision-compatible ids: class names, torchvision's published checkpoints read into the zoo's
+models, preprocessing.
 
-The checkpoints are the files torchvision publishes (its ``IMAGENET1K_V1`` weights). They live in torch.hub's cache,
-``<torch.hub.get_dir()>/checkpoints`` (``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``),
-under their official file names, so a cache filled by torchvision serves this module too, and the reverse. Nothing
-is downloaded unless asked for (``download=True``); torch.hub then checks the SHA-256 prefix in the file name.
-:mod:`explorer.runtime.hub` lists the checkpoints, fetches them (with progress, hash-checked) and adds files
-fetched elsewhere.
+The checkpoints are the files torchvision publishes (its ``IMAGENET1K_V1`` weights), described by
+:data:`explorer.zoo.weights.CHECKPOINTS` (one :class:`~explorer.zoo.weights.Weights` record each). They live in
+torch.hub's cache, ``<torch.hub.get_dir()>/checkpoints`` (``$TORCH_HOME/hub/checkpoints``, by default
+``~/.cache/torch/hub/checkpoints``), under their official file names, so a cache filled by torchvision serves this
+module too, and the reverse. Nothing is downloaded here: :mod:`explorer.runtime.hub` fetches them (with progress,
+hash-checked) and adds files fetched elsewhere.
 """
 
 from __future__ import annotations
 
-import re
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +18,15 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ..i18n import N_, ExplorerError, Quoted
 from ..zoo import build
-from ..zoo.weights import CHECKPOINTS
+from ..zoo.weights import CHECKPOINTS, ImageClassification, imagenet_classes
+from .weights import checkpoint
 
 __all__ = [
-    "CHECKPOINTS", "CLASSES", "CROP_SIZE", "MEAN", "RESIZE_SIZE", "STD", "ImageNetWeightsDamaged",
-    "ImageNetWeightsMissing", "available", "build_pretrained", "checkpoint_path", "fit_weights", "hash_prefix",
-    "is_imagenet_model", "load_weights", "preprocess", "read_checkpoint", "resize_shorter_side",
+    "CLASSES", "CROP_SIZE", "MEAN", "RESIZE_SIZE", "STD", "ImageNetWeightsDamaged", "ImageNetWeightsMissing",
+    "available", "build_pretrained", "checkpoint_path", "fit_weights", "is_imagenet_model", "load_weights",
+    "preprocess", "read_checkpoint", "resize_shorter_side",
 ]
 
 # Keys in a checkpoint that the zoo's model does not build: GoogLeNet's auxiliary classifiers, which torchvision
@@ -36,45 +37,32 @@ _DROPPED_PREFIXES: dict[str, tuple[str, ...]] = {"googlenet-tv": ("aux1.", "aux2
 # ported from TensorFlow and expect the input re-normalized (``transform_input=True``).
 _BUILD_OVERRIDES: dict[str, dict[str, bool]] = {"googlenet-tv": {"transform_input": True, "init_weights": False}}
 
-# torchvision's ImageNet evaluation transform: Resize(256), CenterCrop(224), ToTensor, Normalize(MEAN, STD).
-RESIZE_SIZE = 256
-CROP_SIZE = 224
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
+# torchvision's ImageNet evaluation transform (every published checkpoint's ``transforms``): Resize(256),
+# CenterCrop(224), ToTensor, Normalize(MEAN, STD).
+TRANSFORM = ImageClassification()
+RESIZE_SIZE, CROP_SIZE, MEAN, STD = TRANSFORM.resize, TRANSFORM.crop, TRANSFORM.mean, TRANSFORM.std
+
+# The 1000 ImageNet-1k class names in class-index order (every published checkpoint's ``categories``).
+CLASSES: tuple[str, ...] = imagenet_classes()
 
 
-def _load_classes() -> tuple[str, ...]:
-    text = (resources.files(__package__) / "imagenet_classes.txt").read_text(encoding="utf-8")
-    names = tuple(line.strip() for line in text.splitlines() if line.strip())
-    if len(names) != 1000:
-        raise RuntimeError(f"imagenet_classes.txt holds {len(names)} class names instead of 1000")
-    return names
+class ImageNetWeightsMissing(ExplorerError, FileNotFoundError):
+    """The checkpoint of an ImageNet model is not in the torch.hub cache. The message says in one sentence which URL
+    to fetch and the full path to save it under."""
+
+    def __init__(self, model_id: str, url: str, path: Path) -> None:
+        super().__init__(N_("The ImageNet weights of {model} are not in the torch.hub cache: fetch {url} and save it "
+                            "as {path}."), model=model_id, url=url, path=path)
+        self.model_id, self.url, self.path = model_id, url, path
 
 
-# The 1000 ImageNet-1k class names in class-index order (torchvision's short names: 0 "tench" … 999 "toilet tissue").
-CLASSES: tuple[str, ...] = _load_classes()
-
-
-class ImageNetWeightsMissing(FileNotFoundError):
-    """The checkpoint of an ImageNet model is not in the torch.hub cache (and was not, or could not be, downloaded).
-
-    The message says in one sentence which URL to fetch and the full path to save it under.
-    """
-
-    def __init__(self, model_id: str, url: str, path: Path, reason: str = "") -> None:
-        self.model_id, self.url, self.path, self.reason = model_id, url, path, reason
-        why = f"could not be downloaded ({reason})" if reason else "are not in the torch.hub cache"
-        super().__init__(f"The ImageNet weights of {model_id} {why}: fetch {url} and save it as {path}.")
-
-
-class ImageNetWeightsDamaged(ValueError):
+class ImageNetWeightsDamaged(ExplorerError, ValueError):
     """A checkpoint file is present but unreadable, or does not hold the weights of its model."""
 
     def __init__(self, model_id: str, url: str, path: Path, reason: str) -> None:
+        super().__init__(N_("The ImageNet weights file {path} for {model} is damaged ({reason}): delete it and fetch "
+                            "{url} again."), model=model_id, url=url, path=path, reason=Quoted(reason))
         self.model_id, self.url, self.path, self.reason = model_id, url, path, reason
-        super().__init__(
-            f"The ImageNet weights file {path} for {model_id} is damaged ({reason}): delete it and fetch {url} again."
-        )
 
 
 def is_imagenet_model(model_id: str) -> bool:
@@ -82,33 +70,9 @@ def is_imagenet_model(model_id: str) -> bool:
     return model_id in CHECKPOINTS
 
 
-def _checkpoint(model_id: str) -> tuple[str, str]:
-    try:
-        return CHECKPOINTS[model_id]
-    except (KeyError, TypeError):
-        raise KeyError(
-            f"{model_id!r} has no ImageNet checkpoint; the ids that do are {', '.join(CHECKPOINTS)}"
-        ) from None
-
-
-# torch.hub's rule for the hash in a file name: the hex digits between the last "-" and the extension.
-_HASH_IN_NAME = re.compile(r"-([0-9a-f]{6,64})\.[^.]+$")
-
-
 def checkpoint_path(model_id: str) -> Path:
     """Where torch.hub keeps the checkpoint of ``model_id``: ``<torch.hub.get_dir()>/checkpoints/<file name>``."""
-    _, file_name = _checkpoint(model_id)
-    return Path(torch.hub.get_dir()) / "checkpoints" / file_name
-
-
-def hash_prefix(model_id: str) -> str:
-    """The SHA-256 prefix that the official file name of ``model_id``'s checkpoint carries (torch.hub's convention,
-    ``resnet18-f37072fd.pth`` → ``f37072fd``)."""
-    _, file_name = _checkpoint(model_id)
-    found = _HASH_IN_NAME.search(file_name)
-    if found is None:
-        raise ValueError(f"the checkpoint file name {file_name} carries no SHA-256 prefix")
-    return found.group(1)
+    return Path(torch.hub.get_dir()) / "checkpoints" / checkpoint(model_id).file
 
 
 def available(model_id: str) -> bool:
@@ -126,7 +90,7 @@ def read_checkpoint(model_id: str, path: Path) -> dict[str, torch.Tensor]:
     """The tensors of the checkpoint file at ``path`` for ``model_id`` (any path: the cache's, or a file to add),
     without the keys the zoo's model does not build. Never runs pickled code (``weights_only=True``); a file that
     cannot be read, or does not hold a ``state_dict`` of tensors, raises :class:`ImageNetWeightsDamaged`."""
-    url, _ = _checkpoint(model_id)
+    url = checkpoint(model_id).url
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 — any failure to read the file means the file is bad
@@ -137,24 +101,14 @@ def read_checkpoint(model_id: str, path: Path) -> dict[str, torch.Tensor]:
     return {key: value for key, value in state.items() if not key.startswith(dropped)}
 
 
-def load_weights(model_id: str, *, download: bool = False, progress: bool = False) -> dict[str, torch.Tensor]:
-    """The ImageNet ``state_dict`` of ``model_id``, on the CPU, keyed as the zoo's module expects.
-
-    Read from the torch.hub cache when present; otherwise downloaded into it when ``download`` is true (torch.hub
-    checks the SHA-256 prefix in the file name). Raises :class:`ImageNetWeightsMissing` when the file is absent and
-    cannot be downloaded, :class:`ImageNetWeightsDamaged` when it cannot be read. Loading never runs pickled code
-    (``weights_only=True``).
-    """
-    url, file_name = _checkpoint(model_id)
+def load_weights(model_id: str) -> dict[str, torch.Tensor]:
+    """The ImageNet ``state_dict`` of ``model_id`` from the torch.hub cache, on the CPU, keyed as the zoo's module
+    expects. Raises :class:`ImageNetWeightsMissing` when the file is absent (:func:`explorer.runtime.hub.fetch`
+    downloads it), :class:`ImageNetWeightsDamaged` when it cannot be read. Loading never runs pickled code
+    (``weights_only=True``)."""
     path = checkpoint_path(model_id)
     if not path.is_file():
-        if not download:
-            raise ImageNetWeightsMissing(model_id, url, path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.hub.download_url_to_file(url, str(path), hash_prefix=hash_prefix(model_id), progress=progress)
-        except Exception as exc:  # noqa: BLE001 — offline, HTTP error, hash mismatch, disk full …
-            raise ImageNetWeightsMissing(model_id, url, path, reason=_short(exc)) from exc
+        raise ImageNetWeightsMissing(model_id, checkpoint(model_id).url, path)
     return read_checkpoint(model_id, path)
 
 
@@ -164,7 +118,7 @@ def fit_weights(model_id: str, state: dict[str, torch.Tensor], path: Path | None
     (default: the cache's file)."""
     with torch.device("meta"):
         model = build(model_id, **_BUILD_OVERRIDES.get(model_id, {}))
-    url, _ = _checkpoint(model_id)
+    url = checkpoint(model_id).url
     path = checkpoint_path(model_id) if path is None else path
     try:
         model.load_state_dict(state, strict=True, assign=True)
@@ -178,14 +132,15 @@ def fit_weights(model_id: str, state: dict[str, torch.Tensor], path: Path | None
     return model.eval()
 
 
-def build_pretrained(model_id: str, *, download: bool = False, progress: bool = False) -> nn.Module:
-    """The zoo's ``model_id`` with its ImageNet weights loaded (``strict=True``), in eval mode, on the CPU.
+def build_pretrained(model_id: str) -> nn.Module:
+    """The zoo's ``model_id`` with its ImageNet weights from the torch.hub cache loaded (``strict=True``), in eval
+    mode, on the CPU.
 
     Same errors as :func:`load_weights`; a checkpoint whose keys or shapes do not fit the model is reported as
     :class:`ImageNetWeightsDamaged`. The module is built on the meta device and takes the loaded tensors as its own,
     so no memory or time is spent on a random initialisation.
     """
-    return fit_weights(model_id, load_weights(model_id, download=download, progress=progress))
+    return fit_weights(model_id, load_weights(model_id))
 
 
 def resize_shorter_side(image: Image.Image, size: int = RESIZE_SIZE) -> Image.Image:
@@ -208,7 +163,7 @@ def preprocess(image: Image.Image) -> torch.Tensor:
     """
     if image.mode != "RGB":
         image = image.convert("RGB")
-    image = resize_shorter_side(image, RESIZE_SIZE)
+    image = resize_shorter_side(image, TRANSFORM.resize)
     width, height = image.size
     if width < CROP_SIZE or height < CROP_SIZE:  # cannot happen after the resize (256 ≥ 224); kept as a guard
         raise ValueError(f"the resized image ({width}×{height}) is smaller than the {CROP_SIZE}×{CROP_SIZE} crop")

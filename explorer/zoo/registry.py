@@ -58,15 +58,16 @@ class ModelSpec:
 
     @property
     def trained(self):
-        """The shipped Fashion-MNIST weights (:class:`explorer.zoo.weights.Trained`: file, hash, accuracy, recipe),
+        """The shipped Fashion-MNIST weights (:class:`explorer.zoo.weights.Weights`: file, hash, accuracy, recipe),
         or ``None``."""
         from .weights import shipped  # the registry is imported by weights' users first: keep the import lazy
 
         return shipped(self.id)
 
     @property
-    def checkpoint(self) -> tuple[str, str] | None:
-        """torchvision's published ImageNet checkpoint (URL, file name) for a torchvision-compatible id, or ``None``."""
+    def checkpoint(self):
+        """torchvision's published ImageNet checkpoint (:class:`explorer.zoo.weights.Weights`: URL, file, hash prefix,
+        transforms, accuracy) for a torchvision-compatible id, or ``None``."""
         from .weights import CHECKPOINTS
 
         return CHECKPOINTS.get(self.id)

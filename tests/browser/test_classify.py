@@ -56,7 +56,7 @@ def test_download_button_against_a_mirror_refuses_a_wrong_file(page, app_url, we
     from explorer.runtime import imagenet
 
     model_id = "googlenet-tv"  # not the list's first: no earlier visit has asked for its size
-    _, official = imagenet.CHECKPOINTS[model_id]
+    official = imagenet.CHECKPOINTS[model_id].file
     (weights_mirror / official).write_bytes(np.random.default_rng(0).bytes(3_000_000))
     open_url(page, f"{app_url}/classify")
     main = by_testid(page, "stMain")

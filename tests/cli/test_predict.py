@@ -171,7 +171,7 @@ def test_imagenet_model_without_checkpoint(capsys, files, tmp_path, monkeypatch)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     code, out, err = run_main(capsys, "predict", str(files["png"]), "--model", "resnet18-tv")
     assert code == 2 and out == ""
-    assert imagenet.CHECKPOINTS["resnet18-tv"][0] in assert_one_error_line(err)
+    assert imagenet.CHECKPOINTS["resnet18-tv"].url in assert_one_error_line(err)
 
 
 @pytest.mark.slow

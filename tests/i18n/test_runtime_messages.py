@@ -20,10 +20,12 @@ import numpy as np
 import pytest
 import torch
 
+from explorer.i18n import N_
 from explorer.lessons.i18n import MESSAGE_TEMPLATES, match_template, translate_error, use_language
 from explorer.runtime import devices, hub, imagenet, inference, inference_runs, jobs, runner, runs
 from explorer.runtime import train as engine
 from explorer.zoo.registry import get_spec, list_models
+from tests.conftest import published_at
 
 REPO = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -110,12 +112,9 @@ def test_models_that_cannot_classify_in_chinese(hub_cache):
     assert text.startswith("resnet18-tv 不是 Fashion-MNIST 模型；数据集的图像交给 ")
     assert chinese(raised(lambda: inference.load("alexnet"), inference.NoWeights)).startswith(
         "alexnet 没有训练好的权重；能分类的模型：")
-    url, name = imagenet.CHECKPOINTS["resnet18-tv"]
+    url, name = imagenet.CHECKPOINTS["resnet18-tv"].url, imagenet.CHECKPOINTS["resnet18-tv"].file
     missing = chinese(raised(lambda: inference.load("resnet18-tv"), inference.NoWeights))
     assert missing == f"resnet18-tv 的 ImageNet 权重不在 torch.hub 的缓存中：请下载 {url} 并保存为 {hub_cache / name}。"
-    offline = imagenet.ImageNetWeightsMissing("resnet18-tv", url, hub_cache / name, reason="no network")
-    assert chinese(offline) == (f"无法下载 resnet18-tv 的 ImageNet 权重（`no network`）：请下载 {url} 并保存为 "
-                                f"{hub_cache / name}。")
     hub_cache.mkdir(parents=True)
     (hub_cache / name).write_bytes(b"not a checkpoint")
     damaged = chinese(raised(lambda: imagenet.build_pretrained("resnet18-tv"), imagenet.ImageNetWeightsDamaged))
@@ -135,12 +134,12 @@ def test_checkpoint_downloads_that_fail_in_chinese(hub_cache, served, monkeypatc
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     name = "resnet18-0123abcd.pth"
-    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (f"http://127.0.0.1:{port}/{name}", name))
+    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", published_at("resnet18-tv", f"http://127.0.0.1:{port}/{name}"))
     assert chinese(raised(lambda: hub.fetch("resnet18-tv"), hub.FetchError)) == (
         f"无法从 http://127.0.0.1:{port}/{name} 获取 resnet18-tv 的权重：到 127.0.0.1:{port} 的连接被拒绝")
 
     root, base = served
-    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (f"{base}/{name}", name))
+    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", published_at("resnet18-tv", f"{base}/{name}"))
     assert chinese(raised(lambda: hub.fetch("resnet18-tv"), hub.FetchError)) == (
         f"无法从 {base}/{name} 获取 resnet18-tv 的权重：服务器返回 HTTP 404 `File not found`")
     (root / name).write_bytes(b"some other file")
@@ -168,8 +167,9 @@ def ssl_error(reason: str) -> ssl.SSLError:
 def test_the_network_failures_in_chinese(exc, expected):
     """The clause that says why a download failed (hub's wording of each network error), inside the sentence."""
     url = "https://example.org/models/x.pth"
-    sentence = f"cannot fetch resnet18-tv's weights from {url}: {hub._reason(exc, url, 5.0)}"
-    assert chinese(sentence).startswith(f"无法从 {url} 获取 resnet18-tv 的权重：{expected}")
+    error = hub.FetchError(N_("cannot fetch {model}'s weights from {url}: {clause}"), model="resnet18-tv", url=url,
+                           clause=hub._reason(exc, url, 5.0))
+    assert chinese(error).startswith(f"无法从 {url} 获取 resnet18-tv 的权重：{expected}")
 
 
 def source_shapes(*modules: str) -> set[str]:
@@ -195,9 +195,6 @@ WRITTEN_IN = {
     "interrupted (Ctrl-C)": "explorer/runtime/runner.py",
     "the process running it stopped before it finished": "explorer/runtime/runs.py",
     "no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)": "explorer/runtime/inference.py",
-    "{path} does not match the hash in the manifest: the file is damaged": "explorer/runtime/weights.py",
-    "{model} has no ImageNet checkpoint; the ids that do are {ids}": "explorer/runtime/imagenet.py",
-    "cannot write {model}'s weights into {folder}: {error}": "explorer/runtime/hub.py",
 }
 
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 from explorer.lessons import convolution as conv
 from explorer.runtime import data, images, inference, ood
+from tests.conftest import published_at
 from tests.pages.conftest import (
     assert_clean,
     assert_no_exception,
@@ -205,7 +206,7 @@ def loopback_checkpoint(tmp_path, monkeypatch, hub_cache):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
 
-    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (f"{base}/models/{name}", name))
+    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", published_at("resnet18-tv", f"{base}/models/{name}"))
     yield name, len(payload)
     server.shutdown()
     forget_loaded_resnet18()

@@ -13,6 +13,7 @@ import explorer
 from explorer.lessons import glossary, notes
 from explorer.lessons.i18n import gettext, use_language
 from explorer.runtime import imagenet
+from tests.conftest import published_at
 from tests.pages.conftest import (
     assert_clean,
     assert_no_exception,
@@ -377,7 +378,7 @@ def test_a_failed_checkpoint_download_in_chinese(open_page, tmp_path, monkeypatc
     monkeypatch.setattr(torch.hub, "_hub_dir", None)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
-    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (url, name))
+    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", published_at("resnet18-tv", url))
     with use_language("zh"):
         at = open_page("classify", lang="zh")
         at.selectbox(key="cls_model").set_value("resnet18-tv").run()
@@ -393,7 +394,7 @@ def test_a_failed_checkpoint_download_in_chinese(open_page, tmp_path, monkeypatc
 def imagenet_checkpoint(monkeypatch, hub_cache):
     """resnet18-tv's checkpoint in an empty torch.hub cache: random weights under a name carrying their SHA-256."""
     name, payload = random_resnet18_checkpoint()
-    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", (f"http://127.0.0.1:9/models/{name}", name))
+    monkeypatch.setitem(imagenet.CHECKPOINTS, "resnet18-tv", published_at("resnet18-tv", f"http://127.0.0.1:9/models/{name}"))
     hub_cache.mkdir(parents=True)
     (hub_cache / name).write_bytes(payload)
     assert imagenet.checkpoint_path("resnet18-tv") == hub_cache / name

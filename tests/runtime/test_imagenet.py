@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.error
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +10,14 @@ import torch
 from PIL import Image
 
 from explorer import build, get_spec
-from explorer.runtime import imagenet
+from explorer.lessons import compare
+from explorer.runtime import hub, imagenet
+from explorer.runtime.weights import NoCheckpoint, load_shipped
 from explorer.zoo.googlenet import googlenet_tv
+from explorer.zoo.weights import CHECKPOINTS, ImageClassification, manifest
 
 REPO = Path(__file__).resolve().parents[2]
-CLASSES_FILE = REPO / "explorer" / "runtime" / "imagenet_classes.txt"
+CLASSES_FILE = REPO / "explorer" / "zoo" / "imagenet_classes.txt"
 
 TV_IDS = (
     "alexnet-tv", "vgg11", "vgg13", "vgg16", "vgg19", "googlenet-tv", "resnet18-tv", "resnet34-tv", "resnet50-tv",
@@ -97,23 +99,51 @@ def test_class_names_are_unique():
 # ---------------------------------------------------------------------------------------------------------------
 def test_checkpoint_table_covers_the_torchvision_ids():
     assert set(imagenet.CHECKPOINTS) == set(TV_IDS)
-    for model_id, (url, file_name) in imagenet.CHECKPOINTS.items():
-        assert url == "https://download.pytorch.org/models/" + file_name
-        assert file_name.endswith(".pth")
+    for model_id, weights in imagenet.CHECKPOINTS.items():
+        assert weights.model == model_id and get_spec(model_id).checkpoint is weights
+        assert weights.url == "https://download.pytorch.org/models/" + weights.file
+        assert weights.file.endswith(f"-{weights.hash_prefix}.pth") and len(weights.hash_prefix) == 8
         assert imagenet.is_imagenet_model(model_id)
         assert get_spec(model_id).source == "torchvision"
-    assert imagenet.CHECKPOINTS["resnet18-tv"][1] == "resnet18-f37072fd.pth"
-    assert imagenet.CHECKPOINTS["alexnet-tv"][1] == "alexnet-owt-7be5be79.pth"
-    assert imagenet.CHECKPOINTS["googlenet-tv"][1] == "googlenet-1378be20.pth"
+        assert weights.transforms == ImageClassification(256, 224, imagenet.MEAN, imagenet.STD)
+        assert weights.categories == imagenet.CLASSES and len(weights.categories) == 1000
+        assert 50 < weights.metrics["acc@1"] < weights.metrics["acc@5"] < 100
+        assert weights.accuracy == weights.metrics["acc@1"] / 100 and weights.path is None
+    assert imagenet.CHECKPOINTS["resnet18-tv"].file == "resnet18-f37072fd.pth"
+    assert imagenet.CHECKPOINTS["alexnet-tv"].file == "alexnet-owt-7be5be79.pth"
+    assert imagenet.CHECKPOINTS["googlenet-tv"].file == "googlenet-1378be20.pth"
+    assert imagenet.CHECKPOINTS["resnet18-tv"].metrics == {"acc@1": 69.758, "acc@5": 89.078}
+    assert compare.IMAGENET_ACCURACY["resnet18-tv"] == (69.758, 89.078)  # the records' numbers, not a copy
     for model_id in ("alexnet", "resnet18", "googlenet", "lenet", "no-such-model"):
         assert not imagenet.is_imagenet_model(model_id)
 
 
+@pytest.mark.parametrize("weights", [*CHECKPOINTS.values(), *manifest().values()], ids=lambda w: w.model)
+def test_every_checkpoint_states_the_parameters_it_fills(weights):
+    """torchvision's ``num_params`` habit: the stated count equals the count of the model the weights load into."""
+    with torch.device("meta"):
+        model = build(weights.model)
+    assert weights.num_params == sum(p.numel() for p in model.parameters()) == get_spec(weights.model).params
+
+
+def test_one_no_checkpoint_error_for_every_lookup(hub_dir):
+    messages = set()
+    for call in (lambda: imagenet.checkpoint_path("resnet18"), lambda: hub.fetch("resnet18"),
+                 lambda: hub.add("resnet18", "x.pth"), lambda: hub.source_url("resnet18")):
+        with pytest.raises(NoCheckpoint) as info:
+            call()
+        assert isinstance(info.value, KeyError) and isinstance(info.value, hub.FetchError)
+        messages.add(str(info.value))
+    assert messages == {"resnet18 has no published ImageNet checkpoint; the ids that do are " + ", ".join(TV_IDS)}
+    with pytest.raises(NoCheckpoint, match="^no trained weights are shipped for alexnet$"):
+        load_shipped("alexnet")
+
+
 def test_checkpoint_path_follows_torch_home(hub_dir):
     for model_id in ("resnet18-tv", "alexnet-tv", "vgg16"):
-        _, file_name = imagenet.CHECKPOINTS[model_id]
+        file_name = imagenet.CHECKPOINTS[model_id].file
         assert imagenet.checkpoint_path(model_id) == hub_dir / "checkpoints" / file_name
-    with pytest.raises(KeyError, match="no ImageNet checkpoint"):
+    with pytest.raises(KeyError, match="no published ImageNet checkpoint"):
         imagenet.checkpoint_path("resnet18")
 
 
@@ -189,7 +219,7 @@ def test_build_pretrained_googlenet_uses_transform_input(hub_dir):
 
 
 def test_missing_without_download_names_url_and_path(hub_dir):
-    url, file_name = imagenet.CHECKPOINTS["resnet18-tv"]
+    url, file_name = imagenet.CHECKPOINTS["resnet18-tv"].url, imagenet.CHECKPOINTS["resnet18-tv"].file
     path = hub_dir / "checkpoints" / file_name
     with pytest.raises(imagenet.ImageNetWeightsMissing) as info:
         imagenet.load_weights("resnet18-tv")
@@ -203,47 +233,6 @@ def test_missing_without_download_names_url_and_path(hub_dir):
     assert not path.exists()
 
 
-def test_download_when_offline_raises_missing(hub_dir, monkeypatch):
-    def offline(url, dst, hash_prefix=None, progress=True):
-        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
-
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
-    url, _ = imagenet.CHECKPOINTS["resnet18-tv"]
-    with pytest.raises(imagenet.ImageNetWeightsMissing) as info:
-        imagenet.load_weights("resnet18-tv", download=True)
-    message = str(info.value)
-    assert "could not be downloaded" in message and "name resolution" in message
-    assert url in message and str(imagenet.checkpoint_path("resnet18-tv")) in message
-    assert not imagenet.available("resnet18-tv")
-
-
-def test_download_with_a_bad_hash_raises_missing(hub_dir, monkeypatch):
-    def bad_hash(url, dst, hash_prefix=None, progress=True):  # torch.hub deletes the partial file, then raises
-        raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got "0000000000")')
-
-    monkeypatch.setattr(torch.hub, "download_url_to_file", bad_hash)
-    with pytest.raises(imagenet.ImageNetWeightsMissing, match="invalid hash value"):
-        imagenet.load_weights("googlenet-tv", download=True)
-
-
-def test_download_fills_the_cache_and_checks_the_hash(hub_dir, monkeypatch):
-    state = random_state("resnet18-tv")
-    calls = []
-
-    def fake_download(url, dst, hash_prefix=None, progress=True):
-        calls.append((url, hash_prefix))
-        torch.save(state, dst)
-
-    monkeypatch.setattr(torch.hub, "download_url_to_file", fake_download)
-    loaded = imagenet.load_weights("resnet18-tv", download=True)
-    assert calls == [(imagenet.CHECKPOINTS["resnet18-tv"][0], "f37072fd")]
-    assert imagenet.available("resnet18-tv")
-    assert_same_tensors(loaded, state)
-    # Present now: no second download.
-    imagenet.load_weights("resnet18-tv", download=True)
-    assert len(calls) == 1
-
-
 @pytest.mark.parametrize("content", [b"", bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8))])
 def test_corrupt_file_is_reported_as_damaged(hub_dir, content):
     path = imagenet.checkpoint_path("resnet18-tv")
@@ -253,7 +242,7 @@ def test_corrupt_file_is_reported_as_damaged(hub_dir, content):
         imagenet.load_weights("resnet18-tv")
     assert isinstance(info.value, ValueError)
     message = str(info.value)
-    assert "damaged" in message and str(path) in message and imagenet.CHECKPOINTS["resnet18-tv"][0] in message
+    assert "damaged" in message and str(path) in message and imagenet.CHECKPOINTS["resnet18-tv"].url in message
     with pytest.raises(imagenet.ImageNetWeightsDamaged):
         imagenet.build_pretrained("resnet18-tv")
 

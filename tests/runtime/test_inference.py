@@ -95,7 +95,7 @@ def test_manifest_lists_the_shipped_models_with_files_that_match():
     assert set(SHIPPED) <= set(manifest)
     for info in manifest.values():
         assert info.path.is_file(), info.path
-        assert weights.sha256(info.path) == info.sha256
+        assert weights.sha256_of(info.path) == info.sha256
         assert info.correct == round(info.accuracy * 10_000)
         assert info.path.read_bytes()[:2] != b"\x80\x02"  # not a pickle
     total = sum(p.stat().st_size for p in metadata.TRAINED_DIR.iterdir() if p.is_file())
@@ -331,7 +331,7 @@ def test_unknown_model_is_a_key_error():
 
 
 def test_imagenet_model_without_checkpoint_names_the_download(hub_dir):
-    url = imagenet.CHECKPOINTS["resnet18-tv"][0]
+    url = imagenet.CHECKPOINTS["resnet18-tv"].url
     with pytest.raises(inference.NoWeights) as info:
         inference.load("resnet18-tv", "cpu")
     message = str(info.value)

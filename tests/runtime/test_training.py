@@ -161,6 +161,6 @@ def test_ship_writes_weights_and_manifest(capsys, trained_copy):
     entry = after["lenet"]
     assert entry["correct"] == result["correct"] and entry["accuracy"] == result["test_accuracy"]
     assert entry["recipe"]["train_images"] == 500 and entry["recipe"]["lr"] == 0.5
-    assert entry["sha256"] == weights.sha256(trained_copy / "lenet.safetensors")
+    assert entry["sha256"] == weights.sha256_of(trained_copy / "lenet.safetensors")
     assert metadata.shipped("lenet").accuracy == result["test_accuracy"]
     get_spec("lenet").build().load_state_dict(weights.load_shipped("lenet"))
