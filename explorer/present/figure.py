@@ -332,7 +332,7 @@ class _Geom:
 
 
 class _Layout:
-    def __init__(self, traced: Graph, nodes: Mapping[str, Node], labels: Mapping[str, str], options: FigureOptions,
+    def __init__(self, nodes: Mapping[str, Node], labels: Mapping[str, str], options: FigureOptions,
                  classes: Mapping[str, str]) -> None:
         self.nodes = nodes
         self.labels = labels
@@ -580,7 +580,7 @@ def layout(traced: Graph, labels: Mapping[str, str] | None = None, options: Figu
 
     items, extra = _walk(order, succ, shown.nodes)
     items = _merge_repeats(items, shown.nodes, shown.containers)
-    lay = _Layout(shown, shown.nodes, labels, options, shown.containers)
+    lay = _Layout(shown.nodes, labels, options, shown.containers)
     lay.mark_lanes(items)
     along, up, down = lay.extent(items)
     lay.place(items, 0.0, 0.0)
@@ -590,18 +590,18 @@ def layout(traced: Graph, labels: Mapping[str, str] | None = None, options: Figu
     def xy(a: float, c: float) -> tuple[float, float]:
         return (a, c) if lay.lr else (c, a)
 
-    a0, c0 = 0.0, -up
+    c0 = -up  # the axis of the flow lies ``up`` below the picture's top edge
     ox, oy = spec["oblique"]
     boxes: dict[str, dict[str, Any]] = {}
     for node_id, (a, c) in lay.pos.items():
         g = lay.geoms[node_id]
         node = shown.nodes[node_id]
         if g.circle:
-            x, y = xy(a - a0 + g.t / 2, c - c0)
+            x, y = xy(a + g.t / 2, c - c0)
             box = {"x": round(x - 9, 2), "y": round(y - 9, 2), "w": 18.0, "h": 18.0, "d": 0.0}
         else:
             front_w, front_h = (g.t, g.a) if lay.lr else (g.a, g.t)
-            x, y = xy(a - a0, c - c0 - g.a / 2)
+            x, y = xy(a, c - c0 - g.a / 2)
             box = {"x": round(x, 2), "y": round(y, 2), "w": round(front_w, 2), "h": round(front_h, 2),
                    "d": round(g.d, 2)}
         entry = {
@@ -637,7 +637,7 @@ def layout(traced: Graph, labels: Mapping[str, str] | None = None, options: Figu
                     spec["labels"].append(_label(text, lx, first + LINE * (k + 1) - 3, "start", role, node_id))
 
     for link in lay.links:
-        spec["links"].append(_link_geometry(link, boxes, lay, xy, a0, c0, options))
+        spec["links"].append(_link_geometry(link, boxes, lay.lr, xy, c0, options))
 
     width, height = xy(along, up + down)
     width, height = width + 2 * MARGIN, height + 2 * MARGIN
@@ -675,16 +675,17 @@ def _anchor_in(b: dict[str, Any], lr: bool) -> tuple[float, float]:
     return b["x"] + b["w"] / 2, b["y"]
 
 
-def _link_geometry(link: dict[str, Any], boxes: Mapping[str, dict[str, Any]], lay: _Layout, xy, a0: float,
-                   c0: float, options: FigureOptions) -> dict[str, Any]:
+def _link_geometry(link: dict[str, Any], boxes: Mapping[str, dict[str, Any]], lr: bool, xy, c0: float,
+                   options: FigureOptions) -> dict[str, Any]:
+    """A link's points in the picture (before the margin): a flow or branch line from face to face (through its
+    lane's axis for an empty lane), a skip's arc at its level, and a kernel's pyramid where it has one."""
     a, b = boxes[link["from"]], boxes[link["to"]]
-    lr = lay.lr
-    ox, oy = OBLIQUE, OBLIQUE * lay.sigma
+    ox, oy = OBLIQUE, OBLIQUE * (-1.0 if lr else 1.0)
     out = {k: v for k, v in link.items() if k not in ("level", "span", "via")}
     p0, p3 = _anchor_out(a, ox, oy, lr), _anchor_in(b, lr)
     if link["kind"] == "skip" and "level" in link:
         level = link["level"] - c0
-        s0, s1 = link["span"][0] - a0, link["span"][1] - a0
+        s0, s1 = link["span"]
         start = (a["x"] + a["w"] / 2, a["y"]) if lr else (a["x"] + a["w"], a["y"] + a["h"] / 2)
         if a["kind"] != "add":  # from the far corner of the block, past its labels
             start = (a["x"] + a["w"] + ox * a["d"], a["y"] + oy * a["d"]) if lr else \
@@ -698,7 +699,7 @@ def _link_geometry(link: dict[str, Any], boxes: Mapping[str, dict[str, Any]], la
         return out
     if "via" in link:
         v = link["via"]
-        out["points"] = [_r(p0), _r(xy(v[0] - a0, v[1] - c0)), _r(xy(v[2] - a0, v[3] - c0)), _r(p3)]
+        out["points"] = [_r(p0), _r(xy(v[0], v[1] - c0)), _r(xy(v[2], v[3] - c0)), _r(p3)]
         return out
     out["points"] = [_r(p0), _r(p3)]
     if (options.kernels and link["kind"] == "flow" and b.get("kernel") and a["kind"] != "add" and a["shape"]
