@@ -1069,7 +1069,8 @@ def _tex_text(text: str) -> str:
 
 
 def render_tex(spec: Mapping[str, Any]) -> str:
-    """The spec as a standalone LaTeX document (TikZ): ``pdflatex figure.tex`` gives a PDF of the same figure.
+    """The spec as a self-contained LaTeX document (TikZ): ``pdflatex figure.tex`` gives a one-page PDF of the
+    figure's size.
     Coordinates are the SVG's pixels as points, y flipped; text in the sans-serif font (pdflatex writes the Latin
     alphabet: draw the figure in English for LaTeX)."""
     h = spec["height"]
@@ -1125,6 +1126,9 @@ def render_tex(spec: Mapping[str, Any]) -> str:
         if item["kind"] in ("skip", "projection"):
             dash = ", dashed" if item["kind"] == "projection" else ""
             body.append(f"\\draw[{col(ink)}{dash}] {p(x, y + s / 2)} -- {p(x + 14, y + s / 2)};")
+        elif item["kind"] == "add":
+            body.append(f"\\filldraw[fill={col('#ffffff')}, draw={col(ink)}] {p(x + s / 2, y + s / 2)} circle "
+                        f"({_n(s * 0.375)}pt);")
         else:
             fill = "#fff3b0" if item["kind"] == "kernel" else pal.get(item["kind"], pal["other"])
             body.append(f"\\filldraw[fill={col(fill)}, draw={col(ink)}] {p(x, y)} rectangle {p(x + s, y + s)};")
@@ -1133,15 +1137,21 @@ def render_tex(spec: Mapping[str, Any]) -> str:
         size = "\\fontsize{{{}}}{{{}}}\\selectfont".format(_n(lb["size"] * 0.75), _n(lb["size"] * 0.9))
         body.append(f"\\node[anchor={anchor}, inner sep=0pt, font=\\sffamily{size}] at {p(lb['x'], lb['y'])} "
                     f"{{{_tex_text(lb['text'])}}};")
+    w = spec["width"]
+    # article + geometry (a page the figure's size) rather than the standalone class: both are in TeX Live's
+    # smallest installations (latex-base), and pgf is the only other package it needs
     head = [
         "% " + _tex_text(spec["title"]) + " -- drawn by CNN Explorer (python -m explorer figure)",
-        "\\documentclass[tikz,border=4pt]{standalone}",
+        "\\documentclass{article}",
+        f"\\usepackage[paperwidth={_n(w * 0.75)}pt,paperheight={_n(h * 0.75)}pt,margin=0pt]{{geometry}}",
+        "\\usepackage{tikz}",
         "\\usetikzlibrary{arrows.meta}",
+        "\\pagestyle{empty}",
+        "\\setlength{\\topskip}{0pt}",  # the picture's top at the page's top: one page, the figure's size
         "\\begin{document}",
-        "\\begin{tikzpicture}",
+        "\\noindent\\begin{tikzpicture}[x=1pt, y=1pt]",
     ]
     head += [f"\\definecolor{{{name}}}{{HTML}}{{{hex_color[1:].upper()}}}" for hex_color, name in colors.items()]
-    w = spec["width"]
     head.append(f"\\useasboundingbox (0,0) rectangle ({_n(w * 0.75)},{_n(h * 0.75)});")
     return "\n".join(head + body + ["\\end{tikzpicture}", "\\end{document}", ""])
 
