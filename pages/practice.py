@@ -87,10 +87,9 @@ def _query_list(name: str, allowed: list[str], default: list[str]) -> list[str]:
 
 st.title(_("Practice: predict, then check"))
 st.markdown(_(
-    "Predict the number **before** you look it up — answering beats rereading (Roediger & Karpicke, 2006). Each "
-    "question is about one real layer, lit up in the diagram; type your answer in any form (256×13×13, "
-    "(256, 13, 13), 614,656, 0.61M). Then see the arithmetic, the slip a wrong answer most likely came from, and "
-    "the code to check it with PyTorch. Missed questions come back a few questions later."
+    "Predict the number **before** you look it up: answering beats rereading (Roediger & Karpicke, 2006). Each "
+    "question is about one real layer, lit in the diagram. Then see the arithmetic, the slip a wrong answer most "
+    "likely came from, and code to check it with PyTorch; missed questions come back."
 ))
 
 learner = learner_id()
@@ -217,8 +216,9 @@ def check_answer() -> None:
     store().record(learner, item.key, item.kind, _store_model(item), item.to_record(), result.correct)
 
 
-left, right = st.columns([1, 1], gap="medium")
-with right:
+# the question first (on a phone the columns stack: the question above the diagram)
+asked, drawn_in = st.columns([1, 1], gap="medium")
+with asked:
     box = st.session_state.get("practice_box")  # where the item was when it was asked
     tag = _kind_name(item.kind)
     if box == 1:
@@ -275,7 +275,7 @@ with right:
         st.button(_("Skip"), on_click=next_item, key="practice_skip",
                   help=_("Another question; this one is not counted."))
 
-with left:
+with drawn_in:
     show_diagram()
     st.caption(_("The asked layer is lit in orange; its numbers appear once you have answered."))
 

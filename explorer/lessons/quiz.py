@@ -16,6 +16,7 @@ for the receptive field, MACs counted for a batch): where one matches, it is nam
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -142,8 +143,11 @@ def net_code(specs: Sequence[tuple[str, dict[str, Any]]], input_shape: Sequence[
     return "\n".join(lines)
 
 
-def net_from(specs: Sequence[tuple[str, dict[str, Any]]]) -> nn.Sequential:
-    return nn.Sequential(*(spec_module(s) for s in specs))
+def net_from(specs: Sequence[tuple[str, dict[str, Any]]], device: str = "meta") -> nn.Sequential:
+    """The chain as modules, on the meta device by default: structure without weights (what the analysis needs;
+    VGG's classifier would take seconds to initialise on the CPU)."""
+    with torch.device(device):
+        return nn.Sequential(*(spec_module(s) for s in specs))
 
 
 def _forward_is_sequential(module: nn.Module) -> bool:
@@ -533,7 +537,8 @@ def _path_word(spec: tuple[str, dict[str, Any]]) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 # Zoo items
 # ---------------------------------------------------------------------------------------------------------------
-def _zoo_candidates(model: str, kind: str) -> list[tuple[LayerRecord, list | None]]:
+@functools.lru_cache(maxsize=256)
+def _zoo_candidates(model: str, kind: str) -> tuple[tuple[LayerRecord, list | None], ...]:
     """The layers of ``model`` one can ask ``kind`` about, each with its chain from the input (``None`` where the
     model is no chain there: the layer is then asked alone, fed the shape it receives)."""
     spec = get_spec(model)
@@ -557,7 +562,7 @@ def _zoo_candidates(model: str, kind: str) -> list[tuple[LayerRecord, list | Non
             if own is None or rec.input_shape is None:
                 continue
         out.append((rec, chain))
-    return out
+    return tuple(out)
 
 
 def zoo_item(model: str, kind: str, layer: str) -> Item:
@@ -903,10 +908,10 @@ class Verdict:
 
 
 FORMS = {
-    "shape": N_("a shape such as 256×13×13, (256, 13, 13) or 1,256,13,13"),
+    "shape": N_("a shape such as 256×13×13 or (256, 13, 13)"),
     "params": N_("a count such as 614656 or 614,656"),
-    "macs": N_("a count such as 448084224, 448,084,224 or 0.45G"),
-    "rf": N_("a size and a stride such as 7, 4 or 7×7, stride 4"),
+    "macs": N_("a count such as 448,084,224 or 0.45G"),
+    "rf": N_("a size and a stride such as 7, 4"),
     "smallest": N_("a side such as 67 (or 67×67)"),
     "fails": N_("a layer"),
     "count": N_("a count such as 3"),
