@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 
 import explorer
+from explorer.i18n import set_language
 from explorer.present import charts
 from explorer.runtime import inference_runs, jobs, lease, runs
 from explorer.runtime import train as engine
@@ -186,6 +187,7 @@ def _accuracy(job: jobs.Job, accuracy: float) -> None:
 
 def _live() -> None:
     """The session's run (or whatever trains now): status, progress, the live curves, Stop."""
+    set_language(st.session_state.get("_lang", ""))  # a fragment's own rerun does not pass the app's language setup
     job = manager.get(st.session_state.get("tr_run", "")) or manager.current()
     if job is None:
         st.info(_("No run in progress. Pick a preset and press Train."))

@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..i18n import N_, InvalidValue, Message
+from ..i18n import N_, ExplorerError, InvalidValue, Message
 from . import lease, runner, runs
 from . import train as engine
 
@@ -148,7 +148,9 @@ class JobManager:
                     return
                 self._train(store, job)
         except Exception as exc:  # noqa: BLE001 — the worker must survive any failing run; the store says why
-            job.status, job.error = "failed", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            job.status = "failed"  # the error's own message when it carries one: the page shows it in its language
+            job.error = exc.message if isinstance(exc, ExplorerError) else (str(exc).splitlines()[0] if str(exc)
+                                                                            else type(exc).__name__)
         finally:
             job.ended.set()  # after the turn's exit: the lease is released by now
 

@@ -380,3 +380,36 @@ def test_a_job_of_two_processes_trains_through_torchrun_as_one_run():
     assert [p["epoch"] for p in steps] == [0.25, 0.5, 0.75, 1.0]
     assert job.points[-1] == {"epoch": 1.0, "test_acc": job.result.test_accuracy}
     assert job.progress == 1.0 and store.holder() is None and store.line() == []
+
+
+def test_the_progress_channel_gives_the_launcher_the_events_themselves(tmp_path):
+    """A launched run's rank 0 writes its events as JSON lines; the launcher reads the same objects back (a line
+    still being written waits for the next read) — nothing parses the lines written for people."""
+    path = tmp_path / "progress.jsonl"
+    writer, reader = runner.ProgressFile(path), runner.ProgressFile(path)
+    assert reader.read() == []  # nothing written yet
+    step = engine.StepEvent(1, 3, 2, 10, 2.25, 0.125, 1500.0, 0.5, 0.0667)
+    epoch = engine.Epoch(1, 2.0, 0.25, 0.3125, 1400.5, 1.25)
+    writer.write("step", step)
+    writer.write("epoch", epoch)
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"step": {"epoch": 2')  # half a line
+    assert reader.read() == [step, epoch]
+    assert reader.read() == []
+
+
+def test_a_train_result_is_the_train_json_object_and_round_trips_through_the_store_info():
+    history = [engine.Epoch(1, 2.0, 0.25, 0.3125, 1400.5, 1.25), engine.Epoch(2, 1.5, 0.5, 0.625, 1500.0, 1.5)]
+    result = engine.TrainResult(model="lenet", recipe=Recipe(epochs=2, lr=0.9), resize=28, input=(1, 28, 28),
+                                device="cpu", seconds=3.0, train_images=512, test_images=10_000, history=history,
+                                run="r1", world_size=2)
+    out = result.to_dict()
+    assert list(out) == ["model", "test_accuracy", "correct", "recipe", "run", "world_size"]
+    assert (out["model"], out["test_accuracy"], out["correct"], out["run"], out["world_size"]) == \
+        ("lenet", 0.625, 6250, "r1", 2)
+    assert list(out["recipe"]) == ["epochs", "lr", "batch_size", "momentum", "weight_decay", "schedule", "augment",
+                                   "seed", "resize", "optimizer", "init", "input", "device", "seconds",
+                                   "train_images", "test_images", "history", "torch", "status"]
+    assert out["recipe"]["history"][1] == {"epoch": 2, "loss": 1.5, "train_acc": 0.5, "test_acc": 0.625,
+                                           "samples_per_s": 1500.0, "seconds": 1.5}
+    assert engine.TrainResult.from_info("lenet", out["recipe"], "r1", 2).to_dict() == out
