@@ -118,8 +118,10 @@ def figure_panel(traced: Graph, labels: Mapping[str, str], title: str, *, stem: 
 
     b1, b2, b3, b4 = st.columns(4)
     b1.download_button(_("Figure SVG"), svg, f"{stem}-figure.svg", "image/svg+xml", key=f"{key}_svg")
-    b2.download_button(_("Figure PNG"), lambda: drawn.png(int(dpi)), f"{stem}-figure.png", "image/png",
-                       key=f"{key}_png")
+    png_dpi = min(int(dpi), figure.max_dpi(drawn.spec))
+    b2.download_button(_("Figure PNG"), lambda: drawn.png(png_dpi), f"{stem}-figure.png", "image/png",
+                       key=f"{key}_png", help=_("At {dpi} dpi.").format(dpi=png_dpi) if png_dpi == int(dpi) else
+                       _("At {dpi} dpi, the most this figure's size allows.").format(dpi=png_dpi))
 
     def tex() -> str:  # pdflatex writes the Latin alphabet: the LaTeX figure is drawn in English
         with use_language("en"):

@@ -346,7 +346,7 @@ class _Layout:
         maps = [n.shape for n in nodes.values() if n.shape is not None and len(n.shape) == 4]
         vectors = [n.shape for n in nodes.values() if n.shape is not None and len(n.shape) == 2]
         self.max_hw = max((max(s[2], s[3]) for s in maps), default=1)
-        self.max_c = max((s[1] for s in maps), default=1)
+        self.max_c = max(64, *(s[1] for s in maps))  # a few channels stay thin beside none wider
         self.max_n = max((s[1] for s in vectors), default=1)
         self.geoms: dict[str, _Geom] = {}
         self.pos: dict[str, tuple[float, float]] = {}  # box id → (along start, axis across)
@@ -962,6 +962,14 @@ def _font_file(size: int, wide: bool):
     return ImageFont.load_default(size)
 
 
+PNG_MAX_PIXELS = 60_000_000  # a PNG larger than this is refused (about 240 MB of pixels in memory)
+
+
+def max_dpi(spec: Mapping[str, Any]) -> int:
+    """The highest resolution at which :func:`render_png` draws this figure (ResNet-50's long figure: ~250 dpi)."""
+    return int(96 * math.sqrt(PNG_MAX_PIXELS / (spec["width"] * spec["height"])))
+
+
 def render_png(spec: Mapping[str, Any], dpi: int = 150) -> bytes:
     """The spec drawn with Pillow at ``dpi`` (96 dpi = the SVG's own pixel size): the same shapes and texts, no SVG
     rasteriser needed."""
@@ -973,7 +981,7 @@ def render_png(spec: Mapping[str, Any], dpi: int = 150) -> bytes:
         raise InvalidValue(N_("PNG resolution must be between 36 and 1200 dpi, not {dpi}"), dpi=dpi)
     k = dpi / 96
     w, h = max(1, round(spec["width"] * k)), max(1, round(spec["height"] * k))
-    if w * h > 60_000_000:
+    if w * h > PNG_MAX_PIXELS:
         raise InvalidValue(N_("a PNG of {w}×{h} pixels is too large: lower the resolution"), w=w, h=h)
     img = Image.new("RGB", (w, h), "white")
     draw = ImageDraw.Draw(img)
