@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,36 +63,71 @@ def cmd_list(args: argparse.Namespace) -> int:
 SUMMARY_TEXT_COLUMNS = ("outline", "output_shape", "params", "macs", "rf", "arithmetic")
 
 
-def _code_summary(path: str, input_text: str | None):
-    """``summary --code FILE``: the safe interpreter's network (``-`` reads standard input), analysed like an id.
-    A refused or failing snippet raises :class:`explorer.playground.CodeError` (a ValueError): ``error: line N: …``."""
-    from dataclasses import replace
-    from pathlib import Path
+CODE_CALL_SECONDS = 14.0  # a summary --code / graph --code call ends within this, the worker's start included
 
-    from . import playground
+
+def _call_age() -> float:
+    """Seconds since this call began: since the process started when it is ``python -m explorer`` (Linux: /proc),
+    else since :func:`main` was called."""
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", None) != "explorer.__main__":
+        return time.monotonic() - _CALLED
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
+
+
+_IMPORTED = _CALLED = time.monotonic()
+
+
+def _read_code(path: str) -> str:
+    """The snippet in ``path`` (``-``: standard input), read no further than the playground takes."""
+    from .playground import read_code
 
     try:
-        code = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        if path == "-":
+            return read_code(sys.stdin.buffer)
+        with open(path, "rb") as f:
+            return read_code(f)
     except (OSError, UnicodeDecodeError) as exc:
         raise CLIError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    stated = playground.stated_input(code)
+
+
+def _code_analysis(path: str, input_text: str | None, **options):
+    """``summary --code FILE`` / ``graph --code FILE``: the snippet interpreted, analysed (and traced, drawn) in a
+    worker process with the playground's limits (:mod:`explorer.present.sandbox`); the whole call, the worker's start
+    included, ends within :data:`CODE_CALL_SECONDS`. A refused or failing snippet, or a worker that crashed, ran out
+    of time or memory, raises :class:`explorer.playground.CodeError` (a ValueError): ``error: line N: …``."""
+    from .playground import stated_input
+    from .present import sandbox
+
+    code = _read_code(path)
+    stated = stated_input(code)
     if input_text is None and stated is None:
         raise CLIError("--input C,H,W is required with --code, unless the code states it in a comment '# input: C,H,W'")
     shape = parse_input_shape(input_text if input_text is not None else ",".join(map(str, stated)))
-    net = playground.parse_network(code)
+    deadline = time.monotonic() + CODE_CALL_SECONDS - _call_age()
+    limits = sandbox.WorkerLimits(start_seconds=max(1.0, deadline - time.monotonic() - 1.0))
+    pool = sandbox.Pool(1, limits, fork=True)  # this process is single-threaded and has PyTorch imported
     try:
-        summary = analyze(net, shape)
-    except InputShapeError as exc:
-        raise (playground.locate_failure(net, shape) or exc) from None
+        result = sandbox.analyse(code, shape, pool=pool, deadline=deadline, **options)
+    finally:
+        pool.close()
     name = "code" if path == "-" else Path(path).name
-    return name, replace(summary, model=name)
+    return name, result
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     if (args.id is None) == (args.code is None):
         raise CLIError("give a model id or --code FILE (exactly one of them)")
     if args.code is not None:
-        title, summary = _code_summary(args.code, args.input)
+        from dataclasses import replace
+
+        title, result = _code_analysis(args.code, args.input, graph=False)
+        summary = replace(result.summary, model=title)
     else:
         spec = get_spec(args.id)
         shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
@@ -435,18 +472,30 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from .analysis import graph
     from .present import diagram
 
-    spec = get_spec(args.id)
-    shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
-    analyze(spec.id, shape)  # a network that cannot take the input is reported with the layer that fails
-    traced = graph.trace(spec.id, shape)
+    if (args.id is None) == (args.code is None):
+        raise CLIError("give a model id or --code FILE (exactly one of them)")
+    drawing: bytes | None = None
+    if args.code is not None:  # interpreted, analysed, traced and drawn in a worker with the playground's limits
+        name, result = _code_analysis(args.code, args.input, graph=True, depth=args.depth, rankdir=args.rankdir,
+                                      draw=None if args.format == "dot" or args.json else args.format)
+        if result.graph is None or result.diagram_error is not None:
+            raise result.diagram_error
+        traced = result.graph
+        drawing = result.drawing.encode("utf-8") if isinstance(result.drawing, str) else result.drawing
+    else:
+        spec = get_spec(args.id)
+        name = spec.id
+        shape = parse_input_shape(args.input) if args.input is not None else spec.input_shape
+        analyze(spec.id, shape)  # a network that cannot take the input is reported with the layer that fails
+        traced = graph.trace(spec.id, shape)
     levels = graph.max_depth(traced) + 1
     if args.depth is not None and not 1 <= args.depth <= levels:
-        raise CLIError(f"--depth must be between 1 and {levels} for {spec.id}")
+        raise CLIError(f"--depth must be between 1 and {levels} for {name}")
     dot = diagram.to_dot(traced, depth=args.depth, rankdir=args.rankdir)
     if args.json:
         shown = graph.collapse(traced, args.depth) if args.depth and args.depth < levels else traced
         print(json.dumps({
-            "model": spec.id,
+            "model": name,
             "nodes": [asdict(n) for n in shown.nodes.values()],
             "edges": [list(e) for e in shown.edges],
             "dot": dot,
@@ -458,35 +507,20 @@ def cmd_graph(args: argparse.Namespace) -> int:
         if args.out is None and args.format == "png" and sys.stdout.isatty():
             raise CLIError("PNG is binary: give -o FILE (or redirect the output)")
         try:
-            _write(diagram.render_dot(dot, args.format), args.out)
+            _write(drawing if drawing is not None else diagram.render_dot(dot, args.format), args.out)
         except RuntimeError as exc:
             raise CLIError(str(exc)) from None
     return 0
 
 
 def _code_figure(path: str, input_text: str | None, options):
-    """``figure --code FILE``: the safe interpreter's network (as ``summary --code`` reads it), drawn."""
-    from pathlib import Path
-
-    from . import playground
-    from .analysis import graph
+    """``figure --code FILE``: the safe interpreter's network (as ``summary --code`` reads it, in a worker), drawn."""
     from .present import figure
 
-    try:
-        code = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CLIError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    stated = playground.stated_input(code)
-    if input_text is None and stated is None:
-        raise CLIError("--input C,H,W is required with --code, unless the code states it in a comment '# input: C,H,W'")
-    shape = parse_input_shape(input_text if input_text is not None else ",".join(map(str, stated)))
-    net = playground.parse_network(code)
-    try:
-        summary = analyze(net, shape)
-    except InputShapeError as exc:
-        raise (playground.locate_failure(net, shape) or exc) from None
-    name = "code" if path == "-" else Path(path).name
-    return figure.draw(graph.trace(net, shape), figure.labels_of(summary), options, name)
+    name, result = _code_analysis(path, input_text, graph=True)
+    if result.graph is None:
+        raise result.diagram_error
+    return figure.draw(result.graph, figure.labels_of(result.summary), options, name)
 
 
 def cmd_figure(args: argparse.Namespace) -> int:
@@ -653,12 +687,14 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("graph", help="the network as a diagram (Graphviz DOT, SVG or PNG)")
-    p.add_argument("id")
+    p.add_argument("id", nargs="?", help="model id (see `list`)")
+    p.add_argument("--code", metavar="FILE", help="a PyTorch snippet (d2l style) instead of an id: interpreted "
+                   "safely in a limited worker process, never executed; '-' reads standard input")
     p.add_argument("--format", choices=["dot", "svg", "png"], default="dot")
     p.add_argument("-o", "--out", help="output file (default: standard output)")
     p.add_argument("--depth", type=int, help="collapse blocks below this level (1 = top-level blocks)")
     p.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="top-to-bottom or left-to-right")
-    p.add_argument("--input", help="input size C,H,W (default: the model's)")
+    p.add_argument("--input", help="input size C,H,W (default: the model's, or the code's '# input: C,H,W' comment)")
     p.add_argument("--json", action="store_true", help="nodes and edges as JSON (with the DOT text)")
     p.set_defaults(func=cmd_graph)
 
@@ -703,6 +739,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _CALLED
+    _CALLED = time.monotonic()
     try:
         args = make_parser().parse_args(argv)
         return args.func(args)

@@ -1,7 +1,9 @@
 """Playground: paste PyTorch (d2l style), see every layer — parameters, MACs, shapes, receptive fields, the diagram.
 
-The code is interpreted safely by :mod:`explorer.playground` (nothing in it runs as Python). Code and input size
-live in the URL: ``/playground?code=<zlib + base64url>&input=1,28,28``.
+The code is interpreted safely by :mod:`explorer.playground` (nothing in it runs as Python), and not in this server:
+in a worker process with hard limits (:mod:`explorer.present.sandbox`) that answers plain data — the summary, the
+traced graph, the diagram's SVG. Code and input size live in the URL:
+``/playground?code=<zlib + base64url>&input=1,28,28``.
 
 The editor is ``st.text_area``: the Ace-based components (streamlit-ace, streamlit-code-editor) are not among the
 pinned dependencies, and a text area is what AppTest and the browser tests drive natively.
@@ -14,12 +16,12 @@ import streamlit as st
 
 import explorer
 from explorer import playground
-from explorer.analysis import InputShapeError, Summary, graph, parse_input_shape
+from explorer.analysis import InputShapeError, parse_input_shape
 from explorer.i18n import render
-from explorer.present import diagram, export, table
+from explorer.present import diagram, export, sandbox, table
 from explorer.present import formatting as fmt
 from explorer.present.figure import labels_of
-from pages.common import MODEL_IDS, diagram_svg, exact_metric, layer_table_config, summarize, use_app_navigation
+from pages.common import MODEL_IDS, exact_metric, layer_table_config, summarize, use_app_navigation
 from pages.components.svg_viewer import svg_viewer
 from pages.figure_panel import figure_panel, wants_figure
 from pages.i18n import _, translate_message
@@ -34,20 +36,19 @@ TABLE_COLUMNS = ("name", "type", "output_shape", "params", "macs", "rf", "stride
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def build(code: str, input_shape: tuple[int, ...]) -> tuple[Summary | None, graph.Graph | None,
-                                                             playground.CodeError | str | None]:
-    """(summary, traced graph, error) for the code at this input: the error is the interpreter's :class:`CodeError`
-    (its line and reason, translated where shown) or the analysis' sentence; errors are values, so they are cached
-    too. The diagram's DOT and the paper figure are both drawn from the traced graph."""
+def build(code: str, input_shape: tuple[int, ...]) -> tuple[sandbox.Analysis | None, playground.CodeError | str | None]:
+    """(analysis, error) for the code at this input, interpreted, analysed, traced and drawn in a worker process:
+    the error is the interpreter's :class:`CodeError` (its line and reason, rendered where shown) or the analysis'
+    sentence; errors are values, so they are cached too — but not a worker that crashed or ran out of time or memory
+    (:class:`~explorer.present.sandbox.ProcessError` goes up uncached: the next run tries again)."""
     try:
-        net = playground.parse_network(code)
+        return sandbox.analyse(code, input_shape, draw="svg"), None
+    except sandbox.ProcessError:
+        raise
     except playground.CodeError as exc:
-        return None, None, exc
-    try:
-        summary = explorer.analyze(net, input_shape)
+        return None, exc
     except InputShapeError as exc:
-        return None, None, playground.locate_failure(net, input_shape) or str(exc)
-    return summary, graph.trace(net, input_shape), None
+        return None, str(exc)
 
 
 def _start_from() -> None:
@@ -106,13 +107,18 @@ try:
 except InputShapeError as exc:
     st.error(translate_message(str(exc)), icon="⚠️")
     st.stop()
-summary, traced, error = build(code, shape)
+sandbox.default_pool().prestart()  # a warm worker for the next edit
+try:
+    analysis, error = build(code, shape)
+except sandbox.ProcessError as exc:  # "the snippet ran out of its 10 s" …: the server itself is unharmed
+    analysis, error = None, exc
 if error is not None:
     st.error(render(error) if isinstance(error, playground.CodeError) else translate_message(error),
              icon="⚠️")
     st.stop()
-assert summary is not None and traced is not None
-dot = diagram.to_dot(traced)
+assert analysis is not None
+summary, traced = analysis.summary, analysis.graph
+dot = diagram.to_dot(traced) if traced is not None else None
 
 # --- totals, layers, diagram -----------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns([1.1, 1.6, 0.9, 0.9])  # the MACs of an ImageNet-sized net have 13 digits
@@ -133,16 +139,22 @@ diagram_tab, figure_tab = st.tabs([_("Diagram"), _("Figure")], key="pg_view", on
                                   default=_("Figure") if wants_figure() else None)
 if diagram_tab.open:
     with diagram_tab:
-        svg_viewer(diagram_svg(dot), key="pg_diagram", height=620)  # natural size in a bounded, zoomable viewport
+        if isinstance(analysis.drawing, str):  # drawn by the worker, with Graphviz's own timeout
+            svg_viewer(analysis.drawing, key="pg_diagram", height=620)  # natural size in a bounded, zoomable viewport
+        else:
+            st.info(render(analysis.diagram_error), icon="ℹ️")
 if figure_tab.open:
     with figure_tab:
-        figure_panel(traced, labels_of(summary), _("your network"), stem="network", key="pg_figure")
+        if traced is not None:
+            figure_panel(traced, labels_of(summary), _("your network"), stem="network", key="pg_figure")
+        else:
+            st.info(render(analysis.diagram_error), icon="ℹ️")
 
 b1, b2, b3 = st.columns(3)
 b1.download_button(_("Layers CSV"), lambda: export.layers_csv(summary), "network-layers.csv", "text/csv", key="pg_csv")
 b2.download_button(_("Layers JSON"), lambda: export.layers_json(summary), "network-layers.json", "application/json",
                    key="pg_json")
-b3.download_button(_("Diagram DOT"), dot, "network.dot", "text/vnd.graphviz", key="pg_dot")
+b3.download_button(_("Diagram DOT"), dot or "", "network.dot", "text/vnd.graphviz", key="pg_dot", disabled=dot is None)
 
 # --- beside a zoo model ------------------------------------------------------------------------------------------
 st.subheader(_("Beside a zoo model"))

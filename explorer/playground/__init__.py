@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from .diagnose import locate_failure
 from .interpreter import CodeError, Limits, parse_network
-from .links import decode_code, encode_code, stated_input
+from .links import decode_code, encode_code, read_code, stated_input
 from .listings import LISTINGS, ZOO_CODE, Listing
 
 __all__ = [
     "LISTINGS", "ZOO_CODE", "CodeError", "Limits", "Listing", "decode_code", "encode_code", "locate_failure",
-    "parse_network", "stated_input",
+    "parse_network", "read_code", "stated_input",
 ]

@@ -7,11 +7,14 @@ import base64
 import binascii
 import re
 import zlib
+from typing import BinaryIO
 
 from ..i18n import N_
 from .interpreter import DEFAULT_LIMITS, CodeError
 
-_INPUT_COMMENT = re.compile(r"^\s*#\s*input\s*[:=]\s*([0-9][0-9 ,x×]*)\s*$", re.IGNORECASE | re.MULTILINE)
+# One line at a time, no class that can match what the next one matches: linear in the code's length (``\s*`` with
+# MULTILINE let each of 60,000 blank lines start a scan over all the others).
+_INPUT_COMMENT = re.compile(r"[ \t]*#[ \t]*input[ \t]*[:=][ \t]*([0-9][0-9 ,x×]*)", re.IGNORECASE)
 
 
 def encode_code(code: str) -> str:
@@ -39,9 +42,18 @@ def decode_code(token: str, max_bytes: int = DEFAULT_LIMITS.code_bytes) -> str:
         raise CodeError(N_("the link's code is damaged (it does not decompress)")) from None
 
 
+def read_code(stream: BinaryIO, max_bytes: int = DEFAULT_LIMITS.code_bytes) -> str:
+    """A snippet from a binary file (``summary --code FILE``), read no further than the interpreter takes."""
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise CodeError(N_("the code is larger than the {limit} bytes the playground takes"), limit=f"{max_bytes:,}")
+    return data.decode("utf-8")
+
+
 def stated_input(code: str) -> tuple[int, ...] | None:
     """The input size a snippet states in a comment line ``# input: 1,28,28`` (C,H,W; ``x``/``×`` work too)."""
-    match = _INPUT_COMMENT.search(code)
+    match = next((m for line in code.splitlines() if "#" in line
+                  for m in [_INPUT_COMMENT.fullmatch(line.rstrip())] if m), None)
     if match is None:
         return None
     parts = [p for p in re.split(r"[ ,x×]+", match.group(1).strip()) if p]
