@@ -203,8 +203,9 @@ def explorer_input(model: str) -> tuple[int, ...]:
     return explorer.get_spec(model).input_shape
 
 
-def check_answer() -> None:
-    given = st.session_state.get("practice_answer", "")
+def check_answer(field: str = "practice_answer") -> None:
+    """Read the answer in ``field`` (the text box, or the layer picked), judge it, count it in the learner's boxes."""
+    given = st.session_state.get(field) or ""
     if not str(given).strip():
         return
     result = quiz.check_answer(item, str(given))
@@ -212,7 +213,7 @@ def check_answer() -> None:
         st.session_state["_practice_unreadable"] = result.expected_form
         return
     st.session_state[VERDICT] = result
-    st.session_state[GIVEN] = given
+    st.session_state[GIVEN] = dict(zip(item.choices, item.labels)).get(given, given)  # a layer by its name
     store().record(learner, item.key, item.kind, _store_model(item), item.to_record(), result.correct)
 
 
@@ -234,10 +235,8 @@ with asked:
             st.selectbox(_("The first layer that fails"), options, index=None, key="practice_answer_pick",
                          format_func=lambda p: labels.get(p, p), disabled=verdict is not None,
                          placeholder=_("pick a layer"))
-            if st.button(_("Check"), type="primary", key="practice_check", disabled=verdict is not None):
-                st.session_state["practice_answer"] = st.session_state.get("practice_answer_pick") or ""
-                check_answer()
-                st.rerun()
+            st.button(_("Check"), type="primary", key="practice_check", disabled=verdict is not None,
+                      on_click=check_answer, args=("practice_answer_pick",))
         else:
             with st.form("practice_form", border=False, enter_to_submit=True):
                 st.text_input(_("Your answer"), key="practice_answer", disabled=verdict is not None,

@@ -100,3 +100,23 @@ def test_practice_in_chinese(open_page):
     assert at.success[0].value.startswith("正确")
     shown = "\n".join([*markdown(at), *(c.value for c in at.caption), at.success[0].value])
     assert not [run for run in english_runs(shown, ()) if run not in ("alexnet", "conv")], english_runs(shown, ())
+
+
+def test_which_layer_fails_is_picked_from_the_layers(open_page):
+    at = open_page("practice", seed="2", models="lenet", kinds="fails")
+    assert_clean(at)
+    item = quiz.Item.from_record(at.session_state["practice_item"])
+    assert item.kind == "fails" and item.answer in item.choices
+    at.selectbox(key="practice_answer_pick").select(item.answer)
+    [check] = [b for b in at.button if b.label == "Check"]
+    at = check.click().run()
+    assert [s.value for s in at.success] == [f"Right: {quiz.answer_text(item)}."]
+
+
+def test_d2l_exercises_on_the_page(open_page):
+    at = open_page("practice", seed="4", models="d2l")
+    assert_clean(at)
+    item = quiz.Item.from_record(at.session_state["practice_item"])
+    assert item.exercise in exercises.EXERCISES
+    assert f"**{item.question}**" in markdown(at)
+    assert str(item.question).startswith("d2l 8.4 — What is the minimum image size for GoogLeNet")
