@@ -957,9 +957,13 @@ def check_answer(item: Item, text: str) -> Verdict:
 def _check_count(item: Item, count: Count) -> Verdict:
     truth = int(item.answer)
     if count.exact:
-        correct = int(count.value) == truth
-        slip = None if correct else next((s.name for s in item.slips if s.answer == int(count.value)), None)
-        return Verdict(correct, slip=slip, given=int(count.value))
+        given = int(count.value)
+        correct = given == truth
+        slip = None if correct else next((s.name for s in item.slips if s.answer == given), None)
+        if slip is None and not correct and item.kind == "macs" and truth and given % truth == 0 and given > truth:
+            slip = Message(N_("That is for a batch of {n} images: MACs are counted per image (batch 1)."),
+                           {"n": given // truth})
+        return Verdict(correct, slip=slip, given=given)
     if not count.matches(truth):
         slip = next((s.name for s in item.slips if isinstance(s.answer, int) and count.matches(s.answer)), None)
         return Verdict(False, slip=slip, given=count.value)
