@@ -28,7 +28,7 @@ from pages.common import (
 )
 from pages.components.svg_viewer import clicked, svg_viewer
 from pages.figure_panel import figure_panel, wants_figure
-from pages.i18n import N_, _, translate_message
+from pages.i18n import N_, _, render
 from pages.notes_panel import claims_panel
 
 use_app_navigation()
@@ -50,7 +50,7 @@ def show_partial(spec: explorer.ModelSpec, part: PartialSummary, shape: tuple[in
     where = f"{failure.label} ({failure.name})" if failure.name and failure.label != failure.name else \
         failure.label or failure.name
     st.subheader(_("Where it stops: {where}").format(where=where))
-    st.markdown(_("**Why:** {reason}.").format(reason=translate_message(failure.reason)))
+    st.markdown(_("**Why:** {reason}.").format(reason=render(failure.reason)))
     smallest = smallest_input(spec.id, shape[0]) if len(shape) == 3 else None
     built = "×".join(map(str, spec.input_shape))
     if smallest is not None:

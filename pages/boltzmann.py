@@ -13,7 +13,7 @@ from explorer.present import charts
 from explorer.present import formatting as fmt
 from explorer.runtime import data
 from pages.common import exact_metric, use_app_navigation
-from pages.i18n import _, translate_message
+from pages.i18n import _, render
 from pages.notes_panel import notes_panel
 
 use_app_navigation()
@@ -57,7 +57,7 @@ b.markdown(_("**Parameters:** 784·{hidden} weights + {hidden} hidden biases + 7
 try:
     train_np, held_np = datasets(images, seed)
 except data.DatasetNotFound as exc:
-    st.warning(translate_message(str(exc)))
+    st.warning(render(exc))
     st.stop()
 
 settings = (hidden, epochs, images, lr, seed)

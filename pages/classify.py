@@ -19,7 +19,7 @@ from explorer.present import convolution as conv_figs
 from explorer.runtime import data, hub, imagenet, images, inference, inference_runs, ood
 from explorer.runtime.devices import pick_device
 from pages.common import device_label, use_app_navigation
-from pages.i18n import N_, _, translate_error, translate_message
+from pages.i18n import N_, _, render
 
 use_app_navigation()
 
@@ -148,7 +148,7 @@ def _download(pick: str, row: dict) -> None:
         try:
             path = hub.fetch(pick, progress=_progress)
         except hub.FetchError as exc:
-            st.error(translate_error(exc), icon="⚠️")
+            st.error(render(exc), icon="⚠️")
         else:
             bar.progress(1.0, text=_("Saved {name}").format(name=path.name))
             st.success(_("{model} is ready: pick it in the Model list above.").format(model=pick))
@@ -205,7 +205,7 @@ for upload in uploads or []:
     try:
         items.append((upload.name, images.load_image(upload.getvalue(), upload.name), None, None))
     except images.ImageError as exc:
-        st.error(translate_message(str(exc)), icon="⚠️")
+        st.error(render(exc), icon="⚠️")
 if example is not None:
     index = example
     try:
@@ -213,7 +213,7 @@ if example is not None:
         items.append((_("Fashion-MNIST test image #{index}").format(index=index), images.from_array(raw), raw,
                       data.CLASSES[label]))
     except data.DatasetNotFound as exc:
-        st.warning(translate_message(str(exc)))
+        st.warning(render(exc))
 
 if not items:
     st.info(_("Drop one or more photos above, or pick a Fashion-MNIST test image."))
@@ -264,7 +264,7 @@ for k, (name, picture, raw, truth) in enumerate(items):
     try:
         prediction = _classify(name, picture, raw, choice)
     except (inference.NoWeights, ValueError, KeyError) as exc:
-        st.error(f"{name}: {translate_error(exc)}", icon="⚠️")
+        st.error(f"{name}: {render(exc)}", icon="⚠️")
         continue
     predictions.append((name, picture, raw, prediction))
     with st.container(border=True):
@@ -321,7 +321,7 @@ for other in models + list(usable):
         p = _classify(first_name, first_picture, first_raw, other)
     except (inference.NoWeights, ValueError, KeyError) as exc:
         rows.append({_("model"): _label(other), _("prediction"): "—", _("confidence"): "", _("familiar"): "",
-                     _("forward ms"): "", _("note"): translate_error(exc)})
+                     _("forward ms"): "", _("note"): render(exc)})
         continue
     other_id = _model_of(other)
     trained = explorer.get_spec(other_id).trained
@@ -413,7 +413,7 @@ pick_col.plotly_chart(
 try:
     walk = conv.walkthrough(traced, layer_name, channel, row, col)
 except conv.WalkthroughError as exc:
-    st.warning(str(exc))
+    st.warning(render(exc))
     st.stop()
 
 lines = conv_figs.step_lines(walk)

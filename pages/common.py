@@ -14,7 +14,7 @@ from explorer.analysis.labels import display_labels
 from explorer.present import diagram, table
 from explorer.present import formatting as fmt
 from explorer.zoo.registry import unknown_model_error
-from pages.i18n import _, translate_message
+from pages.i18n import _, render
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,10 +102,10 @@ def try_analysis(model_id: str, input_shape: tuple[int, ...]) -> Summary | Parti
     try:
         result = analysis(model_id, tuple(input_shape))
     except InputShapeError as exc:
-        st.error(translate_message(str(exc)), icon="⚠️")
+        st.error(render(exc), icon="⚠️")
         return None
     if isinstance(result, PartialSummary):
-        st.error(translate_message(result.failure.message), icon="⚠️")
+        st.error(render(result.failure.message), icon="⚠️")
     return result
 
 
@@ -114,7 +114,7 @@ def try_summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary | None
     try:
         return summarize(model_id, tuple(input_shape))
     except InputShapeError as exc:
-        st.error(translate_message(str(exc)), icon="⚠️")
+        st.error(render(exc), icon="⚠️")
         return None
 
 
@@ -171,7 +171,7 @@ def model_picker() -> explorer.ModelSpec:
         else:
             keep = st.session_state.get("model", DEFAULT_MODEL)
             st.error(_("{error} — showing {keep} instead.").format(
-                error=translate_message(unknown_model_error(asked).args[0]), keep=keep), icon="⚠️")
+                error=render(unknown_model_error(asked)), keep=keep), icon="⚠️")
     st.session_state.setdefault("model", DEFAULT_MODEL)
     model_id = sidebar_slot().selectbox(
         _("Model"), MODEL_IDS, format_func=_model_label, key="model", on_change=_on_model_change,
@@ -201,7 +201,7 @@ def input_picker(spec: explorer.ModelSpec) -> tuple[int, ...] | None:
     try:
         return explorer.analysis.parse_input_shape(text or default)
     except InputShapeError as exc:
-        st.error(translate_message(str(exc)), icon="⚠️")
+        st.error(render(exc), icon="⚠️")
         return None
 
 

@@ -12,7 +12,7 @@ from explorer.lessons import compare
 from explorer.present import charts
 from explorer.present import formatting as fmt
 from pages.common import MODEL_IDS, use_app_navigation
-from pages.i18n import N_, _, translate_message
+from pages.i18n import N_, _, render
 
 use_app_navigation()
 
@@ -64,7 +64,7 @@ refused = {m: r for m, r in measured.items() if r.summary is None}
 if refused:
     st.warning(
         _("Cannot take {s}×{s}: {reasons}").format(
-            s=size, reasons="; ".join(f"**{m}** — {translate_message(r.error)}" for m, r in refused.items())),
+            s=size, reasons="; ".join(f"**{m}** — {render(r.error)}" for m, r in refused.items())),
         icon="⚠️",
     )
 ok = {m: r for m, r in measured.items() if r.summary is not None}

@@ -14,7 +14,7 @@ from explorer.present import formatting as fmt
 from explorer.runtime import data
 from explorer.zoo.energy import N_PIXELS, SIDE
 from pages.common import exact_metric, use_app_navigation
-from pages.i18n import _, translate_message
+from pages.i18n import _, render
 from pages.notes_panel import notes_panel
 
 use_app_navigation()
@@ -64,7 +64,7 @@ seed = int(c3.number_input(_("Seed"), 0, 10_000, 0, key="hop_seed"))
 try:
     stored = patterns(tuple(chosen), encoding)
 except data.DatasetNotFound as exc:
-    st.warning(translate_message(str(exc)))
+    st.warning(render(exc))
     st.stop()
 weights = hopfield.hebbian(stored)
 k = chosen.index(target)

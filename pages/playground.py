@@ -17,14 +17,14 @@ import streamlit as st
 import explorer
 from explorer import playground
 from explorer.analysis import InputShapeError, parse_input_shape
-from explorer.i18n import render
+from explorer.i18n import Message, render
 from explorer.present import diagram, export, sandbox, table
 from explorer.present import formatting as fmt
 from explorer.present.figure import labels_of
 from pages.common import MODEL_IDS, exact_metric, layer_table_config, summarize, use_app_navigation
 from pages.components.svg_viewer import svg_viewer
 from pages.figure_panel import figure_panel, wants_figure
-from pages.i18n import _, translate_message
+from pages.i18n import _
 
 use_app_navigation()
 
@@ -36,10 +36,11 @@ TABLE_COLUMNS = ("name", "type", "output_shape", "params", "macs", "rf", "stride
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def build(code: str, input_shape: tuple[int, ...]) -> tuple[sandbox.Analysis | None, playground.CodeError | str | None]:
+def build(code: str, input_shape: tuple[int, ...]) -> tuple[sandbox.Analysis | None,
+                                                             playground.CodeError | Message | None]:
     """(analysis, error) for the code at this input, interpreted, analysed, traced and drawn in a worker process:
     the error is the interpreter's :class:`CodeError` (its line and reason, rendered where shown) or the analysis'
-    sentence; errors are values, so they are cached too — but not a worker that crashed or ran out of time or memory
+    message; errors are values, so they are cached too — but not a worker that crashed or ran out of time or memory
     (:class:`~explorer.present.sandbox.ProcessError` goes up uncached: the next run tries again)."""
     try:
         return sandbox.analyse(code, input_shape, draw="svg"), None
@@ -48,7 +49,7 @@ def build(code: str, input_shape: tuple[int, ...]) -> tuple[sandbox.Analysis | N
     except playground.CodeError as exc:
         return None, exc
     except InputShapeError as exc:
-        return None, str(exc)
+        return None, exc.message
 
 
 def _start_from() -> None:
@@ -105,7 +106,7 @@ st.query_params["input"] = input_text
 try:
     shape = parse_input_shape(input_text)
 except InputShapeError as exc:
-    st.error(translate_message(str(exc)), icon="⚠️")
+    st.error(render(exc), icon="⚠️")
     st.stop()
 sandbox.default_pool().prestart()  # a warm worker for the next edit
 try:
@@ -113,8 +114,7 @@ try:
 except sandbox.ProcessError as exc:  # "the snippet ran out of its 10 s" …: the server itself is unharmed
     analysis, error = None, exc
 if error is not None:
-    st.error(render(error) if isinstance(error, playground.CodeError) else translate_message(error),
-             icon="⚠️")
+    st.error(render(error), icon="⚠️")
     st.stop()
 assert analysis is not None
 summary, traced = analysis.summary, analysis.graph

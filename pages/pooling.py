@@ -12,7 +12,7 @@ from explorer.present import charts
 from explorer.present import formatting as fmt
 from explorer.runtime import data
 from pages.common import use_app_navigation
-from pages.i18n import _, translate_message
+from pages.i18n import _, render
 from pages.notes_panel import notes_panel
 
 use_app_navigation()
@@ -46,7 +46,7 @@ else:
     try:
         raw, label = data.sample(index)
     except data.DatasetNotFound as exc:
-        st.warning(translate_message(str(exc)))
+        st.warning(render(exc))
         st.stop()
     st.caption(_("Fashion-MNIST test image {index}: {label} (pixel values 0–255)").format(
         index=index, label=_(data.CLASSES[label])))

@@ -13,7 +13,7 @@ from explorer.analysis.empirical import effective_field
 from explorer.present import charts
 from explorer.runtime import data, images, weights
 from pages.common import MODEL_IDS, model_picker, summarize, use_app_navigation
-from pages.i18n import _, translate_message
+from pages.i18n import _, render
 
 use_app_navigation()
 
@@ -101,7 +101,7 @@ if source == "Upload":
         try:
             picture = images.fit(images.load_image(upload.getvalue(), upload.name), C, H, W)
         except images.ImageError as exc:
-            st.error(translate_message(str(exc)), icon="⚠️")
+            st.error(render(exc), icon="⚠️")
 else:
     try:
         index = st.number_input(_("Test image #"), 0, 9999, 0, key="rf_sample")
@@ -109,7 +109,7 @@ else:
         st.caption(_("Fashion-MNIST test image {index}: {label}").format(index=index, label=_(data.CLASSES[label])))
         picture = images.fit(images.from_array(raw), C, H, W)
     except data.DatasetNotFound as exc:
-        st.warning(translate_message(str(exc)))
+        st.warning(render(exc))
 if picture is None:
     picture = np.full((C, H, W), 0.5, dtype=np.float32)
 display = picture[0] if C == 1 else picture[:3].transpose(1, 2, 0)

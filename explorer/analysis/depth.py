@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from ..i18n import N_
 from .graph import Graph, trace
 from .rules import category
 
@@ -31,12 +32,12 @@ WEIGHT_LAYER_CATEGORIES = ("convolution", "fully connected", "recurrent")
 LONGEST_PATH_NAME = "weight layers (longest path)"
 TOTAL_NAME = "weight layers (all)"
 LONGEST_PATH_HELP = (
-    "Convolutions, linear and recurrent layers on the longest path from the input to the output — the papers' depth "
-    "(ResNet-18 → 18, GoogLeNet → 22). Side paths (a 1×1 shortcut, parallel Inception branches) do not add to it."
+    N_("Convolutions, linear and recurrent layers on the longest path from the input to the output — the papers' depth "
+       "(ResNet-18 → 18, GoogLeNet → 22). Side paths (a 1×1 shortcut, parallel Inception branches) do not add to it.")
 )
 TOTAL_HELP = (
-    "Every convolution, linear and recurrent layer call, side paths included (ResNet-18 → 21: its three 1×1 shortcut "
-    "convolutions; GoogLeNet → 58: all its Inception branches)."
+    N_("Every convolution, linear and recurrent layer call, side paths included (ResNet-18 → 21: its three 1×1 "
+       "shortcut convolutions; GoogLeNet → 58: all its Inception branches).")
 )
 
 

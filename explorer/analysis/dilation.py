@@ -12,13 +12,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..i18n import N_, InvalidValue
 from .rules import window_formula
 
 
 def k_eff(k: int, r: int) -> int:
     """Effective kernel size of a k-tap kernel with dilation r: k + (k − 1)(r − 1)."""
     if k < 1 or r < 1:
-        raise ValueError("kernel size and dilation must be at least 1")
+        raise InvalidValue(N_("kernel size and dilation must be at least 1"))
     return k + (k - 1) * (r - 1)
 
 

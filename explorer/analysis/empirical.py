@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..i18n import N_, InvalidValue
 from ..zoo.registry import get_spec
 from .meta import build_meta
 from .rules import rule_for
@@ -91,7 +92,8 @@ def _run_until(model: nn.Module, x: torch.Tensor, layer: str, call: int = 0) -> 
     finally:
         handle.remove()
     if len(captured) <= call:
-        raise ValueError(f"layer {layer!r} was not called {call + 1} time(s) in the forward pass")
+        raise InvalidValue(N_("layer {layer} was not called {n} time(s) in the forward pass"), layer=repr(layer),
+                           n=call + 1)
     return captured[call]
 
 
@@ -103,7 +105,8 @@ def _unit_gradient(
     out = _run_until(model, x, layer, call)
     spatial = tuple(out.shape[2:])
     if not spatial:
-        raise ValueError(f"layer {layer!r} has no spatial output ({tuple(out.shape)})")
+        raise InvalidValue(N_("layer {layer} has no spatial output ({shape})"), layer=repr(layer),
+                           shape=tuple(out.shape))
     centre = tuple((s - 1) // 2 for s in spatial) if unit is None else tuple(unit)
     out[(0, slice(None), *centre)].sum().backward()
     return x.grad[0].abs().sum(dim=0), centre, spatial
@@ -146,7 +149,8 @@ def fitting_input(
         if fits:
             return tuple(shape)
         shape = [shape[0]] + [s + step for s in shape[1:]]
-    raise ValueError(f"no input up to {limit} pixels holds the receptive field of {layer!r}")
+    raise InvalidValue(N_("no input up to {limit} pixels holds the receptive field of {layer}"), limit=limit,
+                       layer=repr(layer))
 
 
 def measured_field(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..i18n import N_, Message, Quoted
 from ..zoo.registry import get_spec
 from .meta import build_meta, fast_meta_forwards
 from .rules import window_formula
@@ -29,8 +30,8 @@ class Failure:
     label: str  # its display label (conv1, pool5 …; see explorer.analysis.labels)
     type: str  # its module type: MaxPool2d, Linear …
     input_shape: tuple[int, ...] | None  # what arrives there, with the batch dimension
-    reason: str  # why, with the arithmetic: "MaxPool2d 3×3, stride 2 gets 1×1: ⌊(1 + 2·0 − 3)/2⌋ + 1 = 0 < 1 …"
-    message: str  # the whole sentence of the InputShapeError that analyze raises without partial=True
+    reason: Message  # why, with the arithmetic: "MaxPool2d 3×3, stride 2 gets 1×1: ⌊(1 + 2·0 − 3)/2⌋ + 1 = 0 < 1 …"
+    message: Message  # the whole sentence of the InputShapeError that analyze raises without partial=True
 
 
 def _each_axis(value: int | Sequence[int], n: int) -> tuple[int, ...]:
@@ -50,7 +51,26 @@ def _times(dims: Sequence[int]) -> str:
     return "×".join(map(str, dims))
 
 
-def _window_reason(module: nn.Module, shape: tuple[int, ...]) -> str | None:
+# The sentence of a window that no longer fits: [stride given][a convolution's kernel][padding given] → template.
+_WINDOW = {
+    (True, False, True): N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} window no longer fits in "
+                            "{sizes} even with its padding"),
+    (True, False, False): N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} window no longer fits in "
+                             "{sizes}"),
+    (True, True, True): N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} kernel no longer fits in "
+                           "{sizes} even with its padding"),
+    (True, True, False): N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} kernel no longer fits in "
+                            "{sizes}"),
+    (False, False, True): N_("{layer} {k} gets {shape}: {formulas} — the {span} window no longer fits in {sizes} "
+                             "even with its padding"),
+    (False, False, False): N_("{layer} {k} gets {shape}: {formulas} — the {span} window no longer fits in {sizes}"),
+    (False, True, True): N_("{layer} {k} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes} even "
+                            "with its padding"),
+    (False, True, False): N_("{layer} {k} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes}"),
+}
+
+
+def _window_reason(module: nn.Module, shape: tuple[int, ...]) -> Message | None:
     """"MaxPool2d 3×3, stride 2 gets 256×1×1: ⌊(1 + 2·0 − 3)/2⌋ + 1 = 0 < 1" for a window that no longer fits."""
     if not hasattr(module, "kernel_size") or isinstance(getattr(module, "padding", 0), str):
         return None
@@ -70,11 +90,11 @@ def _window_reason(module: nn.Module, shape: tuple[int, ...]) -> str | None:
         return None
     formulas = list(dict.fromkeys(window_formula(sizes[i], k[i], s[i], p[i], d[i], ceil, outs[i]) for i in bad))
     span = [d[i] * (k[i] - 1) + 1 for i in range(n)]
-    what = "kernel" if "Conv" in type(module).__name__ else "window"
-    head = f"{type(module).__name__} {_times(k)}" + (f", stride {_times(sorted(set(s)))}" if any(v != 1 for v in s)
-                                                     else "")
-    return (f"{head} gets {_times(shape[1:])}: {' and '.join(f'{f} < 1' for f in formulas)} — the {_times(span)} "
-            f"{what} no longer fits in {_times(sizes)}" + (" even with its padding" if any(p) else ""))
+    strided = any(v != 1 for v in s)
+    template = _WINDOW[strided, "Conv" in type(module).__name__, any(p)]
+    return Message(template, dict(
+        layer=type(module).__name__, k=_times(k), shape=_times(shape[1:]), span=_times(span), sizes=_times(sizes),
+        formulas=" and ".join(f"{f} < 1" for f in formulas), **({"s": _times(sorted(set(s)))} if strided else {})))
 
 
 def _factors(count: int, channels: int) -> str:
@@ -86,7 +106,7 @@ def _factors(count: int, channels: int) -> str:
     return f"{count:,}"
 
 
-def _size_reason(module: nn.Module, shape: tuple[int, ...], before: tuple[int, ...] | None) -> str | None:
+def _size_reason(module: nn.Module, shape: tuple[int, ...], before: tuple[int, ...] | None) -> Message | None:
     """What a layer of fixed size expects against what arrives: features of a Linear, channels of a Conv."""
     name = type(module).__name__
     if isinstance(module, nn.Linear) and shape and shape[-1] != module.in_features:
@@ -94,23 +114,26 @@ def _size_reason(module: nn.Module, shape: tuple[int, ...], before: tuple[int, .
         if before is not None and len(before) >= 3 and math.prod(before[1:]) == got:
             c = before[1]
             arrives = "·".join(map(str, before[1:])) + f" = {got:,}"
-            return (f"the classifier's {name} expects {_factors(module.in_features, c)} features, this input gives "
-                    f"{arrives}")
-        return f"{name} expects {module.in_features:,} input features, this input gives {got:,}"
+            return Message(N_("the classifier's {layer} expects {expected} features, this input gives {arrives}"),
+                           dict(layer=name, expected=_factors(module.in_features, c), arrives=arrives))
+        return Message(N_("{layer} expects {n} input features, this input gives {got}"),
+                       dict(layer=name, n=f"{module.in_features:,}", got=f"{got:,}"))
     if hasattr(module, "in_channels") and len(shape) > 1 and shape[1] != module.in_channels:
-        return (f"{name} expects {module.in_channels} input channel{'s' * (module.in_channels != 1)}, this input has "
-                f"{shape[1]}")
+        template = (N_("{layer} expects {n} input channel, this input has {got}") if module.in_channels == 1 else
+                    N_("{layer} expects {n} input channels, this input has {got}"))
+        return Message(template, dict(layer=name, n=module.in_channels, got=shape[1]))
     return None
 
 
 def why_it_fails(module: nn.Module, shape: tuple[int, ...] | None, error: str,
-            before: tuple[int, ...] | None = None) -> str:
+            before: tuple[int, ...] | None = None) -> Message:
     """Why ``module`` cannot take an input of ``shape`` (with the batch dimension): the window arithmetic, the
-    sizes expected and given, or else PyTorch's own first line ``error``. ``before``: the last feature-map shape
-    (N, C, H, W) computed before it, which a flattening turned into the features that arrive."""
+    sizes expected and given, or else PyTorch's own first line ``error`` (quoted). ``before``: the last feature-map
+    shape (N, C, H, W) computed before it, which a flattening turned into the features that arrive."""
+    own_words = Message("{error}", {"error": Quoted(error)})  # nothing to translate: PyTorch's words, quoted
     if shape is None:
-        return error
-    return _size_reason(module, shape, before) or _window_reason(module, shape) or error
+        return own_words
+    return _size_reason(module, shape, before) or _window_reason(module, shape) or own_words
 
 
 def _fits(module: nn.Module, shape: tuple[int, ...]) -> bool:

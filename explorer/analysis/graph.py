@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from ..i18n import N_, InvalidValue
 from ..zoo.registry import get_spec
 from .meta import fast_meta_forwards, meta_copy
 from .rules import rule_for
@@ -113,7 +114,7 @@ def trace(model: str | nn.Module, input_shape: Sequence[int] | None = None, *, p
     what ran, and the call that failed is one more node of kind ``"failed"`` (no output node)."""
     if isinstance(model, nn.Module):
         if input_shape is None:
-            raise ValueError("input_shape is required when tracing a module")
+            raise InvalidValue(N_("input_shape is required when tracing a module"))
         module, name = meta_copy(model), type(model).__name__
     else:
         spec = get_spec(model)

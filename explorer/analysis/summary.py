@@ -16,7 +16,7 @@ import torch
 import torchinfo
 from torch import nn
 
-from ..i18n import N_, ExplorerError
+from ..i18n import N_, InvalidValue, Message, Quoted
 from ..zoo.registry import ModelSpec, get_spec
 from .field import UNSUPPORTED, Axis, describe
 from .fit import Failure, why_it_fails
@@ -32,18 +32,15 @@ Shape = Sequence[int]
 MAX_DIM = 8192  # largest accepted channel count / spatial size: beyond this an input is a typo, not a question
 
 
-class InputShapeError(ValueError):
+class InputShapeError(InvalidValue):
     """The network cannot take the requested input; the message names the first layer that fails and why."""
 
 
-class BatchChangeError(InputShapeError, ExplorerError):
+class BatchChangeError(InputShapeError):
     """A module hands on another number of images than it got — the notes' ``Reshape`` (``x.view(-1, 1, 28, 28)``)
     on a 1×224×224 input turns 1 image into 64 — so every per-image number after it (MACs per image, shapes,
     receptive fields) would be wrong. An :class:`InputShapeError`: callers that handle a bad input handle this too.
     ``layer`` is the module's path (``""`` for the network itself), ``images`` the batch it hands on."""
-
-    __init__ = ExplorerError.__init__
-    __reduce__ = ExplorerError.__reduce__
 
     @property
     def layer(self) -> str:
@@ -193,24 +190,28 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
     try:
         dims = tuple(int(p) for p in parts)
     except ValueError:
-        raise InputShapeError(f"input size {text!r} is not a list of integers like 3,224,224") from None
+        raise InputShapeError(N_("input size {text} is not a list of integers like 3,224,224"),
+                              text=repr(text)) from None
     return check_input_shape(dims)
 
 
 def check_input_shape(dims: Sequence[int]) -> tuple[int, ...]:
     """Validate an input size (C, H, W …): positive integers no larger than :data:`MAX_DIM`."""
     if isinstance(dims, (str, bytes)) or not isinstance(dims, Sequence):
-        raise InputShapeError(f"input size {dims!r} is not a sequence of integers like (3, 224, 224)")
+        raise InputShapeError(N_("input size {dims} is not a sequence of integers like (3, 224, 224)"),
+                              dims=repr(dims))
     if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
-        raise InputShapeError(f"input size {tuple(dims)!r} has a dimension that is not an integer")
+        raise InputShapeError(N_("input size {dims} has a dimension that is not an integer"), dims=repr(tuple(dims)))
     dims = tuple(dims)
     if not dims:
-        raise InputShapeError("input size is empty; give it as C,H,W, e.g. 3,224,224")
+        raise InputShapeError(N_("input size is empty; give it as C,H,W, e.g. 3,224,224"))
     bad = [d for d in dims if d < 1]
     if bad:
-        raise InputShapeError(f"input size {','.join(map(str, dims))} has a dimension below 1 ({bad[0]})")
+        raise InputShapeError(N_("input size {dims} has a dimension below 1 ({value})"),
+                              dims=",".join(map(str, dims)), value=bad[0])
     if max(dims) > MAX_DIM:
-        raise InputShapeError(f"input size {','.join(map(str, dims))} exceeds the limit of {MAX_DIM} per dimension")
+        raise InputShapeError(N_("input size {dims} exceeds the limit of {limit} per dimension"),
+                              dims=",".join(map(str, dims)), limit=MAX_DIM)
     return dims
 
 
@@ -241,18 +242,29 @@ def _failing_call(model: nn.Module, x: torch.Tensor) -> tuple[nn.Module, tuple[i
     return None
 
 
-def _where(mod: nn.Module, shape: tuple[int, ...] | None, exc: Exception, names: dict[int, str]) -> str:
-    """"layer 5 (MaxPool2d(…)) gets input 256×1×1: <why>" — the failing call in the InputShapeError's words."""
-    name = names.get(id(mod)) or type(mod).__name__
-    got = "×".join(map(str, shape[1:])) if shape else "?"
-    why = _first_line(exc)
+def _cannot_take(model: str, dims: Sequence[int], exc: Exception, failed: tuple | None,
+                 names: dict[int, str]) -> Message:
+    """"alexnet cannot take input 3×32×32: layer 12 (MaxPool2d(…)) gets input 256×1×1: <why>" — the sentence of the
+    InputShapeError: the failing call (its name, module, input) and why, in the size's words where the layer has a
+    fixed input size, else in PyTorch's (quoted)."""
+    values = dict(model=model, shape="×".join(map(str, dims)))
+    if failed is None:
+        return Message(N_("{model} cannot take input {shape}: {error}"), dict(values, error=Quoted(_first_line(exc))))
+    mod, shape, raised = failed
+    values.update(name=names.get(id(mod)) or type(mod).__name__, module=f"{type(mod).__name__}({mod.extra_repr()})",
+                  got="×".join(map(str, shape[1:])) if shape else "?")
     in_channels = getattr(mod, "in_channels", getattr(mod, "in_features", None))
     if shape and in_channels is not None:
         axis = 1 if hasattr(mod, "in_channels") else -1
         if len(shape) > 1 and shape[axis] != in_channels:
-            unit = "channels" if axis == 1 else "features"
-            why = f"it expects {in_channels} input {unit}, got {shape[axis]}"
-    return f"layer {name} ({type(mod).__name__}({mod.extra_repr()})) gets input {got}: {why}"
+            values.update(n=in_channels, value=shape[axis])
+            if axis == 1:
+                return Message(N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: it "
+                                  "expects {n} input channels, got {value}"), values)
+            return Message(N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: it "
+                              "expects {n} input features, got {value}"), values)
+    return Message(N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: {error}"),
+                   dict(values, error=Quoted(_first_line(raised))))
 
 
 def _first_line(exc: Exception) -> str:
@@ -294,7 +306,7 @@ def analyze(
         module = meta_copy(model)
         model_name = type(model).__name__
         if input_shape is None:
-            raise ValueError("input_shape is required when analysing a module")
+            raise InvalidValue(N_("input_shape is required when analysing a module"))
     else:
         spec = get_spec(model)
         module = build_meta(spec)
@@ -303,10 +315,9 @@ def analyze(
             input_shape = spec.input_shape
     dims = parse_input_shape(input_shape) if isinstance(input_shape, str) else check_input_shape(input_shape)
     if spec is not None and len(dims) != len(spec.input_shape):
-        raise InputShapeError(
-            f"{spec.id} takes a {len(spec.input_shape)}-dimensional input "
-            f"({','.join(map(str, spec.input_shape))}), not {','.join(map(str, dims))}"
-        )
+        raise InputShapeError(N_("{model} takes a {n}-dimensional input ({shape}), not {dims}"), model=spec.id,
+                              n=len(spec.input_shape), shape=",".join(map(str, spec.input_shape)),
+                              dims=",".join(map(str, dims)))
     full = (1, *dims)
     module.eval()
     fast_meta_forwards(module)
@@ -317,9 +328,7 @@ def analyze(
         stats = _torchinfo(module, x)
     except Exception as exc:  # noqa: BLE001 — reported with the layer that failed
         failed = _failing_call(module, x)
-        where = _where(*failed, names) if failed is not None else None
-        shape_text = "×".join(map(str, dims))
-        message = f"{model_name} cannot take input {shape_text}: {where or _first_line(exc)}"
+        message = _cannot_take(model_name, dims, exc, failed, names)
         if partial and failed is not None:
             return _partial(module, x, names, model_name, failed, message)
         raise InputShapeError(message) from None
@@ -389,7 +398,7 @@ def _labelled(records: list[LayerRecord], model_name: str) -> list[LayerRecord]:
 
 def _partial(
     module: nn.Module, x: torch.Tensor, names: dict[int, str], model_name: str,
-    failed: tuple[nn.Module, tuple[int, ...] | None, Exception], message: str,
+    failed: tuple[nn.Module, tuple[int, ...] | None, Exception], message: Message,
 ) -> PartialSummary:
     """The records of every call that began before the failure, the failing one last, and why it fails. Both
     passes run again with the model's forward guarded: the exception ends the pass instead of the analysis."""

@@ -134,8 +134,10 @@ class Message:
         """The sentence in the current language: the template translated, then filled with the values (each
         :class:`Message` value rendered in turn, :class:`Quoted` ones quoted as code outside English)."""
         english = language() == DEFAULT_LANGUAGE
-        values = {key: _value(value, english) for key, value in self.values.items()}
-        return (self.template if english else gettext(self.template)).format(**values)
+        text = self.template if english else gettext(self.template)
+        if not self.values:
+            return text  # a sentence without fields is written as it is (braces and all)
+        return text.format(**{key: _value(value, english) for key, value in self.values.items()})
 
     def __str__(self) -> str:
         with use_language(DEFAULT_LANGUAGE):
@@ -167,6 +169,9 @@ class ExplorerError(Exception):
         self.message = template if isinstance(template, Message) else Message(template, values)
         super().__init__(str(self.message))
 
+    def __str__(self) -> str:
+        return str(self.message)  # the sentence, also for a KeyError (whose own str() is the repr of its argument)
+
     def __reduce__(self):
         return _rebuild_error, (type(self), self.message, self.__dict__)
 
@@ -180,6 +185,11 @@ def _rebuild_error(cls: type[ExplorerError], message: Message, state: dict) -> E
 
 class InvalidValue(ExplorerError, ValueError):
     """A value the user gave (an argument, a file, a setting) that cannot be used: ``except ValueError`` catches it."""
+
+
+class UnknownKey(ExplorerError, KeyError):
+    """A name that names nothing (a model id, a claim, a column): ``except KeyError`` catches it, and ``str(err)``
+    is the sentence, not a quoted repr."""
 
 
 def error_text(error: BaseException) -> str:

@@ -13,11 +13,11 @@ from torch import nn
 
 from ..analysis import InputShapeError, analyze
 from ..analysis.graph import trace
+from ..i18n import N_, UnknownKey, render
+from ..i18n import gettext as _
 from ..playground import parse_network
 from ..playground.listings import LISTINGS
 from ..zoo.registry import get_spec
-from .i18n import gettext as _
-from .i18n import translate_message
 from .inception import factorize
 
 
@@ -197,17 +197,17 @@ def nin_at_224() -> Claim:
     """The notes' NiN code (kernel_size passed to the '1×1' convolutions) at the input it is written for."""
     listing = LISTINGS["nin-notes"]
     net = parse_network(listing.code)
+    failure: InputShapeError | None = None
     try:
         analyze(net, listing.input_shape)
-        failure = ""
     except InputShapeError as exc:
-        failure = str(exc)
+        failure = exc
     fixed = analyze(get_spec("nin").build(), get_spec("nin").input_shape)
     return Claim(
         key="nin-224", quote="nn.Conv2d(out_channels, out_channels, kernel_size), nn.ReLU()",
         claim=_("The NiN block's two '1×1' convolutions get the block's kernel size."),
         verdict=_("Worse than extra parameters: the notes' code **cannot run at 224×224 at all**. {detail}").format(
-            detail=_("Analysed on the meta device: {failure}").format(failure=translate_message(failure)) if failure
+            detail=_("Analysed on the meta device: {failure}").format(failure=render(failure)) if failure
             else _("(it ran: the listing changed)")),
         rows=({_("version"): _("the notes' code"), _("at 1×224×224"): _("fails") if failure else _("runs"),
                _("parameters"): "—" if failure else _int(analyze(net, listing.input_shape).total_params)},
@@ -235,4 +235,4 @@ def check(key: str) -> Claim:
     try:
         return CHECKS[key]()
     except KeyError:
-        raise KeyError(f"unknown claim {key!r}; known: {', '.join(CHECKS)}") from None
+        raise UnknownKey(N_("unknown claim {key}; known: {keys}"), key=repr(key), keys=", ".join(CHECKS)) from None

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from ..analysis import InputShapeError, Summary, analyze
 from ..analysis.depth import weight_layers
+from ..i18n import N_, Message
 from ..zoo.registry import get_spec
 from ..zoo.weights import CHECKPOINTS, shipped
-from .i18n import N_
 
 FASHION_MNIST = "Fashion-MNIST"
 IMAGENET = "ImageNet-1k"
@@ -73,7 +73,7 @@ class Measured:
     summary: Summary | None
     longest_path: int = 0  # weight layers on the longest path
     total_weight_layers: int = 0  # every weight-layer call
-    error: str = ""  # why the model does not accept ``input_shape``
+    error: Message | None = None  # why the model does not accept ``input_shape``
 
 
 def common_input(model_id: str, size: int | None) -> tuple[int, ...]:
@@ -90,11 +90,12 @@ def measure(model_id: str, size: int | None = None) -> Measured:
     spec = get_spec(model_id)
     shape = common_input(model_id, size)
     if size is not None and len(spec.input_shape) != 3:
-        return Measured(model_id, shape, None, error=f"not an image model (input {'×'.join(map(str, shape))})")
+        return Measured(model_id, shape, None, error=Message(N_("not an image model (input {shape})"),
+                                                             {"shape": "×".join(map(str, shape))}))
     try:
         summary = analyze(model_id, shape)
     except InputShapeError as exc:
-        return Measured(model_id, shape, None, error=str(exc).splitlines()[0])
+        return Measured(model_id, shape, None, error=exc.message)
     depth = weight_layers(model_id, shape)
     return Measured(model_id, shape, summary, depth.longest_path, depth.total)
 

@@ -32,9 +32,9 @@ from torch import nn
 
 from ..analysis import Summary, analyze
 from ..analysis.field import Axis
+from ..i18n import N_, InvalidValue, gettext
 from ..runtime import inference
 from ..zoo import get_spec
-from .i18n import N_, gettext
 
 BATCHNORMS = (nn.BatchNorm2d,)
 ACTIVATION_FORMULAS = {  # module type → how the step is written
@@ -50,7 +50,7 @@ STEPS = (N_("window"), N_("products"), N_("sum + bias"), N_("batch norm"), N_("a
 RANKINGS = (N_("mean"), N_("max"))  # marked: the pages show them translated
 
 
-class WalkthroughError(ValueError):
+class WalkthroughError(InvalidValue):
     """The walkthrough cannot follow this layer or unit; the message is one sentence naming why."""
 
 
@@ -135,8 +135,8 @@ def layer_named(model_id: str, name: str, input_shape: tuple[int, ...] | None = 
         if layer.name == name or layer.label == name:
             return layer
     names = ", ".join(layer.label for layer in conv_layers(model_id, input_shape))
-    raise WalkthroughError(gettext("{model} has no convolution named {name}; its convolutions: {names}").format(
-        model=model_id, name=repr(name), names=names))
+    raise WalkthroughError(N_("{model} has no convolution named {name}; its convolutions: {names}"),
+        model=model_id, name=repr(name), names=names)
 
 
 def unit_field(layer: ConvLayer, row: int, col: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -185,8 +185,8 @@ class Trace:
                 return rec
         if name not in self.convs:
             known = ", ".join(r.layer.label for r in self.convs.values())
-            raise WalkthroughError(gettext("{model} has no convolution named {name}; its convolutions: {names}").format(
-                model=self.model_id, name=repr(name), names=known))
+            raise WalkthroughError(N_("{model} has no convolution named {name}; its convolutions: {names}"),
+                model=self.model_id, name=repr(name), names=known)
         return self.convs[name]
 
 
@@ -222,7 +222,7 @@ def trace_convolutions(model_id: str, x: torch.Tensor) -> Trace:
     Raises :class:`explorer.runtime.inference.NoWeights` for a model without weights."""
     if x.dim() != 3:
         shape = "×".join(map(str, x.shape))
-        raise WalkthroughError(gettext("the input must be C×H×W, not {shape}").format(shape=shape))
+        raise WalkthroughError(N_("the input must be C×H×W, not {shape}"), shape=shape)
     layers = {layer.name: layer for layer in conv_layers(model_id, tuple(x.shape))}
     model, lock = _private_copy(model_id)
     names = {id(m): n for n, m in model.named_modules()}
@@ -329,8 +329,8 @@ class Walkthrough:
 
 def _taps(n_out: int, position: int, k: int, s: int, p: int, d: int) -> tuple[int, ...]:
     if not 0 <= position < n_out:
-        raise WalkthroughError(gettext("position {position} is outside the layer's output (0 … {last})").format(
-            position=position, last=n_out - 1))
+        raise WalkthroughError(N_("position {position} is outside the layer's output (0 … {last})"),
+            position=position, last=n_out - 1)
     return tuple(position * s - p + t * d for t in range(k))
 
 
@@ -405,16 +405,16 @@ def walkthrough(tr: Trace, layer: str, channel: int, row: int, col: int) -> Walk
     lay, conv = rec.layer, rec.module
     if lay.groups != 1:
         raise WalkthroughError(
-            gettext("{title} is a grouped convolution (groups={groups}): the walkthrough follows groups=1 only").format(
-                title=lay.title, groups=lay.groups))
+            N_("{title} is a grouped convolution (groups={groups}): the walkthrough follows groups=1 only"),
+            title=lay.title, groups=lay.groups)
     if getattr(conv, "padding_mode", "zeros") != "zeros":
-        raise WalkthroughError(gettext("{title} pads with {mode!r}: the walkthrough follows zero padding").format(
-            title=lay.title, mode=conv.padding_mode))
+        raise WalkthroughError(N_("{title} pads with {mode!r}: the walkthrough follows zero padding"),
+            title=lay.title, mode=conv.padding_mode)
     c_out, h_out, w_out = rec.output.shape
     if not 0 <= channel < c_out:
-        raise WalkthroughError(gettext(
-            "channel {channel} is outside {title}'s {n} output channels (0 … {last})").format(
-                channel=channel, title=lay.title, n=c_out, last=c_out - 1))
+        raise WalkthroughError(N_(
+            "channel {channel} is outside {title}'s {n} output channels (0 … {last})"),
+            channel=channel, title=lay.title, n=c_out, last=c_out - 1)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = lay.kernel_size, lay.stride, lay.padding, lay.dilation
     rows = _taps(h_out, row, kh, sh, ph, dh)
     cols = _taps(w_out, col, kw, sw, pw, dw)
@@ -496,13 +496,13 @@ def pointwise(tr: Trace, layer: str, row: int = 0, col: int = 0) -> Pointwise:
     lay, conv = rec.layer, rec.module
     if not lay.pointwise:
         kh, kw = lay.kernel_size
-        raise WalkthroughError(gettext(
-            "{title} is a {kh}×{kw} convolution, not 1×1: it mixes neighbouring pixels too").format(
-                title=lay.title, kh=kh, kw=kw))
+        raise WalkthroughError(N_(
+            "{title} is a {kh}×{kw} convolution, not 1×1: it mixes neighbouring pixels too"),
+            title=lay.title, kh=kh, kw=kw)
     if lay.groups != 1:
         raise WalkthroughError(
-            gettext("{title} is a grouped convolution (groups={groups}): the walkthrough follows groups=1 only").format(
-                title=lay.title, groups=lay.groups))
+            N_("{title} is a grouped convolution (groups={groups}): the walkthrough follows groups=1 only"),
+            title=lay.title, groups=lay.groups)
     matrix = conv.weight.detach().double().numpy()[:, :, 0, 0]
     bias = conv.bias.detach().double().numpy() if conv.bias is not None else np.zeros(matrix.shape[0])
     (sh, sw), (ph, pw) = lay.stride, lay.padding
@@ -547,7 +547,7 @@ def ranked_maps(tr: Trace, layer: str, by: str = "mean", top: int = 16) -> Ranke
     """The channels of ``layer`` (after its activation) ranked by mean or max activation, the top ``top`` first,
     with the layer's overall value range for one shared colour scale."""
     if by not in RANKINGS:
-        raise WalkthroughError(f"unknown ranking {by!r}; known: {', '.join(RANKINGS)}")
+        raise WalkthroughError(N_("unknown ranking {by}; known: {rankings}"), by=repr(by), rankings=", ".join(RANKINGS))
     rec = tr.record(layer)
     fmap, stage = activation_of(tr, rec.layer.name)
     values = fmap.double()

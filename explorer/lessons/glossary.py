@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.lessons.i18n import N_
+from ..i18n import N_, UnknownKey
 
 
 @dataclass(frozen=True)
@@ -72,4 +72,4 @@ def term(en: str) -> Term:
     for t in TERMS:
         if t.en == en:
             return t
-    raise KeyError(f"{en!r} is not in the glossary")
+    raise UnknownKey(N_("{term} is not in the glossary"), term=repr(en))

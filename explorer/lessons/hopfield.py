@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..i18n import N_, InvalidValue
 from ..runtime import data
 from ..zoo.energy import HopfieldNet
 
@@ -41,7 +42,8 @@ def class_patterns(classes: Sequence[int], encoding: str = "silhouette", split: 
       which makes the patterns less alike (smaller overlaps) and recall more reliable.
     """
     if encoding not in ENCODINGS:
-        raise ValueError(f"unknown encoding {encoding!r}; known: {', '.join(ENCODINGS)}")
+        raise InvalidValue(N_("unknown encoding {encoding}; known: {encodings}"), encoding=repr(encoding),
+                           encodings=", ".join(ENCODINGS))
     means = class_means(split).reshape(len(data.CLASSES), -1)
     threshold = SILHOUETTE_LEVEL if encoding == "silhouette" else means.mean(axis=0)
     chosen = means[list(classes)]
@@ -57,7 +59,7 @@ def overlaps(patterns: np.ndarray) -> np.ndarray:
 def corrupt(pattern: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
     """A copy of ``pattern`` with exactly ``round(fraction · N)`` neurons, chosen at random, flipped."""
     if not 0 <= fraction <= 1:
-        raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+        raise InvalidValue(N_("fraction must lie in [0, 1], got {fraction}"), fraction=fraction)
     rng = np.random.default_rng(seed)
     state = pattern.astype(np.int8).copy()
     flip = rng.choice(state.size, size=round(fraction * state.size), replace=False)

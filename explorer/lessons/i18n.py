@@ -1,17 +1,10 @@
-"""The translator of the user-visible strings: gettext over the catalog ``explorer/i18n/locale/<lang>/…/messages.po``.
+"""The sentences a run's store keeps as text, recognised by their templates.
 
-The language is a context variable, set per run by the app (``pages/i18n.py``) or around a call with
-:func:`use_language`; it defaults to English, the language of the source strings and of the CLI. Mark a string with
-``_("…")`` (``from explorer.lessons.i18n import gettext as _``) and format it after translation:
-``_("{n} layers").format(n=n)`` — an f-string cannot be looked up. ``N_`` marks a string for the catalog without
-translating it (module-level tables, translated where shown). ``make messages`` extracts the marked strings.
-
-The sentences the layers below write (errors, a run's state) cannot be marked there: they are recognised here by
-their templates (:data:`MESSAGE_TEMPLATES`, :func:`translate_message`, :func:`translate_error`; the playground's
-errors carry their words, see :class:`explorer.playground.CodeError`) and written again in the current language with
-the same values.
-
-The catalog is read with Babel's ``read_po`` once per process: there is no compiled ``.mo`` to go stale.
+The translator, the language and messages that carry their own words live in :mod:`explorer.i18n` (re-exported
+here): the library's errors carry their template and values (:class:`explorer.i18n.ExplorerError`) and render
+themselves. What is left here is how a training run ended as the run store keeps it — a sentence, not a message —
+:data:`MESSAGE_TEMPLATES`, recognised by its template (:func:`translate_message`, :func:`translate_error`) and
+written again in the current language with the same values, until the store keeps messages.
 """
 
 from __future__ import annotations
@@ -37,44 +30,19 @@ from ..i18n import (  # noqa: F401 — re-exported while the pages move to explo
     use_language,
 )
 
-
-def library_texts() -> list[str]:
-    """The English texts of the layers below this one that the pages show (the zoo's model descriptions, the
-    analysis' help texts, Fashion-MNIST's class names, d2l's results, the training runs' states): those layers cannot
-    import the translator, so their strings enter the catalog through :func:`extract_library_texts` and are
-    translated where shown (``_(spec.introduced)``)."""
-    from explorer.analysis import depth
-    from explorer.playground.listings import LISTINGS
-    from explorer.runtime import data, runs
-    from explorer.zoo.googlenet import INCEPTION_VARIANTS
-    from explorer.zoo.registry import get_spec, list_models
-    from explorer.zoo.resnet import PLACEMENT_TITLES
-
-    texts = [depth.LONGEST_PATH_HELP, depth.TOTAL_HELP, *data.CLASSES, *runs.STATUSES, *PLACEMENT_TITLES.values(),
-             *(get_spec(i).title for i in INCEPTION_VARIANTS), *(listing.title for listing in LISTINGS.values())]
-    for spec in list_models():
-        texts += [spec.title, spec.introduced, spec.output, *([spec.d2l_result] if spec.d2l_result else [])]
-        texts += [*([spec.notes] if spec.notes else []), *(t for e in spec.errata for t in (e.title, e.why))]
-    return list(dict.fromkeys(texts))
-
-
-def extract_library_texts(fileobj, keywords, comment_tags, options):
-    """Babel extraction method (``babel.cfg``'s ``[library: …]``): yields :func:`library_texts` as messages."""
-    for text in library_texts():
-        yield 0, "gettext", text, []
-
-
-# The sentences of the layers below this one that reach the user as they are (the runtime's errors and states), as
-# templates of their f-strings: :func:`translate_message` recognises a message by its template and translates it
+# The sentences that still reach the user as text (a failed run's error as the store keeps it), as templates of their
+# f-strings: :func:`translate_message` recognises a message by its template and translates it
 # with the same values. tests/i18n checks each against the sentence the runtime really writes. The first template
 # that fits wins, so a specific one comes before a general one that also fits its sentences. A ``{clause}`` field
-# holds another sentence of this list (translated in turn), a ``{status}`` a run's state (see CLAUSE_FIELDS). The
-# playground interpreter's errors carry their templates (explorer.playground.CodeError is an ExplorerError).
+# holds another sentence of this list (translated in turn), a ``{status}`` a run's state (see CLAUSE_FIELDS).
 MESSAGE_TEMPLATES = (
-    # explorer.runtime.devices.pick_device
+    # explorer.runtime.devices.pick_device and data.find (their errors carry their words; a failed run's store keeps
+    # them as text)
     N_("device cuda was asked for, but no CUDA GPU is available"),
     N_("device mps was asked for, but Apple's Metal backend is not available"),
     N_("unknown device {name}; use auto, cpu, cuda or mps"),
+    N_("Fashion-MNIST ({files}) not found in {places}; install the Debian package dataset-fashion-mnist, set "
+       "FASHION_MNIST_DIR, or call explorer.runtime.data.download()"),
     # explorer.runtime.runner, lease and runs: how a run ended, as the store keeps it
     N_("the {n} processes exited with status {code}"),
     N_("diverged at epoch {epoch}, step {step}: the loss is not finite"),
@@ -82,57 +50,6 @@ MESSAGE_TEMPLATES = (
     N_("interrupted (Ctrl-C) while queued"),
     N_("interrupted (Ctrl-C)"),
     N_("the process running it stopped before it finished"),
-    # explorer.runtime.inference: a model that cannot classify (its NoWeights carries imagenet's sentence as text)
-    N_("no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)"),
-    N_("{model} has no trained weights; models that classify: {models} (Fashion-MNIST), and the "
-       "torchvision-compatible ImageNet models once their checkpoint is downloaded"),
-    N_("{model} is not a Fashion-MNIST model; dataset images go to {models}"),
-    N_("The ImageNet weights of {model} are not in the torch.hub cache: fetch {url} and save it as {path}."),
-    N_("The ImageNet weights file {path} for {model} is damaged ({reason}): delete it and fetch {url} again."),
-    # explorer.runtime.data.find
-    N_("Fashion-MNIST ({files}) not found in {places}; install the Debian package dataset-fashion-mnist, set "
-       "FASHION_MNIST_DIR, or call explorer.runtime.data.download()"),
-    # explorer.runtime.images
-    N_("{name} is {size} bytes ({mb} MB), more than the {limit} MB limit"),
-    N_("{name} is empty"),
-    N_("{name} is larger than {limit} MB"),
-    N_("{name} has {w}×{h} pixels, more than the {limit} accepted"),
-    N_("{name} is not an image in a supported format ({formats})"),
-    N_("{name} declares too many pixels (a decompression bomb?)"),
-    N_("{name} is damaged or truncated and cannot be decoded ({reason})"),
-    # explorer.zoo.registry.unknown_model_error
-    N_("unknown model id {id}; did you mean {close}?"),
-    N_("unknown model id {id}; known ids: {ids}"),
-    # explorer.lessons.compare.measure
-    N_("not an image model (input {shape})"),
-    # explorer.analysis.summary.parse_input_shape and analyze
-    N_("input size {text} is not a list of integers like 3,224,224"),
-    N_("input size {dims} has a dimension below 1 ({value})"),
-    N_("input size {dims} exceeds the limit of {limit} per dimension"),
-    N_("{model} takes a {n}-dimensional input ({shape}), not {dims}"),
-    N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: it expects {n} input channels, "
-       "got {value}"),
-    N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: it expects {n} input features, "
-       "got {value}"),
-    N_("{model} cannot take input {shape}: layer {name} ({module}) gets input {got}: {error}"),
-    N_("{model} cannot take input {shape}: {error}"),
-    N_("input size is empty; give it as C,H,W, e.g. 3,224,224"),
-    N_("input size {dims} has a dimension that is not an integer"),
-    # explorer.analysis.fit.why_it_fails (the Failure's reason)
-    N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} window no longer fits in {sizes} even with its "
-       "padding"),
-    N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} window no longer fits in {sizes}"),
-    N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes} even with its "
-       "padding"),
-    N_("{layer} {k}, stride {s} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes}"),
-    N_("{layer} {k} gets {shape}: {formulas} — the {span} window no longer fits in {sizes} even with its padding"),
-    N_("{layer} {k} gets {shape}: {formulas} — the {span} window no longer fits in {sizes}"),
-    N_("{layer} {k} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes} even with its padding"),
-    N_("{layer} {k} gets {shape}: {formulas} — the {span} kernel no longer fits in {sizes}"),
-    N_("the classifier's {layer} expects {expected} features, this input gives {arrives}"),
-    N_("{layer} expects {n} input features, this input gives {got}"),
-    N_("{layer} expects {n} input channels, this input has {got}"),
-    N_("{layer} expects {n} input channel, this input has {got}"),
 )
 
 
@@ -182,26 +99,29 @@ def fill_template(template: str, values: dict[str, str], templates: tuple[str, .
     return gettext(template).format(**values)
 
 
+def _carries_words(item: object) -> bool:
+    """Whether ``item`` is a message (or an error carrying one) that renders itself — not a sentence written as a
+    whole and wrapped (``NoWeights(f"…")``), which only the templates can recognise."""
+    message = item if isinstance(item, Message) else getattr(item, "message", None)
+    return isinstance(message, Message) and (bool(message.values) or message.template in catalog(language()))
+
+
 def translate_message(message: str) -> str:
     """``message`` (a sentence of the runtime) in the current language: recognised by one of
     :data:`MESSAGE_TEMPLATES` and rewritten with the same values, or returned as it is."""
-    if isinstance(message, Message):
-        return message.render()
-    if language() == DEFAULT_LANGUAGE:
-        return message
-    found = match_template(message, MESSAGE_TEMPLATES)
-    return fill_template(*found, MESSAGE_TEMPLATES) if found else message
-
-
+    if _carries_words(message) or language() == DEFAULT_LANGUAGE:
+        return render(message) if isinstance(message, (Message, ExplorerError)) else message
+    found = match_template(str(message), MESSAGE_TEMPLATES)
+    return fill_template(*found, MESSAGE_TEMPLATES) if found else str(message)
 
 
 def translate_error(error: str | BaseException) -> str:
     """An error for the reader: an exception or its sentence, translated by :data:`MESSAGE_TEMPLATES`; a sentence no
     template knows (the words of an exception PyTorch, Python or the system raised) is quoted as code behind a lead-in
     in the current language."""
-    if isinstance(error, (Message, ExplorerError)):
+    if _carries_words(error):
         return render(error)
-    message = error_text(error) if isinstance(error, BaseException) else error
+    message = error_text(error) if isinstance(error, BaseException) else str(error)
     if language() == DEFAULT_LANGUAGE:
         return message
     found = match_template(message, MESSAGE_TEMPLATES)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from ..analysis import analyze
-from .i18n import N_
+from ..i18n import N_
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_, UnknownKey
+
 
 @dataclass(frozen=True)
 class Point:
@@ -179,7 +181,8 @@ def section(key: str) -> tuple[str, str, tuple[Point, ...]]:
     try:
         return SECTIONS[key]
     except KeyError:
-        raise KeyError(f"unknown notes section {key!r}; known: {', '.join(SECTIONS)}") from None
+        raise UnknownKey(N_("unknown notes section {key}; known: {keys}"), key=repr(key),
+                         keys=", ".join(SECTIONS)) from None
 
 
 def normalize(text: str) -> str:

@@ -13,15 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
+from ..i18n import N_, InvalidValue
+
 MODES = ("max", "avg")
 
 
 def output_size(n: int, k: int, s: int, p: int = 0) -> int:
     """⌊(n + 2p − k)/s⌋ + 1 (0 when the window does not fit)."""
     if k < 1 or s < 1 or p < 0:
-        raise ValueError("kernel and stride must be at least 1, padding at least 0")
+        raise InvalidValue(N_("kernel and stride must be at least 1, padding at least 0"))
     if 2 * p > k:
-        raise ValueError(f"padding {p} is more than half the window {k} (PyTorch refuses it)")
+        raise InvalidValue(N_("padding {p} is more than half the window {k} (PyTorch refuses it)"), p=p, k=k)
     return max(0, (n + 2 * p - k) // s + 1)
 
 
@@ -39,7 +41,7 @@ def _padded(grid: np.ndarray, mode: str, p: int) -> np.ndarray:
 def pool(grid: np.ndarray, mode: str = "max", k: int = 2, s: int = 2, p: int = 0) -> np.ndarray:
     """Pool a 2-D ``grid`` window by window."""
     if mode not in MODES:
-        raise ValueError(f"unknown pooling {mode!r}; known: {', '.join(MODES)}")
+        raise InvalidValue(N_("unknown pooling {mode}; known: {modes}"), mode=repr(mode), modes=", ".join(MODES))
     h, w = grid.shape
     oh, ow = output_size(h, k, s, p), output_size(w, k, s, p)
     padded = _padded(grid, mode, p)
@@ -100,7 +102,7 @@ def conv_vs_dense(in_channels: int, size: int, out_channels: int, k: int) -> Sha
     conv = nn.Conv2d(in_channels, out_channels, k, device="meta")
     out = size - k + 1
     if out < 1:
-        raise ValueError(f"a {k}×{k} kernel does not fit in {size}×{size}")
+        raise InvalidValue(N_("a {k}×{k} kernel does not fit in {size}×{size}"), k=k, size=size)
     conv_params = sum(p.numel() for p in conv.parameters())
     n_in, n_out = in_channels * size * size, out_channels * out * out
     dense = nn.Linear(n_in, n_out, device="meta")

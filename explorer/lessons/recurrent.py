@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from ..analysis import analyze
+from ..i18n import N_, InvalidValue
 from ..zoo.recurrent import GATES, Recurrent, recurrent_params
-from .i18n import N_
 
 # Per kind, the gates in PyTorch's stacking order: (symbol, name, activation).
 GATE_NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -81,7 +81,7 @@ def layer_of(module: nn.Module) -> nn.RNNBase:
         return module
     layers = [m for m in module.modules() if isinstance(m, nn.RNNBase)]
     if len(layers) != 1:
-        raise ValueError(f"expected one recurrent layer, found {len(layers)}")
+        raise InvalidValue(N_("expected one recurrent layer, found {n}"), n=len(layers))
     return layers[0]
 
 
@@ -92,14 +92,14 @@ def kind_of(layer: nn.RNNBase) -> str:
         return "gru"
     if isinstance(layer, nn.RNN) and layer.nonlinearity == "tanh":
         return "rnn"
-    raise ValueError(f"unsupported recurrent layer: {layer}")
+    raise InvalidValue(N_("unsupported recurrent layer: {layer}"), layer=layer)
 
 
 def blocks_of(module: nn.Module) -> dict[str, dict[str, torch.Tensor]]:
     """The actual tensors of each gate: ``{"i": {"W_x": …, "W_h": …, "b_x": …, "b_h": …}, …}`` (views, no copy)."""
     layer = layer_of(module)
     if layer.num_layers != 1 or layer.bidirectional or layer.proj_size or not layer.bias:
-        raise ValueError("only one unidirectional layer with biases and no projection is unrolled")
+        raise InvalidValue(N_("only one unidirectional layer with biases and no projection is unrolled"))
     kind = kind_of(layer)
     h = layer.hidden_size
     out = {}
@@ -153,7 +153,7 @@ def unroll(module: nn.Module, x: torch.Tensor) -> Unrolled:
     :data:`EQUATIONS`, from a zero state, recording the shapes of every step."""
     layer = layer_of(module)
     if not layer.batch_first:
-        raise ValueError("expected a batch_first layer (N × T × features)")
+        raise InvalidValue(N_("expected a batch_first layer (N × T × features)"))
     kind = kind_of(layer)
     w = blocks_of(layer)
     n, steps_count, _ = x.shape

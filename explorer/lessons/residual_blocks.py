@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from ..analysis import analyze
+from ..i18n import N_
 from ..zoo.resnet import PlacedResidual, Residual
-from .i18n import N_
 
 
 def _zero_branch_output(block: PlacedResidual) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_
+
 
 def _with_cat_comment(code: str) -> str:
     # The notes' comment on torch.cat, kept out of the source line (it is wider than the line limit there).
@@ -348,26 +350,26 @@ class Listing:
 
 
 LISTINGS: dict[str, Listing] = {item.id: item for item in (
-    Listing("lenet", "LeNet (the notes, with Reshape)", LENET, (1, 28, 28), 61_706),
-    Listing("alexnet", "AlexNet (the notes' code: 1 channel, pad 1, Linear(6400), 1000 outputs)", ALEXNET,
+    Listing("lenet", N_("LeNet (the notes, with Reshape)"), LENET, (1, 28, 28), 61_706),
+    Listing("alexnet", N_("AlexNet (the notes' code: 1 channel, pad 1, Linear(6400), 1000 outputs)"), ALEXNET,
             (1, 224, 224), 50_820_776,
             note="The notes' code has 1000 outputs; d2l's (zoo id alexnet-d2l) has 10: 46,764,746 parameters."),
-    Listing("vgg", "VGG-11 (the notes' vgg_block and conv_arch)", VGG, (1, 224, 224), 128_806_154,
+    Listing("vgg", N_("VGG-11 (the notes' vgg_block and conv_arch)"), VGG, (1, 224, 224), 128_806_154,
             note="Change conv_arch and watch the shapes, parameters and receptive fields follow."),
-    Listing("nin-notes", "NiN as the notes write it (bug: kernel_size passed to the 1×1 convolutions)", NIN_NOTES,
+    Listing("nin-notes", N_("NiN as the notes write it (bug: kernel_size passed to the 1×1 convolutions)"), NIN_NOTES,
             (1, 224, 224), None, fails_at=5,
             note="The '1×1' convolutions get the block's kernel size, so the feature map shrinks until a 3×3 "
                  "kernel meets a 1×1 input."),
-    Listing("nin", "NiN (1×1 convolutions fixed)", NIN, (1, 224, 224), 1_992_166),
-    Listing("googlenet-notes", "GoogLeNet as the notes write it (first Inception c3=(18, 32))", GOOGLENET_NOTES,
+    Listing("nin", N_("NiN (1×1 convolutions fixed)"), NIN, (1, 224, 224), 1_992_166),
+    Listing("googlenet-notes", N_("GoogLeNet as the notes write it (first Inception c3=(18, 32))"), GOOGLENET_NOTES,
             (1, 96, 96), 5_979_516,
             note="d2l's first Inception block has c3=(16, 32); the notes' 18 adds 1,986 parameters."),
-    Listing("googlenet", "GoogLeNet with the Inception class (d2l's (16, 32))", GOOGLENET, (1, 96, 96), 5_977_530),
-    Listing("resnet18-notes", "ResNet-18 with the notes' Residual (bug: self.conv = None)", RESNET18_NOTES,
+    Listing("googlenet", N_("GoogLeNet with the Inception class (d2l's (16, 32))"), GOOGLENET, (1, 96, 96), 5_977_530),
+    Listing("resnet18-notes", N_("ResNet-18 with the notes' Residual (bug: self.conv = None)"), RESNET18_NOTES,
             (1, 96, 96), None, fails_at=23,
             note="Blocks without a 1×1 convolution never set self.conv3, so forward fails reading it."),
-    Listing("resnet18", "ResNet-18 with Residual (self.conv3 = None fixed)", RESNET18, (1, 96, 96), 11_178_378),
-    Listing("dilated", "Dilated stack: receptive fields 3, 7, 15", DILATED, (1, 32, 32), 1_248),
+    Listing("resnet18", N_("ResNet-18 with Residual (self.conv3 = None fixed)"), RESNET18, (1, 96, 96), 11_178_378),
+    Listing("dilated", N_("Dilated stack: receptive fields 3, 7, 15"), DILATED, (1, 32, 32), 1_248),
 )}
 
 # Code that builds each d2l-style zoo id exactly (its parameter count is the registry's).

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from ..analysis import LayerRecord, Summary
 from ..analysis.summary import final_field_layer
-from ..lessons.i18n import N_, gettext
+from ..i18n import N_, gettext
 from . import formatting as fmt
 from . import table
 

@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..i18n import gettext
 from ..lessons.convolution import RankedMaps, Walkthrough
-from ..lessons.i18n import gettext
 
 WINDOW_COLOR = "#d62728"
 PAD_COLOR = "#bbbbbb"

@@ -12,7 +12,7 @@ import graphviz
 from graphviz.quoting import quote
 
 from ..analysis.graph import Graph, Node, collapse, max_depth
-from ..lessons.i18n import N_, gettext
+from ..i18n import N_, ExplorerError, gettext
 from ..lessons.recurrent import shown_steps
 from ..zoo.recurrent import recurrent_params
 from ..zoo.resnet import PLACEMENT_TITLES, RESIDUAL_PLACEMENTS
@@ -208,6 +208,10 @@ def to_dot(
     return dot.source
 
 
+class GraphvizMissing(ExplorerError, RuntimeError):
+    """SVG or PNG was asked for where Graphviz's ``dot`` program is not installed."""
+
+
 def render_dot(dot: str, fmt: str) -> bytes:
     """SVG or PNG bytes from DOT with Graphviz's ``dot`` binary (Debian package graphviz)."""
     import graphviz
@@ -215,10 +219,8 @@ def render_dot(dot: str, fmt: str) -> bytes:
     try:
         return graphviz.Source(dot).pipe(format=fmt)
     except graphviz.ExecutableNotFound:
-        raise RuntimeError(
-            "rendering SVG/PNG needs Graphviz's `dot` program (Debian/Ubuntu: apt-get install graphviz); "
-            "the DOT text works without it"
-        ) from None
+        raise GraphvizMissing(N_("rendering SVG/PNG needs Graphviz's `dot` program (Debian/Ubuntu: apt-get install "
+                                 "graphviz); the DOT text works without it")) from None
 
 
 _NODE = {

@@ -267,7 +267,7 @@ def _answer(request: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
         except InputShapeError as exc:
             located = locate_failure(net, shape)
             if located is None:
-                return {"input": str(exc)}
+                return {"input": encode(exc.message)}
             raise located from None
         answer: dict[str, Any] = {"summary": encode(summary)}
         if request.get("graph"):
@@ -613,7 +613,10 @@ def _read_answer(answer: dict[str, Any], draw: str | None) -> Analysis:
     if "error" in answer:
         raise decode_error(answer["error"])
     if "input" in answer:
-        raise InputShapeError(_string(answer["input"]))
+        message = decode(answer["input"])
+        if not isinstance(message, Message):
+            raise ValueError("unexpected answer")
+        raise InputShapeError(message)
     summary = decode(answer["summary"])
     graph = decode(answer["graph"]) if "graph" in answer else None
     if not isinstance(summary, Summary) or not (graph is None or isinstance(graph, Graph)):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..analysis import LayerRecord, Summary
-from ..lessons.i18n import N_
+from ..i18n import N_, InvalidValue, UnknownKey
 from . import formatting as fmt
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def visible_layers(
     """
     if leaves:
         if depth is not None:
-            raise ValueError("give either depth or leaves=True, not both")
+            raise InvalidValue(N_("give either depth or leaves=True, not both"))
         return [(r, False) for r in summary.leaves]
     if depth is None:
         return [(r, False) for r in summary.layers]
@@ -155,7 +155,8 @@ def layer_rows(
     in ``style``. ``short`` (text style) writes counts as "62.4 M" instead of "62,378,344"."""
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
-        raise KeyError(f"unknown layer-table column(s) {unknown}; known: {list(COLUMNS)}")
+        raise UnknownKey(N_("unknown layer-table column(s) {unknown}; known: {known}"), unknown=unknown,
+                         known=list(COLUMNS))
     rows = []
     for record, collapsed in visible_layers(summary, depth, leaves):
         row = {key: _cell(COLUMNS[key], record, collapsed, style, short) for key in columns}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..i18n import N_, ExplorerError, InvalidValue
 from ..zoo.weights import FASHION_MNIST_CLASSES
 
 CLASSES = FASHION_MNIST_CLASSES  # the weights' categories (explorer.zoo.weights), in class-index order
@@ -27,7 +28,7 @@ URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
-class DatasetNotFound(FileNotFoundError):
+class DatasetNotFound(ExplorerError, FileNotFoundError):
     """No copy of Fashion-MNIST in any of the places looked at; the message says where to put one."""
 
 
@@ -50,10 +51,9 @@ def find(split: str = "test") -> Path:
         if (d / images).is_file() and (d / labels).is_file():
             return d
     places = ", ".join(str(d) for d in candidates())
-    raise DatasetNotFound(
-        f"Fashion-MNIST ({images}) not found in {places}; install the Debian package dataset-fashion-mnist, "
-        f"set FASHION_MNIST_DIR, or call explorer.runtime.data.download()"
-    )
+    raise DatasetNotFound(N_("Fashion-MNIST ({files}) not found in {places}; install the Debian package "
+                             "dataset-fashion-mnist, set FASHION_MNIST_DIR, or call explorer.runtime.data.download()"),
+                          files=images, places=places)
 
 
 def download(split: str = "test", target: Path | None = None) -> Path:
@@ -75,15 +75,16 @@ def read_idx(path: Path) -> np.ndarray:
     with opener(path, "rb") as f:
         data = f.read()
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f"{path} is not an IDX file")
+        raise InvalidValue(N_("{path} is not an IDX file"), path=path)
     dtype = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}.get(data[2])
     if dtype is None:
-        raise ValueError(f"{path}: unknown IDX data type 0x{data[2]:02x}")
+        raise InvalidValue(N_("{path}: unknown IDX data type {code}"), path=path, code=f"0x{data[2]:02x}")
     ndim = data[3]
     shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
     array = np.frombuffer(data, dtype=dtype, offset=4 + 4 * ndim)
     if array.size != int(np.prod(shape)):
-        raise ValueError(f"{path}: expected {int(np.prod(shape))} values, found {array.size}")
+        raise InvalidValue(N_("{path}: expected {n} values, found {found}"), path=path, n=int(np.prod(shape)),
+                           found=array.size)
     return array.reshape(shape)
 
 
@@ -93,7 +94,8 @@ def load(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     d = find(split)
     images, labels = (read_idx(d / name) for name in FILES[split])
     if len(images) != len(labels):
-        raise ValueError(f"{d}: {len(images)} images but {len(labels)} labels")
+        raise InvalidValue(N_("{folder}: {images} images but {labels} labels"), folder=d, images=len(images),
+                           labels=len(labels))
     return images, labels
 
 

@@ -6,6 +6,8 @@ import functools
 
 import torch
 
+from ..i18n import N_, InvalidValue
+
 
 @functools.lru_cache(maxsize=8)
 def pick_device(name: str = "auto") -> torch.device:
@@ -17,9 +19,9 @@ def pick_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda was asked for, but no CUDA GPU is available")
+        raise InvalidValue(N_("device cuda was asked for, but no CUDA GPU is available"))
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("device mps was asked for, but Apple's Metal backend is not available")
+        raise InvalidValue(N_("device mps was asked for, but Apple's Metal backend is not available"))
     if name not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda or mps")
+        raise InvalidValue(N_("unknown device {name}; use auto, cpu, cuda or mps"), name=repr(name))
     return torch.device(name)

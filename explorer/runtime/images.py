@@ -11,27 +11,34 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..i18n import N_, InvalidValue, Message, Quoted
+
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # e.g. 8660×5773; Pillow's own bomb threshold is 89.5 M
 
 
-class ImageError(ValueError):
+class ImageError(InvalidValue):
     """The file cannot be used as an image; the message says why in one sentence."""
 
 
-def _file_kind(mode: int) -> str:
+def _file_kind(mode: int) -> Message:
     """What a non-regular file is, in words."""
-    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                        (stat.S_ISSOCK, "a socket")):
+    for test, words in ((stat.S_ISDIR, N_("a directory")), (stat.S_ISFIFO, N_("a named pipe (FIFO)")),
+                        (stat.S_ISCHR, N_("a character device")), (stat.S_ISBLK, N_("a block device")),
+                        (stat.S_ISSOCK, N_("a socket"))):
         if test(mode):
-            return words
-    return "not a regular file"
+            return Message(words)
+    return Message(N_("not a regular file"))
+
+
+def _not_a_file(name: str, mode: int) -> ImageError:
+    return ImageError(N_("{name} is {kind}, not an image file"), name=name, kind=_file_kind(mode))
 
 
 def _too_large(name: str, size: int, limit: int) -> ImageError:
-    return ImageError(f"{name} is {size:,} bytes ({size / 2**20:,.1f} MB), more than the {limit / 2**20:g} MB limit")
+    return ImageError(N_("{name} is {size} bytes ({mb} MB), more than the {limit} MB limit"), name=name,
+                      size=f"{size:,}", mb=f"{size / 2**20:,.1f}", limit=f"{limit / 2**20:g}")
 
 
 def read_image_file(path: str | os.PathLike, limit: int = MAX_BYTES, name: str | None = None) -> bytes:
@@ -45,7 +52,7 @@ def read_image_file(path: str | os.PathLike, limit: int = MAX_BYTES, name: str |
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
-            raise ImageError(f"{name} is {_file_kind(info.st_mode)}, not an image file")
+            raise _not_a_file(name, info.st_mode)
         if info.st_size > limit:
             raise _too_large(name, info.st_size, limit)
         # O_NONBLOCK: should the path have become a FIFO since the stat, opening it does not wait for a writer.
@@ -53,39 +60,41 @@ def read_image_file(path: str | os.PathLike, limit: int = MAX_BYTES, name: str |
         with os.fdopen(fd, "rb") as f:
             mode = os.fstat(f.fileno()).st_mode
             if not stat.S_ISREG(mode):
-                raise ImageError(f"{name} is {_file_kind(mode)}, not an image file")
+                raise _not_a_file(name, mode)
             data = f.read(limit + 1)
     except OSError as exc:
-        raise ImageError(f"cannot read {name}: {exc.strerror or exc}") from None
+        raise ImageError(N_("cannot read {name}: {reason}"), name=name, reason=Quoted(exc.strerror or exc)) from None
     if len(data) > limit:
-        raise ImageError(f"{name} grew past the {limit / 2**20:g} MB limit while it was read")
+        raise ImageError(N_("{name} grew past the {limit} MB limit while it was read"), name=name,
+                         limit=f"{limit / 2**20:g}")
     return data
 
 
 def load_image(data: bytes, name: str = "the file") -> Image.Image:
     """Decode ``data`` into an RGB image (first frame / page), upright, transparency composited on white."""
     if not data:
-        raise ImageError(f"{name} is empty")
+        raise ImageError(N_("{name} is empty"), name=name)
     if len(data) > MAX_BYTES:
-        raise ImageError(f"{name} is larger than {MAX_BYTES // 2**20} MB")
+        raise ImageError(N_("{name} is larger than {limit} MB"), name=name, limit=MAX_BYTES // 2**20)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
             if image.width * image.height > MAX_PIXELS:
-                raise ImageError(
-                    f"{name} has {image.width}×{image.height} pixels, more than the {MAX_PIXELS:,} accepted"
-                )
+                raise ImageError(N_("{name} has {w}×{h} pixels, more than the {limit} accepted"), name=name,
+                                 w=image.width, h=image.height, limit=f"{MAX_PIXELS:,}")
             image.seek(0)
             image.load()
         except ImageError:
             raise
         except UnidentifiedImageError:
-            raise ImageError(f"{name} is not an image in a supported format ({', '.join(FORMATS)})") from None
+            raise ImageError(N_("{name} is not an image in a supported format ({formats})"), name=name,
+                             formats=", ".join(FORMATS)) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageError(f"{name} declares too many pixels (a decompression bomb?)") from None
+            raise ImageError(N_("{name} declares too many pixels (a decompression bomb?)"), name=name) from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise ImageError(f"{name} is damaged or truncated and cannot be decoded ({exc})") from None
+            raise ImageError(N_("{name} is damaged or truncated and cannot be decoded ({reason})"), name=name,
+                             reason=Quoted(str(exc))) from None
     try:
         image = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 — a broken EXIF block only loses the rotation

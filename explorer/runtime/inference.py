@@ -19,13 +19,14 @@ from PIL import Image
 from torch import nn
 
 from ..analysis.rules import rule_for
+from ..i18n import N_, ExplorerError, InvalidValue
 from ..zoo import get_spec, list_models
 from . import data, imagenet, ood, weights
 from .devices import pick_device
 from .images import ImageError, load_image
 
 
-class NoWeights(LookupError):
+class NoWeights(ExplorerError, LookupError):
     """The model has no trained weights here; the message says which models do, or which file to fetch."""
 
 
@@ -51,7 +52,7 @@ def fashion_models() -> list[str]:
 def best_model() -> str:
     models = fashion_models()
     if not models:
-        raise NoWeights("no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)")
+        raise NoWeights(N_("no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)"))
     return models[0]
 
 
@@ -85,13 +86,12 @@ def _load_timed(model_id: str, device: str) -> tuple[LoadedModel, float]:
         try:
             module = imagenet.build_pretrained(model_id)
         except (imagenet.ImageNetWeightsMissing, imagenet.ImageNetWeightsDamaged) as exc:
-            raise NoWeights(str(exc)) from None
+            raise NoWeights(exc.message if isinstance(exc, ExplorerError) else str(exc)) from None
         labels = imagenet.CLASSES
     else:
-        raise NoWeights(
-            f"{model_id} has no trained weights; models that classify: {', '.join(fashion_models())} "
-            "(Fashion-MNIST), and the torchvision-compatible ImageNet models once their checkpoint is downloaded"
-        )
+        raise NoWeights(N_("{model} has no trained weights; models that classify: {models} (Fashion-MNIST), and the "
+                           "torchvision-compatible ImageNet models once their checkpoint is downloaded"),
+                        model=model_id, models=", ".join(fashion_models()))
     module.eval().requires_grad_(False).to(dev)
     loaded = LoadedModel(model_id, module, dev, tuple(labels))
     ms = (time.perf_counter() - start) * 1000
@@ -176,10 +176,12 @@ def dataset_input(array: np.ndarray, model_id: str) -> torch.Tensor:
     resized bilinearly to the model's input when that is not 28×28 (``train.tensors``), no crop or rescaling."""
     spec = get_spec(model_id)
     if spec.trained is None:
-        raise ValueError(f"{model_id} is not a Fashion-MNIST model; dataset images go to {', '.join(fashion_models())}")
+        raise InvalidValue(N_("{model} is not a Fashion-MNIST model; dataset images go to {models}"), model=model_id,
+                           models=", ".join(fashion_models()))
     array = np.asarray(array)
     if array.shape != (28, 28) or array.dtype != np.uint8:
-        raise ValueError(f"a Fashion-MNIST image is a 28×28 uint8 array, not {array.dtype} of shape {array.shape}")
+        raise InvalidValue(N_("a Fashion-MNIST image is a 28×28 uint8 array, not {dtype} of shape {shape}"),
+                           dtype=array.dtype, shape=array.shape)
     c, h, w = spec.input_shape
     x = torch.from_numpy(array.copy()).float().div_(255)[None, None]
     if (h, w) != (28, 28):

@@ -33,12 +33,17 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ..i18n import N_, ExplorerError, UnknownKey
 from ..zoo import weights as metadata
 
 OOD_JSON = "ood.json"
 OOD_TENSORS = "ood.safetensors"
 METHODS = ("msp", "energy", "mahalanobis", "autoencoder", "mahalanobis+autoencoder", "border", "mahalanobis|border")
 BORDER_SIDE = 112  # larger uploads are shrunk to this longer side first (as the upload code does for 28×28 models)
+
+
+class MissingData(ExplorerError, FileNotFoundError):
+    """The detector's shipped data (its statistics file) lacks what was asked for."""
 
 
 class Autoencoder(nn.Module):
@@ -101,7 +106,7 @@ def shipped_autoencoder() -> Autoencoder:
     prefix = "autoencoder."
     state = {k[len(prefix):]: v.float() for k, v in _stored().items() if k.startswith(prefix)}
     if not state:
-        raise FileNotFoundError(f"{folder() / OOD_TENSORS} holds no autoencoder weights")
+        raise MissingData(N_("{path} holds no autoencoder weights"), path=folder() / OOD_TENSORS)
     model = Autoencoder(code=int(config().get("recipe", {}).get("autoencoder", {}).get("code", 24)))
     model.load_state_dict(state)
     return model.eval().requires_grad_(False)
@@ -178,7 +183,7 @@ def statistics(model_id: str) -> dict[str, torch.Tensor]:
     whitened) of ``model_id``'s penultimate features, as float32."""
     t = _stored()
     if f"{model_id}.whiten" not in t:
-        raise KeyError(f"no feature statistics are shipped for {model_id}")
+        raise UnknownKey(N_("no feature statistics are shipped for {model}"), model=model_id)
     return {"whiten": t[f"{model_id}.whiten"].float(), "means": t[f"{model_id}.means"].float()}
 
 

@@ -35,7 +35,7 @@ import torch
 from ..i18n import N_, ExplorerError
 from . import train as engine
 
-STATUSES = ("queued", "running", "done", "stopped", "failed", "interrupted")
+STATUSES = (N_("queued"), N_("running"), N_("done"), N_("stopped"), N_("failed"), N_("interrupted"))
 RESUMABLE = ("interrupted", "stopped")
 STALE_S = 600  # a heartbeat older than this means the run's process is gone (another host, a reused pid)
 BEAT_S = 2.0  # seconds between heartbeats

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..i18n import N_
 from .registry import Erratum, ModelSpec, register_model
 
 PAPER = "Krizhevsky, Sutskever, Hinton, ImageNet Classification with Deep Convolutional Neural Networks, NeurIPS 2012"
@@ -80,7 +81,7 @@ def alexnet_tv(in_channels: int = 3, num_classes: int = 1000) -> AlexNetTV:
 
 
 ALEXNET_CODE_VS_TABLE = Erratum(
-    title="The notes' AlexNet code disagrees with their own table",
+    title=N_("The notes' AlexNet code disagrees with their own table"),
     notes_code=(
         "nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1)  # 1 channel, pad 1: 54→26→12→5\n"
         "nn.Linear(6400, 4096)  # 256·5·5\n"
@@ -92,15 +93,10 @@ ALEXNET_CODE_VS_TABLE = Erratum(
         "nn.Linear(4096, 1000)"
     ),
     why=(
-        "The table (3×224×224 input, 55×55×96 after conv1, 6×6×256 after pool3) needs padding 2 and "
-        "256·6·6 = 9216 inputs to FC1. The code is d2l's Fashion-MNIST variant (1 channel, padding 1, 6400, "
-        "10 classes) with the table's 1000 outputs. `alexnet` follows the table; `alexnet-d2l` follows d2l."
+        N_("The table (3×224×224 input, 55×55×96 after conv1, 6×6×256 after pool3) needs padding 2 and "
+           "256·6·6 = 9216 inputs to FC1. The code is d2l's Fashion-MNIST variant (1 channel, padding 1, 6400, "
+           "10 classes) with the table's 1000 outputs. `alexnet` follows the table; `alexnet-d2l` follows d2l.")
     ),
-)
-
-ALEXNET_RATIO_CLAIM = (
-    "The notes: AlexNet is a “deeper, bigger LeNet (10× the parameters, 260× the compute)”. "
-    "The Architecture page shows the ratios measured on the zoo's models."
 )
 
 register_model(ModelSpec(
@@ -113,11 +109,12 @@ register_model(ModelSpec(
     num_classes=1000,
     builder=alexnet,
     params=62_378_344,
-    introduced="ReLU, dropout, max-pooling, data augmentation and GPUs: deep learning wins ImageNet (ILSVRC 2012).",
+    introduced=N_("ReLU, dropout, max-pooling, data augmentation and GPUs: deep learning wins ImageNet (ILSVRC 2012)."),
     notes=(
-        "Five convolutions (96-256-384-384-256 channels) and three fully connected layers, as in the notes' table: "
-        "spatial size 224 → 55 → 27 → 13 → 6. The paper's two-GPU grouping is merged into one tower. "
-        + ALEXNET_RATIO_CLAIM
+        N_("Five convolutions (96-256-384-384-256 channels) and three fully connected layers, as in the notes' "
+           "table: spatial size 224 → 55 → 27 → 13 → 6. The paper's two-GPU grouping is merged into one tower. "
+           "The notes: AlexNet is a “deeper, bigger LeNet (10× the parameters, 260× the compute)”. "
+           "The Architecture page shows the ratios measured on the zoo's models.")
     ),
     errata=(ALEXNET_CODE_VS_TABLE,),
     source="paper",
@@ -133,9 +130,9 @@ register_model(ModelSpec(
     num_classes=10,
     builder=alexnet_d2l,
     params=46_764_746,
-    d2l_result="AlexNet 0.88 (224 px, lr 0.01, 10 epochs)",
-    introduced="The notes' AlexNet code as d2l trains it: one input channel, conv1 padding 1, 6400 → 4096.",
-    notes="Fashion-MNIST images upsampled to 224×224; spatial size 224 → 54 → 26 → 12 → 5.",
+    d2l_result=N_("AlexNet 0.88 (224 px, lr 0.01, 10 epochs)"),
+    introduced=N_("The notes' AlexNet code as d2l trains it: one input channel, conv1 padding 1, 6400 → 4096."),
+    notes=N_("Fashion-MNIST images upsampled to 224×224; spatial size 224 → 54 → 26 → 12 → 5."),
     errata=(ALEXNET_CODE_VS_TABLE,),
 ))
 
@@ -149,7 +146,8 @@ register_model(ModelSpec(
     num_classes=1000,
     builder=alexnet_tv,
     params=61_100_840,
-    introduced="torchvision's AlexNet (64-192-384-256-256 channels); loads the official ImageNet checkpoint.",
-    notes="Same state_dict layout as `torchvision.models.alexnet`; an adaptive 6×6 average pool before the classifier.",
+    introduced=N_("torchvision's AlexNet (64-192-384-256-256 channels); loads the official ImageNet checkpoint."),
+    notes=N_("Same state_dict layout as `torchvision.models.alexnet`; an adaptive 6×6 average pool before the "
+             "classifier."),
     source="torchvision",
 ))

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..i18n import N_
 from .registry import ModelSpec, register_model
 
 HOPFIELD_PAPER = (
@@ -109,17 +110,17 @@ register_model(ModelSpec(
     num_classes=N_PIXELS,
     builder=hopfield,
     params=N_PIXELS * N_PIXELS,
-    introduced="Associative memory: stored patterns are energy minima; a corrupted pattern rolls down to one.",
+    introduced=N_("Associative memory: stored patterns are energy minima; a corrupted pattern rolls down to one."),
     notes=(
-        "Every neuron connects to every other (全连接结构). Patterns are stored with the Hebbian rule "
-        "W = (1/N) Σ p pᵀ over the stored patterns, diagonal set to zero; W is held as a full 784×784 matrix "
-        "(614,656 numbers, 306,936 of them free because W is symmetric with a zero diagonal). One forward pass is "
-        "a synchronous update; "
-        "the recall demo updates one neuron at a time, and E = −(1/2) sᵀWs never increases."
+        N_("Every neuron connects to every other (全连接结构). Patterns are stored with the Hebbian rule "
+           "W = (1/N) Σ p pᵀ over the stored patterns, diagonal set to zero; W is held as a full 784×784 matrix "
+           "(614,656 numbers, 306,936 of them free because W is symmetric with a zero diagonal). One forward pass is "
+           "a synchronous update; "
+           "the recall demo updates one neuron at a time, and E = −(1/2) sᵀWs never increases.")
     ),
     source="paper",
     output_shape=(N_PIXELS,),
-    output="the next state of the 784 ±1 neurons",
+    output=N_("the next state of the 784 ±1 neurons"),
 ))
 
 register_model(ModelSpec(
@@ -132,14 +133,14 @@ register_model(ModelSpec(
     num_classes=N_PIXELS,
     builder=rbm,
     params=N_PIXELS * RBM_HIDDEN + RBM_HIDDEN + N_PIXELS,
-    introduced="A probabilistic generative model: an energy over visible and hidden units, trained by CD-1.",
+    introduced=N_("A probabilistic generative model: an energy over visible and hidden units, trained by CD-1."),
     notes=(
-        "Binary visible units (the pixels of a binarized image) and 64 binary hidden units, connected only across "
-        "the two layers: 784·64 weights + 64 hidden biases + 784 visible biases = 51,024 parameters. "
-        "E(v, h) = −aᵀv − bᵀh − hᵀWv. Contrastive divergence (CD-1) lowers the energy of the data and raises that "
-        "of the model's one-step reconstructions."
+        N_("Binary visible units (the pixels of a binarized image) and 64 binary hidden units, connected only across "
+           "the two layers: 784·64 weights + 64 hidden biases + 784 visible biases = 51,024 parameters. "
+           "E(v, h) = −aᵀv − bᵀh − hᵀWv. Contrastive divergence (CD-1) lowers the energy of the data and raises that "
+           "of the model's one-step reconstructions.")
     ),
     source="paper",
     output_shape=(N_PIXELS,),
-    output="the mean-field reconstruction p(v | h) of the 784 pixels",
+    output=N_("the mean-field reconstruction p(v | h) of the 784 pixels"),
 ))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..i18n import N_
 from .registry import ModelSpec, register_model
 
 MLP_PAPER = "Rumelhart, Hinton, Williams, Learning Representations by Back-Propagating Errors, Nature 1986"
@@ -133,11 +134,11 @@ register_model(ModelSpec(
     num_classes=10,
     builder=mlp,
     params=203_530,
-    introduced="The most basic feedforward network: fully connected layers with a nonlinearity between them.",
+    introduced=N_("The most basic feedforward network: fully connected layers with a nonlinearity between them."),
     notes=(
-        "d2l's MLP on Fashion-MNIST: the 28×28 image flattened to 784 numbers, one hidden layer of 256 ReLU units, "
-        "10 outputs. (784 + 1)·256 + (256 + 1)·10 = 203,530 parameters — every input pixel connects to every "
-        "hidden unit, which is why the CNNs share weights instead."
+        N_("d2l's MLP on Fashion-MNIST: the 28×28 image flattened to 784 numbers, one hidden layer of 256 ReLU units, "
+           "10 outputs. (784 + 1)·256 + (256 + 1)·10 = 203,530 parameters — every input pixel connects to every "
+           "hidden unit, which is why the CNNs share weights instead.")
     ),
 ))
 
@@ -151,16 +152,16 @@ register_model(ModelSpec(
     num_classes=1,
     builder=autoencoder,
     params=111_521,
-    introduced="Unsupervised: compress the input into a small code, then reconstruct the input from it.",
+    introduced=N_("Unsupervised: compress the input into a small code, then reconstruct the input from it."),
     notes=(
-        "Encoder: 3×3 stride-2 convolutions 28 → 14 → 7 (16, then 32 channels) and a linear layer down to a "
-        "32-number code — 784 pixels squeezed 24.5×. Decoder: the mirror image with transposed convolutions and a "
-        "sigmoid. Trained to make the output equal the input, the code becomes a learned low-dimensional "
-        "representation (dimensionality reduction, feature learning)."
+        N_("Encoder: 3×3 stride-2 convolutions 28 → 14 → 7 (16, then 32 channels) and a linear layer down to a "
+           "32-number code — 784 pixels squeezed 24.5×. Decoder: the mirror image with transposed convolutions and a "
+           "sigmoid. Trained to make the output equal the input, the code becomes a learned low-dimensional "
+           "representation (dimensionality reduction, feature learning).")
     ),
     source="paper",
     output_shape=(1, 28, 28),
-    output="the reconstructed image",
+    output=N_("the reconstructed image"),
 ))
 
 register_model(ModelSpec(
@@ -173,15 +174,15 @@ register_model(ModelSpec(
     num_classes=1,
     builder=gan_generator,
     params=759_680,
-    introduced="Maps random noise to an image; trained to fool the discriminator. A feedforward network itself.",
+    introduced=N_("Maps random noise to an image; trained to fool the discriminator. A feedforward network itself."),
     notes=(
-        "The noise vector z (100 numbers, shaped 100×1×1) goes up through transposed convolutions: 1×1 → 7×7 "
-        "(128 channels) → 14×14 (64) → 28×28 (1), with batch norm and ReLU between, tanh at the end. "
-        "Convolutions without bias, as batch norm follows (DCGAN's guidelines)."
+        N_("The noise vector z (100 numbers, shaped 100×1×1) goes up through transposed convolutions: 1×1 → 7×7 "
+           "(128 channels) → 14×14 (64) → 28×28 (1), with batch norm and ReLU between, tanh at the end. "
+           "Convolutions without bias, as batch norm follows (DCGAN's guidelines).")
     ),
     source="paper",
     output_shape=(1, 28, 28),
-    output="a generated image in [−1, 1]",
+    output=N_("a generated image in [−1, 1]"),
 ))
 
 register_model(ModelSpec(
@@ -194,11 +195,11 @@ register_model(ModelSpec(
     num_classes=1,
     builder=gan_discriminator,
     params=138_624,
-    introduced="A binary classifier: the probability that its input is a real image rather than a generated one.",
+    introduced=N_("A binary classifier: the probability that its input is a real image rather than a generated one."),
     notes=(
-        "Strided 4×4 convolutions 28 → 14 → 7 (64, then 128 channels) with LeakyReLU(0.2), batch norm on the "
-        "second, a 7×7 convolution down to one number and a sigmoid. One output unit: `num_classes` is 1."
+        N_("Strided 4×4 convolutions 28 → 14 → 7 (64, then 128 channels) with LeakyReLU(0.2), batch norm on the "
+           "second, a 7×7 convolution down to one number and a sigmoid. One output unit: `num_classes` is 1.")
     ),
     source="paper",
-    output="the probability that the input is real",
+    output=N_("the probability that the input is real"),
 ))

@@ -13,6 +13,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ..i18n import N_, InvalidValue
 from .registry import Erratum, ModelSpec, register_model
 
 PAPER = "Szegedy et al., Going Deeper with Convolutions, CVPR 2015 (arXiv:1409.4842)"
@@ -169,7 +170,7 @@ class GoogLeNet(nn.Module):
     ) -> None:
         super().__init__()
         if transform_input and in_channels != 3:
-            raise ValueError("transform_input re-normalizes RGB input: it needs in_channels=3")
+            raise InvalidValue(N_("transform_input re-normalizes RGB input: it needs in_channels=3"))
         self.transform_input = transform_input
 
         self.conv1 = BasicConv2d(in_channels, 64, kernel_size=7, stride=2, padding=3)
@@ -298,28 +299,28 @@ register_model(ModelSpec(
     num_classes=10,
     builder=googlenet,
     params=5_977_530,
-    d2l_result="GoogLeNet 0.88 (96 px, lr 0.1, 10 epochs)",
-    introduced="The Inception block: 1×1, 3×3, 5×5 convolutions and pooling in parallel, concatenated on channels.",
+    d2l_result=N_("GoogLeNet 0.88 (96 px, lr 0.1, 10 epochs)"),
+    introduced=N_("The Inception block: 1×1, 3×3, 5×5 convolutions and pooling in parallel, concatenated on channels."),
     notes=(
-        "Five stages: a 7×7 convolution (b1), a 1×1 + 3×3 convolution pair (b2), then 2, 5 and 2 Inception "
-        "blocks (b3–b5, nine in all) separated by 3×3 max-pools, a global average pool and one linear layer. "
-        "1×1 convolutions shrink the channels before the expensive 3×3 and 5×5 convolutions, so the whole net "
-        "has fewer parameters than AlexNet. This is d2l's version: 96×96 Fashion-MNIST input, no batch norm, "
-        "no auxiliary classifiers."
+        N_("Five stages: a 7×7 convolution (b1), a 1×1 + 3×3 convolution pair (b2), then 2, 5 and 2 Inception "
+           "blocks (b3–b5, nine in all) separated by 3×3 max-pools, a global average pool and one linear layer. "
+           "1×1 convolutions shrink the channels before the expensive 3×3 and 5×5 convolutions, so the whole net "
+           "has fewer parameters than AlexNet. This is d2l's version: 96×96 Fashion-MNIST input, no batch norm, "
+           "no auxiliary classifiers.")
     ),
     errata=(
         Erratum(
-            title="First Inception block's 5×5 path has 18 reduction channels instead of 16",
+            title=N_("First Inception block's 5×5 path has 18 reduction channels instead of 16"),
             notes_code="Inception(192, 64, (96, 128), (18, 32), 32)",
             fixed_code="Inception(192, 64, (96, 128), (16, 32), 32)",
             why=(
-                "d2l and the paper's Table 1 (inception (3a): #5×5 reduce = 16) both use 16. With 18 the net still "
-                "runs — the 1×1 reduction only feeds the 5×5 convolution — but it has 1,986 parameters more "
-                "(5,979,516), and it is no longer GoogLeNet's block 3a."
+                N_("d2l and the paper's Table 1 (inception (3a): #5×5 reduce = 16) both use 16. With 18 the net still "
+                   "runs — the 1×1 reduction only feeds the 5×5 convolution — but it has 1,986 parameters more "
+                   "(5,979,516), and it is no longer GoogLeNet's block 3a.")
             ),
         ),
         Erratum(
-            title="Stage b2 has no ReLU after its 3×3 convolution",
+            title=N_("Stage b2 has no ReLU after its 3×3 convolution"),
             notes_code=(
                 "b2 = nn.Sequential(nn.Conv2d(64,64,kernel_size=1),nn.ReLU(),\n"
                 "                   nn.Conv2d(64,192,kernel_size=3,padding=1),\n"
@@ -331,9 +332,9 @@ register_model(ModelSpec(
                 "                   nn.MaxPool2d(kernel_size=3, stride=2, padding=1))"
             ),
             why=(
-                "d2l's b2 (like the paper, where every convolution is followed by a ReLU) has a ReLU after the "
-                "3×3 convolution too. Without it the 3×3 convolution's output goes unrectified into the max-pool "
-                "and the first Inception block. The parameter count is the same either way (ReLU has none)."
+                N_("d2l's b2 (like the paper, where every convolution is followed by a ReLU) has a ReLU after the "
+                   "3×3 convolution too. Without it the 3×3 convolution's output goes unrectified into the max-pool "
+                   "and the first Inception block. The parameter count is the same either way (ReLU has none).")
             ),
         ),
     ),
@@ -349,16 +350,16 @@ register_model(ModelSpec(
     num_classes=1000,
     builder=googlenet_tv,
     params=6_624_904,
-    introduced="The Inception block: 1×1, 3×3, 5×5 convolutions and pooling in parallel, concatenated on channels.",
+    introduced=N_("The Inception block: 1×1, 3×3, 5×5 convolutions and pooling in parallel, concatenated on channels."),
     notes=(
-        "Same `state_dict` keys and shapes as `torchvision.models.googlenet(aux_logits=False)`: every "
-        "convolution is a `BasicConv2d` (convolution without bias, batch norm with eps 0.001, ReLU), max-pools "
-        "use `ceil_mode=True`, and dropout 0.2 precedes the classifier. The auxiliary classifiers are not built. "
-        "Note that torchvision's `branch3` uses a **3×3** convolution where the paper has 5×5 "
-        "(pytorch/vision#906); its ImageNet checkpoint was trained that way, so it is kept. That checkpoint also "
-        "holds `aux1.*`/`aux2.*` tensors (torchvision loads it with the heads on, then drops them): drop those "
-        "keys before `load_state_dict(strict=True)`, and build with `transform_input=True` as torchvision does "
-        "for these weights."
+        N_("Same `state_dict` keys and shapes as `torchvision.models.googlenet(aux_logits=False)`: every "
+           "convolution is a `BasicConv2d` (convolution without bias, batch norm with eps 0.001, ReLU), max-pools "
+           "use `ceil_mode=True`, and dropout 0.2 precedes the classifier. The auxiliary classifiers are not built. "
+           "Note that torchvision's `branch3` uses a **3×3** convolution where the paper has 5×5 "
+           "(pytorch/vision#906); its ImageNet checkpoint was trained that way, so it is kept. That checkpoint also "
+           "holds `aux1.*`/`aux2.*` tensors (torchvision loads it with the heads on, then drops them): drop those "
+           "keys before `load_state_dict(strict=True)`, and build with `transform_input=True` as torchvision does "
+           "for these weights.")
     ),
     source="torchvision",
 ))
@@ -593,43 +594,43 @@ def inception_resnet_a(in_channels: int = 320, scale: float = 0.17) -> Inception
 # id → (builder, input (C, H, W), output channels, title, year, paper, params, introduced, notes)
 INCEPTION_VARIANTS = {
     "inception-v1": (
-        inception_v1_block, (192, 28, 28), 256, "Inception block 3a (v1, the notes' code)", 2014, PAPER, 163_696,
-        "Four parallel paths (1×1; 1×1→3×3; 1×1→5×5; 3×3 max-pool→1×1) concatenated on the channels.",
-        "GoogLeNet's first Inception block (d2l: c3 = (16, 32)) on its 192×28×28 input: the reference the later "
-        "variants are measured against.",
+        inception_v1_block, (192, 28, 28), 256, N_("Inception block 3a (v1, the notes' code)"), 2014, PAPER, 163_696,
+        N_("Four parallel paths (1×1; 1×1→3×3; 1×1→5×5; 3×3 max-pool→1×1) concatenated on the channels."),
+        N_("GoogLeNet's first Inception block (d2l: c3 = (16, 32)) on its 192×28×28 input: the reference the later "
+           "variants are measured against."),
     ),
     "inception-bn": (
-        inception_bn_block, (192, 28, 28), 256, "Inception-BN block 3a (v2: batch norm)", 2015, V2_PAPER, 164_064,
-        "Batch normalization after every convolution: faster training, higher learning rates.",
-        "The same four paths as v1 with a batch norm after every convolution; the convolutions drop their bias "
-        "(batch norm's shift does its job), and each batch norm adds a scale and a shift per channel.",
+        inception_bn_block, (192, 28, 28), 256, N_("Inception-BN block 3a (v2: batch norm)"), 2015, V2_PAPER, 164_064,
+        N_("Batch normalization after every convolution: faster training, higher learning rates."),
+        N_("The same four paths as v1 with a batch norm after every convolution; the convolutions drop their bias "
+           "(batch norm's shift does its job), and each batch norm adds a scale and a shift per channel."),
     ),
     "inception-v3-a": (
-        inception_v3_a, (192, 35, 35), 256, "Inception-v3 block A (35×35: 5×5 → two 3×3)", 2016, V3_PAPER, 255_904,
-        "Factorization: two stacked 3×3 convolutions see 5×5 with 18/25 of the weights.",
-        "torchvision's `Mixed_5b` (`InceptionA(192, pool_features=32)`), same `state_dict` keys. The paper's "
-        "Figure 5 replaces every 5×5 by two 3×3; the released network also keeps one 5×5 path.",
+        inception_v3_a, (192, 35, 35), 256, N_("Inception-v3 block A (35×35: 5×5 → two 3×3)"), 2016, V3_PAPER, 255_904,
+        N_("Factorization: two stacked 3×3 convolutions see 5×5 with 18/25 of the weights."),
+        N_("torchvision's `Mixed_5b` (`InceptionA(192, pool_features=32)`), same `state_dict` keys. The paper's "
+           "Figure 5 replaces every 5×5 by two 3×3; the released network also keeps one 5×5 path."),
     ),
     "inception-v3-b": (
-        inception_v3_b, (768, 17, 17), 768, "Inception-v3 block B (17×17: 7×7 → 1×7 and 7×1)", 2016, V3_PAPER,
+        inception_v3_b, (768, 17, 17), 768, N_("Inception-v3 block B (17×17: 7×7 → 1×7 and 7×1)"), 2016, V3_PAPER,
         1_297_408,
-        "Asymmetric factorization: a 1×7 then a 7×1 convolution see 7×7 with 14/49 of the weights.",
-        "torchvision's `Mixed_6b` (`InceptionC(768, channels_7x7=128)`), same `state_dict` keys: a 1×7/7×1 path "
-        "and a doubled 7×1/1×7/7×1/1×7 path beside the 1×1 and pooling paths.",
+        N_("Asymmetric factorization: a 1×7 then a 7×1 convolution see 7×7 with 14/49 of the weights."),
+        N_("torchvision's `Mixed_6b` (`InceptionC(768, channels_7x7=128)`), same `state_dict` keys: a 1×7/7×1 path "
+           "and a doubled 7×1/1×7/7×1/1×7 path beside the 1×1 and pooling paths."),
     ),
     "inception-v3-c": (
-        inception_v3_c, (1280, 8, 8), 2048, "Inception-v3 block C (8×8: 3×3 → 1×3 and 3×1 in parallel)", 2016,
+        inception_v3_c, (1280, 8, 8), 2048, N_("Inception-v3 block C (8×8: 3×3 → 1×3 and 3×1 in parallel)"), 2016,
         V3_PAPER, 5_044_608,
-        "Expanded filter bank: 1×3 and 3×1 side by side widen the output on the coarsest grid.",
-        "torchvision's `Mixed_7b` (`InceptionE(1280)`), same `state_dict` keys: the 3×3 paths end in a 1×3 and a "
-        "3×1 convolution whose outputs are concatenated (384 + 384 channels each).",
+        N_("Expanded filter bank: 1×3 and 3×1 side by side widen the output on the coarsest grid."),
+        N_("torchvision's `Mixed_7b` (`InceptionE(1280)`), same `state_dict` keys: the 3×3 paths end in a 1×3 and a "
+           "3×1 convolution whose outputs are concatenated (384 + 384 channels each)."),
     ),
     "inception-resnet-a": (
-        inception_resnet_a, (320, 35, 35), 320, "Inception-ResNet-A block (v4 family: residual)", 2017, V4_PAPER,
-        123_168,
-        "Inception paths inside a residual block: output = ReLU(x + 0.17·F(x)).",
-        "Inception-ResNet-v2's 35×35 block (timm's `Block35`): 1×1, 1×1→3×3 and 1×1→3×3→3×3 paths, concatenated "
-        "(128 channels), a linear 1×1 convolution back to 320, scaled by 0.17 and added to the input.",
+        inception_resnet_a, (320, 35, 35), 320, N_("Inception-ResNet-A block (residual; Inception-v4 itself has none)"),
+        2017, V4_PAPER, 123_168,
+        N_("Inception paths inside a residual block: output = ReLU(x + 0.17·F(x))."),
+        N_("Inception-ResNet-v2's 35×35 block (timm's `Block35`): 1×1, 1×1→3×3 and 1×1→3×3→3×3 paths, concatenated "
+           "(128 channels), a linear 1×1 convolution back to 320, scaled by 0.17 and added to the input."),
     ),
 }
 
@@ -648,5 +649,5 @@ for _id, (_builder, _shape, _out, _title, _year, _paper, _params, _introduced, _
         notes=_notes,
         source="d2l" if _id == "inception-v1" else ("torchvision" if _id.startswith("inception-v3") else "paper"),
         output_shape=(_out, *_shape[1:]),
-        output="the block's feature map",
+        output=N_("the block's feature map"),
     ))

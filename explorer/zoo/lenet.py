@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..i18n import N_
 from .registry import ModelSpec, register_model
 
 
@@ -31,11 +32,12 @@ register_model(ModelSpec(
     num_classes=10,
     builder=lenet,
     params=61_706,
-    d2l_result="LeNet 0.78–0.79 (lr 0.9, batch 256, 10 epochs)",
-    introduced="Convolution + pooling + fully connected: the first trained CNN used in production (cheque reading).",
+    d2l_result=N_("LeNet 0.78–0.79 (lr 0.9, batch 256, 10 epochs)"),
+    introduced=N_("Convolution + pooling + fully connected: the first trained CNN used in production "
+                  "(cheque reading)."),
     notes=(
-        "Two convolution blocks (5×5 conv, sigmoid, 2×2 average pool) and three fully connected layers. "
-        "The d2l version pads the first convolution by 2 so a 28×28 Fashion-MNIST image behaves like the "
-        "original 32×32 input."
+        N_("Two convolution blocks (5×5 conv, sigmoid, 2×2 average pool) and three fully connected layers. "
+           "The d2l version pads the first convolution by 2 so a 28×28 Fashion-MNIST image behaves like the "
+           "original 32×32 input.")
     ),
 ))

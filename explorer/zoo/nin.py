@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..i18n import N_
 from .registry import Erratum, ModelSpec, register_model
 
 
@@ -44,14 +45,14 @@ register_model(ModelSpec(
     num_classes=10,
     builder=nin,
     params=1_992_166,
-    d2l_result="NiN 0.79 (224 px, lr 0.1, 10 epochs)",
-    introduced="1×1 convolutions as a per-pixel MLP, and global average pooling instead of fully connected layers.",
+    d2l_result=N_("NiN 0.79 (224 px, lr 0.1, 10 epochs)"),
+    introduced=N_("1×1 convolutions as a per-pixel MLP, and global average pooling instead of fully connected layers."),
     notes=(
-        "Four NiN blocks (convolution + two 1×1 convolutions) alternate with 3×3 max-pools; the last block has "
-        "one channel per class and a global average pool turns each channel into a class score."
+        N_("Four NiN blocks (convolution + two 1×1 convolutions) alternate with 3×3 max-pools; the last block has "
+           "one channel per class and a global average pool turns each channel into a class score.")
     ),
     errata=(Erratum(
-        title="NiN's 1×1 convolutions get the block's kernel size",
+        title=N_("NiN's 1×1 convolutions get the block's kernel size"),
         notes_code=(
             "nn.Conv2d(out_channels, out_channels, kernel_size), nn.ReLU(),\n"
             "nn.Conv2d(out_channels, out_channels, kernel_size), nn.ReLU()"
@@ -61,9 +62,9 @@ register_model(ModelSpec(
             "nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU()"
         ),
         why=(
-            "The notes' own text says the two extra layers are 1×1 convolutions (stride 1, pad 0). Passing "
-            "kernel_size makes them 11×11, 5×5 and 3×3 convolutions without padding: the first block alone "
-            "then shrinks 54 → 44 → 34 and the parameter count balloons."
+            N_("The notes' own text says the two extra layers are 1×1 convolutions (stride 1, pad 0). Passing "
+               "kernel_size makes them 11×11, 5×5 and 3×3 convolutions without padding: the first block alone "
+               "then shrinks 54 → 44 → 34 and the parameter count balloons.")
         ),
     ),),
 ))

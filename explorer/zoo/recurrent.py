@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..i18n import N_, InvalidValue
 from .registry import ModelSpec, register_model
 
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -28,7 +29,8 @@ class Recurrent(nn.Module):
     def __init__(self, kind: str = "rnn", input_size: int = INPUT_SIZE, hidden_size: int = HIDDEN_SIZE) -> None:
         super().__init__()
         if kind not in CELLS:
-            raise ValueError(f"unknown recurrent kind {kind!r}; known: {', '.join(CELLS)}")
+            raise InvalidValue(N_("unknown recurrent kind {kind}; known: {kinds}"), kind=repr(kind),
+                               kinds=", ".join(CELLS))
         self.kind = kind
         self.rnn = CELLS[kind](input_size, hidden_size, batch_first=True)
 
@@ -57,7 +59,7 @@ _COMMON = dict(
     input_shape=(SEQ_LEN, INPUT_SIZE),
     num_classes=HIDDEN_SIZE,
     output_shape=(SEQ_LEN, HIDDEN_SIZE),
-    output="the hidden state hₜ at every step t = 1 … T",
+    output=N_("the hidden state hₜ at every step t = 1 … T"),
     source="paper",
 )
 _SIZES = f"{INPUT_SIZE} inputs → {HIDDEN_SIZE} hidden"
@@ -69,11 +71,11 @@ register_model(ModelSpec(
     paper="Elman, Finding Structure in Time, Cognitive Science 1990",
     builder=_builder("rnn"),
     params=recurrent_params("rnn", INPUT_SIZE, HIDDEN_SIZE),
-    introduced="A hidden state carried from step to step: hₜ = tanh(W_hh hₜ₋₁ + W_xh xₜ + b).",
+    introduced=N_("A hidden state carried from step to step: hₜ = tanh(W_hh hₜ₋₁ + W_xh xₜ + b)."),
     notes=(
-        "One `nn.RNN` layer reading a 28×28 image row by row (28 steps of 28 pixels). The same weights are used at "
-        "every step, so the parameter count does not depend on the sequence length: 64·(28 + 64) + 2·64 = 6,016. "
-        "Gradients through many steps shrink or explode (the notes: 梯度消失), which the LSTM and GRU address."
+        N_("One `nn.RNN` layer reading a 28×28 image row by row (28 steps of 28 pixels). The same weights are used at "
+           "every step, so the parameter count does not depend on the sequence length: 64·(28 + 64) + 2·64 = 6,016. "
+           "Gradients through many steps shrink or explode (the notes: 梯度消失), which the LSTM and GRU address.")
     ),
     **_COMMON,
 ))
@@ -85,11 +87,12 @@ register_model(ModelSpec(
     paper="Hochreiter & Schmidhuber, Long Short-Term Memory, Neural Computation 1997",
     builder=_builder("lstm"),
     params=recurrent_params("lstm", INPUT_SIZE, HIDDEN_SIZE),
-    introduced="Input, forget and output gates around a memory cell: long-range dependencies survive training.",
+    introduced=N_("Input, forget and output gates around a memory cell: gradients along the cell fade more slowly, "
+                  "so long-range dependencies become easier to learn (eased, not solved)."),
     notes=(
-        "Four blocks of the RNN's size — input gate i, forget gate f, candidate cell g, output gate o — stacked in "
-        "`weight_ih_l0` (256×28) and `weight_hh_l0` (256×64): exactly 4× the RNN's 6,016 = 24,064 parameters. "
-        "The cell state cₜ = f⊙cₜ₋₁ + i⊙g is updated by addition, so gradients flow over many steps."
+        N_("Four blocks of the RNN's size — input gate i, forget gate f, candidate cell g, output gate o — stacked in "
+           "`weight_ih_l0` (256×28) and `weight_hh_l0` (256×64): exactly 4× the RNN's 6,016 = 24,064 parameters. "
+           "The cell state cₜ = f⊙cₜ₋₁ + i⊙g is updated by addition, so gradients flow over many steps.")
     ),
     **_COMMON,
 ))
@@ -101,10 +104,10 @@ register_model(ModelSpec(
     paper="Cho et al., Learning Phrase Representations using RNN Encoder–Decoder, EMNLP 2014",
     builder=_builder("gru"),
     params=recurrent_params("gru", INPUT_SIZE, HIDDEN_SIZE),
-    introduced="A lighter LSTM: reset and update gates, no separate cell state.",
+    introduced=N_("A lighter LSTM: reset and update gates, no separate cell state."),
     notes=(
-        "Three blocks — reset gate r, update gate z, candidate n — so exactly 3× the RNN: 18,048 parameters. "
-        "hₜ = (1 − z)⊙n + z⊙hₜ₋₁ mixes the old state with the candidate."
+        N_("Three blocks — reset gate r, update gate z, candidate n — so exactly 3× the RNN: 18,048 parameters. "
+           "hₜ = (1 − z)⊙n + z⊙hₜ₋₁ mixes the old state with the candidate.")
     ),
     **_COMMON,
 ))

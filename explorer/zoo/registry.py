@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
+from ..i18n import N_, UnknownKey
+
 
 @dataclass(frozen=True)
 class Erratum:
@@ -41,7 +43,7 @@ class ModelSpec:
     # output without the batch axis; ``num_classes`` then counts the output features per position (channels of
     # an image, the last axis of a vector or a sequence).
     output_shape: tuple[int, ...] | None = None
-    output: str = "class scores"  # what the output is, in words
+    output: str = N_("class scores")  # what the output is, in words
 
     @property
     def classifier(self) -> bool:
@@ -84,10 +86,17 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def unknown_model_error(model_id: str) -> KeyError:
+class UnknownModel(UnknownKey):
+    """No model has this id: the sentence names the close matches (or every id)."""
+
+
+def unknown_model_error(model_id: str) -> UnknownModel:
+    """The error for an id no model has, naming the close matches (``did you mean …``) or else every known id."""
     close = difflib.get_close_matches(str(model_id), list(_REGISTRY), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; known ids: {', '.join(_REGISTRY)}"
-    return KeyError(f"unknown model id {model_id!r}{hint}")
+    if close:
+        return UnknownModel(N_("unknown model id {id}; did you mean {close}?"), id=repr(model_id),
+                            close=", ".join(close))
+    return UnknownModel(N_("unknown model id {id}; known ids: {ids}"), id=repr(model_id), ids=", ".join(_REGISTRY))
 
 
 def get_spec(model_id: str) -> ModelSpec:

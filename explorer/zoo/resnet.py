@@ -13,6 +13,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ..i18n import N_, InvalidValue
 from .registry import Erratum, ModelSpec, register_model
 
 PAPER = "He et al., Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
@@ -270,7 +271,8 @@ def resnet50_tv(in_channels: int = 3, num_classes: int = 1000) -> ResNet:
     return _resnet_tv("resnet50", in_channels, num_classes)
 
 
-INTRODUCED = "Residual connections: each block learns F(x) and outputs F(x) + x, so networks can go 100+ layers deep."
+INTRODUCED = N_("Residual connections: each block learns F(x) and outputs F(x) + x, so networks can go 100+ layers "
+                "deep.")
 
 register_model(ModelSpec(
     id="resnet18",
@@ -282,16 +284,16 @@ register_model(ModelSpec(
     num_classes=10,
     builder=resnet18,
     params=11_178_378,
-    d2l_result="ResNet-18 0.89–0.92 (96 px, lr 0.05, 10 epochs)",
+    d2l_result=N_("ResNet-18 0.89–0.92 (96 px, lr 0.05, 10 epochs)"),
     introduced=INTRODUCED,
     notes=(
-        "A 7×7 convolution stem with batch norm and max-pool, then four stages of two residual blocks each "
-        "(64, 128, 256, 512 channels); every stage after the first starts with a block that halves H×W and "
-        "adds the input through a 1×1 convolution. 17 convolutions + 1 linear layer = 18 weight layers. This is "
-        "d2l's version: convolutions with bias, 96×96 Fashion-MNIST input."
+        N_("A 7×7 convolution stem with batch norm and max-pool, then four stages of two residual blocks each "
+           "(64, 128, 256, 512 channels); every stage after the first starts with a block that halves H×W and "
+           "adds the input through a 1×1 convolution. 17 convolutions + 1 linear layer = 18 weight layers. This is "
+           "d2l's version: convolutions with bias, 96×96 Fashion-MNIST input.")
     ),
     errata=(Erratum(
-        title="Residual sets self.conv instead of self.conv3 when there is no 1×1 convolution",
+        title=N_("Residual sets self.conv instead of self.conv3 when there is no 1×1 convolution"),
         notes_code=(
             "if use_1x1conv:\n"
             "    self.conv3 = nn.Conv2d(input_channels, num_channels, kernel_size=1, stride=strides)\n"
@@ -311,10 +313,10 @@ register_model(ModelSpec(
             "    X = self.conv3(X)"
         ),
         why=(
-            "forward reads self.conv3, which a block built without use_1x1conv never sets, so the call raises "
-            "AttributeError: 'Residual' object has no attribute 'conv3'. That breaks the notes' own example "
-            "Residual(3, 3) and every ResNet-18 forward pass (its first residual block has no 1×1 convolution). "
-            "Parameters are unaffected."
+            N_("forward reads self.conv3, which a block built without use_1x1conv never sets, so the call raises "
+               "AttributeError: 'Residual' object has no attribute 'conv3'. That breaks the notes' own example "
+               "Residual(3, 3) and every ResNet-18 forward pass (its first residual block has no 1×1 convolution). "
+               "Parameters are unaffected.")
         ),
     ),),
 ))
@@ -347,19 +349,31 @@ register_model(ModelSpec(
     num_classes=10,
     builder=resnet_fmnist,
     params=696_778,
-    introduced="The notes' residual blocks in a network small enough to train on a CPU; shipped trained.",
+    introduced=N_("The notes' residual blocks in a network small enough to train on a CPU; shipped trained."),
     notes=(
-        "Not one of the paper's networks: d2l's Residual blocks (with the conv3 fix) in three stages of two "
-        "blocks (32, 64, 128 channels) on 28×28 input, without the 7×7 stem and its max-pool. Trained on "
-        "Fashion-MNIST by `python -m explorer train resnet-fmnist`; the weights ship with the app."
+        N_("Not one of the paper's networks: d2l's Residual blocks (with the conv3 fix) in three stages of two "
+           "blocks (32, 64, 128 channels) on 28×28 input, without the 7×7 stem and its max-pool. Trained on "
+           "Fashion-MNIST by `python -m explorer train resnet-fmnist`; the weights ship with the app.")
     ),
-    d2l_result="ResNet-18 0.89–0.92 (96 px, lr 0.05, 10 epochs)",
+    d2l_result=N_("ResNet-18 0.89–0.92 (96 px, lr 0.05, 10 epochs)"),
 ))
 
-for _id, _arch, _builder, _params, _desc in (
-    ("resnet18-tv", "resnet18", resnet18_tv, 11_689_512, "BasicBlock ×(2, 2, 2, 2)"),
-    ("resnet34-tv", "resnet34", resnet34_tv, 21_797_672, "BasicBlock ×(3, 4, 6, 3)"),
-    ("resnet50-tv", "resnet50", resnet50_tv, 25_557_032, "Bottleneck ×(3, 4, 6, 3), stride on the 3×3 conv (v1.5)"),
+_TV_NOTES = {  # written out so that the catalog extracts each sentence as it is shown
+    "resnet18": N_("Same `state_dict` keys and shapes as `torchvision.models.resnet18`: BasicBlock ×(2, 2, 2, 2). "
+                   "Convolutions have no bias (batch norm follows); where a block changes size or channels, the "
+                   "shortcut is `downsample` = 1×1 convolution + batch norm."),
+    "resnet34": N_("Same `state_dict` keys and shapes as `torchvision.models.resnet34`: BasicBlock ×(3, 4, 6, 3). "
+                   "Convolutions have no bias (batch norm follows); where a block changes size or channels, the "
+                   "shortcut is `downsample` = 1×1 convolution + batch norm."),
+    "resnet50": N_("Same `state_dict` keys and shapes as `torchvision.models.resnet50`: Bottleneck ×(3, 4, 6, 3), "
+                   "stride on the 3×3 conv (v1.5). Convolutions have no bias (batch norm follows); where a block "
+                   "changes size or channels, the shortcut is `downsample` = 1×1 convolution + batch norm."),
+}
+
+for _id, _arch, _builder, _params in (
+    ("resnet18-tv", "resnet18", resnet18_tv, 11_689_512),
+    ("resnet34-tv", "resnet34", resnet34_tv, 21_797_672),
+    ("resnet50-tv", "resnet50", resnet50_tv, 25_557_032),
 ):
     register_model(ModelSpec(
         id=_id,
@@ -372,11 +386,7 @@ for _id, _arch, _builder, _params, _desc in (
         builder=_builder,
         params=_params,
         introduced=INTRODUCED,
-        notes=(
-            f"Same `state_dict` keys and shapes as `torchvision.models.{_arch}`: {_desc}. Convolutions have no "
-            "bias (batch norm follows); where a block changes size or channels, the shortcut is `downsample` = "
-            "1×1 convolution + batch norm."
-        ),
+        notes=_TV_NOTES[_arch],
         source="torchvision",
     ))
 
@@ -399,11 +409,11 @@ RESIDUAL_PLACEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "full-preact": (("bn", "relu", "conv", "bn", "relu", "conv"), ()),  # (e) ResNet v2
 }
 PLACEMENT_TITLES = {
-    "original": "(a) original: addition, then ReLU",
-    "bn-after-add": "(b) batch norm after the addition",
-    "relu-before-add": "(c) ReLU before the addition",
-    "relu-only-preact": "(d) ReLU-only pre-activation",
-    "full-preact": "(e) full pre-activation (ResNet v2)",
+    "original": N_("(a) original: addition, then ReLU"),
+    "bn-after-add": N_("(b) batch norm after the addition"),
+    "relu-before-add": N_("(c) ReLU before the addition"),
+    "relu-only-preact": N_("(d) ReLU-only pre-activation"),
+    "full-preact": N_("(e) full pre-activation (ResNet v2)"),
 }
 # He et al. 2016, Table 2: ResNet-110 on CIFAR-10, test error (%) with each placement.
 PLACEMENT_CIFAR10_ERROR = {
@@ -419,7 +429,7 @@ def _layer(kind: str, channels: int) -> nn.Module:
         return nn.BatchNorm2d(channels)
     if kind == "relu":
         return nn.ReLU()
-    raise ValueError(f"unknown layer kind {kind!r}: expected conv, bn or relu")
+    raise InvalidValue(N_("unknown layer kind {kind}: expected conv, bn or relu"), kind=repr(kind))
 
 
 class PlacedResidual(nn.Module):
@@ -453,11 +463,46 @@ def resblock_1x1conv(input_channels: int = 64, num_channels: int = 128) -> Resid
     return Residual(input_channels, num_channels, use_1x1conv=True, strides=2)
 
 
+# Each placement's description, written out (the catalog extracts each sentence as it is shown; a test holds
+# them to RESIDUAL_PLACEMENTS, PLACEMENT_TITLES and PLACEMENT_CIFAR10_ERROR): variant → (introduced, notes).
+PLACEMENT_TEXTS = {
+    "original": (
+        N_("Residual path: conv → bn → relu → conv → bn; then add x; then relu."),
+        N_("He et al. 2016, Fig. 4(a): the same two 3×3 convolutions and two batch norms, in a different "
+           "order around the addition — the parameter count does not change, what the shortcut carries "
+           "does. ResNet-110 on CIFAR-10 with this block: 6.61% test error (the paper's Table 2)."),
+    ),
+    "bn-after-add": (
+        N_("Residual path: conv → bn → relu → conv; then add x; then bn → relu."),
+        N_("He et al. 2016, Fig. 4(b): the same two 3×3 convolutions and two batch norms, in a different "
+           "order around the addition — the parameter count does not change, what the shortcut carries "
+           "does. ResNet-110 on CIFAR-10 with this block: 8.17% test error (the paper's Table 2)."),
+    ),
+    "relu-before-add": (
+        N_("Residual path: conv → bn → relu → conv → bn → relu; then add x; nothing after the addition."),
+        N_("He et al. 2016, Fig. 4(c): the same two 3×3 convolutions and two batch norms, in a different "
+           "order around the addition — the parameter count does not change, what the shortcut carries "
+           "does. ResNet-110 on CIFAR-10 with this block: 7.84% test error (the paper's Table 2)."),
+    ),
+    "relu-only-preact": (
+        N_("Residual path: relu → conv → bn → relu → conv → bn; then add x; nothing after the addition."),
+        N_("He et al. 2016, Fig. 4(d): the same two 3×3 convolutions and two batch norms, in a different "
+           "order around the addition — the parameter count does not change, what the shortcut carries "
+           "does. ResNet-110 on CIFAR-10 with this block: 6.71% test error (the paper's Table 2)."),
+    ),
+    "full-preact": (
+        N_("Residual path: bn → relu → conv → bn → relu → conv; then add x; nothing after the addition."),
+        N_("He et al. 2016, Fig. 4(e): the same two 3×3 convolutions and two batch norms, in a different "
+           "order around the addition — the parameter count does not change, what the shortcut carries "
+           "does. ResNet-110 on CIFAR-10 with this block: 6.37% test error (the paper's Table 2)."),
+    ),
+}
+
 _BLOCK_INPUT = (64, 56, 56)
 # 2 convolutions 64·64·3·3 + 2 batch norms of 64 (scale, shift): the same in every placement.
 _PLACED_PARAMS = 2 * 64 * 64 * 9 + 2 * 2 * 64
 
-for _placement, (_branch, _after) in RESIDUAL_PLACEMENTS.items():
+for _placement in RESIDUAL_PLACEMENTS:
     register_model(ModelSpec(
         id=f"resblock-{_placement}",
         family="ResNet",
@@ -468,20 +513,11 @@ for _placement, (_branch, _after) in RESIDUAL_PLACEMENTS.items():
         num_classes=_BLOCK_INPUT[0],
         builder=_placement_builder(_placement),
         params=_PLACED_PARAMS,
-        introduced=(
-            "Residual path: " + " → ".join(_branch) + "; then add x" + ("; then " + " → ".join(_after) if _after
-                                                                       else "; nothing after the addition")
-            + "."
-        ),
-        notes=(
-            f"He et al. 2016, Fig. 4{PLACEMENT_TITLES[_placement][:3]}: the same two 3×3 convolutions and two batch "
-            "norms, in a different order around the addition — the parameter count does not change, what the "
-            f"shortcut carries does. ResNet-110 on CIFAR-10 with this block: {PLACEMENT_CIFAR10_ERROR[_placement]}% "
-            "test error (the paper's Table 2)."
-        ),
+        introduced=PLACEMENT_TEXTS[_placement][0],
+        notes=PLACEMENT_TEXTS[_placement][1],
         source="paper",
         output_shape=_BLOCK_INPUT,
-        output="the block's feature map",
+        output=N_("the block's feature map"),
     ))
 
 register_model(ModelSpec(
@@ -494,12 +530,12 @@ register_model(ModelSpec(
     num_classes=128,
     builder=resblock_1x1conv,
     params=230_272,
-    introduced="Halve H×W and double the channels: a 1×1 stride-2 convolution makes x fit F(x) for the addition.",
+    introduced=N_("Halve H×W and double the channels: a 1×1 stride-2 convolution makes x fit F(x) for the addition."),
     notes=(
-        "The notes' `Residual(64, 128, use_1x1conv=True, strides=2)` (d2l, with the conv3 fix): 3×3 stride-2 and "
-        "3×3 convolutions with bias and batch norm on the residual path, a 1×1 stride-2 convolution on the shortcut; "
-        "64×56×56 in, 128×28×28 out."
+        N_("The notes' `Residual(64, 128, use_1x1conv=True, strides=2)` (d2l, with the conv3 fix): 3×3 stride-2 "
+           "and 3×3 convolutions with bias and batch norm on the residual path, a 1×1 stride-2 convolution on the "
+           "shortcut; 64×56×56 in, 128×28×28 out.")
     ),
     output_shape=(128, 28, 28),
-    output="the block's feature map",
+    output=N_("the block's feature map"),
 ))

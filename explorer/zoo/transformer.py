@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..i18n import N_
 from .registry import ModelSpec, register_model
 
 PAPER = "Vaswani et al., Attention Is All You Need, NeurIPS 2017"
@@ -56,14 +57,14 @@ register_model(ModelSpec(
     num_classes=D_MODEL,
     builder=ffn,
     params=ffn_params(D_MODEL, D_FF),
-    introduced="After each attention layer: two linear layers and a ReLU, applied to every position on its own.",
+    introduced=N_("After each attention layer: two linear layers and a ReLU, applied to every position on its own."),
     notes=(
-        "Linear(512 → 2048), ReLU, dropout, Linear(2048 → 512): (512 + 1)·2048 + (2048 + 1)·512 = 2,099,712 "
-        "parameters, the same for a sequence of any length — the input here is 10 positions of 512 numbers. "
-        "It adds the nonlinearity self-attention lacks, and works position by position where attention mixes "
-        "positions."
+        N_("Linear(512 → 2048), ReLU, dropout, Linear(2048 → 512): (512 + 1)·2048 + (2048 + 1)·512 = 2,099,712 "
+           "parameters, the same for a sequence of any length — the input here is 10 positions of 512 numbers. "
+           "It transforms each position on its own through a wide ReLU layer, where attention mixes positions "
+           "(softmax attention is nonlinear too, in how it weighs them).")
     ),
     source="paper",
     output_shape=(SEQ_LEN, D_MODEL),
-    output="a new d_model vector at every position",
+    output=N_("a new d_model vector at every position"),
 ))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ..i18n import N_
 from .registry import ModelSpec, register_model
 
 PAPER = "Simonyan, Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, ICLR 2015"
@@ -107,11 +108,11 @@ register_model(ModelSpec(
     num_classes=10,
     builder=vgg_d2l,
     params=128_806_154,
-    d2l_result="VGG-11 with channels ÷ 4: 0.92 (224 px, lr 0.05, 10 epochs)",
-    introduced="Networks built from repeated blocks: stacks of 3×3 convolutions, each block halving the size.",
+    d2l_result=N_("VGG-11 with channels ÷ 4: 0.92 (224 px, lr 0.05, 10 epochs)"),
+    introduced=N_("Networks built from repeated blocks: stacks of 3×3 convolutions, each block halving the size."),
     notes=(
-        "conv_arch = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)): five blocks, eight convolutions, "
-        "three fully connected layers — VGG-11 with a 1-channel input and 10 classes."
+        N_("conv_arch = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)): five blocks, eight convolutions, "
+           "three fully connected layers — VGG-11 with a 1-channel input and 10 classes.")
     ),
 ))
 
@@ -135,12 +136,12 @@ register_model(ModelSpec(
     num_classes=10,
     builder=vgg_d2l_small,
     params=43_093_322,
-    d2l_result="VGG-11 with channels ÷ 4: 0.92 (224 px, lr 0.05, 10 epochs)",
-    introduced="The notes' VGG-11 at a quarter of the width, small enough for d2l to train on Fashion-MNIST.",
+    d2l_result=N_("VGG-11 with channels ÷ 4: 0.92 (224 px, lr 0.05, 10 epochs)"),
+    introduced=N_("The notes' VGG-11 at a quarter of the width, small enough for d2l to train on Fashion-MNIST."),
     notes=(
-        "small_conv_arch = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128)): conv_arch with every channel count "
-        "divided by 4, as d2l trains it (224 px, lr 0.05, batch 128, 10 epochs); the classifier keeps its "
-        "6272 → 4096 → 4096 → 10 linear layers, which hold 42.5 M of the 43.1 M parameters."
+        N_("small_conv_arch = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128)): conv_arch with every channel count "
+           "divided by 4, as d2l trains it (224 px, lr 0.05, batch 128, 10 epochs); the classifier keeps its "
+           "6272 → 4096 → 4096 → 10 linear layers, which hold 42.5 M of the 43.1 M parameters.")
     ),
 ))
 
@@ -168,14 +169,26 @@ register_model(ModelSpec(
     num_classes=10,
     builder=vgg_fmnist,
     params=835_722,
-    introduced="The notes' vgg_block in a network small enough to train on a CPU; shipped trained.",
+    introduced=N_("The notes' vgg_block in a network small enough to train on a CPU; shipped trained."),
     notes=(
-        "Not one of the paper's configurations: conv_arch = ((1, 32), (1, 64), (2, 128)) on 28×28 input "
-        "(28 → 14 → 7 → 3), then 1152 → 512 → 10 with dropout. Trained on Fashion-MNIST by "
-        "`python -m explorer train vgg-fmnist`; the weights ship with the app."
+        N_("Not one of the paper's configurations: conv_arch = ((1, 32), (1, 64), (2, 128)) on 28×28 input "
+           "(28 → 14 → 7 → 3), then 1152 → 512 → 10 with dropout. Trained on Fashion-MNIST by "
+           "`python -m explorer train vgg-fmnist`; the weights ship with the app.")
     ),
-    d2l_result="VGG-11 with channels ÷ 4: 0.92 (224 px, lr 0.05, 10 epochs)",
+    d2l_result=N_("VGG-11 with channels ÷ 4: 0.92 (224 px, lr 0.05, 10 epochs)"),
 ))
+
+# Written out (not formatted from the configuration) so that the catalog extracts each sentence as it is shown.
+_TV_TEXTS = {
+    "A": (N_("VGG configuration A: 11 weight layers of 3×3 convolutions and fully connected layers."),
+          N_("Same state_dict layout as `torchvision.models.vgg11` (configuration A, no batch norm).")),
+    "B": (N_("VGG configuration B: 13 weight layers of 3×3 convolutions and fully connected layers."),
+          N_("Same state_dict layout as `torchvision.models.vgg13` (configuration B, no batch norm).")),
+    "D": (N_("VGG configuration D: 16 weight layers of 3×3 convolutions and fully connected layers."),
+          N_("Same state_dict layout as `torchvision.models.vgg16` (configuration D, no batch norm).")),
+    "E": (N_("VGG configuration E: 19 weight layers of 3×3 convolutions and fully connected layers."),
+          N_("Same state_dict layout as `torchvision.models.vgg19` (configuration E, no batch norm).")),
+}
 
 for _id, _cfg, _params, _depth in (
     ("vgg11", "A", 132_863_336, 11),
@@ -193,7 +206,7 @@ for _id, _cfg, _params, _depth in (
         num_classes=1000,
         builder=_tv_builder(_cfg),
         params=_params,
-        introduced=f"VGG configuration {_cfg}: {_depth} weight layers of 3×3 convolutions and fully connected layers.",
-        notes=f"Same state_dict layout as `torchvision.models.vgg{_depth}` (configuration {_cfg}, no batch norm).",
+        introduced=_TV_TEXTS[_cfg][0],
+        notes=_TV_TEXTS[_cfg][1],
         source="torchvision",
     ))

@@ -23,12 +23,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..i18n import N_
+
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
 MANIFEST = TRAINED_DIR / "manifest.json"
 BASE_URL = "https://download.pytorch.org/models/"
 
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"), N_("Sandal"), N_("Shirt"),
+    N_("Sneaker"), N_("Bag"), N_("Ankle boot"),
 )
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from explorer import i18n
 from explorer.analysis import depth
-from explorer.lessons import glossary, i18n
+from explorer.lessons import glossary
 from explorer.zoo.registry import list_models
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
 REPO = Path(__file__).resolve().parents[2]
 PO = REPO / "explorer" / "i18n" / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
 
@@ -118,33 +120,34 @@ def test_the_translator_follows_the_context_language():
         assert i18n.language() == "en"
 
 
-def test_the_library_texts_are_in_the_catalog(catalog):
-    texts = i18n.library_texts()
-    assert depth.LONGEST_PATH_HELP in texts
-    assert {s.introduced for s in list_models()} <= set(texts)
+def test_the_library_marks_its_texts_where_they_are_written(extracted, catalog):
+    """The texts the layers below the pages show (the zoo's descriptions, the analysis' help texts, Fashion-MNIST's
+    class names, the runs' states, the listings' titles) are marked with N_ where they are written: Babel's standard
+    extractor finds them, and each is translated."""
+    from explorer.playground.listings import LISTINGS
+    from explorer.runtime import data, runs
+    from explorer.zoo.googlenet import INCEPTION_VARIANTS
+    from explorer.zoo.resnet import PLACEMENT_TITLES
+
+    texts = {depth.LONGEST_PATH_HELP, depth.TOTAL_HELP, *data.CLASSES, *runs.STATUSES, *PLACEMENT_TITLES.values(),
+             *(listing.title for listing in LISTINGS.values())}
+    for spec in list_models():
+        texts |= {spec.introduced, spec.output, *filter(None, (spec.d2l_result, spec.notes))}
+        texts |= {t for e in spec.errata for t in (e.title, e.why)}
+        if spec.id in INCEPTION_VARIANTS:
+            texts.add(spec.title)
+    assert not sorted(texts - extracted)[:5]
     entries = translated(catalog)
     with i18n.use_language("zh"):
+        for text in texts:
+            assert i18n.gettext(text) == entries[text] != text, text
         assert i18n.gettext(depth.LONGEST_PATH_HELP) == entries[depth.LONGEST_PATH_HELP]
         assert i18n.gettext("class scores") == "类别得分"
 
 
-def _raised(call) -> str:
-    with pytest.raises(ValueError) as info:
-        call()
-    return str(info.value)
-
-
-def _error(call) -> ValueError:
-    with pytest.raises(ValueError) as info:
-        call()
-    return info.value
-
-
-def test_runtime_sentences_are_recognised_and_translated():
-    """Each template matches the sentence the runtime really writes (or the runtime's error carries its own
-    message), so the Chinese pages show it translated."""
+def test_the_training_errors_render_in_chinese():
+    """The training's checks raise errors that carry their words: the Chinese pages render them translated."""
     from explorer.i18n import Message, Ordinal
-    from explorer.runtime import images
     from explorer.runtime import train as engine
     from explorer.zoo.registry import get_spec
 
@@ -154,25 +157,39 @@ def test_runtime_sentences_are_recognised_and_translated():
     def recipe(**changes):
         return engine.Recipe(**{**vars(base), **changes})
 
-    sentences = {
-        _error(lambda: engine.validate(lenet, recipe(lr=0.0))): "学习率必须是正数，而不是 0.0",
-        _error(lambda: engine.validate(lenet, recipe(epochs=0))):
+    def raised(call) -> ValueError:
+        with pytest.raises(ValueError) as info:
+            call()
+        return info.value
+
+    errors = {
+        raised(lambda: engine.validate(lenet, recipe(lr=0.0))): "学习率必须是正数，而不是 0.0",
+        raised(lambda: engine.validate(lenet, recipe(epochs=0))):
             f"迭代周期数必须在 1 到 {engine.MAX_EPOCHS} 之间，而不是 0",
-        _error(lambda: engine.validate(lenet, recipe(batch_size=0))): "批量大小至少为 1，而不是 0",
-        _error(lambda: engine.validate(lenet, recipe(batch_size=10), world_size=3)):
+        raised(lambda: engine.validate(lenet, recipe(batch_size=0))): "批量大小至少为 1，而不是 0",
+        raised(lambda: engine.validate(lenet, recipe(batch_size=10), world_size=3)):
             "批量大小（10）必须是进程数 3 的倍数",
-        _error(lambda: engine.validate(lenet, base, limit=70_000)): "训练图像数必须在 1 到 60,000 之间，而不是 70000",
-        _raised(lambda: images.load_image(b"", "a.png")): "a.png 是空文件",
-        _raised(lambda: images.load_image(b"not an image", "b.png")): "b.png 不是受支持格式（PNG",
+        raised(lambda: engine.validate(lenet, base, limit=70_000)): "训练图像数必须在 1 到 60,000 之间，而不是 70000",
     }
     with i18n.use_language("zh"):
-        for english, chinese in sentences.items():
-            assert i18n.translate_error(english).startswith(chinese), english
+        for error, chinese in errors.items():
+            assert i18n.render(error).startswith(chinese), str(error)
         assert i18n.render(Message(i18n.N_("queued, {position} in line"), {"position": Ordinal(2)})) == (
             "排队中，排在第 2 位")
-        assert i18n.translate_message("no template says this") == "no template says this"
-    assert i18n.translate_message("the batch size must be at least 1, not 0") == (
+    assert i18n.render(raised(lambda: engine.validate(lenet, recipe(batch_size=0)))) == (
         "the batch size must be at least 1, not 0")
+
+
+def test_a_run_stores_ending_is_still_recognised_as_text():
+    """How a run ended, as the run store keeps it (a sentence): recognised by its template and translated."""
+    from explorer.lessons import i18n as templates
+
+    with i18n.use_language("zh"):
+        assert CJK.search(templates.translate_error("interrupted (Ctrl-C)"))
+        assert templates.translate_error("unknown device 'tpu'; use auto, cpu, cuda or mps") == (
+            "未知的设备 'tpu'；请用 auto、cpu、cuda 或 mps")
+        assert templates.translate_message("no template says this") == "no template says this"
+    assert templates.translate_message("interrupted (Ctrl-C)") == "interrupted (Ctrl-C)"
 
 
 def test_the_web_font_has_every_chinese_character_of_the_catalog(catalog):
@@ -186,38 +203,6 @@ def test_the_web_font_has_every_chinese_character_of_the_catalog(catalog):
     assert used, "the catalog has Chinese"
     assert not used - covered, f"run `make font`: {''.join(sorted(used - covered))}"
     assert (REPO / "static" / "explorer-cjk.woff").stat().st_size < 1_500_000
-
-
-def test_the_analysis_sentences_are_recognised_and_translated():
-    """The Architecture page's errors and its "Why:" line: the sentences the analysis really writes, in Chinese
-    with the same numbers (PyTorch's own words quoted as code)."""
-    import explorer
-    from explorer.zoo.registry import unknown_model_error
-
-    def failure(model: str, shape: tuple[int, ...]):
-        return explorer.analyze(model, shape, partial=True).failure
-
-    pool, channels, features = failure("alexnet", (3, 32, 32)), failure("alexnet", (1, 224, 224)), \
-        failure("alexnet-d2l", (1, 96, 96))
-    sentences = {
-        unknown_model_error("alexnt").args[0]: "未知的模型 id 'alexnt'；你是不是要找 alexnet",
-        _raised(lambda: explorer.analysis.parse_input_shape("3,x")): "输入尺寸 '3,x' 不是像 3,224,224 这样的整数列表",
-        _raised(lambda: explorer.analysis.parse_input_shape("3,0,224")): "输入尺寸 3,0,224 有一个维度小于 1（0）",
-        pool.reason: "MaxPool2d 3×3，步幅 2，得到 256×1×1：⌊(1 + 2·0 − 3)/2⌋ + 1 = 0 < 1——3×3 的窗口在 1×1 中放不下了",
-        channels.reason: "Conv2d 需要 3 个输入通道，这个输入有 1 个",
-        features.reason: "分类器的 Linear 需要 256·5·5 = 6,400 个特征，这个输入给出 256·1·1 = 256",
-        channels.message: "alexnet 不能接受输入 1×224×224：第 0 层（Conv2d(3, 96, kernel_size=(11, 11), stride=(4, 4), "
-                          "padding=(2, 2))）得到输入 1×224×224：它需要 3 个输入通道，得到的是 1 个",
-        features.message: "alexnet-d2l 不能接受输入 1×96×96：第 14 层（Linear(in_features=6400, out_features=4096, "
-                          "bias=True)）得到输入 256：它需要 6400 个输入特征，得到的是 256 个",
-        pool.message: "alexnet 不能接受输入 3×32×32：第 12 层（MaxPool2d(kernel_size=3, stride=2, padding=0, "
-                      "dilation=1, ceil_mode=False)）得到输入 256×1×1：PyTorch 报告 `Given input size: (256x1x1).",
-    }
-    with i18n.use_language("zh"):
-        for english, chinese in sentences.items():
-            assert i18n.translate_message(english).startswith(chinese), english
-    for english in sentences:
-        assert i18n.translate_message(english) == english
 
 
 def test_the_diagram_and_the_nin_claim_speak_the_page_language():

@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from explorer.i18n import N_
 from explorer.lessons.i18n import MESSAGE_TEMPLATES, match_template, translate_error, use_language
-from explorer.runtime import devices, hub, imagenet, inference, inference_runs, jobs, runner, runs
+from explorer.runtime import hub, imagenet, inference, inference_runs, jobs, runner, runs
 from explorer.runtime import train as engine
 from explorer.zoo.registry import get_spec, list_models
 from tests.conftest import published_at
@@ -83,14 +82,6 @@ def test_the_training_checks_in_chinese():
     small = chinese(raised(lambda: engine.validate(lenet, recipe(resize=4))))
     assert small.startswith("lenet 不能在 4×4 的图像上训练："), small  # the analysis' sentence inside, in turn
     assert chinese(raised(lambda: jobs.JobManager().submit("lenet", base, nproc=0))) == "进程数至少为 1，而不是 0"
-
-
-def test_the_devices_in_chinese():
-    assert chinese(raised(lambda: devices.pick_device("tpu"))) == "未知的设备 'tpu'；请用 auto、cpu、cuda 或 mps"
-    if not torch.backends.mps.is_available():
-        assert chinese(raised(lambda: devices.pick_device("mps"))) == "要求使用 mps 设备，但 Apple 的 Metal 后端不可用"
-    if not torch.cuda.is_available():
-        assert chinese(raised(lambda: devices.pick_device("cuda"))) == "要求使用 cuda 设备，但没有可用的 CUDA GPU"
 
 
 def test_runs_that_cannot_be_resumed_or_classify_in_chinese():
@@ -194,7 +185,6 @@ WRITTEN_IN = {
     "interrupted (Ctrl-C) while queued": "explorer/runtime/lease.py",
     "interrupted (Ctrl-C)": "explorer/runtime/runner.py",
     "the process running it stopped before it finished": "explorer/runtime/runs.py",
-    "no trained weights are shipped (explorer/zoo/trained/manifest.json is missing)": "explorer/runtime/inference.py",
 }
 
 

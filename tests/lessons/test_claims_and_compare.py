@@ -79,10 +79,10 @@ def test_every_imagenet_accuracy_belongs_to_a_torchvision_checkpoint():
 
 def test_measure_at_a_common_size_names_who_cannot():
     lenet = compare.measure("lenet", 96)
-    assert lenet.summary is None and lenet.error.startswith("lenet cannot take input 1×96×96")
+    assert lenet.summary is None and str(lenet.error).startswith("lenet cannot take input 1×96×96")
     vgg = compare.measure("vgg16", 96)
     assert vgg.input_shape == (3, 96, 96) and (vgg.longest_path, vgg.total_weight_layers) == (16, 16)
-    assert compare.measure("lstm", 96).error == "not an image model (input 28×28)"
+    assert str(compare.measure("lstm", 96).error) == "not an image model (input 28×28)"
     assert compare.ratios({"a": 2.0, "b": 6.0}, "a") == {"a": 1.0, "b": 3.0}
 
 
