@@ -35,6 +35,25 @@ def _int(n: int) -> str:
     return f"{n:,}"
 
 
+# What the notes say, in English, per claim (the pages quote it beside the check).
+CLAIMED = {
+    "inception-v3-7x7": N_("Inception-v3 replaces a 5×5 convolution by 1×7 and 7×1 convolutions."),
+    "inception-v4": N_("Inception-v4 uses residual connections."),
+    "inception-cheaper": N_("Compared with a single 3×3 or 5×5 convolution, Inception has fewer parameters and less "
+                            "compute."),
+    "resnet-complexity": N_("A residual network stacks layers without adding model complexity."),
+    "ffn-linearity": N_("The FFN makes up for the linearity of self-attention."),
+    "lstm-eases": N_("The LSTM's gates solve the long-term dependency problem."),
+    "rnn-feedback": N_("The notes list the RNN among the feedforward networks (its basic unit's feedforward part)."),
+    "nin-224": N_("The NiN block's two '1×1' convolutions get the block's kernel size."),
+}
+
+
+def _claimed(key: str) -> str:
+    """What the notes say of ``key``, in the current language."""
+    return _(CLAIMED[key])
+
+
 # --- GoogLeNet / Inception ----------------------------------------------------------------------------------------
 def inception_v3_seven() -> Claim:
     """The notes: Inception-v3 replaces a 5×5 by 1×7 and 7×1. The stack sees a 7×7 window: it replaces a 7×7."""
@@ -49,7 +68,7 @@ def inception_v3_seven() -> Claim:
     )
     return Claim(
         key="inception-v3-7x7", quote="5*5替换为`1*7和7*1卷积层`",
-        claim=_("Inception-v3 replaces a 5×5 convolution by 1×7 and 7×1 convolutions."),
+        claim=_claimed("inception-v3-7x7"),
         verdict=_("1×7 then 7×1 sees a {n}×{n} window: it replaces a **7×7** (Szegedy et al. 2016, Fig. 6); the 5×5 "
                   "is replaced by two 3×3 (Fig. 5).").format(n=f7.rf_replacement),
         rows=rows,
@@ -71,7 +90,7 @@ def inception_v4_residual() -> Claim:
                             "{n} addition (x + 0.17·F(x))").format(n=adds)},
     )
     return Claim(
-        key="inception-v4", quote="使用残差连接", claim=_("Inception-v4 uses residual connections."),
+        key="inception-v4", quote="使用残差连接", claim=_claimed("inception-v4"),
         verdict=_("Inception-v4 itself has **no** residual connections; the residual ones are "
                   "**Inception-ResNet**-v1 and -v2, introduced in the same paper (*Inception-v4, Inception-ResNet "
                   "and the Impact of Residual Connections on Learning*, 2017)."),
@@ -96,7 +115,7 @@ def inception_cheaper() -> Claim:
         params.append(_int(conv.total_params))
     return Claim(
         key="inception-cheaper", quote="与单3\\*3或5\\*5卷积层比，Inception有更少的参数个数和计算复杂度",
-        claim=_("Compared with a single 3×3 or 5×5 convolution, Inception has fewer parameters and less compute."),
+        claim=_claimed("inception-cheaper"),
         verdict=_("True for block 3a: {block} parameters against {p3} (3×3) and {p5} (5×5), same input "
                   "{c_in}×{size}×{size} and {c_out} output channels — the 1×1 reductions before the 3×3 and 5×5 "
                   "paths do it.").format(block=_int(block.total_params), p3=params[0], p5=params[1], c_in=c_in,
@@ -119,7 +138,7 @@ def resnet_complexity() -> Claim:
                      _("parameters"): _int(s.total_params), _("MACs per image"): _int(s.total_macs)})
     return Claim(
         key="resnet-complexity", quote="残差网络，在堆叠层数的同时不会增加模型复杂度",
-        claim=_("A residual network stacks layers without adding model complexity."),
+        claim=_claimed("resnet-complexity"),
         verdict=_("Deeper ResNets do cost more: {p18} → {p34} → {p50} parameters and {m18} → {m50} MACs from 18 to "
                   "50 layers.").format(p18=params[0], p34=params[1], p50=params[2], m18=macs[0], m50=macs[2]),
         rows=tuple(rows),
@@ -153,7 +172,7 @@ def ffn_linearity() -> Claim:
     additivity, scaling, size = attention_linearity()
     return Claim(
         key="ffn-linearity", quote="弥补自注意力机制的线性局限性，学习更复杂的特征",
-        claim=_("The FFN makes up for the linearity of self-attention."),
+        claim=_claimed("ffn-linearity"),
         verdict=_("Softmax self-attention is **not** linear: with random weights, A(x + y) differs from A(x) + A(y) "
                   "by up to {additivity} and A(2x) from 2·A(x) by up to {scaling} (outputs up to {size}).").format(
             additivity=f"{additivity:.2f}", scaling=f"{scaling:.2f}", size=f"{size:.2f}"),
@@ -173,7 +192,7 @@ def ffn_linearity() -> Claim:
 def lstm_eases() -> Claim:
     return Claim(
         key="lstm-eases", quote="引入遗忘门、输入门和输出门，解决长期依赖问题",
-        claim=_("The LSTM's gates solve the long-term dependency problem."),
+        claim=_claimed("lstm-eases"),
         verdict=_("The gates **ease** it, they do not solve it: the cell state cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ gₜ carries "
                   "information additively, so gradients along it are scaled by the forget gates fₜ (no repeated "
                   "multiplication by W_hh), but a product of many fₜ < 1 still fades."),
@@ -185,7 +204,7 @@ def lstm_eases() -> Claim:
 def rnn_not_feedforward() -> Claim:
     return Claim(
         key="rnn-feedback", quote="尽管严格来说，RNN有反馈环路，但其基本单元的前馈部分也是前馈神经网络的一种形式",
-        claim=_("The notes list the RNN among the feedforward networks (its basic unit's feedforward part)."),
+        claim=_claimed("rnn-feedback"),
         verdict=_("An RNN is a **feedback** (recurrent) network: hₜ depends on hₜ₋₁ through W_hh. Only its "
                   "*unrolled* graph over a fixed length is feedforward — and the notes' own next chapter files it "
                   "under feedback networks."),
@@ -205,7 +224,7 @@ def nin_at_224() -> Claim:
     fixed = analyze(get_spec("nin").build(), get_spec("nin").input_shape)
     return Claim(
         key="nin-224", quote="nn.Conv2d(out_channels, out_channels, kernel_size), nn.ReLU()",
-        claim=_("The NiN block's two '1×1' convolutions get the block's kernel size."),
+        claim=_claimed("nin-224"),
         verdict=_("Worse than extra parameters: the notes' code **cannot run at 224×224 at all**. {detail}").format(
             detail=_("Analysed on the meta device: {failure}").format(failure=render(failure)) if failure
             else _("(it ran: the listing changed)")),
@@ -217,6 +236,33 @@ def nin_at_224() -> Claim:
                       "block shrinks the map further until a 3×3 kernel meets a 1×1 map in the last block."),
     )
 
+
+# Phrases (regular expressions, case-insensitive) that restate a claim a check corrects: the app's own words — a
+# model's description, a page's text, their Chinese — must not say what the check shows to be wrong.
+# tests/lessons/test_claims_consistency.py scans every description and catalog entry with them.
+CONTRADICTED_BY: dict[str, tuple[str, ...]] = {
+    "ffn-linearity": (
+        r"nonlinearity (that )?(softmax )?(self-)?attention lacks",
+        r"(self-)?attention(, which)? is (a )?linear\b",
+        r"(makes? up for|compensates? for) (the )?linearity",
+        r"linearity of (softmax )?(self-)?attention",
+        r"自注意力[^。；]*(缺|欠缺|没有)[^。；]*非线性",
+        r"弥补[^。；]*自注意力[^。；]*线性",
+        r"自注意力(机制)?(是|为)线性",
+    ),
+    "lstm-eases": (
+        r"long[- ](range|term) dependenc\w* (survive|are solved|are kept)",
+        r"(solves?|solved|overcomes?) the long[- ](range|term)",
+        r"长(距离|期)依赖[^。；]*(得以保留|被解决|得到解决)",
+        r"解决了?长(距离|期)依赖",
+    ),
+    "inception-v4": (
+        r"\bv4\b[^.;:]{0,20}(:|uses|with|adds?)\s*(the )?residual",
+        r"Inception-v4 (uses|has|adds) residual",
+        r"v4[^。；]{0,6}：残差",
+        r"v4[^。；]{0,6}(使用|采用|加入)了?残差",
+    ),
+}
 
 CHECKS = {
     "inception-v3-7x7": inception_v3_seven,
