@@ -23,7 +23,7 @@ except ModuleNotFoundError:  # Python 3.10: import-linter brings tomli
 
 REPO = Path(__file__).resolve().parents[1]
 LIBRARY = REPO / "explorer"
-TOP_LEVEL_FILES = {"__init__.py", "__main__.py", "cli.py", "i18n.py"}  # i18n: the bottom of the layers, for all
+TOP_LEVEL_FILES = {"__init__.py", "__main__.py", "cli.py"}
 PROJECT_PACKAGES = ("explorer", "pages", "app")
 
 # Names that several library modules define on purpose (reviewed): name → why.
@@ -42,7 +42,6 @@ KNOWN_DUPLICATES = {
     "length_sweep": {"explorer/lessons/recurrent.py", "explorer/present/charts.py"},
     "load": {"explorer/runtime/data.py", "explorer/runtime/inference.py"},
     "output_size": {"explorer/analysis/dilation.py", "explorer/lessons/pooling.py"},
-    "render": {"explorer/i18n.py", "explorer/present/diagram.py"},  # a message's words vs a diagram's image
     "window": {"explorer/analysis/rules.py", "explorer/lessons/pooling.py"},
 }
 

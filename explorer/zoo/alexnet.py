@@ -102,7 +102,7 @@ ALEXNET_CODE_VS_TABLE = Erratum(
 register_model(ModelSpec(
     id="alexnet",
     family="AlexNet",
-    title="AlexNet (2012 paper, the notes' table)",
+    title=N_("AlexNet (2012 paper, the notes' table)"),
     year=2012,
     paper=PAPER,
     input_shape=(3, 224, 224),
@@ -123,7 +123,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     id="alexnet-d2l",
     family="AlexNet",
-    title="AlexNet (the notes' code, d2l Fashion-MNIST)",
+    title=N_("AlexNet (the notes' code, d2l Fashion-MNIST)"),
     year=2012,
     paper=PAPER,
     input_shape=(1, 224, 224),
@@ -139,7 +139,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     id="alexnet-tv",
     family="AlexNet",
-    title="AlexNet (torchvision)",
+    title=N_("AlexNet (torchvision)"),
     year=2014,
     paper="Krizhevsky, One weird trick for parallelizing convolutional neural networks, arXiv:1404.5997",
     input_shape=(3, 224, 224),

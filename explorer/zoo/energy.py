@@ -103,7 +103,7 @@ def rbm(n_visible: int = N_PIXELS, n_hidden: int = RBM_HIDDEN) -> RBM:
 register_model(ModelSpec(
     id="hopfield",
     family="Hopfield",
-    title="Hopfield network, 784 binary neurons (one per pixel)",
+    title=N_("Hopfield network, 784 binary neurons (one per pixel)"),
     year=1982,
     paper=HOPFIELD_PAPER,
     input_shape=IMAGE,
@@ -126,7 +126,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     id="rbm",
     family="Boltzmann machine",
-    title="Restricted Boltzmann machine, 784 visible × 64 hidden",
+    title=N_("Restricted Boltzmann machine, 784 visible × 64 hidden"),
     year=2002,
     paper=RBM_PAPER,
     input_shape=IMAGE,

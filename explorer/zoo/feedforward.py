@@ -127,7 +127,7 @@ def gan_discriminator(in_channels: int = 1, num_classes: int = 1, width: int = 6
 register_model(ModelSpec(
     id="mlp",
     family="MLP",
-    title="Multilayer perceptron 784-256-10 (d2l)",
+    title=N_("Multilayer perceptron 784-256-10 (d2l)"),
     year=1986,
     paper=MLP_PAPER,
     input_shape=(1, 28, 28),
@@ -145,7 +145,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     id="autoencoder",
     family="Autoencoder",
-    title="Convolutional autoencoder for 28×28 (code of 32)",
+    title=N_("Convolutional autoencoder for 28×28 (code of 32)"),
     year=2006,
     paper=AE_PAPER,
     input_shape=(1, 28, 28),
@@ -167,7 +167,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     id="gan-generator",
     family="GAN",
-    title="DCGAN generator for 28×28",
+    title=N_("DCGAN generator for 28×28"),
     year=2015,
     paper=GAN_PAPER,
     input_shape=(100, 1, 1),
@@ -188,7 +188,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     id="gan-discriminator",
     family="GAN",
-    title="DCGAN discriminator for 28×28",
+    title=N_("DCGAN discriminator for 28×28"),
     year=2015,
     paper=GAN_PAPER,
     input_shape=(1, 28, 28),

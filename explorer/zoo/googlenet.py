@@ -292,7 +292,7 @@ def googlenet_tv(
 register_model(ModelSpec(
     id="googlenet",
     family="GoogLeNet",
-    title="GoogLeNet (d2l)",
+    title=N_("GoogLeNet (d2l)"),
     year=2014,
     paper=PAPER,
     input_shape=(1, 96, 96),
@@ -343,7 +343,7 @@ register_model(ModelSpec(
 register_model(ModelSpec(
     id="googlenet-tv",
     family="GoogLeNet",
-    title="GoogLeNet (torchvision)",
+    title=N_("GoogLeNet (torchvision)"),
     year=2014,
     paper=PAPER,
     input_shape=(3, 224, 224),

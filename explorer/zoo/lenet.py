@@ -25,7 +25,7 @@ def lenet(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
 register_model(ModelSpec(
     id="lenet",
     family="LeNet",
-    title="LeNet-5 (d2l)",
+    title=N_("LeNet-5 (d2l)"),
     year=1998,
     paper="LeCun et al., Gradient-Based Learning Applied to Document Recognition, Proc. IEEE 1998",
     input_shape=(1, 28, 28),

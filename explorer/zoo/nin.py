@@ -38,7 +38,7 @@ def nin(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
 register_model(ModelSpec(
     id="nin",
     family="NiN",
-    title="NiN (d2l, 1×1 convolutions fixed)",
+    title=N_("NiN (d2l, 1×1 convolutions fixed)"),
     year=2013,
     paper="Lin, Chen, Yan, Network In Network, ICLR 2014 (arXiv:1312.4400)",
     input_shape=(1, 224, 224),

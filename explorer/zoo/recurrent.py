@@ -62,11 +62,10 @@ _COMMON = dict(
     output=N_("the hidden state hₜ at every step t = 1 … T"),
     source="paper",
 )
-_SIZES = f"{INPUT_SIZE} inputs → {HIDDEN_SIZE} hidden"
 
 register_model(ModelSpec(
     id="rnn",
-    title=f"RNN (tanh), {_SIZES}",
+    title=N_("RNN (tanh), 28 inputs → 64 hidden"),
     year=1990,
     paper="Elman, Finding Structure in Time, Cognitive Science 1990",
     builder=_builder("rnn"),
@@ -82,7 +81,7 @@ register_model(ModelSpec(
 
 register_model(ModelSpec(
     id="lstm",
-    title=f"LSTM, {_SIZES}",
+    title=N_("LSTM, 28 inputs → 64 hidden"),
     year=1997,
     paper="Hochreiter & Schmidhuber, Long Short-Term Memory, Neural Computation 1997",
     builder=_builder("lstm"),
@@ -99,7 +98,7 @@ register_model(ModelSpec(
 
 register_model(ModelSpec(
     id="gru",
-    title=f"GRU, {_SIZES}",
+    title=N_("GRU, 28 inputs → 64 hidden"),
     year=2014,
     paper="Cho et al., Learning Phrase Representations using RNN Encoder–Decoder, EMNLP 2014",
     builder=_builder("gru"),

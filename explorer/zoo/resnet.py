@@ -277,7 +277,7 @@ INTRODUCED = N_("Residual connections: each block learns F(x) and outputs F(x) +
 register_model(ModelSpec(
     id="resnet18",
     family="ResNet",
-    title="ResNet-18 (d2l)",
+    title=N_("ResNet-18 (d2l)"),
     year=2015,
     paper=PAPER,
     input_shape=(1, 96, 96),
@@ -342,7 +342,7 @@ def resnet_fmnist(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
 register_model(ModelSpec(
     id="resnet-fmnist",
     family="ResNet",
-    title="ResNet-14 for 28×28 Fashion-MNIST (the notes' Residual blocks)",
+    title=N_("ResNet-14 for 28×28 Fashion-MNIST (the notes' Residual blocks)"),
     year=2015,
     paper=PAPER,
     input_shape=(1, 28, 28),
@@ -358,6 +358,8 @@ register_model(ModelSpec(
     d2l_result=N_("ResNet-18 0.89–0.92 (96 px, lr 0.05, 10 epochs)"),
 ))
 
+_TV_TITLES = {"resnet18": N_("ResNet-18 (torchvision)"), "resnet34": N_("ResNet-34 (torchvision)"),
+              "resnet50": N_("ResNet-50 (torchvision)")}
 _TV_NOTES = {  # written out so that the catalog extracts each sentence as it is shown
     "resnet18": N_("Same `state_dict` keys and shapes as `torchvision.models.resnet18`: BasicBlock ×(2, 2, 2, 2). "
                    "Convolutions have no bias (batch norm follows); where a block changes size or channels, the "
@@ -378,7 +380,7 @@ for _id, _arch, _builder, _params in (
     register_model(ModelSpec(
         id=_id,
         family="ResNet",
-        title=f"ResNet-{_arch.removeprefix('resnet')} (torchvision)",
+        title=_TV_TITLES[_arch],
         year=2015,
         paper=PAPER,
         input_shape=(3, 224, 224),
@@ -464,33 +466,38 @@ def resblock_1x1conv(input_channels: int = 64, num_channels: int = 128) -> Resid
 
 
 # Each placement's description, written out (the catalog extracts each sentence as it is shown; a test holds
-# them to RESIDUAL_PLACEMENTS, PLACEMENT_TITLES and PLACEMENT_CIFAR10_ERROR): variant → (introduced, notes).
+# them to RESIDUAL_PLACEMENTS, PLACEMENT_TITLES and PLACEMENT_CIFAR10_ERROR): variant → (title, introduced, notes).
 PLACEMENT_TEXTS = {
     "original": (
+        N_("Residual block (a) original: addition, then ReLU"),
         N_("Residual path: conv → bn → relu → conv → bn; then add x; then relu."),
         N_("He et al. 2016, Fig. 4(a): the same two 3×3 convolutions and two batch norms, in a different "
            "order around the addition — the parameter count does not change, what the shortcut carries "
            "does. ResNet-110 on CIFAR-10 with this block: 6.61% test error (the paper's Table 2)."),
     ),
     "bn-after-add": (
+        N_("Residual block (b) batch norm after the addition"),
         N_("Residual path: conv → bn → relu → conv; then add x; then bn → relu."),
         N_("He et al. 2016, Fig. 4(b): the same two 3×3 convolutions and two batch norms, in a different "
            "order around the addition — the parameter count does not change, what the shortcut carries "
            "does. ResNet-110 on CIFAR-10 with this block: 8.17% test error (the paper's Table 2)."),
     ),
     "relu-before-add": (
+        N_("Residual block (c) ReLU before the addition"),
         N_("Residual path: conv → bn → relu → conv → bn → relu; then add x; nothing after the addition."),
         N_("He et al. 2016, Fig. 4(c): the same two 3×3 convolutions and two batch norms, in a different "
            "order around the addition — the parameter count does not change, what the shortcut carries "
            "does. ResNet-110 on CIFAR-10 with this block: 7.84% test error (the paper's Table 2)."),
     ),
     "relu-only-preact": (
+        N_("Residual block (d) ReLU-only pre-activation"),
         N_("Residual path: relu → conv → bn → relu → conv → bn; then add x; nothing after the addition."),
         N_("He et al. 2016, Fig. 4(d): the same two 3×3 convolutions and two batch norms, in a different "
            "order around the addition — the parameter count does not change, what the shortcut carries "
            "does. ResNet-110 on CIFAR-10 with this block: 6.71% test error (the paper's Table 2)."),
     ),
     "full-preact": (
+        N_("Residual block (e) full pre-activation (ResNet v2)"),
         N_("Residual path: bn → relu → conv → bn → relu → conv; then add x; nothing after the addition."),
         N_("He et al. 2016, Fig. 4(e): the same two 3×3 convolutions and two batch norms, in a different "
            "order around the addition — the parameter count does not change, what the shortcut carries "
@@ -506,15 +513,15 @@ for _placement in RESIDUAL_PLACEMENTS:
     register_model(ModelSpec(
         id=f"resblock-{_placement}",
         family="ResNet",
-        title=f"Residual block {PLACEMENT_TITLES[_placement]}",
+        title=PLACEMENT_TEXTS[_placement][0],
         year=2016,
         paper=IDENTITY_PAPER,
         input_shape=_BLOCK_INPUT,
         num_classes=_BLOCK_INPUT[0],
         builder=_placement_builder(_placement),
         params=_PLACED_PARAMS,
-        introduced=PLACEMENT_TEXTS[_placement][0],
-        notes=PLACEMENT_TEXTS[_placement][1],
+        introduced=PLACEMENT_TEXTS[_placement][1],
+        notes=PLACEMENT_TEXTS[_placement][2],
         source="paper",
         output_shape=_BLOCK_INPUT,
         output=N_("the block's feature map"),
@@ -523,7 +530,7 @@ for _placement in RESIDUAL_PLACEMENTS:
 register_model(ModelSpec(
     id="resblock-1x1conv",
     family="ResNet",
-    title="Residual block with a 1×1 convolution on the shortcut (the notes' second implementation)",
+    title=N_("Residual block with a 1×1 convolution on the shortcut (the notes' second implementation)"),
     year=2015,
     paper=PAPER,
     input_shape=_BLOCK_INPUT,

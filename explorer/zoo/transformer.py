@@ -50,7 +50,7 @@ def ffn_params(d_model: int, d_ff: int) -> int:
 register_model(ModelSpec(
     id="ffn",
     family="Transformer FFN",
-    title="Position-wise feed-forward network (d_model 512, d_ff 2048)",
+    title=N_("Position-wise feed-forward network (d_model 512, d_ff 2048)"),
     year=2017,
     paper=PAPER,
     input_shape=(SEQ_LEN, D_MODEL),

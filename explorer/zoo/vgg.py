@@ -101,7 +101,7 @@ def _tv_builder(cfg: str):
 register_model(ModelSpec(
     id="vgg11-d2l",
     family="VGG",
-    title="VGG-11 (the notes' conv_arch, d2l)",
+    title=N_("VGG-11 (the notes' conv_arch, d2l)"),
     year=2014,
     paper=PAPER,
     input_shape=(1, 224, 224),
@@ -129,7 +129,7 @@ def vgg_d2l_small(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
 register_model(ModelSpec(
     id="vgg11-d2l-small",
     family="VGG",
-    title="VGG-11, channels ÷ 4 (what d2l trains)",
+    title=N_("VGG-11, channels ÷ 4 (what d2l trains)"),
     year=2014,
     paper=PAPER,
     input_shape=(1, 224, 224),
@@ -162,7 +162,7 @@ def vgg_fmnist(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
 register_model(ModelSpec(
     id="vgg-fmnist",
     family="VGG",
-    title="VGG-6 for 28×28 Fashion-MNIST (the notes' VGG blocks)",
+    title=N_("VGG-6 for 28×28 Fashion-MNIST (the notes' VGG blocks)"),
     year=2014,
     paper=PAPER,
     input_shape=(1, 28, 28),
@@ -179,14 +179,18 @@ register_model(ModelSpec(
 ))
 
 # Written out (not formatted from the configuration) so that the catalog extracts each sentence as it is shown.
-_TV_TEXTS = {
-    "A": (N_("VGG configuration A: 11 weight layers of 3×3 convolutions and fully connected layers."),
+_TV_TEXTS = {  # configuration → (title, introduced, notes)
+    "A": (N_("VGG-11 (torchvision)"),
+          N_("VGG configuration A: 11 weight layers of 3×3 convolutions and fully connected layers."),
           N_("Same state_dict layout as `torchvision.models.vgg11` (configuration A, no batch norm).")),
-    "B": (N_("VGG configuration B: 13 weight layers of 3×3 convolutions and fully connected layers."),
+    "B": (N_("VGG-13 (torchvision)"),
+          N_("VGG configuration B: 13 weight layers of 3×3 convolutions and fully connected layers."),
           N_("Same state_dict layout as `torchvision.models.vgg13` (configuration B, no batch norm).")),
-    "D": (N_("VGG configuration D: 16 weight layers of 3×3 convolutions and fully connected layers."),
+    "D": (N_("VGG-16 (torchvision)"),
+          N_("VGG configuration D: 16 weight layers of 3×3 convolutions and fully connected layers."),
           N_("Same state_dict layout as `torchvision.models.vgg16` (configuration D, no batch norm).")),
-    "E": (N_("VGG configuration E: 19 weight layers of 3×3 convolutions and fully connected layers."),
+    "E": (N_("VGG-19 (torchvision)"),
+          N_("VGG configuration E: 19 weight layers of 3×3 convolutions and fully connected layers."),
           N_("Same state_dict layout as `torchvision.models.vgg19` (configuration E, no batch norm).")),
 }
 
@@ -199,14 +203,14 @@ for _id, _cfg, _params, _depth in (
     register_model(ModelSpec(
         id=_id,
         family="VGG",
-        title=f"VGG-{_depth} (torchvision)",
+        title=_TV_TEXTS[_cfg][0],
         year=2014,
         paper=PAPER,
         input_shape=(3, 224, 224),
         num_classes=1000,
         builder=_tv_builder(_cfg),
         params=_params,
-        introduced=_TV_TEXTS[_cfg][0],
-        notes=_TV_TEXTS[_cfg][1],
+        introduced=_TV_TEXTS[_cfg][1],
+        notes=_TV_TEXTS[_cfg][2],
         source="torchvision",
     ))

@@ -5,15 +5,15 @@ every entry of the catalog (English and Chinese) is scanned with the phrases eac
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
+from explorer.i18n import LOCALE_DIR
 from explorer.lessons import claims, glossary, notes
 from explorer.zoo.registry import list_models
 
-PO = Path(__file__).resolve().parents[2] / "locale" / "zh" / "LC_MESSAGES" / "messages.po"
+PO = LOCALE_DIR / "zh" / "LC_MESSAGES" / "messages.po"
 CHECKED = ("ffn-linearity", "lstm-eases", "inception-v4")  # at least these claims declare their contradictions
 
 # The sentences the app once wrote, each contradicting its claim: the phrases must catch them.

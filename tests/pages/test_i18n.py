@@ -10,8 +10,8 @@ import re
 import pytest
 
 import explorer
+from explorer.i18n import gettext, use_language
 from explorer.lessons import glossary, notes
-from explorer.lessons.i18n import gettext, use_language
 from explorer.runtime import imagenet
 from tests.conftest import published_at
 from tests.pages.conftest import (
@@ -230,7 +230,7 @@ def test_architecture_in_chinese_shows_the_same_numbers(open_page):
     shown = {m.label: (m.value, m.delta) for m in at.metric}
     assert shown["参数量"] == ("62,378,344", "62.4 M") and shown["每张图像的乘加运算"] == ("1,135,915,368", "1.14 G")
     assert [h.value for h in at.subheader][:2] == ["结构图", "下载"]
-    assert [t.label for t in at.tabs] == ["各层", "图表", "笔记的勘误与论断"]
+    assert [t.label for t in at.tabs] == ["各层", "图表", "论文风格图", "笔记的勘误与论断"]
     assert at.dataframe[0].value["output shape"].tolist()[:3] == ["96×55×55", "96×55×55", "96×27×27"]
     text = "\n".join(m.value for m in at.markdown)
     assert "**空间尺寸：** 224 → 55 → 27 → 13 → 6" in text
