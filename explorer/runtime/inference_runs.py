@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..i18n import N_, ExplorerError
+from ..i18n import N_
 from ..zoo import get_spec
 from . import data, inference
 from .devices import pick_device
@@ -22,7 +22,7 @@ _RUN_MODELS_LOCK = threading.Lock()
 RUN_MODELS_KEPT = 4  # loaded runs kept in memory (ResNet-18 is 45 MB); the oldest is dropped first
 
 
-class NoRunWeights(ExplorerError, inference.NoWeights):
+class NoRunWeights(inference.NoWeights):
     """A run without a completed epoch: it has no weights to classify with (an :class:`inference.NoWeights`)."""
 
 
