@@ -1766,6 +1766,6 @@ def parse_network(code: str, *, limits: Limits = DEFAULT_LIMITS, device: str | t
     interp.ops = 0  # counting is the interpreter's work, not the snippet's
     count = interp.module_paths(net, last_line)  # refuses cycles and deep nesting, walks no path twice
     if count > limits.modules:
-        raise CodeError(N_("the network has {count} modules; the playground takes at most {limit}"),
+        raise CodeError(N_("the network has {count} modules; the playground takes at most {limit}"), last_line,
                         count=f"{count:,}", limit=f"{limits.modules:,}")
     return net
