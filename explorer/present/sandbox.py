@@ -85,6 +85,9 @@ class WorkerLimits:
 
 
 DEFAULT_WORKER_LIMITS = WorkerLimits()
+# Fields of explorer.playground.Limits that every request overrides (empty: the interpreter's defaults). Tests loosen
+# them to reach the process-level defences with snippets the interpreter would refuse first.
+INTERPRETER_LIMITS: dict[str, int] = {}
 
 
 @dataclass(frozen=True)
@@ -596,7 +599,8 @@ def analyse(code: str, input_shape: Sequence[int], *, pool: Pool | None = None, 
     :class:`~explorer.analysis.InputShapeError` for an input the network cannot take that no line explains.
     ``interpreter_limits`` overrides fields of :class:`explorer.playground.Limits` (tests)."""
     request = {"code": code, "input": [int(d) for d in input_shape], "graph": graph or bool(draw), "draw": draw,
-               "depth": depth, "rankdir": rankdir, "limits": interpreter_limits or {}}
+               "depth": depth, "rankdir": rankdir,
+               "limits": interpreter_limits if interpreter_limits is not None else INTERPRETER_LIMITS}
     try:
         answer = (pool or default_pool()).ask(request, seconds, deadline)
     except WorkerFailure as failure:

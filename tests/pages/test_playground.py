@@ -83,3 +83,28 @@ def test_start_from_a_listing_and_compare(open_playground):
     at.selectbox(key="pg_compare").select("googlenet").run()
     compared = at.dataframe[1].value
     assert list(compared["parameters"]) == ["5,977,530 (5.98 M)"] * 2
+
+
+@pytest.mark.slow
+def test_a_snippet_that_crashes_its_worker_is_one_sentence_and_the_server_serves_on(open_playground, monkeypatch):
+    """A tuple 160,000 deep, hashed, crashes the interpreter process (CPython recurses in C): with the interpreter's
+    nesting limit loosened the snippet reaches its worker and kills it. The page (this process: AppTest runs the
+    script here) says so in one sentence and serves the next pages; it never interprets the snippet itself."""
+    from explorer.playground.interpreter import Interpreter
+    from explorer.present import sandbox
+
+    def interpreted_here(*args, **kwargs):
+        raise AssertionError("the server process interpreted a snippet")
+
+    monkeypatch.setattr(Interpreter, "run", interpreted_here)  # in this process only; the workers are fresh ones
+    monkeypatch.setattr(sandbox, "INTERPRETER_LIMITS", {"value_nesting": 10**7, "ops": 10**7})
+    bomb = "t = ()\nfor i in range(160000):\n    t = (t,)\nd = {t: 1}\nnet = nn.Linear(2, 2)\n"
+    at = open_playground(code=encode_code(bomb), input="2")
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == ["the snippet crashed the interpreter process"]
+    assert at.text_area[0].value == bomb  # the code stays, to be fixed
+    at.switch_page("pages/home.py")
+    at.run()
+    assert not at.exception and not at.error
+    lenet = open_playground(code=encode_code(ZOO_CODE["lenet"]), input="1,28,28")  # a fresh worker
+    assert not lenet.exception and metric_values(lenet)["Parameters"] == "61,706"
