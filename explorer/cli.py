@@ -189,9 +189,10 @@ def _launch(args: argparse.Namespace, spec, recipe, nproc: int) -> int:
     run = store.create(spec.id, recipe, args.device, nproc, args.limit)
     argv = runner.train_argv(spec.id, recipe, args.device, args.limit, _outputs_argv(args))
     with _queue(store, run, args.no_queue):
-        code, error = runner.launch(store, run, argv, nproc, echo=sys.stderr.write)
-    if code != 0:
-        raise CLIError(error or f"the {nproc} training processes failed (exit status {code}); run {run}")
+        launched = runner.launch(store, run, argv, nproc, echo=sys.stderr.write)
+    if launched.code != 0:
+        raise CLIError(launched.error_line or
+                       f"the {nproc} training processes failed (exit status {launched.code}); run {run}")
     return 0
 
 

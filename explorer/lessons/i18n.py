@@ -43,13 +43,6 @@ MESSAGE_TEMPLATES = (
     N_("unknown device {name}; use auto, cpu, cuda or mps"),
     N_("Fashion-MNIST ({files}) not found in {places}; install the Debian package dataset-fashion-mnist, set "
        "FASHION_MNIST_DIR, or call explorer.runtime.data.download()"),
-    # explorer.runtime.runner, lease and runs: how a run ended, as the store keeps it
-    N_("the {n} processes exited with status {code}"),
-    N_("diverged at epoch {epoch}, step {step}: the loss is not finite"),
-    N_("out of GPU memory training {model} with batch size {size}: try a smaller batch size or resize"),
-    N_("interrupted (Ctrl-C) while queued"),
-    N_("interrupted (Ctrl-C)"),
-    N_("the process running it stopped before it finished"),
 )
 
 

@@ -170,11 +170,11 @@ class JobManager:
 
         if job.nproc > 1:
             argv = runner.train_argv(job.model, job.recipe, job.device, job.limit)
-            code, error = runner.launch(store, job.run, argv, job.nproc, on_step=on_step, on_epoch=on_epoch,
-                                        stdout=subprocess.DEVNULL)
+            launched = runner.launch(store, job.run, argv, job.nproc, on_step=on_step, on_epoch=on_epoch,
+                                     stdout=subprocess.DEVNULL)
             row = store.get(job.run)
             job.status, job.device_name = row["status"], row["device"]
-            job.error = row["error"] or error
+            job.error = launched.error or row["error"] or launched.error_line  # the run's message when it sent one
             if row["status"] in ("done", "stopped"):
                 job.result = engine.TrainResult.from_info(job.model, row["info"], job.run, job.nproc)
                 job.progress = 1.0 if row["status"] == "done" else job.progress

@@ -18,13 +18,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..i18n import N_, InvalidValue, Message
+from ..i18n import N_, ExplorerError, InvalidValue, Message
 from . import train as engine
 from .devices import pick_device
 from .runs import BEAT_S, RESUMABLE, Store
@@ -42,18 +42,27 @@ class OutOfMemory(InvalidValue):
 
 
 class ProgressFile:
-    """A run's progress as JSON lines (``{"step": {…}}`` per report point, ``{"epoch": {…}}`` per completed epoch):
-    written by rank 0 of a launched run, read by its launcher as the events themselves."""
+    """A run's progress as JSON lines (``{"step": {…}}`` per report point, ``{"epoch": {…}}`` per completed epoch,
+    ``{"error": {"template", "values"}}`` when it ends badly): written by rank 0 of a launched run, read by its
+    launcher as the events — and the error's :class:`Message` — themselves."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._offset = 0
 
     def write(self, kind: str, event: engine.StepEvent | engine.Epoch) -> None:
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps({kind: asdict(event)}) + "\n")
+        self._append({kind: asdict(event)})
 
-    def read(self) -> list[engine.StepEvent | engine.Epoch]:
+    def write_error(self, message: Message) -> None:
+        """How the run ended badly (values that are not numbers go as their English words)."""
+        values = {k: v if isinstance(v, (int, float)) else str(v) for k, v in message.values.items()}
+        self._append({"error": {"template": message.template, "values": values}})
+
+    def _append(self, record: dict) -> None:
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def read(self) -> list[engine.StepEvent | engine.Epoch | Message]:
         """The events written since the last read (a line still being written is left for the next read)."""
         try:
             with self.path.open("r", encoding="utf-8") as f:
@@ -63,10 +72,15 @@ class ProgressFile:
             return []
         complete = text[:text.rfind("\n") + 1]
         self._offset += len(complete.encode("utf-8"))
-        events: list[engine.StepEvent | engine.Epoch] = []
+        events: list[engine.StepEvent | engine.Epoch | Message] = []
         for line in complete.splitlines():
             record = json.loads(line)
-            events.append(engine.StepEvent(**record["step"]) if "step" in record else engine.Epoch(**record["epoch"]))
+            if "step" in record:
+                events.append(engine.StepEvent(**record["step"]))
+            elif "epoch" in record:
+                events.append(engine.Epoch(**record["epoch"]))
+            else:
+                events.append(Message(record["error"]["template"], record["error"]["values"]))
         return events
 
 
@@ -125,11 +139,17 @@ def execute(
                                "or resize"), model=model_id, size=recipe.batch_size)
         if store is not None:
             store.finish(run, "failed", error=str(error))
+        if channel is not None:
+            channel.write_error(error.message)
         raise error from None
     except BaseException as exc:
         if store is not None:
             store.finish(run, "failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        if channel is not None and isinstance(exc, ExplorerError):
+            channel.write_error(exc.message)
         raise
+    if channel is not None and result.error is not None:
+        channel.write_error(result.error)
     result.run, result.world_size = run, world_size
     if store is not None:
         status = {"done": "done", "stopped": "stopped", "diverged": "failed"}[result.status]
@@ -164,14 +184,24 @@ def train_argv(model_id: str, recipe: engine.Recipe, device: str = "auto", limit
 HUMAN_LINES = ("epoch ", "run ", "diverged", "stopped", "queued")  # what the workers write for people
 
 
+@dataclass(frozen=True)
+class Launched:
+    """How the processes of a launched run ended: their exit status, what went wrong as a :class:`Message` (the
+    run's own, through its :class:`ProgressFile`, else the processes' exit), and the first worker's ``error:``
+    line as the CLI prints it."""
+
+    code: int
+    error: Message | None = None
+    error_line: str | None = None
+
+
 def launch(store: Store, run: str, argv: list[str], nproc: int, *, on_step: engine.OnStep | None = None,
            on_epoch: Callable[[engine.Epoch], None] | None = None, echo: Callable[[str], None] | None = None,
-           stdout=None, poll: float = 0.2) -> tuple[int, str | None]:
+           stdout=None, poll: float = 0.2) -> Launched:
     """Run ``python -m explorer ARGV`` in ``nproc`` processes through torchrun's launcher (``--standalone``; gloo on
     the CPU, NCCL on CUDA), recorded as ``run`` (rank 0 writes the store). Rank 0's progress comes to ``on_step``
     and ``on_epoch`` through a :class:`ProgressFile`; the workers' lines for people go to ``echo`` (torchrun's own
-    log lines are dropped). A run the processes left unfinished is marked failed. (exit status, the first worker's
-    ``error:`` sentence or ``None``)."""
+    log lines are dropped). A run the processes left unfinished is marked failed."""
     folder = store.folder(run)
     folder.mkdir(parents=True, exist_ok=True)
     channel = ProgressFile(folder / "progress.jsonl")
@@ -193,9 +223,13 @@ def launch(store: Store, run: str, argv: list[str], nproc: int, *, on_step: engi
     reader = threading.Thread(target=read_stderr, name=f"explorer-launch-{run}", daemon=True)
     reader.start()
 
+    said: list[Message] = []
+
     def deliver() -> None:
         for event in channel.read():
-            if isinstance(event, engine.StepEvent):
+            if isinstance(event, Message):
+                said.append(event)
+            elif isinstance(event, engine.StepEvent):
                 if on_step is not None:
                     on_step(event)
             elif on_epoch is not None:
@@ -207,7 +241,8 @@ def launch(store: Store, run: str, argv: list[str], nproc: int, *, on_step: engi
     reader.join()
     deliver()
     code = proc.wait()
+    error = said[0] if said else None
     if store.get(run)["status"] in ("queued", "running"):
-        store.finish(run, "failed", error=str(Message(N_("the {n} processes exited with status {code}"),
-                                                      {"n": nproc, "code": code})))
-    return code, errors[0] if errors and code else None
+        error = error or Message(N_("the {n} processes exited with status {code}"), {"n": nproc, "code": code})
+        store.finish(run, "failed", error=str(error))
+    return Launched(code, error, errors[0] if errors and code else None)

@@ -16,6 +16,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from explorer.i18n import N_, Message, render, use_language
 from explorer.runtime import inference_runs, lease, runner, runs
 from explorer.runtime import train as engine
 from explorer.runtime.train import Recipe
@@ -396,6 +397,14 @@ def test_the_progress_channel_gives_the_launcher_the_events_themselves(tmp_path)
         f.write('{"step": {"epoch": 2')  # half a line
     assert reader.read() == [step, epoch]
     assert reader.read() == []
+    # how the run ended: its message, which the launcher's job shows in the page's language
+    diverged = Message(N_("diverged at epoch {epoch}, step {step}: the loss is not finite"), {"epoch": 2, "step": 7})
+    ended = runner.ProgressFile(tmp_path / "ended.jsonl")
+    ended.write_error(diverged)
+    events = runner.ProgressFile(ended.path).read()
+    assert events == [diverged] and str(events[-1]) == "diverged at epoch 2, step 7: the loss is not finite"
+    with use_language("zh"):
+        assert render(events[-1]) != str(diverged) and "2" in render(events[-1])
 
 
 def test_a_train_result_is_the_train_json_object_and_round_trips_through_the_store_info():
