@@ -44,6 +44,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -367,6 +368,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-predict", action="store_true", help="skip the predict end-to-end timing")
     parser.add_argument("--no-train", action="store_true", help="skip the training-throughput comparison")
     parser.add_argument("--no-figure", action="store_true", help="skip the paper figure's drawing time and size")
+    parser.add_argument("--no-playground", action="store_true", help="skip the playground's worker overhead")
     parser.add_argument("--report", metavar="FILE",
                         help="also write the output to FILE (Markdown), headed by the date and the machine")
     parser.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
@@ -517,7 +519,83 @@ def run(args: argparse.Namespace) -> int:
         print("figure: skipped (--no-figure)")
     else:
         failed |= report_figure()
+    if args.no_playground:
+        print("playground: skipped (--no-playground)")
+    else:
+        failed |= report_playground()
     return 1 if failed else 0
+
+
+# --- the playground's worker processes (explorer.present.sandbox) --------------------------------------------------
+PLAYGROUND_GOAL_MS = 500.0  # an edit of the notes' VGG to its table and diagram
+CODE_CALL_GOAL_S = 15.0  # summary --code / graph --code, start-up included
+CODE_CALL_GOAL_RSS = 2 * 2**30
+
+
+def bench_playground(repeats: int = 9) -> dict[str, float]:
+    """The notes' VGG in the playground: the work itself in this process (interpret, analyse, trace, DOT, SVG), the
+    same through a warm worker (what an edit costs the page: request, the work, the answer decoded), their
+    difference (the worker's overhead), a worker's start, and ``summary --code`` / ``graph --code`` from a shell
+    (wall time and the largest resident set of the call and its worker)."""
+    from explorer import playground
+    from explorer.analysis import graph
+    from explorer.present import diagram, sandbox
+
+    listing = playground.LISTINGS["vgg"]
+    shape = listing.input_shape
+
+    def in_process(code: str) -> None:
+        net = playground.parse_network(code)
+        explorer.analyze(net, shape)
+        diagram.render_dot(diagram.to_dot(graph.trace(net, shape)), "svg")
+
+    # each repeat a slightly different edit (a comment), as typing makes them
+    edits = [f"{listing.code}\n# edit {i}\n" for i in range(repeats + 1)]
+    in_process(edits[0])
+    local_ms = statistics.median(_ms(lambda c=c: in_process(c)) for c in edits[1:])
+    start = time.perf_counter()
+    pool = sandbox.Pool(1)
+    try:
+        sandbox.analyse(edits[0], shape, pool=pool, draw="svg")
+        start_s = time.perf_counter() - start
+        worker_ms = statistics.median(_ms(lambda c=c: sandbox.analyse(c, shape, pool=pool, draw="svg"))
+                                      for c in edits[1:])
+    finally:
+        pool.close()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "vgg.py"
+        path.write_text(listing.code, encoding="utf-8")
+        calls, rss = {}, 0
+        # each call under a small parent that reports the largest resident set among its descendants
+        measure = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True); "
+                   "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        for command in ("summary", "graph"):
+            start = time.perf_counter()
+            argv = [sys.executable, "-m", "explorer", command, "--code", str(path), "--input", "1,224,224",
+                    *(["--format", "svg"] if command == "graph" else [])]
+            done = subprocess.run([sys.executable, "-c", measure, *argv], capture_output=True, text=True, cwd=ROOT,
+                                  check=False)
+            code, peak_kib = (int(x) for x in done.stdout.split())
+            calls[command] = time.perf_counter() - start if code == 0 else float("inf")
+            rss = max(rss, peak_kib * 1024)
+    return {"local_ms": local_ms, "worker_ms": worker_ms, "start_s": start_s, "summary_s": calls["summary"],
+            "graph_s": calls["graph"], "rss": rss}
+
+
+def report_playground() -> bool:
+    """Print the playground's numbers; True when a goal fails."""
+    m = bench_playground()
+    overhead = m["worker_ms"] - m["local_ms"]
+    ok = m["worker_ms"] < PLAYGROUND_GOAL_MS
+    print(f"{'PASS' if ok else 'FAIL'}: playground edit of the notes' VGG through a warm worker "
+          f"{m['worker_ms']:.0f} ms (goal < {PLAYGROUND_GOAL_MS:.0f} ms): the work itself {m['local_ms']:.0f} ms "
+          f"in-process, the worker's overhead {overhead:+.0f} ms; a worker's start (PyTorch imported, warmed up) "
+          f"{m['start_s']:.1f} s")
+    calls_ok = max(m["summary_s"], m["graph_s"]) < CODE_CALL_GOAL_S and m["rss"] < CODE_CALL_GOAL_RSS
+    print(f"{'PASS' if calls_ok else 'FAIL'}: summary --code {m['summary_s']:.1f} s, graph --code --format svg "
+          f"{m['graph_s']:.1f} s (goal < {CODE_CALL_GOAL_S:.0f} s, start-up included); the largest process of this "
+          f"benchmark's children {m['rss'] / 2**30:.2f} GB resident (goal < 2 GB)")
+    return not (ok and calls_ok)
 
 
 # --- the paper figure (explorer.present.figure) --------------------------------------------------------------------
