@@ -626,7 +626,7 @@ INCEPTION_VARIANTS = {
            "3×1 convolution whose outputs are concatenated (384 + 384 channels each)."),
     ),
     "inception-resnet-a": (
-        inception_resnet_a, (320, 35, 35), 320, N_("Inception-ResNet-A block (residual; Inception-v4 itself has none)"),
+        inception_resnet_a, (320, 35, 35), 320, N_("Inception-ResNet-A block (residual; not Inception-v4)"),
         2017, V4_PAPER, 123_168,
         N_("Inception paths inside a residual block: output = ReLU(x + 0.17·F(x))."),
         N_("Inception-ResNet-v2's 35×35 block (timm's `Block35`): 1×1, 1×1→3×3 and 1×1→3×3→3×3 paths, concatenated "
