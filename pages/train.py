@@ -196,8 +196,8 @@ def _live() -> None:
                  + (" " + _("({n} processes)").format(n=job.nproc) if job.nproc > 1 else ""))
     if job.status == "queued":
         message = translate_error(lease.waiting_message(store, job.run))
-        st.info(message[0].upper() + message[1:] + ". " + _("One run trains at a time on this machine; this one "
-                                                            "starts when the runs before it end."),
+        st.info(_("{waiting}. One run trains at a time on this machine; this one starts when the runs before it "
+                  "end.").format(waiting=message[0].upper() + message[1:]),
                 icon=":material/hourglass_top:")
     a, b, c, d = st.columns(4)
     a.metric(_("Status"), _(job.status))
