@@ -93,7 +93,17 @@ st.markdown(_(
 ))
 
 learner = learner_id()
-with st.expander(_("What to practise"), expanded=False, icon=":material/tune:"):
+# the choices in the closed expander's title: what is being asked, at a glance
+chosen_sources = [x for x in st.session_state.get(f"practice_sources_{language()}") or
+                  _query_list("models", SOURCES, DEFAULT_SOURCES) if x in SOURCES] or DEFAULT_SOURCES
+chosen_kinds = [k for k in st.session_state.get(f"practice_kinds_{language()}") or
+                _query_list("kinds", list(quiz.QUESTION_KINDS), list(quiz.DEFAULT_KINDS))
+                if k in quiz.QUESTION_KINDS] or list(quiz.DEFAULT_KINDS)
+title = _("What to practise: {sources} · {kinds}").format(
+    sources=", ".join(_("generated") if x == quiz.GENERATED else _("d2l exercises") if x == exercises.D2L else x
+                      for x in chosen_sources),
+    kinds=", ".join(_kind_name(k) for k in chosen_kinds))
+with st.expander(title, expanded=False, icon=":material/tune:"):
     c1, c2 = st.columns([3, 2])
     # the shown names fixed now, in this run's language: a multiselect maps its choices back by these names
     source_names = {s: _source_name(s) for s in SOURCES}
