@@ -6,10 +6,12 @@ import streamlit as st
 
 from pages.common import open_sidebar
 from pages.i18n import _, language_switch
+from pages.learner import identify
 
 st.set_page_config(page_title="CNN Explorer", page_icon="🧠", layout="wide")
 open_sidebar()  # the model picker's place: first in the sidebar, above the navigation
 language_switch()  # before anything translated: the titles below are in the run's language
+identify()  # this browser's learner id (its cookie set on the first visit): whose runs are whose
 
 PAGES = [
     st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),

@@ -1,7 +1,9 @@
 """Train: pick a Fashion-MNIST model and a d2l chapter's recipe, press Train, watch the curves (d2l's Animator).
 
 Training runs in the library's job manager (a worker thread of the server process), not in this script: it survives
-reruns and page changes; this page only submits, polls and draws. Every run is kept in the run store."""
+reruns and page changes; this page only submits, polls and draws. Every run is kept in the run store, with who
+started it: a learner (this browser's anonymous id, ``pages/learner.py``) watches everyone's live run but stops and
+resumes only their own; the teacher (``EXPLORER_ADMIN_TOKEN``) any. A new run first passes the class's limits."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from explorer.present import charts
 from explorer.runtime import inference_runs, jobs, lease, runs
 from explorer.runtime import train as engine
 from explorer.runtime.devices import pick_device
+from explorer.runtime.limits import LimitReached
+from pages import learner
 from pages.common import device_label, use_app_navigation
 from pages.i18n import N_, _, link_params, translate_error
 
@@ -35,6 +39,8 @@ BY_HAND = N_("By hand")  # the option's value; shown translated
 PRESET_KEYS = {p.title: key for key, p in engine.PRESETS.items()}
 manager = jobs.manager()
 store = runs.Store()
+who = learner.learner_id()
+is_teacher = learner.teacher()
 
 
 def _fill(recipe: engine.Recipe, model_id: str) -> None:
@@ -132,6 +138,11 @@ def _duration(seconds: float) -> str:
     return _("{s} s").format(s=seconds)
 
 
+def _limits():
+    """The class's limits (``None`` for the teacher, whom they do not bind)."""
+    return None if is_teacher else learner.limits()
+
+
 problem = None
 try:
     engine.validate(explorer.get_spec(model_id), recipe, limit, nproc)
@@ -139,18 +150,47 @@ try:
     st.caption(_("Estimated **{per_epoch} per epoch** on **{device}** ({total} for {epochs} epochs), measured from a "
                  "few training steps.").format(per_epoch=_duration(per_epoch), device=pick_device(device).type,
                                                total=_duration(per_epoch * epochs), epochs=epochs))
+    if (class_limits := _limits()) is not None:  # said before the click: which limit, and what to do
+        class_limits.check(mine=len(store.active(who)), queued=len(store.active()), estimate_s=per_epoch * epochs)
+except LimitReached as exc:
+    problem = translate_error(exc)
+    st.warning(problem, icon=":material/block:")
 except ValueError as exc:
     problem = translate_error(exc)
     st.error(problem, icon="⚠️")
 
 
 def _submit() -> None:
-    """The Train button's callback (before the rerun: the new run shows at once)."""
+    """The Train button's callback (before the rerun: the new run shows at once). The limits are checked again
+    here, with the queue as it is at the click."""
+    model_id, recipe, device, limit, nproc = _chosen()
     try:
-        job = manager.submit(*_chosen())
+        estimate = _estimate(model_id, recipe, device, limit) * recipe.epochs
+        job = manager.submit(model_id, recipe, device, limit, nproc, owner=who, limits=_limits(),
+                             estimate_s=estimate)
         st.session_state["tr_run"] = job.run
     except ValueError as exc:
         st.session_state["tr_submit_error"] = translate_error(exc)
+
+
+def _stop(run: str) -> None:
+    """The Stop button's callback: the library checks the run is this learner's (or the teacher's to stop)."""
+    try:
+        manager.stop(run, by=who, teacher=is_teacher)
+    except PermissionError as exc:
+        st.session_state["tr_submit_error"] = translate_error(exc)
+
+
+def owner_label(owner: str | None) -> str:
+    """Who started a run, as this reader may know it: "you", "another learner" (the teacher sees which one), the
+    shell user of a CLI run, "—" for a run recorded before runs had owners."""
+    if owner is None:
+        return "—"
+    if owner == who:
+        return _("you")
+    if owner.startswith("user:"):
+        return _("shell user {name}").format(name=owner.removeprefix("user:"))
+    return _("learner {id}").format(id=owner.removeprefix("learner:")) if is_teacher else _("another learner")
 
 
 st.button(_("Train"), type="primary", disabled=problem is not None, key="tr_start", on_click=_submit)
@@ -194,6 +234,8 @@ def _live() -> None:
         return
     st.subheader(_("Run {run}: {model}").format(run=job.run, model=job.model)
                  + (" " + _("({n} processes)").format(n=job.nproc) if job.nproc > 1 else ""))
+    mine = jobs.may_control(job.owner, who, is_teacher)
+    st.caption(_("Started by {who}.").format(who=owner_label(job.owner)))
     if job.status == "queued":
         message = translate_error(lease.waiting_message(store, job.run))
         st.info(_("{waiting}. One run trains at a time on this machine; this one starts when the runs before it "
@@ -210,7 +252,11 @@ def _live() -> None:
                                            title=_("{model} on Fashion-MNIST").format(model=job.model)),
                     key="tr_live_chart")
     if job.status in ("queued", "running"):
-        st.button(_("Stop"), on_click=manager.stop, args=(job.run,), key="tr_stop")
+        reason = None if mine else _("This run belongs to another learner: you can watch it, but only they or the "
+                                     "teacher can stop it.")
+        st.button(_("Stop"), on_click=_stop, args=(job.run,), key="tr_stop", disabled=not mine, help=reason)
+        if reason:
+            st.info(reason, icon=":material/visibility:")
     else:
         if job.error:
             st.error(translate_error(job.error), icon="⚠️")
@@ -230,15 +276,28 @@ busy = any(j is not None and j.status in ("queued", "running")
 st.fragment(_live, run_every=1.0 if busy else None)()
 
 st.header(_("Runs"))
-rows = store.list()
+owners = store.owners()
+
+
+def _visible(row: dict) -> bool:
+    """A learner sees their own runs, every run queued or running, and the machine's (CLI runs, runs recorded
+    before owners); the teacher sees every run."""
+    owner = owners.get(row["run"])
+    return is_teacher or owner == who or row["status"] in runs.ACTIVE or not (owner or "").startswith("learner:")
+
+
+rows = [r for r in store.list() if _visible(r)]
 if not rows:
     st.caption(_("No runs yet. They are kept in {path}.").format(path=store.path))
+    learner.teacher_box()
     st.stop()
 table = pd.DataFrame(rows)
 table["d2l"] = [(p.d2l if (p := engine.preset_for(m)) else "") for m in table["model"]]
 table["status"] = [_(status) for status in table["status"]]
+table["owner"] = [owner_label(owners.get(r)) for r in table["run"]]
 shown = {"run": N_("run"), "model": N_("model"), "status": N_("status"), "test_accuracy": N_("test_accuracy"),
-         "d2l": "d2l", "world_size": N_("world_size"), "started": N_("started")}  # column → its header, translated
+         "d2l": "d2l", "world_size": N_("world_size"), "started": N_("started"),
+         "owner": N_("started by")}  # column → its header, translated
 st.dataframe(table[list(shown)].rename(columns={c: _(h) for c, h in shown.items()}), hide_index=True,
              key="tr_runs_table")
 st.caption(_("Store: {path} (`python -m explorer runs list`).").format(path=store.path))
@@ -258,13 +317,16 @@ if usable:
     with right:
         st.page_link("pages/classify.py", label=_("Use it on Classify"), icon=":material/image_search:",
                      query_params=link_params(run=pick))
-resumable = [r["run"] for r in rows if r["status"] in runs.RESUMABLE]
+resumable = [r["run"] for r in rows if r["status"] in runs.RESUMABLE
+             and jobs.may_control(owners.get(r["run"]), who, is_teacher)]
 if resumable:
     left, right = st.columns([3, 1])
     pick = left.selectbox(_("Resume a stopped or interrupted run"), resumable, key="tr_resume_pick")
     if right.button(_("Resume"), key="tr_resume"):
         try:
-            st.session_state["tr_run"] = manager.resume(pick, device).run
+            st.session_state["tr_run"] = manager.resume(pick, device, by=who, teacher=is_teacher,
+                                                        limits=_limits()).run
             st.rerun()
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, PermissionError) as exc:
             st.error(translate_error(exc), icon="⚠️")
+learner.teacher_box()

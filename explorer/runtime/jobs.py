@@ -6,6 +6,9 @@ store (:mod:`explorer.runtime.runs`), recorded exactly as the CLI records its ru
 store's line: one run trains at a time per machine, whichever process (another app server, a CLI ``train``) started
 it. A job trains through :mod:`explorer.runtime.runner`, as the CLI does: in this process, or in N processes (several
 GPUs) through torchrun's launcher; either way its curve comes from the same ``on_step`` / ``on_epoch`` callbacks.
+
+A run belongs to whoever started it (``owner``: a browser's learner id, the shell user for the CLI): only its owner,
+or the teacher, may stop or resume it; a new run first passes the class's limits (:mod:`explorer.runtime.limits`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from ..i18n import N_, ExplorerError, InvalidValue, Message
 from . import lease, runner, runs
 from . import train as engine
+from .limits import Limits
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Job:
     limit: int | None
     resume: bool = False
     nproc: int = 1
+    owner: str | None = None  # who started it (the store's owner); None: the shell user
     status: str = "queued"
     points: list[dict] = field(default_factory=list)  # live curve: {"epoch": x, "loss"/"train_acc"/"test_acc"}
     progress: float = 0.0
@@ -41,6 +46,16 @@ class Job:
     error: Message | str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     ended: threading.Event = field(default_factory=threading.Event)  # set once it is over and the machine is free
+
+
+class NotYours(ExplorerError, PermissionError):
+    """Stopping or resuming a run that another learner started (only its owner or the teacher may)."""
+
+
+def may_control(owner: str | None, who: str | None, teacher: bool = False) -> bool:
+    """Whether ``who`` may stop or resume a run of ``owner``: its owner, or the teacher (a run recorded before owners
+    were: the teacher only)."""
+    return teacher or (owner is not None and owner == who)
 
 
 class JobManager:
@@ -56,24 +71,45 @@ class JobManager:
         runs.Store().recover()  # the app starting: runs of processes that died are interrupted
 
     def submit(self, model_id: str, recipe: engine.Recipe, device: str = "auto", limit: int | None = None,
-               nproc: int = 1) -> Job:
-        """Queue a new run of ``nproc`` processes (checked first: a bad recipe raises one ``ValueError``)."""
+               nproc: int = 1, *, owner: str | None = None, limits: Limits | None = None,
+               estimate_s: float | None = None) -> Job:
+        """Queue a new run of ``nproc`` processes for ``owner`` (checked first: a bad recipe raises one
+        ``ValueError``; with ``limits``, a run the class's limits refuse raises
+        :class:`~explorer.runtime.limits.LimitReached` — ``estimate_s`` is its estimated duration)."""
         if nproc < 1:
             raise InvalidValue(N_("the number of processes must be at least 1, not {value}"), value=nproc)
         engine.validate(engine.get_spec(model_id), recipe, limit, nproc)
         engine.pick_device(device)
-        with self._lock:  # the store's line and this queue in the same order
-            run = runs.Store().create(model_id, recipe, device, nproc, limit)
-            return self._enqueue(Job(run, model_id, recipe, device, limit, nproc=nproc))
+        with self._lock:  # the limits, the store's line and this queue seen and changed together
+            store = runs.Store()
+            if limits is not None:
+                limits.check(mine=len(store.active(owner)) if owner else 0, queued=len(store.active()),
+                             estimate_s=estimate_s)
+            run = store.create(model_id, recipe, device, nproc, limit, owner=owner)
+            return self._enqueue(Job(run, model_id, recipe, device, limit, nproc=nproc, owner=owner))
 
-    def resume(self, run: str, device: str = "auto") -> Job:
-        """Queue an interrupted or stopped run to continue from its last completed epoch."""
-        model_id, recipe, limit, checkpoint = runner.resume_args(runs.Store(), run)
-        job = Job(run, model_id, recipe, device, limit, resume=True)
+    def resume(self, run: str, device: str = "auto", *, by: str | None = None, teacher: bool = False,
+               limits: Limits | None = None) -> Job:
+        """Queue an interrupted or stopped run to continue from its last completed epoch. With ``by`` (a learner),
+        only its owner or the ``teacher`` may, and ``limits`` apply as to a new run (its duration aside)."""
+        store = runs.Store()
+        owner = store.get(run)["owner"]
+        if by is not None:
+            self._check_owner(run, owner, by, teacher)
+        model_id, recipe, limit, checkpoint = runner.resume_args(store, run)
+        job = Job(run, model_id, recipe, device, limit, resume=True, owner=owner)
         if checkpoint is not None:
             job.points = [_epoch_point(h) for h in checkpoint.history]
         with self._lock:
+            if limits is not None and not teacher:
+                limits.check(mine=len(store.active(by)), queued=len(store.active()), estimate_s=None)
             return self._enqueue(job)
+
+    @staticmethod
+    def _check_owner(run: str, owner: str | None, by: str | None, teacher: bool) -> None:
+        if not may_control(owner, by, teacher):
+            raise NotYours(N_("run {run} belongs to another learner: only they or the teacher can stop or resume "
+                              "it"), run=run)
 
     def _enqueue(self, job: Job) -> Job:
         """(Under ``self._lock``.) Into the store's line and this process's queue."""
@@ -100,12 +136,15 @@ class JobManager:
             return 0
         return runs.Store().position(run)
 
-    def stop(self, run: str) -> None:
+    def stop(self, run: str, *, by: str | None = None, teacher: bool = False) -> None:
         """Stop ``run``: a queued one leaves the queue, a running one stops at its next report point (keeping its
-        last completed epoch)."""
+        last completed epoch). With ``by`` (a learner), only the run's owner or the ``teacher`` may
+        (:class:`NotYours` otherwise)."""
         job = self._jobs.get(run)
         if job is None:
             return
+        if by is not None:
+            self._check_owner(run, job.owner, by, teacher)
         with self._lock:
             if job in self._queue:
                 self._queue.remove(job)

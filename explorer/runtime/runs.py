@@ -3,7 +3,9 @@
 ``$EXPLORER_HOME/runs.sqlite`` (default ``~/.cache/cnn-explorer``; WAL mode, so the page reads while a run writes)
 holds each run's model, recipe, device, world size, status, start time (ISO 8601 UTC), pid + host + heartbeat, and
 one row per completed epoch with its metrics and the path of that epoch's weights
-(``runs/<run>/epoch-NNN.safetensors``). ``runs/<run>/resume.safetensors`` holds the optimizer, scheduler and RNG
+(``runs/<run>/epoch-NNN.safetensors``). Each run also records who started it (``owner``: ``user:<name>`` for the
+shell user of a CLI run, ``learner:<id>`` for a browser's anonymous learner id): only its owner, or the teacher, may
+stop or resume it in the app. ``runs/<run>/resume.safetensors`` holds the optimizer, scheduler and RNG
 state of the last completed epoch: :func:`recover` marks the runs of dead processes "interrupted", and
 :func:`explorer.runtime.runner.execute` with their :meth:`Store.checkpoint` continues them exactly where they were.
 
@@ -12,12 +14,16 @@ store's ``line`` table (first come, first served) until it can claim the single 
 transaction (:meth:`Store.claim`; :func:`explorer.runtime.lease.turn` waits for it). A holder whose process is gone
 (dead pid on this host, or no heartbeat for ``STALE_S``) frees it, and its run is marked interrupted.
 
+The schema has a version (SQLite's ``user_version``, :data:`SCHEMA_VERSION`); opening a file of an older version
+migrates it in place, keeping every row (:func:`migrate`).
+
 This module is the store alone: training a run is :mod:`explorer.runtime.runner`, the wait for the machine
 :mod:`explorer.runtime.lease`, classifying with a run's weights :mod:`explorer.runtime.inference_runs`.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import secrets
@@ -39,12 +45,14 @@ STATUSES = (N_("queued"), N_("running"), N_("done"), N_("stopped"), N_("failed")
 RESUMABLE = ("interrupted", "stopped")
 STALE_S = 600  # a heartbeat older than this means the run's process is gone (another host, a reused pid)
 BEAT_S = 2.0  # seconds between heartbeats
+ACTIVE = ("queued", "running")
+SCHEMA_VERSION = 2  # 1: the first schema (no owner; files of then read user_version 0); 2: runs.owner
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, model TEXT NOT NULL, recipe TEXT NOT NULL, train_limit INTEGER, device TEXT NOT NULL,
     world_size INTEGER NOT NULL, status TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
-    pid INTEGER, host TEXT, heartbeat REAL, info TEXT, error TEXT
+    pid INTEGER, host TEXT, heartbeat REAL, info TEXT, error TEXT, owner TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run TEXT NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, loss REAL, train_acc REAL, test_acc REAL,
@@ -68,6 +76,36 @@ class UnknownRun(ExplorerError, KeyError):
 
 class StoreMismatch(ExplorerError, ValueError):
     """The store's files and its table disagree about a run (a process died between the two writes)."""
+
+
+class NewerStore(ExplorerError, RuntimeError):
+    """The store's file was written by a newer version of CNN Explorer (a schema this one does not know)."""
+
+
+def shell_owner() -> str:
+    """The owner of a run started from a shell (the CLI): ``user:<login name>``."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no login name for this uid (a bare container)
+        name = str(os.getuid())
+    return f"user:{name}"
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> int:
+    """Bring an open store (inside a write transaction) to :data:`SCHEMA_VERSION`; the version it had. Every
+    migration only adds: version 1 → 2 adds ``runs.owner`` (empty for the runs recorded before owners were). A file
+    of a newer version raises :class:`NewerStore` (never rewritten by an older program)."""
+    found = db.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise NewerStore(N_("the run store {path} has schema version {found}, newer than this version of CNN "
+                            "Explorer knows ({known}): upgrade it, or set EXPLORER_HOME to another folder"),
+                         path=str(path), found=found, known=SCHEMA_VERSION)
+    columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+    if "owner" not in columns:
+        db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+    if found < SCHEMA_VERSION:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return found
 
 
 def home() -> Path:
@@ -158,7 +196,13 @@ class Store:
         self.path = self.root / "runs.sqlite"
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+            current = db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        if not current:
+            with self._db(immediate=True) as db:  # one process creates or migrates; the others find it done
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                migrate(db, self.path)
 
     @contextmanager
     def _db(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
@@ -185,15 +229,16 @@ class Store:
 
     # --- writing -------------------------------------------------------------------------------------------------
     def create(self, model: str, recipe: engine.Recipe, device: str = "auto", world_size: int = 1,
-               limit: int | None = None) -> str:
-        """A new queued run; its id (``20250101-120000-lenet-1a2b``)."""
+               limit: int | None = None, owner: str | None = None) -> str:
+        """A new queued run of ``owner`` (default: the shell user, :func:`shell_owner`); its id
+        (``20250101-120000-lenet-1a2b``)."""
         run = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{model}-{secrets.token_hex(2)}"
         with self._db() as db:
             db.execute(
                 "INSERT INTO runs (id, model, recipe, train_limit, device, world_size, status, started, pid, host, "
-                "heartbeat) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                "heartbeat, owner) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
                 (run, model, json.dumps(asdict(recipe)), limit, device, world_size, _now_iso(), os.getpid(),
-                 socket.gethostname(), time.time()),
+                 socket.gethostname(), time.time(), owner or shell_owner()),
             )
         return run
 
@@ -338,6 +383,18 @@ class Store:
         out["recipe"] = json.loads(out["recipe"])
         out["info"] = json.loads(out["info"]) if out["info"] else None
         return out
+
+    def owners(self) -> dict[str, str | None]:
+        """Run id → who started it (``None`` for runs recorded before owners were)."""
+        with self._db() as db:
+            return {r["id"]: r["owner"] for r in db.execute("SELECT id, owner FROM runs")}
+
+    def active(self, owner: str | None = None) -> list[str]:
+        """The queued or running runs (of ``owner`` only, when given), oldest first."""
+        query = "SELECT id FROM runs WHERE status IN ('queued', 'running')" + (" AND owner=?" if owner else "")
+        with self._db() as db:
+            rows = db.execute(query + " ORDER BY started, rowid", (owner,) if owner else ()).fetchall()
+        return [r["id"] for r in rows]
 
     def epochs(self, run: str) -> list[dict]:
         with self._db() as db:
