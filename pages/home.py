@@ -7,9 +7,9 @@ import streamlit as st
 
 import explorer
 from explorer.analysis.depth import LONGEST_PATH_HELP
-from explorer.present import charts
 from explorer.present import formatting as fmt
-from pages.common import summarize, use_app_navigation
+from explorer.present import gallery
+from pages.common import use_app_navigation
 from pages.i18n import N_, _, link_params, ngettext
 
 use_app_navigation()
@@ -31,9 +31,11 @@ BLOCK_PAGES = {"inception-": ("pages/inception.py", N_("Inception variants")),
                "resblock-": ("pages/residual-blocks.py", N_("Residual blocks"))}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def thumbnail(model_id: str) -> str:
-    return charts.shape_thumbnail(summarize(model_id, explorer.get_spec(model_id).input_shape))
+@st.cache_resource(show_spinner=False)
+def card_facts() -> dict[str, gallery.CardFacts]:
+    """Each CNN's depth and thumbnail: from the disk cache a server start keeps (``explorer.present.gallery``), so
+    a fresh server draws Home without analysing ~30 networks."""
+    return gallery.facts({s.id: s.input_shape for s in explorer.list_models() if s.family in CNN_FAMILIES})
 
 
 def block_page(spec: explorer.ModelSpec) -> tuple[str, str] | None:
@@ -44,15 +46,14 @@ def card(spec: explorer.ModelSpec, picture: bool) -> None:
     with st.container(border=True, key=f"card_{spec.id}"):
         st.markdown(f"#### {_(spec.title)}\n`{spec.id}` · {spec.family} · {spec.year}")
         if picture:
-            st.image(thumbnail(spec.id), width="stretch")
+            st.image(card_facts()[spec.id].thumbnail, width="stretch")
         if spec.classifier and spec.num_classes > 1:
             output = ngettext("{n} class", "{n} classes", spec.num_classes).format(n=spec.num_classes)
         else:  # a binary classifier's single unit, an image, a sequence, a state
             output = _("output {dims}: {what}").format(dims="×".join(map(str, spec.output_dims)), what=_(spec.output))
         depth = ""
         if spec.family in CNN_FAMILIES:
-            s = summarize(spec.id, spec.input_shape)
-            depth = " · " + _("{n} weight layers (longest path)").format(n=s.depth)
+            depth = " · " + _("{n} weight layers (longest path)").format(n=card_facts()[spec.id].depth)
         st.markdown(
             _("input {dims}").format(dims="×".join(map(str, spec.input_shape))) + f" · {output}{depth}  \n"
             + _("**{exact}** parameters ({short})").format(exact=fmt.exact(spec.params), short=fmt.short(spec.params)),

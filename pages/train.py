@@ -151,10 +151,16 @@ try:
                  "few training steps.").format(per_epoch=_duration(per_epoch), device=pick_device(device).type,
                                                total=_duration(per_epoch * epochs), epochs=epochs))
     if (class_limits := _limits()) is not None:  # said before the click: which limit, and what to do
-        class_limits.check(mine=len(store.active(who)), queued=len(store.active()), estimate_s=per_epoch * epochs)
-except LimitReached as exc:
-    problem = translate_error(exc)
-    st.warning(problem, icon=":material/block:")
+        try:  # the queue's limits hold the button back; the duration's is the recipe's to change (checked again
+            class_limits.check(mine=len(store.active(who)), queued=len(store.active()), estimate_s=None)
+        except LimitReached as exc:  # at the click, with the values the widgets have then)
+            problem = translate_error(exc)
+            st.warning(problem, icon=":material/block:")
+        else:
+            try:
+                class_limits.check(mine=0, queued=0, estimate_s=per_epoch * epochs)
+            except LimitReached as exc:
+                st.warning(translate_error(exc), icon=":material/block:")
 except ValueError as exc:
     problem = translate_error(exc)
     st.error(problem, icon="⚠️")

@@ -369,6 +369,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-train", action="store_true", help="skip the training-throughput comparison")
     parser.add_argument("--no-figure", action="store_true", help="skip the paper figure's drawing time and size")
     parser.add_argument("--no-playground", action="store_true", help="skip the playground's worker overhead")
+    parser.add_argument("--no-class", action="store_true",
+                        help="skip the class measurements (cold start, CPU per page view, 30 browsers at once)")
     parser.add_argument("--report", metavar="FILE",
                         help="also write the output to FILE (Markdown), headed by the date and the machine")
     parser.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
@@ -523,6 +525,10 @@ def run(args: argparse.Namespace) -> int:
         print("playground: skipped (--no-playground)")
     else:
         failed |= report_playground()
+    if args.no_class:
+        print("class: skipped (--no-class)")
+    else:
+        failed |= report_class()
     return 1 if failed else 0
 
 
@@ -741,6 +747,24 @@ def _ms(fn: Callable[[], None]) -> float:
     start = time.perf_counter()
     fn()
     return (time.perf_counter() - start) * 1000
+
+
+
+# --- a class on one server (scripts/class_load.py) -----------------------------------------------------------------
+COLD_START_GOAL_S = 3.0
+
+
+def report_class() -> bool:
+    """scripts/class_load.py's figures — cold start, server CPU per warm page view, RSS with a run going, 30 browsers
+    at once — and the cold-start goal. True when the goal fails."""
+    import class_load  # scripts/ is on the path of a script run from it
+
+    results = {name: measure() for name, measure in class_load.MEASURES.items()}
+    print(class_load.report(results))
+    cold = results["cold"]["median_s"]
+    verdict = "PASS" if cold < COLD_START_GOAL_S else "FAIL"
+    print(f"{verdict}: cold start (server restart → Home drawn) {cold:.1f} s (goal < {COLD_START_GOAL_S:.0f} s)")
+    return verdict == "FAIL"
 
 
 if __name__ == "__main__":

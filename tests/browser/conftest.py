@@ -55,6 +55,7 @@ PlaywrightTimeout = playwright_api.TimeoutError
 
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+ADMIN_TOKEN = "class-teacher-token"  # the app server's EXPLORER_ADMIN_TOKEN: its teacher mode
 LOAD_MS = 90_000  # a fresh server's first run imports torch and analyses its model
 SHOW_MS = 30_000
 
@@ -104,7 +105,8 @@ def app_url(repo_root, tmp_path_factory, weights_mirror, torch_home) -> Iterator
     env = {**os.environ, "EXPLORER_HOME": str(tmp_path_factory.mktemp("explorer-home")),
            # torch.hub's cache (checkpoints) is empty, and downloads go to the loopback mirror
            "TORCH_HOME": str(torch_home),
-           "EXPLORER_WEIGHTS_MIRROR": (weights_mirror / ".url").read_text()}
+           "EXPLORER_WEIGHTS_MIRROR": (weights_mirror / ".url").read_text(),
+           "EXPLORER_ADMIN_TOKEN": ADMIN_TOKEN}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                 env=env)

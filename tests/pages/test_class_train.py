@@ -113,7 +113,7 @@ def test_the_limit_on_runs_per_learner_refuses_a_second_run(train_page):
 
 def test_the_queue_and_duration_limits_refuse_with_their_sentences(train_page, monkeypatch):
     monkeypatch.setenv("EXPLORER_MAX_QUEUE", "1")
-    runs.Store().create("lenet", Recipe())  # a CLI run, queued: the queue is full
+    queued = runs.Store().create("lenet", Recipe())  # a CLI run, queued: the queue is full
     at = train_page(lang="zh")
     assert [w.value for w in at.warning] == [
         "本服务器的训练队列已满（1 个运行在排队或训练中，上限为 1）：请等其中一些结束后再试"]
@@ -124,7 +124,10 @@ def test_the_queue_and_duration_limits_refuse_with_their_sentences(train_page, m
     [warning] = [w.value for w in at.warning]
     assert re.fullmatch(r"this run is estimated at \d+ min on this device, longer than the 0\.0001 min a learner "
                         r"may start here: choose fewer epochs or fewer training images", warning), warning
-    assert at.button(key="tr_start").disabled
+    assert not at.button(key="tr_start").disabled  # a recipe to change, not a queue to wait for: said again at a click
+    at.button(key="tr_start").click().run()
+    assert [e.value for e in at.error] == [warning]
+    assert "tr_run" not in at.session_state and runs.Store().active() == [queued]
     monkeypatch.setenv("EXPLORER_ADMIN_TOKEN", "open-sesame")
     teacher = train_page(teacher="open-sesame")  # the limits do not bind the teacher
     assert not teacher.warning and not teacher.button(key="tr_start").disabled

@@ -1,0 +1,69 @@
+"""Two learners on one server, in real browsers: one starts a run; the other sees it live, read-only, with the reason
+and no enabled Stop; the first keeps it across a reload (the learner cookie); the teacher's token (arriving in the
+URL and taken out of it) stops it, and its owner sees it stopped."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import (
+    ADMIN_TOKEN,
+    SHOW_MS,
+    assert_no_exception,
+    by_testid,
+    expect,
+    open_url,
+    rerun_after,
+    settle,
+)
+
+OTHERS = "This run belongs to another learner: you can watch it, but only they or the teacher can stop it."
+
+
+def _set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    rerun_after(page, lambda: (box.fill(str(value)), box.press("Enter")))
+
+
+def _status(page):
+    return by_testid(page, "stMetric").filter(has_text="Status")
+
+
+def test_another_learner_watches_a_run_but_cannot_stop_it_the_teacher_can(browser, app_url):
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US") for _ in range(2)]
+    try:
+        owner, other = (c.new_page() for c in contexts)
+        open_url(owner, f"{app_url}/train?model=lenet")
+        _set_number(owner, "Training images (0 = all 60,000)", 2000)
+        _set_number(owner, "Epochs", 20)
+        owner.get_by_role("button", name="Train", exact=True).click()
+        heading = owner.locator("h3").filter(has_text="Run ")
+        expect(heading).to_contain_text(": lenet", timeout=SHOW_MS)
+        run = heading.first.inner_text().split()[1].rstrip(":")
+        expect(owner.get_by_text("Started by you.")).to_be_visible(timeout=SHOW_MS)
+        expect(owner.get_by_role("button", name="Stop", exact=True)).to_be_enabled()
+
+        open_url(other, f"{app_url}/train?model=lenet")
+        expect(other.locator("h3").filter(has_text=f"Run {run}: lenet")).to_be_visible(timeout=SHOW_MS)
+        expect(other.get_by_text("Started by another learner.")).to_be_visible()
+        expect(other.get_by_role("button", name="Stop", exact=True)).to_be_disabled()
+        expect(other.get_by_text(OTHERS)).to_be_visible()
+        expect(_status(other)).to_contain_text("running", timeout=SHOW_MS)  # live: the same run, as it trains
+        assert_no_exception(other)
+
+        owner.reload()  # a new session of the same browser: the cookie says whose run it is
+        settle(owner)
+        expect(owner.get_by_text("Started by you.")).to_be_visible(timeout=SHOW_MS)
+        expect(owner.get_by_role("button", name="Stop", exact=True)).to_be_enabled()
+
+        open_url(other, f"{app_url}/train?model=lenet&teacher={ADMIN_TOKEN}")
+        assert "teacher" not in other.url  # the secret is taken out of the address at once
+        expect(other.get_by_text("Teacher mode: you can stop or resume any run")).to_be_visible(timeout=SHOW_MS)
+        stop = other.get_by_role("button", name="Stop", exact=True)
+        expect(stop).to_be_enabled(timeout=SHOW_MS)
+        rerun_after(other, stop.click)
+        expect(_status(owner)).to_contain_text("stopped", timeout=120_000)
+        expect(_status(other)).to_contain_text("stopped", timeout=SHOW_MS)
+        assert_no_exception(owner)
+        assert_no_exception(other)
+    finally:
+        for context in contexts:
+            context.close()
