@@ -12,7 +12,7 @@ teacher box, or arriving as ``?teacher=…``, which is taken out of the URL at o
 run, sees every learner's runs, and is bound by none of the class's limits. Without the setting there is no teacher.
 
 **Settings.** Environment variables, else the same names at the top level of ``.streamlit/secrets.toml``
-(:func:`settings`); the limits are :class:`explorer.runtime.limits.Limits`.
+(:func:`settings`); the limits are :class:`explorer.runtime.limits.ClassLimits`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import secrets
 
 import streamlit as st
 
-from explorer.runtime.limits import ADMIN_TOKEN, Limits
+from explorer.runtime.limits import ADMIN_TOKEN, ClassLimits
 from pages.i18n import _
 
 COOKIE = "explorer_learner"
@@ -83,8 +83,8 @@ def settings() -> dict[str, object]:
     return found
 
 
-def limits() -> Limits:
-    return Limits.load(settings())
+def limits() -> ClassLimits:
+    return ClassLimits.load(settings())
 
 
 def _admin_token() -> str | None:

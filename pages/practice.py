@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import shutil
-import uuid
 from dataclasses import replace
 
 import pandas as pd
@@ -18,28 +16,16 @@ from explorer.i18n import Message, render
 from explorer.lessons import exercises, quiz
 from explorer.present import diagram
 from explorer.runtime.practice import GAPS, PracticeStore, practice_path
+from pages import learner
 from pages.common import diagram_svg, layer_labels, network_graph, use_app_navigation
 from pages.components.svg_viewer import svg_viewer
 from pages.i18n import _, language, link_params, translate_message
 
 use_app_navigation()
 
-LEARNER_COOKIE = "cnn_explorer_learner"
 ITEM, VERDICT, GIVEN, DRAWN = "practice_item", "practice_verdict", "practice_given", "practice_drawn"
 SOURCES = [quiz.GENERATED, exercises.D2L, *quiz.zoo_ids()]
 DEFAULT_SOURCES = ["alexnet", quiz.GENERATED]
-
-_set_cookie = st.components.v2.component(
-    "learner_cookie",
-    html="<span></span>",
-    js="""export default function (component) {
-  const { data } = component;
-  if (data && data.name && /^[0-9a-f]{32}$/.test(data.value || "")) {
-    document.cookie = `${data.name}=${data.value}; path=/; max-age=31536000; SameSite=Lax`;
-  }
-}""",
-)
-
 
 @st.cache_resource
 def _store(path: str) -> PracticeStore:
@@ -52,20 +38,9 @@ def store() -> PracticeStore:
 
 
 def learner_id() -> str:
-    """The anonymous learner: an id kept in a browser cookie (read through ``st.context.cookies``, written once by a
-    one-line component), so a learner's boxes survive a reload and the next visit; held in the session too."""
-    try:
-        cookie = st.context.cookies.get(LEARNER_COOKIE)
-    except Exception:  # noqa: BLE001 — no browser behind this run (a bare script run): the session's id only
-        cookie = None
-    cookie = cookie if isinstance(cookie, str) else None  # AppTest's context has no real cookies
-    if "practice_learner" not in st.session_state:
-        valid = bool(cookie and re.fullmatch(r"[0-9a-f]{32}", cookie))
-        st.session_state["practice_learner"] = cookie if valid else uuid.uuid4().hex
-    learner = st.session_state["practice_learner"]
-    if cookie != learner:
-        _set_cookie(data={"name": LEARNER_COOKIE, "value": learner}, key="learner_cookie")
-    return learner
+    """The anonymous learner of this browser (``pages/learner.py``: a cookie read through ``st.context.cookies``),
+    the same one whose runs the Train page shows as theirs, so a learner's boxes survive a reload and the next visit."""
+    return learner.learner_id()
 
 
 def _kind_name(kind: str) -> str:
@@ -92,7 +67,7 @@ st.markdown(_(
     "likely came from, and code to check it with PyTorch; missed questions come back."
 ))
 
-learner = learner_id()
+me = learner_id()
 # the choices in the closed expander's title: what is being asked, at a glance
 chosen_sources = [x for x in st.session_state.get(f"practice_sources_{language()}") or
                   _query_list("models", SOURCES, DEFAULT_SOURCES) if x in SOURCES] or DEFAULT_SOURCES
@@ -131,7 +106,7 @@ def _store_model(item: quiz.Item) -> str:
 def next_item() -> None:
     """The most overdue missed item of these kinds and networks, else a new one."""
     models = [exercises.D2L if s == exercises.D2L else s for s in sources]
-    due = store().due(learner, kinds=[*kinds, "count"] if exercises.D2L in sources else kinds, models=models)
+    due = store().due(me, kinds=[*kinds, "count"] if exercises.D2L in sources else kinds, models=models)
     item = quiz.Item.from_record(due) if due else None
     if item is None:
         seed = st.session_state.setdefault("practice_seed", int(st.query_params.get("seed", random.randrange(10**6))))
@@ -142,7 +117,7 @@ def next_item() -> None:
             item = None
         st.session_state[DRAWN] = drawn + 1
     st.session_state[ITEM] = item.to_record() if item else None
-    st.session_state["practice_box"] = store().box_of(learner, item.key) if item else None
+    st.session_state["practice_box"] = store().box_of(me, item.key) if item else None
     st.session_state[VERDICT] = None
     st.session_state[GIVEN] = None
     st.session_state["practice_answer"] = ""
@@ -224,7 +199,7 @@ def check_answer(field: str = "practice_answer") -> None:
         return
     st.session_state[VERDICT] = result
     st.session_state[GIVEN] = dict(zip(item.choices, item.labels)).get(given, given)  # a layer by its name
-    store().record(learner, item.key, item.kind, _store_model(item), item.to_record(), result.correct)
+    store().record(me, item.key, item.kind, _store_model(item), item.to_record(), result.correct)
 
 
 # the question first (on a phone the columns stack: the question above the diagram)
@@ -290,7 +265,7 @@ with drawn_in:
 
 # --- progress ------------------------------------------------------------------------------------------------
 st.subheader(_("Your progress"))
-scores = store().summary(learner)
+scores = store().summary(me)
 if not scores:
     st.caption(_("Nothing answered yet. Your progress is kept for this browser (a cookie holds an anonymous id)."))
 else:
@@ -299,7 +274,7 @@ else:
         _("Right (%)"): round(100 * s.share), _("Missed, coming back"): s.missed_now,
     } for s in scores])
     st.dataframe(frame, hide_index=True, key="practice_progress")
-    boxes = store().boxes(learner)
+    boxes = store().boxes(me)
     st.caption(_("Leitner boxes (1 = missed last time … 5 = known): {boxes}. A right answer moves an item up a box, "
                  "a wrong one back to box 1; box 1 comes back after {gap} questions.").format(
         boxes=" · ".join(f"{b}: {n}" for b, n in boxes.items()), gap=GAPS[1]))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..i18n import N_, ExplorerError, InvalidValue, Message
 from . import lease, runner, runs
 from . import train as engine
-from .limits import Limits
+from .limits import ClassLimits
 
 
 @dataclass
@@ -71,7 +71,7 @@ class JobManager:
         runs.Store().recover()  # the app starting: runs of processes that died are interrupted
 
     def submit(self, model_id: str, recipe: engine.Recipe, device: str = "auto", limit: int | None = None,
-               nproc: int = 1, *, owner: str | None = None, limits: Limits | None = None,
+               nproc: int = 1, *, owner: str | None = None, limits: ClassLimits | None = None,
                estimate_s: float | None = None) -> Job:
         """Queue a new run of ``nproc`` processes for ``owner`` (checked first: a bad recipe raises one
         ``ValueError``; with ``limits``, a run the class's limits refuse raises
@@ -89,7 +89,7 @@ class JobManager:
             return self._enqueue(Job(run, model_id, recipe, device, limit, nproc=nproc, owner=owner))
 
     def resume(self, run: str, device: str = "auto", *, by: str | None = None, teacher: bool = False,
-               limits: Limits | None = None) -> Job:
+               limits: ClassLimits | None = None) -> Job:
         """Queue an interrupted or stopped run to continue from its last completed epoch. With ``by`` (a learner),
         only its owner or the ``teacher`` may, and ``limits`` apply as to a new run (its duration aside)."""
         store = runs.Store()

@@ -39,7 +39,7 @@ class BadSetting(InvalidValue):
 
 
 @dataclass(frozen=True)
-class Limits:
+class ClassLimits:
     """The class's limits; :meth:`load` reads them from the settings."""
 
     runs_per_learner: int = 1
@@ -47,7 +47,7 @@ class Limits:
     run_minutes: float = 30.0
 
     @classmethod
-    def load(cls, settings: Mapping[str, object] | None = None) -> Limits:
+    def load(cls, settings: Mapping[str, object] | None = None) -> ClassLimits:
         """The limits of ``settings`` (default: the environment), each missing one at its default."""
         settings = os.environ if settings is None else settings
         return cls(runs_per_learner=_number(settings, RUNS_PER_LEARNER, cls.runs_per_learner, whole=True),

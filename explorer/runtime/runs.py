@@ -14,7 +14,7 @@ store's ``line`` table (first come, first served) until it can claim the single 
 transaction (:meth:`Store.claim`; :func:`explorer.runtime.lease.turn` waits for it). A holder whose process is gone
 (dead pid on this host, or no heartbeat for ``STALE_S``) frees it, and its run is marked interrupted.
 
-The schema has a version (SQLite's ``user_version``, :data:`SCHEMA_VERSION`); opening a file of an older version
+The schema has a version (SQLite's ``user_version``, :data:`RUNS_SCHEMA_VERSION`); opening a file of an older version
 migrates it in place, keeping every row (:func:`migrate`).
 
 This module is the store alone: training a run is :mod:`explorer.runtime.runner`, the wait for the machine
@@ -46,7 +46,7 @@ RESUMABLE = ("interrupted", "stopped")
 STALE_S = 600  # a heartbeat older than this means the run's process is gone (another host, a reused pid)
 BEAT_S = 2.0  # seconds between heartbeats
 ACTIVE = ("queued", "running")
-SCHEMA_VERSION = 2  # 1: the first schema (no owner; files of then read user_version 0); 2: runs.owner
+RUNS_SCHEMA_VERSION = 2  # 1: the first schema (no owner; files of then read user_version 0); 2: runs.owner
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -92,19 +92,19 @@ def shell_owner() -> str:
 
 
 def migrate(db: sqlite3.Connection, path: Path) -> int:
-    """Bring an open store (inside a write transaction) to :data:`SCHEMA_VERSION`; the version it had. Every
+    """Bring an open store (inside a write transaction) to :data:`RUNS_SCHEMA_VERSION`; the version it had. Every
     migration only adds: version 1 → 2 adds ``runs.owner`` (empty for the runs recorded before owners were). A file
     of a newer version raises :class:`NewerStore` (never rewritten by an older program)."""
     found = db.execute("PRAGMA user_version").fetchone()[0]
-    if found > SCHEMA_VERSION:
+    if found > RUNS_SCHEMA_VERSION:
         raise NewerStore(N_("the run store {path} has schema version {found}, newer than this version of CNN "
                             "Explorer knows ({known}): upgrade it, or set EXPLORER_HOME to another folder"),
-                         path=str(path), found=found, known=SCHEMA_VERSION)
+                         path=str(path), found=found, known=RUNS_SCHEMA_VERSION)
     columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
     if "owner" not in columns:
         db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
-    if found < SCHEMA_VERSION:
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    if found < RUNS_SCHEMA_VERSION:
+        db.execute(f"PRAGMA user_version = {RUNS_SCHEMA_VERSION}")
     return found
 
 
@@ -196,7 +196,7 @@ class Store:
         self.path = self.root / "runs.sqlite"
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            current = db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            current = db.execute("PRAGMA user_version").fetchone()[0] == RUNS_SCHEMA_VERSION
         if not current:
             with self._db(immediate=True) as db:  # one process creates or migrates; the others find it done
                 for statement in SCHEMA.split(";"):

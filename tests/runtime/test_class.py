@@ -11,7 +11,7 @@ import pytest
 
 from explorer.i18n import render, use_language
 from explorer.runtime import jobs, runs
-from explorer.runtime.limits import BadSetting, LimitReached, Limits
+from explorer.runtime.limits import BadSetting, ClassLimits, LimitReached
 from explorer.runtime.train import Recipe
 
 # The store's schema before runs had owners (schema version 1; such files read user_version 0), as it was shipped.
@@ -69,7 +69,7 @@ def test_a_store_of_the_first_schema_is_migrated_and_loses_nothing(explorer_home
     assert after["runs"] == [row + (None,) for row in before["runs"]]  # every row, every value, an empty owner
     assert {t: after[t] for t in ("epochs", "line", "lease")} == {t: before[t] for t in ("epochs", "line", "lease")}
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == runs.SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == runs.RUNS_SCHEMA_VERSION == 2
     assert store.get("r1")["owner"] is None and store.owners() == {"r1": None, "r2": None}
     assert [r["run"] for r in store.list()] == ["r2", "r1"]
     assert store.show("r1")["recipe"]["lr"] == 0.9
@@ -128,21 +128,21 @@ def test_only_the_owner_or_the_teacher_may_stop_a_run():
 
 # --- the limits -------------------------------------------------------------------------------------------------
 def test_the_limits_default_and_load_from_settings():
-    assert Limits.load({}) == Limits(runs_per_learner=1, queue=20, run_minutes=30.0)
-    assert Limits.load({"EXPLORER_MAX_RUNS_PER_LEARNER": "2", "EXPLORER_MAX_QUEUE": 5,
-                        "EXPLORER_MAX_RUN_MINUTES": "7.5"}) == Limits(2, 5, 7.5)
+    assert ClassLimits.load({}) == ClassLimits(runs_per_learner=1, queue=20, run_minutes=30.0)
+    assert ClassLimits.load({"EXPLORER_MAX_RUNS_PER_LEARNER": "2", "EXPLORER_MAX_QUEUE": 5,
+                        "EXPLORER_MAX_RUN_MINUTES": "7.5"}) == ClassLimits(2, 5, 7.5)
     with pytest.raises(BadSetting, match=r"the setting EXPLORER_MAX_QUEUE must be a whole number of at least 1, "
                                          r"not '0'"):
-        Limits.load({"EXPLORER_MAX_QUEUE": "0"})
+        ClassLimits.load({"EXPLORER_MAX_QUEUE": "0"})
     with pytest.raises(BadSetting, match="must be a positive number of minutes, not 'soon'"):
-        Limits.load({"EXPLORER_MAX_RUN_MINUTES": "soon"})
+        ClassLimits.load({"EXPLORER_MAX_RUN_MINUTES": "soon"})
     with use_language("zh"), pytest.raises(ValueError) as info:
-        Limits.load({"EXPLORER_MAX_RUNS_PER_LEARNER": "1.5"})
+        ClassLimits.load({"EXPLORER_MAX_RUNS_PER_LEARNER": "1.5"})
     with use_language("zh"):
         assert render(info.value) == "设置 EXPLORER_MAX_RUNS_PER_LEARNER 必须是不小于 1 的整数，而不是 '1.5'"
 
 
-LIMITS = Limits(runs_per_learner=1, queue=3, run_minutes=30)
+LIMITS = ClassLimits(runs_per_learner=1, queue=3, run_minutes=30)
 
 
 @pytest.mark.parametrize(("mine", "queued", "estimate", "english", "chinese"), [
@@ -177,12 +177,12 @@ def test_the_job_manager_refuses_a_second_run_of_a_learner_before_recording_it()
     store.create("lenet", Recipe(), owner="learner:a")  # queued: the learner's one run
     manager = jobs.JobManager()
     with pytest.raises(LimitReached, match="you already have as many runs queued or running"):
-        manager.submit("lenet", Recipe(epochs=1), "cpu", 100, owner="learner:a", limits=Limits(), estimate_s=5)
+        manager.submit("lenet", Recipe(epochs=1), "cpu", 100, owner="learner:a", limits=ClassLimits(), estimate_s=5)
     assert len(store.list()) == 1 and manager.current() is None
     with pytest.raises(LimitReached, match="the training queue of this server is full"):
-        manager.submit("lenet", Recipe(epochs=1), "cpu", 100, owner="learner:b", limits=Limits(queue=1),
+        manager.submit("lenet", Recipe(epochs=1), "cpu", 100, owner="learner:b", limits=ClassLimits(queue=1),
                        estimate_s=5)
     with pytest.raises(LimitReached, match="this run is estimated at 2 min"):
-        manager.submit("lenet", Recipe(epochs=1), "cpu", 100, owner="learner:b", limits=Limits(run_minutes=1),
+        manager.submit("lenet", Recipe(epochs=1), "cpu", 100, owner="learner:b", limits=ClassLimits(run_minutes=1),
                        estimate_s=61)
     assert len(store.list()) == 1
