@@ -65,7 +65,13 @@ def test_another_learner_watches_a_run_but_cannot_stop_it_the_teacher_can(browse
         stop = _stop(other)
         expect(stop).to_have_text("Stop")
         expect(stop).to_be_enabled(timeout=SHOW_MS)
-        rerun_after(other, stop.click)
+        for attempt in range(3):  # a click that lands while the live panel redraws itself can be lost: again
+            stop.click()
+            try:
+                expect(_status(other)).not_to_contain_text("running", timeout=40_000)
+                break
+            except AssertionError:
+                assert attempt < 2, "the teacher's Stop never took"
         expect(_status(owner)).to_contain_text("stopped", timeout=120_000)
         expect(_status(other)).to_contain_text("stopped", timeout=SHOW_MS)
         assert_no_exception(owner)
