@@ -749,7 +749,6 @@ def _ms(fn: Callable[[], None]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-
 # --- a class on one server (scripts/class_load.py) -----------------------------------------------------------------
 COLD_START_GOAL_S = 3.0
 
