@@ -510,14 +510,16 @@ class Pool:
         self.size, self.limits, self.fork = size, limits, fork
         self._idle: list[Worker] = []
         self._count = 0  # workers alive or starting
+        self._starting = 0  # of which starting in the background: a request waits for one rather than start another
         self._lock = threading.Condition()
 
     def prestart(self) -> None:
         """Start a worker in the background when none is idle, so that the next snippet finds one warm."""
         with self._lock:
-            if self._idle or self._count >= self.size:
+            if self._idle or self._starting or self._count >= self.size:
                 return
             self._count += 1
+            self._starting += 1
         threading.Thread(target=self._start_idle, daemon=True, name="playground-worker-start").start()
 
     def _start_idle(self) -> None:
@@ -526,11 +528,13 @@ class Pool:
         except WorkerFailure:
             with self._lock:
                 self._count -= 1
-                self._lock.notify()
+                self._starting -= 1
+                self._lock.notify_all()
             return
         with self._lock:
+            self._starting -= 1
             self._idle.append(worker)
-            self._lock.notify()
+            self._lock.notify_all()
 
     def _acquire(self) -> Worker:
         with self._lock:
@@ -540,7 +544,7 @@ class Pool:
                     if worker.alive:
                         return worker
                     self._count -= 1
-                if self._count < self.size:
+                if self._count < self.size and not self._starting:
                     self._count += 1
                     break
                 self._lock.wait(timeout=1.0)
