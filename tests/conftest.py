@@ -19,6 +19,24 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
+# Tests that must run on one pytest-xdist worker (``-n 2`` in pyproject's addopts), in collection order: the
+# real-browser tests share one app server per worker and one of them must be that server's first request; the
+# catalog tests share one Babel extraction. A path prefix → its group; every other test is its own unit of work.
+SHARED_WORKER = {"tests/browser/": "browser", "tests/i18n/test_catalog.py": "catalog"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduling with the scopes above (its ``xdist_group`` marks do not reach the scheduler under
+    this pytest, whose node ids are no longer the ``_nodeid`` attribute xdist rewrites)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWorkerScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for prefix, group in SHARED_WORKER.items() if nodeid.startswith(prefix)), nodeid)
+
+    return SharedWorkerScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO

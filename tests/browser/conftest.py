@@ -3,8 +3,8 @@ session, a fresh browser context (a new Streamlit session) per test, and helpers
 ``from tests.browser.conftest import settle, …``).
 
 Everything under tests/browser is marked ``browser`` and ``slow`` here, for every test file of the directory
-(``make test-fast`` leaves them out), and put in one pytest-xdist group: one worker runs them in order while the
-others run the rest of the suite. Chromium and Playwright are test dependencies (``make test`` installs both): a
+(``make test-fast`` leaves them out). One pytest-xdist worker runs them all, in order (``SHARED_WORKER`` in
+tests/conftest.py), while the other runs the rest of the suite. Chromium and Playwright are test dependencies (``make test`` installs both): a
 missing one fails these tests, it never skips them.
 """
 
@@ -36,8 +36,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in ours:
         item.add_marker(pytest.mark.browser)
         item.add_marker(pytest.mark.slow)
-        # One pytest-xdist worker runs them all, in this order, against the one server of its session.
-        item.add_marker(pytest.mark.xdist_group("browser"))
     first = [item for item in ours if item.nodeid.endswith(FIRST_REQUEST)]
     if first and ours[0] is not first[0]:
         items.remove(first[0])
