@@ -4,8 +4,8 @@ session, a fresh browser context (a new Streamlit session) per test, and helpers
 
 Everything under tests/browser is marked ``browser`` and ``slow`` here, for every test file of the directory
 (``make test-fast`` leaves them out). One pytest-xdist worker runs them all, in order (``SHARED_WORKER`` in
-tests/conftest.py), while the other runs the rest of the suite. Chromium and Playwright are test dependencies (``make test`` installs both): a
-missing one fails these tests, it never skips them.
+tests/conftest.py), while the other runs the rest of the suite. Chromium and Playwright are test dependencies
+(``make test`` installs both): a missing one fails these tests, it never skips them.
 """
 
 from __future__ import annotations
