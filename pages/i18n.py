@@ -3,9 +3,7 @@
 ``app.py`` calls :func:`language_switch` on every run, before the page; the page then writes
 ``from pages.i18n import _`` and ``st.title(_("Pooling"))``. The strings, the catalog and ``make messages`` are those
 of :mod:`explorer.i18n` (one catalog for the pages and the library). An error from the library is shown with
-``render(exc)``: its message in the reader's language (another program's words quoted as code behind a lead-in). The
-sentences a run's store keeps as text (how a run ended) are recognised by ``translate_error``/``translate_message``,
-which ``render`` falls back on for them.
+``render(exc)``: its message in the reader's language (another program's words quoted as code behind a lead-in).
 
 Which language a run shows: a choice made in the switch, else a ``?lang=`` of the URL the user arrived with (a link,
 a bookmark), else the session's earlier choice, else the browser's language (Chinese for ``zh-*``), else English.
@@ -16,18 +14,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Message, gettext, language, ngettext, set_language
-from explorer.lessons.i18n import translate_error, translate_message
+from explorer.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, gettext, language, ngettext, render, set_language
 
 _ = gettext
 __all__ = ["N_", "_", "browser_language", "gettext", "language", "language_switch", "link_params", "ngettext",
-           "render", "translate_error", "translate_message"]
-
-
-def render(item: str | Message | BaseException) -> str:
-    """An error or a message of the library in the reader's language: a message renders itself; a sentence a run's
-    store keeps as text is recognised by its template; another program's words are quoted as code."""
-    return translate_error(item) if isinstance(item, BaseException) else translate_message(item)
+           "render"]
 
 
 def browser_language() -> str:

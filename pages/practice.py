@@ -19,7 +19,7 @@ from explorer.runtime.practice import GAPS, PracticeStore, practice_path
 from pages import learner
 from pages.common import diagram_svg, layer_labels, network_graph, use_app_navigation
 from pages.components.svg_viewer import svg_viewer
-from pages.i18n import _, language, link_params, translate_message
+from pages.i18n import _, language, link_params
 
 use_app_navigation()
 
@@ -246,7 +246,7 @@ with asked:
                 st.info(render(verdict.note))
             st.caption(_("It comes back in {n} questions.").format(n=GAPS[1]))
         st.markdown(_("**Why**"))
-        st.markdown("\n".join(f"- {translate_message(line)}" for line in quiz.rendered(item.explanation)))
+        st.markdown("\n".join(f"- {render(line)}" for line in quiz.rendered(item.explanation)))
         if item.model in quiz.zoo_ids() and item.layer:
             st.page_link("pages/architecture.py", label=_("The same layer on the Architecture page"),
                          icon=":material/account_tree:", query_params=link_params(model=item.model))

@@ -20,7 +20,7 @@ from explorer.runtime.devices import pick_device
 from explorer.runtime.limits import LimitReached
 from pages import learner
 from pages.common import device_label, use_app_navigation
-from pages.i18n import N_, _, link_params, translate_error
+from pages.i18n import N_, _, link_params, render
 
 use_app_navigation()
 
@@ -154,15 +154,15 @@ try:
         try:  # the queue's limits hold the button back; the duration's is the recipe's to change (checked again
             class_limits.check(mine=len(store.active(who)), queued=len(store.active()), estimate_s=None)
         except LimitReached as exc:  # at the click, with the values the widgets have then)
-            problem = translate_error(exc)
+            problem = render(exc)
             st.warning(problem, icon=":material/block:")
         else:
             try:
                 class_limits.check(mine=0, queued=0, estimate_s=per_epoch * epochs)
             except LimitReached as exc:
-                st.warning(translate_error(exc), icon=":material/block:")
+                st.warning(render(exc), icon=":material/block:")
 except ValueError as exc:
-    problem = translate_error(exc)
+    problem = render(exc)
     st.error(problem, icon="⚠️")
 
 
@@ -176,7 +176,7 @@ def _submit() -> None:
                              estimate_s=estimate)
         st.session_state["tr_run"] = job.run
     except ValueError as exc:
-        st.session_state["tr_submit_error"] = translate_error(exc)
+        st.session_state["tr_submit_error"] = render(exc)
 
 
 def _stop(run: str) -> None:
@@ -184,7 +184,7 @@ def _stop(run: str) -> None:
     try:
         manager.stop(run, by=who, teacher=is_teacher)
     except PermissionError as exc:
-        st.session_state["tr_submit_error"] = translate_error(exc)
+        st.session_state["tr_submit_error"] = render(exc)
 
 
 def owner_label(owner: str | None) -> str:
@@ -243,7 +243,7 @@ def _live() -> None:
     mine = jobs.may_control(job.owner, who, is_teacher)
     st.caption(_("Started by {who}.").format(who=owner_label(job.owner)))
     if job.status == "queued":
-        message = translate_error(lease.waiting_message(store, job.run))
+        message = render(lease.waiting_message(store, job.run))
         st.info(_("{waiting}. One run trains at a time on this machine; this one starts when the runs before it "
                   "end.").format(waiting=message[0].upper() + message[1:]),
                 icon=":material/hourglass_top:")
@@ -265,7 +265,7 @@ def _live() -> None:
             st.info(reason, icon=":material/visibility:")
     else:
         if job.error:
-            st.error(translate_error(job.error), icon="⚠️")
+            st.error(render(job.error), icon="⚠️")
         if job.result and job.result.test_accuracy is not None:
             _accuracy(job, job.result.test_accuracy)
         if store.epochs(job.run):
@@ -334,5 +334,5 @@ if resumable:
                                                         limits=_limits()).run
             st.rerun()
         except (ValueError, KeyError, PermissionError) as exc:
-            st.error(translate_error(exc), icon="⚠️")
+            st.error(render(exc), icon="⚠️")
 learner.teacher_box()

@@ -202,15 +202,17 @@ def error_text(error: BaseException) -> str:
 def render(item: str | Message | BaseException) -> str:
     """Anything the library hands a reader, in the current language: a :class:`Message` (or an error carrying one,
     ``.message``) rendered; a plain string translated through the catalog; any other exception's words — PyTorch's,
-    Python's — quoted as code behind a lead-in (outside English; in English they are shown as they are)."""
+    Python's — and a :class:`Quoted` text quoted as code behind a lead-in (outside English; in English they are shown
+    as they are)."""
     if isinstance(item, Message):
         return item.render()
     if isinstance(item, BaseException):
         message = getattr(item, "message", None)
         if isinstance(message, Message):
             return message.render()
-        text = error_text(item)
+        item = Quoted(error_text(item))
+    if isinstance(item, Quoted):
         if language() == DEFAULT_LANGUAGE:
-            return text
-        return gettext("error, in its original words: {error}").format(error=quote_code(text))
+            return str(item)
+        return gettext("error, in its original words: {error}").format(error=quote_code(str(item)))
     return gettext(item)

@@ -18,7 +18,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..i18n import N_, ExplorerError, InvalidValue, Message
+from ..i18n import N_, ExplorerError, InvalidValue, Message, Quoted
 from . import lease, runner, runs
 from . import train as engine
 from .limits import ClassLimits
@@ -188,8 +188,8 @@ class JobManager:
                 self._train(store, job)
         except Exception as exc:  # noqa: BLE001 — the worker must survive any failing run; the store says why
             job.status = "failed"  # the error's own message when it carries one: the page shows it in its language
-            job.error = exc.message if isinstance(exc, ExplorerError) else (str(exc).splitlines()[0] if str(exc)
-                                                                            else type(exc).__name__)
+            job.error = exc.message if isinstance(exc, ExplorerError) else Quoted(
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__)  # another program's words
         finally:
             job.ended.set()  # after the turn's exit: the lease is released by now
 
@@ -213,7 +213,8 @@ class JobManager:
                                      stdout=subprocess.DEVNULL)
             row = store.get(job.run)
             job.status, job.device_name = row["status"], row["device"]
-            job.error = launched.error or row["error"] or launched.error_line  # the run's message when it sent one
+            text = row["error"] or launched.error_line  # the words of a run that sent no message: quoted as they are
+            job.error = launched.error or (Quoted(text) if text else None)  # the run's message when it sent one
             if row["status"] in ("done", "stopped"):
                 job.result = engine.TrainResult.from_info(job.model, row["info"], job.run, job.nproc)
                 job.progress = 1.0 if row["status"] == "done" else job.progress

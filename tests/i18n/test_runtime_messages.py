@@ -1,7 +1,6 @@
-"""The runtime's errors that the pages show (Train, Classify, the ImageNet download): each template of
-``MESSAGE_TEMPLATES`` checked against the sentence the runtime really writes, and the Chinese reader gets it in
-Chinese with the same values; a sentence no template knows (an exception's own words) is quoted as code behind a
-Chinese lead-in."""
+"""The runtime's errors that the pages show (Train, Classify, the ImageNet download): each carries its template and
+values, and the Chinese reader gets it in Chinese with the same values; an exception's own words (one that carries
+no message, a failed run's text) are quoted as code behind a Chinese lead-in."""
 
 from __future__ import annotations
 
@@ -18,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.i18n import N_
-from explorer.lessons.i18n import translate_error, use_language
+from explorer.i18n import N_, Quoted, render, use_language
 from explorer.runtime import hub, imagenet, inference, inference_runs, jobs, runner, runs
 from explorer.runtime import train as engine
 from explorer.zoo.registry import get_spec, list_models
@@ -42,7 +40,7 @@ def raised(call, kind: type[BaseException] = Exception) -> BaseException:
 def chinese(error: str | BaseException) -> str:
     """``error`` as the Chinese pages show it, checked: Chinese, no English phrase outside code, paths and URLs."""
     with use_language("zh"):
-        text = translate_error(error)
+        text = render(error)
     assert CJK.search(text), text
     left = PATH.sub(" ", CODE.sub(" ", text))
     for name in sorted([*MODEL_IDS, "Fashion-MNIST", "ImageNet", "Apple", "Metal", "Ctrl-C"], key=len, reverse=True):
@@ -163,8 +161,10 @@ def test_the_network_failures_in_chinese(exc, expected):
 
 
 def test_an_unknown_error_is_quoted_behind_a_chinese_lead_in():
-    assert chinese("CUDA error: device-side assert triggered") == (
+    assert chinese(RuntimeError("CUDA error: device-side assert triggered")) == (
         "出错（原文）：`CUDA error: device-side assert triggered`")
-    assert translate_error("CUDA error: device-side assert triggered") == "CUDA error: device-side assert triggered"
-    assert translate_error(KeyError("unknown run 'x'; see `python -m explorer runs list`")) == (
+    assert chinese(Quoted("a run's words")) == "出错（原文）：`a run's words`"  # a failed run's text (jobs)
+    assert render(RuntimeError("CUDA error: device-side assert triggered")) == (
+        "CUDA error: device-side assert triggered")
+    assert render(KeyError("unknown run 'x'; see `python -m explorer runs list`")) == (
         "unknown run 'x'; see `python -m explorer runs list`")  # a KeyError's sentence, not its repr
