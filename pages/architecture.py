@@ -32,6 +32,10 @@ from pages.i18n import N_, _, render
 from pages.notes_panel import claims_panel
 
 use_app_navigation()
+# The layer detail's metric values wrap rather than be cut in a narrow column.
+DETAIL_CSS = """<style>
+.st-key-diagram_pick_detail [data-testid="stMetricValue"] > div { white-space: normal; overflow-wrap: anywhere; }
+</style>"""
 RF_STATUS = (N_("not spatial"), N_("unsupported"))  # LayerRecord.rf_status where there is no field, shown translated
 
 spec = model_picker()
@@ -122,6 +126,7 @@ totals = [
     (_("Activations (forward)"), fmt.nbytes(summary.total_memory)),
     (_("Parameters size"), fmt.nbytes(summary.param_bytes)),
 ]
+# on a phone the table scrolls sideways inside its box (pages/common.py's rules for narrow screens)
 st.markdown("| " + " | ".join(k for k, _v in totals) + " |\n|" + "--:|" * len(totals) + "\n| "
             + " | ".join(v for _k, v in totals) + " |")
 st.caption(_("Totals as torchinfo prints them, per image (batch 1), float32; bytes in binary units (1 MiB = 2²⁰ B). "
@@ -196,7 +201,8 @@ with left:
         svg_viewer(
             diagram_svg(view_dot), key=f"diagram_{spec.id}", height=640,
             selected=diagram.lit_element(drawn, highlight), view_key=f"{spec.id}|{input_shape}|{rankdir}",
-            on_click=_on_diagram_click,
+            on_click=_on_diagram_click, focus=diagram.cluster_id(opened[-1]) if opened else None,
+            detail="diagram_pick_detail",
         )
     else:  # no Graphviz program on the server: the browser lays the DOT out (no zoom, no clicks)
         st.graphviz_chart(dot, width="stretch")
@@ -207,7 +213,7 @@ with left:
 def layer_detail(record: LayerRecord) -> None:
     """Everything about one layer, each number with the arithmetic that gives it."""
     st.markdown(f"**{with_path(labels, record.name)}** · `{record.type}({record.extra})`")
-    d1, d2 = st.columns(2)
+    d1, d2 = st.columns([1.3, 1])  # a shape (256×27×27) and a count (37,752,832) each whole, never cut
     d1.metric(_("Output"), fmt.shape(record.output_shape),
               help=_("Input {shape}").format(shape=fmt.shape(record.input_shape)))
     d2.metric(_("Parameters"), fmt.exact(record.params))
@@ -232,7 +238,8 @@ def layer_detail(record: LayerRecord) -> None:
     st.markdown("\n".join(lines))
 
 
-with right:
+with right, st.container(key="diagram_pick_detail"):
+    st.html(DETAIL_CSS)
     if highlight is not None:
         layer_detail(next(r for r in summary.layers if r.name == highlight))
     else:

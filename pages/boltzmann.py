@@ -60,7 +60,17 @@ except data.DatasetNotFound as exc:
     st.warning(render(exc))
     st.stop()
 
+@st.cache_resource(show_spinner=False)
+def trained_machines() -> dict[tuple, boltzmann.RBMTraining]:
+    """Settings → the training's result, for every session: a seeded training gives the same machine each time, so
+    a visitor whose settings were trained before sees it at once (a few of them kept; the oldest goes first)."""
+    return {}
+
+
 settings = (hidden, epochs, images, lr, seed)
+known = trained_machines()
+if st.session_state.get("rbm_settings") != settings and settings in known:
+    st.session_state["rbm_settings"], st.session_state["rbm_result"] = settings, known[settings]
 if st.session_state.get("rbm_settings") != settings:
     bar = st.progress(0.0, text=_("Training…"))
 
@@ -76,6 +86,9 @@ if st.session_state.get("rbm_settings") != settings:
     bar.progress(1.0, text=_("Trained in {s} s on {n} images.").format(s=f"{result.seconds:.1f}",
                                                                          n=f"{result.images:,}"))
     st.session_state["rbm_settings"], st.session_state["rbm_result"] = settings, result
+    known[settings] = result
+    while len(known) > 8:
+        known.pop(next(iter(known)))
 result: boltzmann.RBMTraining = st.session_state["rbm_result"]
 
 before, after = result.errors[0], result.errors[-1]

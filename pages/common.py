@@ -25,11 +25,13 @@ DEFAULT_MODEL = "alexnet"
 _run = threading.local()  # this script run's sidebar slot (each run has its own thread)
 
 # The sidebar's own content (the model picker first, the language switch) above the page navigation: at 1000 px the
-# picker is in view without scrolling past the list of pages.
+# picker is in view without scrolling past the list of pages. And the app's rules for narrow screens.
 SIDEBAR_CSS = """<style>
 [data-testid="stSidebarContent"] { display: flex; flex-direction: column; }
 [data-testid="stSidebarHeader"] { order: -2; }
 [data-testid="stSidebarUserContent"] { order: -1; padding-bottom: 0.5rem; }
+/* a table wider than a phone's screen scrolls sideways in its own box instead of widening the page */
+[data-testid="stTable"], [data-testid="stMarkdownContainer"]:has(> table) { overflow-x: auto; }
 </style>"""
 
 

@@ -11,6 +11,8 @@ pinned dependencies, and a text area is what AppTest and the browser tests drive
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -50,6 +52,20 @@ def build(code: str, input_shape: tuple[int, ...]) -> tuple[sandbox.Analysis | N
         return None, exc
     except InputShapeError as exc:
         return None, exc.message
+
+
+def numbered_lines(code: str, line: int, around: int = 3) -> str:
+    """The code near ``line`` with its line numbers, the failing line marked (HTML, every character escaped)."""
+    lines = code.splitlines()
+    first, last = max(1, line - around), min(len(lines), line + around)
+    rows = "".join(
+        f'<div class="{"bad" if n == line else ""}"><span>{n}</span>{html.escape(lines[n - 1]) or " "}</div>'
+        for n in range(first, last + 1))
+    return ("<style>.pg-lines{font:13px/1.5 'Source Code Pro',monospace;white-space:pre;overflow-x:auto;"
+            "border:1px solid #e6e9ef;border-radius:6px;padding:4px 0}.pg-lines span{display:inline-block;"
+            "width:3em;padding-right:.8em;text-align:right;color:#8a8f98;user-select:none}"
+            ".pg-lines .bad{background:#fde2e1;box-shadow:inset 3px 0 #e5484d}.pg-lines .bad span{color:#c62828;"
+            f"font-weight:600}}</style><div class=\"pg-lines\" data-testid=\"pg-failing-line\">{rows}</div>")
 
 
 def _start_from() -> None:
@@ -115,7 +131,18 @@ except sandbox.ProcessError as exc:  # "the snippet ran out of its 10 s" …: th
     analysis, error = None, exc
 if error is not None:
     st.error(render(error), icon="⚠️")
-    st.stop()
+    if isinstance(error, playground.CodeError) and error.line:
+        st.html(numbered_lines(code, error.line))
+    last = st.session_state.get("_pg_last_good")
+    if last is None:
+        st.stop()
+    # the last result that worked stays, dimmed, so an error does not wipe what the reader was comparing
+    with st.container(key="pg_stale"):
+        st.caption(_("Below: the last result that worked (dimmed until the code runs again)."))
+        st.html("<style>.st-key-pg_stale ~ div { opacity: 0.45; }</style>")
+    analysis, _ignored = build(*last)
+else:
+    st.session_state["_pg_last_good"] = (code, shape)
 assert analysis is not None
 summary, traced = analysis.summary, analysis.graph
 dot = diagram.to_dot(traced) if traced is not None else None

@@ -82,7 +82,8 @@ def _detail_text(detail: str) -> str:
 
 def _node_lines(n: Node, labels: Mapping[str, str] | None = None, shape_line: bool = False) -> list[str]:
     """What a node of the model graph says, line by line: its display label (where ``labels`` names it) beside its
-    type, the key hyper-parameters, the parameters, the output shape (``shape_line``) and, last, its module path."""
+    type, the key hyper-parameters, the parameters, the output shape (``shape_line``) and, last, its module path
+    ("module features.0")."""
     if n.kind in ("input", "output"):
         return [gettext(n.label), _fmt_shape(n.shape)]
     if n.kind == "merge":
@@ -93,7 +94,8 @@ def _node_lines(n: Node, labels: Mapping[str, str] | None = None, shape_line: bo
     head = f"{shown} · {label}" if shown and shown != name else label
     return [head, _detail_text(n.detail), gettext("{n} params").format(n=f"{n.params:,}") if n.params else "",
             f"→ {_fmt_shape(n.shape)}" if shape_line and n.shape else "",
-            gettext("✗ the input no longer fits here") if n.kind == "failed" else "", name]
+            gettext("✗ the input no longer fits here") if n.kind == "failed" else "",
+            gettext("module {path}").format(path=name)]  # the path, said to be one ("module b1.0", not "b1.0")
 
 
 def element_id(n: Node) -> str:

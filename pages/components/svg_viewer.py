@@ -52,6 +52,8 @@ def svg_viewer(
     view_key: str = "",
     initial: str = "auto",
     on_click: Any = None,
+    focus: str | None = None,
+    detail: str | None = None,
 ) -> dict[str, Any] | None:
     """Show ``svg`` (Graphviz's SVG text) in a ``height``-px viewport; return the last click as
     ``{"id": <SVG id of the node or cluster>, "nonce": …}`` (``None`` before any click).
@@ -59,10 +61,13 @@ def svg_viewer(
     ``selected`` is the SVG id to light up (and to scroll into view when it is not); the zoom and pan are kept
     while ``view_key`` stays the same (a new model or depth resets them); ``initial`` is ``"fit"`` or ``"auto"``
     (100% where the diagram is not far wider than the viewport, fitted otherwise). ``on_click`` runs before the
-    page reruns, with the click in ``st.session_state[key]`` (read it with :func:`clicked`).
+    page reruns, with the click in ``st.session_state[key]`` (read it with :func:`clicked`). ``focus``: an SVG id
+    to bring to the middle when it changes (a block just opened); ``detail``: the key of the page's container that
+    shows the clicked layer, scrolled into view after a click where it is out of view (below the diagram on a
+    phone).
     """
     data = {"svg": svg, "height": height, "selected": selected, "view_key": view_key, "initial": initial,
-            "texts": viewer_texts(clickable=on_click is not None)}
+            "focus": focus, "detail": detail, "texts": viewer_texts(clickable=on_click is not None)}
     callbacks = {"on_click_change": on_click} if on_click is not None else {}
     # a fixed height from the start: the page does not move when the diagram arrives
     result = _component(data=data, key=key, height=height, **callbacks)

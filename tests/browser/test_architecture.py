@@ -73,6 +73,31 @@ def test_click_a_node_selects_the_layer_with_detail_in_view(page, app_url):
     assert_no_exception(page)
 
 
+def test_a_tapped_node_shows_its_detail_in_view_on_a_phone(browser, app_url):
+    """At 390×844 the detail sits below the diagram: after a tap it is brought into view (whole, or its top), and
+    a touch drag on the diagram pans it without scrolling the page."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
+                                  has_touch=True)
+    try:
+        page = context.new_page()
+        open_url(page, f"{app_url}/architecture?model=alexnet")
+        frame = diagram_frame(page)
+        assert frame.evaluate("el => getComputedStyle(el).touchAction") == "none"  # a drag pans, never scrolls
+        node = frame.locator('g.node[id="layer:2"]')  # pool1
+        expect(node).to_be_visible(timeout=SHOW_MS)
+        frame.evaluate("el => el.scrollIntoView({block: 'center'})")
+        rerun_after(page, node.tap)
+        detail = page.locator(".st-key-diagram_pick_detail")
+        expect(detail.get_by_text(re.compile(r"^pool1 \(2\)$")).first).to_be_visible(timeout=SHOW_MS)
+        arithmetic = detail.get_by_text("⌊(55 + 2·0 − 3)/2⌋ + 1 = 27", exact=False).first
+        expect(arithmetic).to_be_in_viewport(timeout=SHOW_MS)
+        box = detail.bounding_box()
+        assert box is not None and 0 <= box["y"] < 844 - 60, box  # the detail's top is on the screen
+        assert_no_exception(page)
+    finally:
+        context.close()
+
+
 def test_clicks_keep_the_zoom_and_reach_python_each_time(page, app_url):
     open_url(page, f"{app_url}/architecture?model=resnet18-tv")
     frame = diagram_frame(page)

@@ -5,6 +5,11 @@ The app server, the browser and the waiting helpers are shared with the other br
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
+from explorer import playground
 from tests.browser.conftest import RUNNING, SHOW_MS, PlaywrightTimeout, expect, settle
 
 CODE = """\
@@ -42,3 +47,33 @@ def test_type_a_network_and_see_its_layers(page, app_url):
     expect(table).to_be_visible(timeout=SHOW_MS)
     expect(table).to_contain_text("Conv2d", timeout=SHOW_MS)
     assert "code=" in page.url, "the code lives in the URL"
+
+
+@pytest.mark.parametrize(("lang", "refusal"), [
+    ("en", "line 3: view(-1, 1, 28, 28) turns 1 image into 64: per-image numbers would be wrong"),
+    ("zh", "第 3 行：view(-1, 1, 28, 28) 把 1 张图像变成了 64 张：按每张图像算的数字都会是错的"),
+])
+def test_a_layer_that_changes_the_batch_is_named_not_analysed(page, app_url, lang, refusal):
+    """The notes' LeNet at 1×224×224 turns one image into 64: its line is named and marked, no 64× MACs are shown as
+    per-image numbers; the last good result (the same code at 1×28×28) stays below, dimmed."""
+    code = playground.LISTINGS["lenet"].code
+    page.goto(f"{app_url}/playground?code={playground.encode_code(code)}&input=1,28,28&lang={lang}")
+    settle(page)
+    expect(page.locator('[data-testid="stMetric"]').first).to_be_visible(timeout=SHOW_MS)  # a good result first
+    input_box = page.locator('[data-testid="stTextInput"] input').first
+    input_box.fill("1,224,224")
+    input_box.press("Enter")
+    try:
+        page.wait_for_selector(RUNNING, timeout=3_000)
+    except PlaywrightTimeout:
+        pass
+    settle(page)
+    error = page.locator('[data-testid="stAlertContentError"]')
+    expect(error).to_have_count(1, timeout=SHOW_MS)
+    expect(error).to_have_text(refusal)
+    marked = page.locator('[data-testid="pg-failing-line"] .bad')
+    expect(marked).to_have_text(re.compile(r"^3\s+return x\.view\(-1, 1, 28, 28\)$"))
+    expect(page.locator(".st-key-pg_stale")).to_be_visible()
+    macs = page.locator('[data-testid="stMetric"]').filter(has_text="MACs" if lang == "en" else "乘加")
+    expect(macs).not_to_contain_text("45,608,832")  # never the 64-image count as "per image"
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -106,5 +106,5 @@ def test_names_with_quotes_and_backslashes_show_as_written():
     dot = diagram.to_dot(graph.trace(model, (1, 8, 8)))
     svg = diagram.render_dot(dot, "svg").decode()
     texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
-    assert weird in texts  # the node's last label line: its module path, exactly
+    assert f"module {weird}" in texts  # the node's last label line: its module path, exactly, said to be one
     assert svg_parts(dot)["node"] == ["input", "n1", "n2", "output"]

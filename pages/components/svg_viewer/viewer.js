@@ -13,7 +13,7 @@ function createViewer(root) {
   const zoomLabel = byId("zoom");
   let view = { scale: 1, x: 0, y: 0 };
   let size = { w: 1, h: 1 };  // the SVG's natural size in CSS px
-  let lastSvg = null, lastSelected = undefined, lastViewKey = null, overviewScale = 1;
+  let lastSvg = null, lastSelected = undefined, lastViewKey = null, lastFocus = null, overviewScale = 1;
   const self = { frame, send: null };
 
   function apply() {
@@ -33,21 +33,46 @@ function createViewer(root) {
     view.scale = s;
     apply();
   }
+  // The room the controls take: the zoom bar across the top, the overview in the bottom-right corner. A fitted
+  // diagram stays clear of both, so no node sits under them.
+  const TOP = 46, PAD = 16;
+  function overviewRoom() {
+    return overview.style.display === "none" ? { w: 0, h: 0 } : { w: overview.offsetWidth + 12, h: overview.offsetHeight + 12 };
+  }
+  function fitScale() {
+    const fw = frame.clientWidth, fh = frame.clientHeight, o = overviewRoom();
+    // beside the overview or above it, whichever leaves the diagram larger
+    const beside = Math.min((fw - 2 * PAD - o.w) / size.w, (fh - TOP - PAD) / size.h);
+    const above = Math.min((fw - 2 * PAD) / size.w, (fh - TOP - PAD - o.h) / size.h);
+    return Math.min(MAX, Math.max(beside, above));
+  }
   function fit() {
-    const fw = frame.clientWidth, fh = frame.clientHeight, pad = 16;
-    view.scale = Math.min(MAX, (fw - 2 * pad) / size.w, (fh - 2 * pad) / size.h);
-    view.x = (fw - size.w * view.scale) / 2;
-    view.y = (fh - size.h * view.scale) / 2;
+    const fw = frame.clientWidth, fh = frame.clientHeight, o = overviewRoom();
+    view.scale = fitScale();
+    const beside = Math.min((fw - 2 * PAD - o.w) / size.w, (fh - TOP - PAD) / size.h) >= view.scale - 1e-9;
+    const w = fw - (beside ? o.w : 0), h = fh - TOP - (beside ? 0 : o.h);
+    view.x = (w - size.w * view.scale) / 2;
+    view.y = TOP + (h - size.h * view.scale) / 2;
+    apply();
+  }
+  function fitHeight() {
+    // a long left → right chain: as tall as the viewport allows (never beyond 100%), its start in view; the rest
+    // is a pan away — fitting its whole length would shrink every node to an unreadable strip
+    const fh = frame.clientHeight, o = overviewRoom();
+    view.scale = Math.min(1, (fh - TOP - PAD - o.h) / size.h);
+    view.x = PAD;
+    view.y = TOP + (fh - TOP - o.h - size.h * view.scale) / 2;
     apply();
   }
   function natural(topAnchor) {
     // 100%: the nodes at the size Graphviz gave them; the top (or the middle) of the diagram in view
     const fw = frame.clientWidth, fh = frame.clientHeight;
     view.scale = 1;
-    view.x = size.w < fw ? (fw - size.w) / 2 : 16;
-    view.y = size.h < fh ? (fh - size.h) / 2 : (topAnchor ? 16 : (fh - size.h) / 2);
+    view.x = size.w < fw ? (fw - size.w) / 2 : PAD;
+    view.y = size.h < fh - TOP ? TOP + (fh - TOP - size.h) / 2 : (topAnchor ? TOP : (fh - size.h) / 2);
     apply();
   }
+  const READABLE = 0.35;  // below this a fitted diagram's labels cannot be read
   function centreOn(el) {
     // bring a node into the middle of the viewport, keeping the zoom (at least 60% so it is readable)
     const box = el.getBBox(), svg = stage.querySelector("svg");
@@ -114,6 +139,24 @@ function createViewer(root) {
   resized.observe(frame);
 
   // --- clicks: a node's id goes back to Python --------------------------------------------------------------------
+  let clickedAt = 0;
+  function showDetail(key) {
+    // the page's detail of the layer just clicked (an element of the app page, outside this shadow root): once the
+    // rerun has drawn it, scrolled into view if it is not (on a phone it sits below the diagram)
+    const started = Date.now();
+    const look = () => {
+      const el = document.querySelector(`.st-key-${CSS.escape(key)}`);
+      const idle = document.querySelector('[data-test-script-state="notRunning"]');
+      if (el && idle) {
+        const r = el.getBoundingClientRect();
+        if (r.top < 0 || r.bottom > window.innerHeight) el.scrollIntoView({ block: r.height > window.innerHeight ? "start" : "nearest" });
+        return;
+      }
+      if (Date.now() - started < 5000) setTimeout(look, 100);
+    };
+    clickedAt = 0;
+    setTimeout(look, 50);
+  }
   stage.addEventListener("click", (e) => {
     if (drag && drag.moved) return;
     const node = e.target.closest("g.node");
@@ -121,6 +164,7 @@ function createViewer(root) {
     const id = node ? node.id : cluster ? cluster.id : null;
     if (!id || !self.send) return;
     // a nonce: clicking the same node twice is two events (the value must change to reach Python)
+    clickedAt = Date.now();
     self.send("click", { id: id, nonce: Date.now() });
   });
 
@@ -159,8 +203,17 @@ function createViewer(root) {
     }
     if (newView) {
       lastViewKey = args.view_key;
-      if (args.initial === "fit" || size.w * 0.6 > frame.clientWidth) fit(); else natural(true);
+      if (args.initial === "fit" || size.w * 0.6 > frame.clientWidth) {
+        if (fitScale() < READABLE && size.w > size.h) fitHeight(); else fit();
+      } else natural(true);
+      lastFocus = args.focus;
     } else apply();
+    if (args.focus && args.focus !== lastFocus) {
+      // a block just opened: its frame, not wherever the view was, in the middle
+      lastFocus = args.focus;
+      const el = stage.querySelector(`[id="${CSS.escape(args.focus)}"]`);
+      if (el) centreOn(el);
+    }
     if (args.selected !== lastSelected) {
       lastSelected = args.selected;
       stage.querySelectorAll("g.node.selected").forEach((g) => g.classList.remove("selected"));
@@ -170,6 +223,7 @@ function createViewer(root) {
         if (!visible(el)) centreOn(el);
       }
       frame.dataset.selected = args.selected || "";
+      if (args.selected && args.detail && clickedAt && Date.now() - clickedAt < 10000) showDetail(args.detail);
     }
   };
   self.destroy = () => resized.disconnect();
