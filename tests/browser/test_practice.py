@@ -9,7 +9,7 @@ import pytest
 
 from explorer.lessons import exercises, quiz
 from tests.browser.conftest import SHOW_MS, assert_no_exception, by_testid, expect, open_url, rerun_after
-from tests.browser.test_no_cut_text import CUT_JS
+from tests.browser.test_sweep import CUT_JS
 
 VIEWPORT = '[data-testid="diagram-viewport"]'
 
