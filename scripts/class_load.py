@@ -9,7 +9,8 @@ Each measurement runs ``streamlit run app.py`` of its own (a tmp ``$EXPLORER_HOM
   from ``/proc``) over those visits divided by their number.
 * **RSS with a run going** — the server's resident memory idle, then its peak while the Train page trains LeNet on
   2,000 images for one epoch.
-* **a class** — ``--sessions`` browsers at once (default 30), each a new learner walking Home → Architecture
+* **a class** — on a server whose Home was drawn once (started before the class), ``--sessions`` browsers at once
+  (default 30), each a new learner walking Home → Architecture
   (AlexNet) → Compare → Receptive field → Train; the time from navigation until the page is idle, per step (p50 and
   p95), the errors (a timeout, an exception drawn on the page), the server's peak RSS and CPU.
 
@@ -187,13 +188,13 @@ def cold_start(repeats: int = 3) -> dict:
 
 
 # --- CPU per page view ------------------------------------------------------------------------------------------
-def page_costs(views: int = 5) -> dict:
-    """Server CPU-ms per warm view of every page (the median over the pages too)."""
+def page_costs(views: int = 5, pages: list[str] | None = None) -> dict:
+    """Server CPU-ms per warm view of every page (or of ``pages``; the median over them too)."""
     out: dict[str, float] = {}
     with server() as s, chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
         page = context.new_page()
-        for path in ["", *PAGES]:
+        for path in pages or ["", *PAGES]:
             url = f"{s.url}/{path}"
             page.goto(url, timeout=180_000)  # warm: caches filled, static files in the browser's cache
             settle(page)
@@ -273,6 +274,10 @@ def class_run(sessions: int = 30, timeout_s: float = 120) -> dict:
     from playwright.async_api import async_playwright
 
     with server() as s:
+        with chromium() as browser:  # the server as a class finds it: started before, Home drawn once
+            page = browser.new_context().new_page()
+            page.goto(s.url + "/", timeout=300_000)
+            _home_drawn(page, 300_000)
         peak, done = [rss_mib(s.pid)], threading.Event()
 
         def sample() -> None:
@@ -342,13 +347,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=list(MEASURES), action="append", help="one measurement (repeatable)")
     parser.add_argument("--repeats", type=int, default=3, help="cold starts (median)")
     parser.add_argument("--views", type=int, default=5, help="warm views per page")
+    parser.add_argument("--page", action="append", help="measure only this page's URL path (repeatable)")
     parser.add_argument("--sessions", type=int, default=30, help="browsers at once in the class run")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--app", metavar="DIR", type=Path, help="serve the app.py of this checkout instead")
     args = parser.parse_args(argv)
     global APP
     APP = (args.app or REPO).resolve()
-    kwargs = {"cold": {"repeats": args.repeats}, "pages": {"views": args.views}, "rss": {},
+    kwargs = {"cold": {"repeats": args.repeats}, "pages": {"views": args.views, "pages": args.page}, "rss": {},
               "class": {"sessions": args.sessions}}
     results = {}
     for name in args.only or list(MEASURES):
