@@ -89,7 +89,13 @@ def torch_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(repo_root, tmp_path_factory, weights_mirror, torch_home) -> Iterator[str]:
+def explorer_home(tmp_path_factory) -> Path:
+    """The app server's run store (``$EXPLORER_HOME``): a tmp dir, never the user's ~/.cache/cnn-explorer."""
+    return tmp_path_factory.mktemp("explorer-home")
+
+
+@pytest.fixture(scope="session")
+def app_url(repo_root, tmp_path_factory, weights_mirror, torch_home, explorer_home) -> Iterator[str]:
     """``streamlit run app.py`` on a free port; its base URL once ``/_stcore/health`` answers ``ok``."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
@@ -100,7 +106,7 @@ def app_url(repo_root, tmp_path_factory, weights_mirror, torch_home) -> Iterator
     ]
     base = f"http://127.0.0.1:{port}"
     # The run store of the Train page's runs: a tmp dir, never the user's ~/.cache/cnn-explorer.
-    env = {**os.environ, "EXPLORER_HOME": str(tmp_path_factory.mktemp("explorer-home")),
+    env = {**os.environ, "EXPLORER_HOME": str(explorer_home),
            # torch.hub's cache (checkpoints) is empty, and downloads go to the loopback mirror
            "TORCH_HOME": str(torch_home),
            "EXPLORER_WEIGHTS_MIRROR": (weights_mirror / ".url").read_text(),
