@@ -64,6 +64,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_healthy(proc: subprocess.Popen, base: str, log: Callable[[], str] = lambda: "") -> None:
+    """Wait until the Streamlit server ``proc`` answers ``ok`` on ``base/_stcore/health`` (before any script runs);
+    fail with its log when it exits or is not healthy within 90 s."""
+    deadline = time.monotonic() + 90
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}:\n{log()}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"the server is not healthy after 90 s:\n{log()}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def weights_mirror(tmp_path_factory) -> Iterator[Path]:
     """A loopback HTTP server standing in for the checkpoint download site (``$EXPLORER_WEIGHTS_MIRROR`` of the app
@@ -115,19 +133,7 @@ def app_url(repo_root, tmp_path_factory, weights_mirror, torch_home, explorer_ho
         proc = subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                 env=env)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after 90 s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
+        wait_until_healthy(proc, base, lambda: log_path.read_text(errors="replace"))
         yield base
     finally:
         try:

@@ -9,13 +9,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import _free_port, assert_no_exception, expect, open_url
+from tests.browser.conftest import _free_port, assert_no_exception, expect, open_url, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,17 +59,7 @@ def test_the_installed_command_serves_the_app(installed, browser):
                             stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, f"cnn-explorer serve exited with {proc.returncode}"
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "cnn-explorer serve not healthy after 90 s"
-            time.sleep(0.2)
+        wait_until_healthy(proc, base)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
         page = context.new_page()
         open_url(page, f"{base}/architecture?model=lenet")

@@ -49,6 +49,6 @@ def test_one_right_one_wrong(page, app_url):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_practice_text_is_not_cut(page, app_url, lang):
     open_url(page, f"{app_url}/practice?seed=2&lang={lang}")
-    page.wait_for_timeout(300)
+    page.evaluate("document.fonts.ready.then(() => true)")  # measured once the fonts are in (a state, not a time)
     assert page.evaluate(CUT_JS) == []
     assert_no_exception(page)

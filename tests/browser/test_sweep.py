@@ -100,7 +100,7 @@ def test_every_page_reads_well(browser, app_url, viewport, lang):
         for path in PAGES:
             page.goto(f"{app_url}/{path}{'&' if '?' in path else '?'}lang={lang}")
             settle(page)
-            page.wait_for_timeout(200)  # fonts in before anything is measured
+            page.evaluate("document.fonts.ready.then(() => true)")  # the fonts in before anything is measured
             problems = page.evaluate(CHECK_JS)
             if problems:
                 found[path or "home"] = problems
