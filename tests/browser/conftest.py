@@ -128,7 +128,9 @@ def app_url(repo_root, tmp_path_factory, weights_mirror, torch_home, explorer_ho
            # torch.hub's cache (checkpoints) is empty, and downloads go to the loopback mirror
            "TORCH_HOME": str(torch_home),
            "EXPLORER_WEIGHTS_MIRROR": (weights_mirror / ".url").read_text(),
-           "EXPLORER_ADMIN_TOKEN": ADMIN_TOKEN}
+           "EXPLORER_ADMIN_TOKEN": ADMIN_TOKEN,
+           # the class test trains for minutes on purpose: its run must not meet the default 30-min estimate limit
+           "EXPLORER_MAX_RUN_MINUTES": "100000"}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=repo_root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                 env=env)
