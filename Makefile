@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 RUN_DEBS := graphviz dataset-fashion-mnist fonts-wqy-microhei
-TEST_DEBS := $(RUN_DEBS) chromium
+# A class behind nginx (scripts/serve_class.py): the proxy and a PostgreSQL run store; the tests start both.
+SERVE_DEBS := nginx postgresql
+TEST_DEBS := $(RUN_DEBS) chromium $(SERVE_DEBS)
 STREAMLIT_FLAGS := --server.fileWatcherType none --browser.gatherUsageStats false
 
 .PHONY: run test test-fast bench docs lint setup setup-dev clean messages font
