@@ -13,9 +13,13 @@ Each measurement runs ``streamlit run app.py`` of its own (a tmp ``$EXPLORER_HOM
   (default 30), each a new learner walking Home → Architecture
   (AlexNet) → Compare → Receptive field → Train; the time from navigation until the page is idle, per step (p50 and
   p95), the errors (a timeout, an exception drawn on the page), the server's peak RSS and CPU.
+* **a class over replicas** — the same class through nginx in front of ``--replicas`` servers (default 2) sharing a
+  PostgreSQL run store (scripts/serve_class.py, deploy/nginx.conf.template), each replica's Home drawn once before:
+  the same figures, with each replica's peak RSS, CPU and number of learners.
 
     python scripts/class_load.py                 # all four (several minutes on 2 cores)
-    python scripts/class_load.py --only cold     # cold start | pages | rss | class
+    python scripts/class_load.py --only cold     # cold start | pages | rss | class | replicas
+    python scripts/class_load.py --only replicas --replicas 3
     python scripts/class_load.py --json out.json
 
 Linux only (``/proc``). Where the machine is shared the figures move with the load: the load average is printed.
@@ -309,7 +313,75 @@ def class_run(sessions: int = 30, timeout_s: float = 120) -> dict:
             "load": load_average()}
 
 
-MEASURES = {"cold": cold_start, "pages": page_costs, "rss": rss_training, "class": class_run}
+# --- a class over replicas behind nginx (scripts/serve_class.py) --------------------------------------------------
+def replicas_run(sessions: int = 30, replicas: int = 2, timeout_s: float = 120, postgres: bool = True) -> dict:
+    """The class of :func:`class_run` through nginx in front of ``replicas`` Streamlit servers sharing one run store
+    (a PostgreSQL of its own, as ``make serve-class`` starts; ``postgres=False``: one SQLite store), each browser
+    kept on one replica by nginx's route cookie: p50/p95 seconds to idle per step and overall, the errors, each
+    replica's peak RSS and CPU seconds and how many learners nginx sent it."""
+    import serve_class  # scripts/ is on the path of a script run from it
+    from playwright.async_api import async_playwright
+
+    with tempfile.TemporaryDirectory(prefix="explorer-replicas-") as tmp:
+        os.chmod(tmp, 0o755)  # run by root, PostgreSQL runs as its own user and must reach its folder in here
+        cluster = serve_class.ClassServers(Path(tmp), replicas, postgres=postgres, pg_folder=Path(tmp) / "postgres",
+                                           worker=False)
+        with cluster:
+            with chromium() as browser:  # each replica as a class finds it: started before, Home drawn once
+                for route in cluster.routes():
+                    context = browser.new_context()
+                    context.add_cookies([{"name": serve_class.ROUTE_COOKIE, "value": route, "url": cluster.url}])
+                    page = context.new_page()
+                    page.goto(cluster.url + "/", timeout=300_000)
+                    _home_drawn(page, 300_000)
+                    context.close()
+            pids = [cluster.processes[f"replica {k}"].pid for k in range(1, replicas + 1)]
+            logged = len(cluster.access_log.read_text().splitlines())
+            peak, done = [[rss_mib(p)] for p in pids], threading.Event()
+
+            def sample() -> None:
+                while not done.wait(0.5):
+                    for k, pid in enumerate(pids):
+                        peak[k].append(rss_mib(pid))
+
+            threading.Thread(target=sample, daemon=True).start()
+            cpu0, wall0 = [cpu_seconds(p) for p in pids], time.monotonic()
+
+            async def main() -> tuple[dict[str, list[float]], list[str]]:
+                times: dict[str, list[float]] = {}
+                errors: list[str] = []
+                async with async_playwright() as pw:
+                    browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                    await asyncio.gather(*(_journey(browser, cluster.url, times, errors, timeout_s * 1000)
+                                           for _ in range(sessions)))
+                    await browser.close()
+                return times, errors
+
+            times, errors = asyncio.run(main())
+            done.set()
+            cpu = [cpu_seconds(p) - c for p, c in zip(pids, cpu0)]
+            wall = time.monotonic() - wall0
+            learners = {u.removeprefix("http://"): set() for u in cluster.replica_urls}
+            statuses: dict[str, int] = {}
+            for line in cluster.access_log.read_text().splitlines()[logged:]:
+                match = re.search(r'" (\d+) .* upstream=(\S+) route=(\S+)$', line)
+                if match and not match.group(3).startswith(serve_class.PROBE_ROUTE):  # not the warm-up's
+                    statuses[match.group(1)] = statuses.get(match.group(1), 0) + 1
+                    for upstream in match.group(2).split(", "):  # a retried request names every replica it tried
+                        learners.setdefault(upstream, set()).add(match.group(3))
+    every = [t for ts in times.values() for t in ts]
+    return {"sessions": sessions, "replicas": replicas, "store": "PostgreSQL" if postgres else "SQLite",
+            "steps": len(JOURNEY), "errors": len(errors), "error_kinds": sorted(set(errors)),
+            "p50_s": statistics.median(every) if every else None, "p95_s": _percentile(every, 0.95) if every else None,
+            "per_step": {k: {"p50_s": statistics.median(v), "p95_s": _percentile(v, 0.95), "n": len(v)}
+                         for k, v in times.items()},
+            "replica_peak_rss_mib": [max(p) for p in peak], "replica_cpu_s": cpu,
+            "replica_learners": [len(learners[u.removeprefix("http://")]) for u in cluster.replica_urls],
+            "nginx_statuses": statuses, "wall_s": wall, "timeout_s": timeout_s, "load": load_average()}
+
+
+MEASURES = {"cold": cold_start, "pages": page_costs, "rss": rss_training, "class": class_run,
+            "replicas": replicas_run}
 
 
 def report(results: dict) -> str:
@@ -339,6 +411,18 @@ def report(results: dict) -> str:
                      f"{r['server_cpu_s']:.0f} s in {r['wall_s']:.0f} s; {r['load']}")
         lines += [f"  {step:<16} p50 {v['p50_s']:5.1f} s  p95 {v['p95_s']:5.1f} s  ({v['n']} views)"
                   for step, v in r["per_step"].items()]
+    if "replicas" in results:
+        r = results["replicas"]
+        each = ", ".join(f"#{k} {n} learners, peak RSS {rss:.0f} MiB, CPU {cpu:.0f} s" for k, (n, rss, cpu)
+                         in enumerate(zip(r["replica_learners"], r["replica_peak_rss_mib"], r["replica_cpu_s"]), 1))
+        lines.append(f"a class over {r['replicas']} replicas behind nginx ({r['store']} store): {r['sessions']} "
+                     f"browsers at once, {r['steps']} pages each: {r['errors']} errors "
+                     f"({'; '.join(r['error_kinds']) or 'none'}), time to idle p50 {r['p50_s'] or 0:.1f} s / p95 "
+                     f"{r['p95_s'] or 0:.1f} s in {r['wall_s']:.0f} s; replica {each}; nginx answered "
+                     f"{sum(r['nginx_statuses'].values())} requests, "
+                     f"{sum(n for s, n in r['nginx_statuses'].items() if s >= '500')} of them with a 5xx; {r['load']}")
+        lines += [f"  {step:<16} p50 {v['p50_s']:5.1f} s  p95 {v['p95_s']:5.1f} s  ({v['n']} views)"
+                  for step, v in r["per_step"].items()]
     return "\n".join(lines)
 
 
@@ -349,13 +433,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", type=int, default=5, help="warm views per page")
     parser.add_argument("--page", action="append", help="measure only this page's URL path (repeatable)")
     parser.add_argument("--sessions", type=int, default=30, help="browsers at once in the class run")
+    parser.add_argument("--replicas", type=int, default=2, help="Streamlit replicas behind nginx (--only replicas)")
+    parser.add_argument("--sqlite", action="store_true", help="the replicas share a SQLite store, not PostgreSQL")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--app", metavar="DIR", type=Path, help="serve the app.py of this checkout instead")
     args = parser.parse_args(argv)
     global APP
     APP = (args.app or REPO).resolve()
     kwargs = {"cold": {"repeats": args.repeats}, "pages": {"views": args.views, "pages": args.page}, "rss": {},
-              "class": {"sessions": args.sessions}}
+              "class": {"sessions": args.sessions},
+              "replicas": {"sessions": args.sessions, "replicas": args.replicas, "postgres": not args.sqlite}}
     results = {}
     for name in args.only or list(MEASURES):
         results[name] = MEASURES[name](**kwargs[name])

@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "deploy" / "nginx.conf.template"
 STREAMLIT_CONFIG = REPO / ".streamlit" / "config.toml"
 ROUTE_COOKIE = "explorer_route"
+PROBE_ROUTE = "route-"  # routes() asks nginx with route-0, route-1, …
 MULTIPART_ROOM_MIB = 1  # the form around an uploaded file: boundaries and part headers, far under 1 MiB
 
 
@@ -218,11 +219,13 @@ class ClassServers:
     """The pieces of :func:`main`, started by :meth:`start` and stopped by :meth:`stop` (also as a context manager):
     ``replicas`` Streamlit servers on 127.0.0.1 (``replica_urls``), nginx on ``host:port`` in front (``url``), with
     ``postgres`` a PostgreSQL run store (else the replicas share the SQLite store of ``home``), with ``worker`` one
-    ``python -m explorer worker``. ``env``: more environment for the replicas and the worker."""
+    ``python -m explorer worker``; ``store_url``: a run store that is already there instead. ``env``: more
+    environment for the replicas and the worker."""
 
     def __init__(self, home: Path, replicas: int = 2, port: int | None = None, host: str = "127.0.0.1", *,
-                 postgres: bool = True, pg_folder: Path | None = None, worker: bool = True,
-                 env: dict[str, str] | None = None, replica_ports: list[int] | None = None) -> None:
+                 postgres: bool = True, pg_folder: Path | None = None, store_url: str | None = None,
+                 worker: bool = True, env: dict[str, str] | None = None,
+                 replica_ports: list[int] | None = None) -> None:
         if replicas < 1:
             raise ValueError("at least one replica")
         self.home = home
@@ -231,7 +234,8 @@ class ClassServers:
         self.url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{self.port}"
         self.replica_ports = replica_ports or [self.port + 1 + k for k in range(replicas)]
         self.replica_urls = [f"http://127.0.0.1:{p}" for p in self.replica_ports]
-        self.postgres = Postgres(pg_folder or default_pg_folder(home)) if postgres else None
+        self.external_store = store_url  # a store that is already there (the tests' PostgreSQL): none started
+        self.postgres = Postgres(pg_folder or default_pg_folder(home)) if postgres and not store_url else None
         self.with_worker = worker
         self.extra_env = env or {}
         self.processes: dict[str, subprocess.Popen] = {}  # by name: "replica 1", …, "worker", "nginx"
@@ -241,7 +245,7 @@ class ClassServers:
 
     @property
     def store_url(self) -> str | None:
-        return self.postgres.url if self.postgres else None
+        return self.external_store or (self.postgres.url if self.postgres else None)
 
     def app_env(self) -> dict[str, str]:
         """What every replica and the worker share: the store, the artifact root, the teacher's token and the secret
@@ -290,6 +294,26 @@ class ClassServers:
     @property
     def access_log(self) -> Path:
         return self.nginx_folder / "access.log"
+
+    def routes(self) -> list[str]:
+        """For each replica, a value of the route cookie that nginx sends to it (found by asking nginx, through
+        ``/_stcore/health``, and reading its access log): a browser given ``routes()[k]`` is served by replica
+        ``k + 1``."""
+        found: dict[str, str] = {}
+        wanted = {u.removeprefix("http://") for u in self.replica_urls}
+        for k in range(64 * len(wanted)):
+            route = f"{PROBE_ROUTE}{k}"
+            cookie = {"Cookie": f"{ROUTE_COOKIE}={route}"}
+            with urllib.request.urlopen(urllib.request.Request(f"{self.url}/_stcore/health", headers=cookie),
+                                        timeout=10) as resp:
+                resp.read()
+            for line in reversed(self.access_log.read_text().splitlines()):
+                if line.endswith(f" route={route}"):
+                    found.setdefault(line.rsplit(" upstream=", 1)[1].split()[0], route)
+                    break
+            if wanted <= found.keys():
+                return [found[u.removeprefix("http://")] for u in self.replica_urls]
+        raise RuntimeError(f"nginx sent no route to {sorted(wanted - found.keys())}")
 
     def log(self, name: str) -> Path:
         """The log of the process ``name`` ("replica 1", "worker", "nginx")."""
