@@ -211,12 +211,122 @@ def _trace_writer(folder: str, rank: int):
     return trace
 
 
+def _network_check(code: str, shape: tuple[int, ...], recipe) -> int:
+    """A playground network's analysis (in a forked worker with the playground's limits, as ``summary --code``) and
+    the checks before it may train: 10 outputs, the memory it needs for the batch (returned), within the limit."""
+    from .present import sandbox
+    from .runtime import coderun
+
+    deadline = time.monotonic() + CODE_CALL_SECONDS
+    pool = sandbox.Pool(1, sandbox.WorkerLimits(start_seconds=CODE_CALL_SECONDS - 1.0), fork=True)
+    try:
+        analysis = sandbox.analyse(code, shape, pool=pool, graph=False, deadline=deadline)
+    finally:
+        pool.close()
+    return coderun.check_network(analysis.summary, recipe)
+
+
+def _train_code(args: argparse.Namespace) -> int:
+    """``train --code FILE``: a playground network, checked here, trained in a limited child process
+    (:mod:`explorer.runtime.coderun`) and recorded as any run; the same JSON as ``train ID --json``."""
+    from dataclasses import replace
+
+    from .playground import stated_input
+    from .runtime import coderun, runs
+    from .runtime import train as training
+
+    if args.id is not None:
+        raise CLIError("give a model id or --code FILE (exactly one of them)")
+    for flag, value in (("--nproc", args.nproc), ("--ship", args.ship or None), ("-o", args.out),
+                        ("--trace", args.trace)):
+        if value is not None:
+            raise CLIError(f"{flag} cannot be used with --code")
+    code = _read_code(args.code)
+    stated = stated_input(code)
+    shape = parse_input_shape(args.input) if args.input is not None else tuple(stated or coderun.CODE_INPUT)
+    changes = {k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size),
+                                 ("seed", args.seed), ("resize", args.resize)) if v is not None}
+    recipe = replace(coderun.code_recipe(shape[-1] if len(shape) == 3 else 28), **changes)
+    side = coderun.training_input(shape, replace(recipe, resize=args.resize))[-1]
+    recipe = replace(recipe, resize=side)
+    training.validate(coderun.network_spec(code, (1, side, side)), recipe, args.limit)
+    need = _network_check(code, (1, side, side), recipe)
+    store = runs.Store()
+    store.recover()
+    run = store.create(coderun.code_id(code), recipe, args.device, 1, args.limit, code=code)
+    with _queue(store, run, args.no_queue):
+        coderun.launch_code(store, run, args.device, need, echo=sys.stderr.write)
+    row = store.get(run)
+    result = coderun.stored_result(store, run)
+    if row["status"] not in ("done", "stopped") or result is None:
+        raise CLIError(f"{row['error'] or 'the training process failed'}; run {run}")
+    print(f"run {run} recorded in {store.path}", file=sys.stderr)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else
+          f"{result.model}: test accuracy {result.test_accuracy:.4f} ({result.correct:,}/10,000)")
+    return 0
+
+
+def _stored_check(store, run: str) -> int:
+    """A stored playground network's checks again (:func:`_network_check`); its code no longer parsing is one
+    sentence (:class:`explorer.runtime.coderun.CodeGone`)."""
+    from dataclasses import replace
+
+    from .playground import CodeError
+    from .runtime import coderun
+    from .runtime import train as training
+
+    row = store.get(run)
+    code, shape = coderun.stored_code(row)
+    try:
+        return _network_check(code, shape, replace(training.Recipe(), **row["recipe"]))
+    except CodeError as exc:
+        raise coderun.gone(run, exc) from None
+
+
+def _show_code(store, run: str) -> None:
+    """``runs show``'s text for a playground network: its code, and whether it still parses."""
+    from .runtime import coderun
+
+    code, shape = coderun.stored_code(store.get(run))
+    print(f"code ({len(code.splitlines())} lines, input {','.join(map(str, shape))}):")
+    for line in code.splitlines():
+        print(f"  | {line}")
+    try:
+        _stored_check(store, run)
+    except ValueError as exc:
+        print(f"note: {exc}")
+
+
+def _resume_code(store, args: argparse.Namespace) -> int:
+    """``runs resume RUN`` of a playground network: checked again, then trained on in a limited child process."""
+    from .runtime import coderun, runner
+
+    runner.resume_args(store, args.run)  # only a stopped or interrupted run
+    need = _stored_check(store, args.run)
+    with _queue(store, args.run, args.no_queue):
+        coderun.launch_code(store, args.run, args.device, need, resume=True, echo=sys.stderr.write)
+    row = store.get(args.run)
+    result = coderun.stored_result(store, args.run)
+    if row["status"] not in ("done", "stopped") or result is None:
+        raise CLIError(f"{row['error'] or 'the training process failed'}; run {args.run}")
+    out = {**result.to_dict(), "status": row["status"]}
+    print(json.dumps(out, indent=2) if args.json else
+          f"{result.model}: test accuracy {result.test_accuracy:.4f} ({result.correct:,}/10,000)")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import os
 
     from .runtime import runner, runs, weights
     from .runtime import train as training
 
+    if args.code is not None or args.input is not None:
+        if args.code is None:
+            raise CLIError("--input goes with --code FILE")
+        return _train_code(args)
+    if args.id is None:
+        raise CLIError("give a model id or --code FILE (exactly one of them)")
     spec = get_spec(args.id)
     recipe = _train_recipe(args, spec.id)
     under_torchrun = "WORLD_SIZE" in os.environ
@@ -322,6 +432,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         info = out["recipe"]
         print(f"run {out['run']}: {out['model']}, {out['status']}, {out['world_size']} process(es), "
               f"lr {info['lr']}, batch {info['batch_size']}, {info['epochs']} epochs")
+        if "code" in out:
+            _show_code(store, args.run)
         for h in info["history"]:
             print(f"  epoch {h['epoch']}: loss {h['loss']:.4f}, train acc {h['train_acc']:.4f}, "
                   f"test acc {h['test_acc']:.4f}")
@@ -332,6 +444,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
             d2l = f" (d2l's {preset.title.removesuffix(' (d2l)')}: {preset.d2l})" if preset else ""
             print(f"test accuracy {out['test_accuracy']:.4f}{d2l}")
         return 0
+    if store.get(args.run)["code"] is not None:
+        return _resume_code(store, args)
     model_id, recipe, limit, checkpoint = runner.resume_args(store, args.run)
     with _queue(store, args.run, args.no_queue):
         _, result = runner.execute(store, args.run, model_id, recipe, args.device, limit, resume=checkpoint)
@@ -627,7 +741,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     devices = ["auto", "cpu", "cuda", "mps"]
     p = sub.add_parser("train", help="train a Fashion-MNIST model (progress on stderr)")
-    p.add_argument("id")
+    p.add_argument("id", nargs="?", help="model id (see `list`)")
+    p.add_argument("--code", metavar="FILE", help="a network built in the playground (d2l-style PyTorch) instead of "
+                   "an id: interpreted safely, trained in a limited child process; '-' reads standard input")
+    p.add_argument("--input", help="with --code: input size C,H,W (default: the code's '# input: C,H,W' comment, "
+                   "else 1,28,28)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--batch-size", type=int)

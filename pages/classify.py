@@ -16,7 +16,7 @@ import explorer
 from explorer.lessons import convolution as conv
 from explorer.present import charts
 from explorer.present import convolution as conv_figs
-from explorer.runtime import data, hub, imagenet, images, inference, inference_runs, ood
+from explorer.runtime import coderun, data, hub, imagenet, images, inference, inference_runs, ood
 from explorer.runtime.devices import pick_device
 from pages.common import device_label, use_app_navigation
 from pages.i18n import N_, _, render
@@ -289,7 +289,7 @@ if not predictions:
     st.stop()
 
 # --- about the model ------------------------------------------------------------------------------------------------
-spec = explorer.get_spec(model_id)
+spec = explorer.get_spec(model_id) if choice not in usable else None  # a run's model may be a playground network
 if choice in usable:
     r = usable[choice]
     st.markdown(_("**run {run}** ({model}, trained on the Train page): test accuracy {acc} after epoch {epoch}, "
@@ -297,7 +297,7 @@ if choice in usable:
                                              epoch=r["epoch"], status=_(r["status"]))
                 if r["test_accuracy"] is not None else
                 _("**run {run}** ({model}): epoch {epoch}.").format(run=r["run"], model=r["model"], epoch=r["epoch"]))
-elif spec.trained is not None:
+elif spec is not None and spec.trained is not None:
     t = spec.trained
     rec = t.recipe
     st.markdown(
@@ -316,7 +316,8 @@ elif spec.trained is not None:
 first_name, first_picture, first_raw, _first = predictions[0]
 st.subheader(_("Every available model on {name}").format(name=first_name))
 rows = []
-for other in models + list(usable):
+# a playground network's run classifies in a process of its own (seconds): only the chosen one is asked here
+for other in models + [r for r in usable if not coderun.is_code(usable[r]["model"]) or r == choice]:
     try:
         p = _classify(first_name, first_picture, first_raw, other)
     except (inference.NoWeights, ValueError, KeyError) as exc:
@@ -324,7 +325,7 @@ for other in models + list(usable):
                      _("forward ms"): "", _("note"): render(exc)})
         continue
     other_id = _model_of(other)
-    trained = explorer.get_spec(other_id).trained
+    trained = explorer.get_spec(other_id).trained if other not in usable else None
     rows.append({
         _("model"): _label(other),
         _("prediction"): _class_name(p.top[0][0], other_id),

@@ -12,6 +12,7 @@ pinned dependencies, and a text area is what AppTest and the browser tests drive
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -23,10 +24,13 @@ from explorer.i18n import Message, render
 from explorer.present import diagram, export, sandbox, table
 from explorer.present import formatting as fmt
 from explorer.present.figure import labels_of
+from explorer.runtime import coderun, jobs
+from explorer.runtime import train as engine
+from pages import learner
 from pages.common import MODEL_IDS, exact_metric, layer_table_config, summarize, use_app_navigation
 from pages.components.svg_viewer import svg_viewer
 from pages.figure_panel import figure_panel, wants_figure
-from pages.i18n import _
+from pages.i18n import _, link_params
 
 use_app_navigation()
 
@@ -182,6 +186,69 @@ b1.download_button(_("Layers CSV"), lambda: export.layers_csv(summary), "network
 b2.download_button(_("Layers JSON"), lambda: export.layers_json(summary), "network-layers.json", "application/json",
                    key="pg_json")
 b3.download_button(_("Diagram DOT"), dot or "", "network.dot", "text/vnd.graphviz", key="pg_dot", disabled=dot is None)
+
+# --- train this ----------------------------------------------------------------------------------------------------
+def _train_recipe() -> engine.Recipe:
+    """The recipe the widgets hold: the lenet preset's, at the input's side."""
+    state = st.session_state
+    base = coderun.code_recipe(shape[-1] if len(shape) == 3 else 28)
+    return replace(base, epochs=int(state["pg_tr_epochs"]), lr=float(state["pg_tr_lr"]),
+                   batch_size=int(state["pg_tr_batch"]))
+
+
+@st.cache_data(show_spinner=_("Measuring a few training steps…"), max_entries=32)
+def _estimate(code: str, shape: tuple[int, ...], recipe: engine.Recipe, limit: int | None, need: int) -> float:
+    return coderun.estimate_code(code, shape, recipe, "auto", limit, need)
+
+
+def _train_this(code: str, summary) -> None:
+    """The button's callback: the checks (channels, 10 outputs, memory, the recipe, the class's limits), then the
+    run joins the queue of the Train page's runs. A refusal is one sentence; the code and the widgets stay."""
+    st.session_state.pop("pg_tr_run", None)
+    try:
+        recipe = _train_recipe()
+        trained = coderun.training_input(shape, recipe)
+        recipe = replace(recipe, resize=trained[-1])
+        limit = int(st.session_state["pg_tr_limit"]) or None
+        engine.validate(coderun.network_spec(code, trained), recipe, limit)
+        need = coderun.check_network(summary, recipe, coderun.memory_limit(learner.settings()))
+        teacher = learner.teacher()
+        estimate = None if teacher else _estimate(code, trained, recipe, limit, need) * recipe.epochs
+        job = jobs.manager().submit_code(code, recipe, "auto", limit, memory=need, owner=learner.learner_id(),
+                                         limits=None if teacher else learner.limits(), estimate_s=estimate)
+    except ValueError as exc:
+        st.session_state["pg_tr_error"] = render(exc)
+        return
+    st.session_state["pg_tr_run"] = st.session_state["tr_run"] = job.run  # the Train page shows it live
+
+
+st.subheader(_("Train this network"))
+st.caption(_("On Fashion-MNIST, as the Train page trains the zoo's networks: d2l's LeNet recipe to start from, the "
+             "images resized to the input's side. Your network must take 1 channel and end in 10 outputs. It "
+             "trains in a process of its own, with its memory limited."))
+st.session_state.setdefault("pg_tr_epochs", engine.PRESETS["lenet"].recipe.epochs)
+st.session_state.setdefault("pg_tr_lr", float(engine.PRESETS["lenet"].recipe.lr))
+st.session_state.setdefault("pg_tr_batch", engine.PRESETS["lenet"].recipe.batch_size)
+st.session_state.setdefault("pg_tr_limit", 0)
+t1, t2, t3, t4 = st.columns(4)
+t1.number_input(_("Epochs"), min_value=1, max_value=engine.MAX_EPOCHS, step=1, key="pg_tr_epochs")
+t2.number_input(_("Learning rate"), min_value=0.0, step=0.01, format="%g", key="pg_tr_lr")
+t3.number_input(_("Batch size"), min_value=1, step=32, key="pg_tr_batch")
+t4.number_input(_("Training images (0 = all 60,000)"), min_value=0, max_value=60_000, step=1000, key="pg_tr_limit")
+need = coderun.memory_need(summary, int(st.session_state["pg_tr_batch"]))
+st.caption(_("This network needs {need} for batch {batch}; the limit is {limit}.").format(
+    need=coderun.size_text(need), batch=int(st.session_state["pg_tr_batch"]),
+    limit=coderun.size_text(coderun.memory_limit(learner.settings()))))
+st.button(_("Train this"), type="primary", key="pg_train", on_click=_train_this, args=(code, summary),
+          disabled=error is not None, help=_("Fix the code first: the network above is the last one that worked.")
+          if error is not None else None)
+if message := st.session_state.pop("pg_tr_error", None):
+    st.error(message, icon="⚠️")
+if run := st.session_state.get("pg_tr_run"):
+    st.success(_("Run {run} is queued: it trains in the background, as the Train page's runs do.").format(run=run),
+               icon=":material/model_training:")
+    st.page_link("pages/train.py", label=_("Watch it train on the Train page"), icon=":material/monitoring:",
+                 query_params=link_params(run=run))
 
 # --- beside a zoo model ------------------------------------------------------------------------------------------
 st.subheader(_("Beside a zoo model"))

@@ -13,8 +13,9 @@ import torch
 
 import explorer
 from explorer.i18n import set_language
-from explorer.present import charts
-from explorer.runtime import inference_runs, jobs, lease, runs
+from explorer.playground import CodeError, encode_code
+from explorer.present import charts, sandbox
+from explorer.runtime import coderun, inference_runs, jobs, lease, runs
 from explorer.runtime import train as engine
 from explorer.runtime.devices import pick_device
 from explorer.runtime.limits import LimitReached
@@ -65,6 +66,8 @@ def _on_model() -> None:
     st.query_params["model"] = model_id
 
 
+if (linked := st.query_params.get("run")) and linked != st.session_state.get("tr_linked"):
+    st.session_state["tr_linked"] = st.session_state["tr_run"] = linked  # ?run=RUN: that run in the live view
 asked = st.query_params.get("model")
 if "tr_model" not in st.session_state or (asked and asked != st.session_state.get("tr_asked")):
     st.session_state["tr_asked"] = asked
@@ -231,6 +234,31 @@ def _accuracy(job: jobs.Job, accuracy: float) -> None:
                 icon=":material/info:")
 
 
+def _checked_code(run: str) -> int | None:
+    """For a playground network's run: its code checked again (in the playground's worker process) before it
+    resumes, and the memory it needs; ``None`` for a zoo model's run. A code that no longer parses is one sentence
+    (:class:`~explorer.runtime.coderun.CodeGone`)."""
+    row = store.get(run)
+    if row["code"] is None:
+        return None
+    code, shape = coderun.stored_code(row)
+    try:
+        analysis = sandbox.analyse(code, shape, graph=False)
+    except CodeError as exc:
+        raise coderun.gone(run, exc) from None
+    return coderun.check_network(analysis.summary, engine.Recipe(**row["recipe"]),
+                                 coderun.memory_limit(learner.settings()))
+
+
+def _code_of(job: jobs.Job) -> None:
+    """A playground network's run: its code, and a link that opens it in the playground."""
+    side = job.recipe.resize or 28
+    with st.expander(_("Its code (a network built in the playground)")):
+        st.code(job.code, language="python")
+    st.page_link("pages/playground.py", label=_("Open it in the playground"), icon=":material/code:",
+                 query_params=link_params(code=encode_code(job.code), input=f"1,{side},{side}"))
+
+
 def _live() -> None:
     """The session's run (or whatever trains now): status, progress, the live curves, Stop."""
     set_language(st.session_state.get("_lang", ""))  # a fragment's own rerun does not pass the app's language setup
@@ -242,6 +270,8 @@ def _live() -> None:
                  + (" " + _("({n} processes)").format(n=job.nproc) if job.nproc > 1 else ""))
     mine = jobs.may_control(job.owner, who, is_teacher)
     st.caption(_("Started by {who}.").format(who=owner_label(job.owner)))
+    if job.code is not None:
+        _code_of(job)
     if job.status == "queued":
         message = render(lease.waiting_message(store, job.run))
         st.info(_("{waiting}. One run trains at a time on this machine; this one starts when the runs before it "
@@ -330,8 +360,8 @@ if resumable:
     pick = left.selectbox(_("Resume a stopped or interrupted run"), resumable, key="tr_resume_pick")
     if right.button(_("Resume"), key="tr_resume"):
         try:
-            st.session_state["tr_run"] = manager.resume(pick, device, by=who, teacher=is_teacher,
-                                                        limits=_limits()).run
+            st.session_state["tr_run"] = manager.resume(pick, device, by=who, teacher=is_teacher, limits=_limits(),
+                                                        memory=_checked_code(pick)).run
             st.rerun()
         except (ValueError, KeyError, PermissionError) as exc:
             st.error(render(exc), icon="⚠️")

@@ -50,18 +50,10 @@ from ..analysis.summary import InputShapeError, LayerRecord, ReceptiveField, Sum
 from ..i18n import N_, Message, Quoted
 from ..playground import CodeError
 from ..playground.interpreter import RaisedWords
+from ..runtime.coderun import address_space
 
 MB = 2**20
 FRESH_WORKER = 768 * MB  # the address space of a worker started fresh, PyTorch imported and warmed up (~700 MB)
-
-
-def _address_space() -> int:
-    """This process's address space (VmSize), in bytes; 0 where /proc is missing."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-    except (OSError, StopIteration, ValueError):
-        return 0
 
 
 @dataclass(frozen=True)
@@ -355,7 +347,7 @@ class _Forked:
                 os.chdir(tempfile.gettempdir())
                 os.environ.update(CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
                 # the address space it inherits, and the room a fresh worker has beside its own (~700 MB)
-                memory = max(settings["memory"], _address_space() + settings["memory"] - FRESH_WORKER)
+                memory = max(settings["memory"], address_space() + settings["memory"] - FRESH_WORKER)
                 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
                 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
                 serve(settings, os.fdopen(request_r, "r", encoding="utf-8"),

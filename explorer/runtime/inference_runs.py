@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from ..i18n import N_
 from ..zoo import get_spec
-from . import data, inference
+from . import coderun, data, inference
 from .devices import pick_device
 from .runs import Store
 from .train import resized
@@ -78,6 +79,8 @@ def classify_run(run: str, image: Image.Image | np.ndarray, top_k: int = 5,
     :class:`inference.Prediction` as :func:`inference.classify`, without an OOD score (the shipped statistics belong
     to the shipped weights)."""
     store = Store()
+    if store.get(run)["code"] is not None:
+        return _classify_code_run(store, run, image, top_k)
     begin = time.perf_counter()
     loaded, _, built = _load_run(run, device, store)
     side = store.get(run)["recipe"].get("resize")
@@ -91,3 +94,25 @@ def classify_run(run: str, image: Image.Image | np.ndarray, top_k: int = 5,
     prepared = time.perf_counter()
     return inference.run_loaded(loaded, x, top_k, (start - begin) * 1000 if built else 0.0,
                                 (prepared - start) * 1000, None)
+
+
+def _classify_code_run(store: Store, run: str, image: Image.Image | np.ndarray, top_k: int) -> inference.Prediction:
+    """A playground network's run classifies in a limited child process (its forward is the learner's code):
+    the image prepared as its training images were (1×side×side, /255, bilinear), on the CPU."""
+    if store.weights(run) is None:
+        raise NoRunWeights(N_("run {run} has no completed epoch yet: there are no weights to classify with"), run=run)
+    _, shape = coderun.stored_code(store.get(run))
+    start = time.perf_counter()
+    if isinstance(image, np.ndarray):
+        x = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).float().div_(255)[None]
+    else:
+        x = torch.from_numpy(inference.fashion_input(image, (28, 28)))[None]
+    x = resized(x[None], shape[-1])[0]
+    prepared = time.perf_counter()
+    probs = coderun.classify_code(store, run, x)
+    forward_ms = (time.perf_counter() - prepared) * 1000
+    values, indices = probs.topk(max(1, min(top_k, len(data.CLASSES))))
+    top = [(data.CLASSES[int(i)], float(v)) for v, i in zip(values, indices)]
+    preprocess_ms = (prepared - start) * 1000
+    return inference.Prediction(top=top, ms=preprocess_ms + forward_ms, input=x, preprocess_ms=preprocess_ms,
+                                forward_ms=forward_ms)

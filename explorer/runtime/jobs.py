@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..i18n import N_, ExplorerError, InvalidValue, Message, Quoted
-from . import lease, runner, runs
+from . import coderun, lease, runner, runs
 from . import train as engine
 from .limits import ClassLimits
 
@@ -36,6 +36,8 @@ class Job:
     resume: bool = False
     nproc: int = 1
     owner: str | None = None  # who started it (the store's owner); None: the shell user
+    code: str | None = None  # a playground network's code: it trains in a limited child process (coderun)
+    memory: int | None = None  # the bytes that network was checked to need
     status: str = "queued"
     points: list[dict] = field(default_factory=list)  # live curve: {"epoch": x, "loss"/"train_acc"/"test_acc"}
     progress: float = 0.0
@@ -79,25 +81,46 @@ class JobManager:
         if nproc < 1:
             raise InvalidValue(N_("the number of processes must be at least 1, not {value}"), value=nproc)
         engine.validate(engine.get_spec(model_id), recipe, limit, nproc)
-        engine.pick_device(device)
+        return self._submit(Job("", model_id, recipe, device, limit, nproc=nproc, owner=owner), limits, estimate_s)
+
+    def submit_code(self, code: str, recipe: engine.Recipe, device: str = "auto", limit: int | None = None, *,
+                    memory: int, owner: str | None = None, limits: ClassLimits | None = None,
+                    estimate_s: float | None = None) -> Job:
+        """Queue a run of a playground network (its ``code``, trained at the recipe's ``resize``, which must be
+        set), checked first — by the caller, from its analysis (:func:`explorer.runtime.coderun.check_network`:
+        ``memory`` is the bytes it needs) — and here, as :meth:`submit` checks a zoo model's recipe. It trains in a
+        limited child process."""
+        side = recipe.resize
+        if side is None:
+            raise InvalidValue(N_("a playground network's recipe must name the side its images are resized to"))
+        engine.validate(coderun.network_spec(code, (1, side, side)), recipe, limit)
+        job = Job("", coderun.code_id(code), recipe, device, limit, owner=owner, code=code, memory=memory)
+        return self._submit(job, limits, estimate_s)
+
+    def _submit(self, job: Job, limits: ClassLimits | None, estimate_s: float | None) -> Job:
+        engine.pick_device(job.device)
         with self._lock:  # the limits, the store's line and this queue seen and changed together
             store = runs.Store()
             if limits is not None:
-                limits.check(mine=len(store.active(owner)) if owner else 0, queued=len(store.active()),
+                limits.check(mine=len(store.active(job.owner)) if job.owner else 0, queued=len(store.active()),
                              estimate_s=estimate_s)
-            run = store.create(model_id, recipe, device, nproc, limit, owner=owner)
-            return self._enqueue(Job(run, model_id, recipe, device, limit, nproc=nproc, owner=owner))
+            job.run = store.create(job.model, job.recipe, job.device, job.nproc, job.limit, owner=job.owner,
+                                   code=job.code)
+            return self._enqueue(job)
 
     def resume(self, run: str, device: str = "auto", *, by: str | None = None, teacher: bool = False,
-               limits: ClassLimits | None = None) -> Job:
+               limits: ClassLimits | None = None, memory: int | None = None) -> Job:
         """Queue an interrupted or stopped run to continue from its last completed epoch. With ``by`` (a learner),
-        only its owner or the ``teacher`` may, and ``limits`` apply as to a new run (its duration aside)."""
+        only its owner or the ``teacher`` may, and ``limits`` apply as to a new run (its duration aside). A
+        playground network's run trains in a limited child process (``memory``: the bytes it was checked to need;
+        its code is checked again there)."""
         store = runs.Store()
-        owner = store.get(run)["owner"]
+        row = store.get(run)
+        owner = row["owner"]
         if by is not None:
             self._check_owner(run, owner, by, teacher)
         model_id, recipe, limit, checkpoint = runner.resume_args(store, run)
-        job = Job(run, model_id, recipe, device, limit, resume=True, owner=owner)
+        job = Job(run, model_id, recipe, device, limit, resume=True, owner=owner, code=row["code"], memory=memory)
         if checkpoint is not None:
             job.points = [_epoch_point(h) for h in checkpoint.history]
         with self._lock:
@@ -154,7 +177,7 @@ class JobManager:
                 job.ended.set()
                 return
         job.stop.set()
-        if job.nproc > 1:  # its processes watch a file, not this event
+        if job.nproc > 1 or job.code is not None:  # its processes watch a file, not this event
             runs.Store().request_stop(run)
 
     def wait(self, run: str, timeout: float = 60) -> Job | None:
@@ -207,10 +230,14 @@ class JobManager:
             job.points.append({"epoch": float(entry.epoch), "test_acc": entry.test_acc})
             job.samples_per_s = entry.samples_per_s
 
-        if job.nproc > 1:
-            argv = runner.train_argv(job.model, job.recipe, job.device, job.limit)
-            launched = runner.launch(store, job.run, argv, job.nproc, on_step=on_step, on_epoch=on_epoch,
-                                     stdout=subprocess.DEVNULL)
+        if job.nproc > 1 or job.code is not None:
+            if job.code is not None:  # a playground network: user code on real tensors, never in this process
+                launched = coderun.launch_code(store, job.run, job.device, job.memory, resume=job.resume,
+                                               on_step=on_step, on_epoch=on_epoch, stdout=subprocess.DEVNULL)
+            else:
+                argv = runner.train_argv(job.model, job.recipe, job.device, job.limit)
+                launched = runner.launch(store, job.run, argv, job.nproc, on_step=on_step, on_epoch=on_epoch,
+                                         stdout=subprocess.DEVNULL)
             row = store.get(job.run)
             job.status, job.device_name = row["status"], row["device"]
             text = row["error"] or launched.error_line  # the words of a run that sent no message: quoted as they are

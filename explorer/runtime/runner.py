@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import string
 import subprocess
 import sys
 import threading
@@ -24,7 +25,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..i18n import N_, ExplorerError, InvalidValue, Message
+from ..i18n import N_, ExplorerError, InvalidValue, Message, Quoted
 from . import train as engine
 from .devices import pick_device
 from .runs import BEAT_S, RESUMABLE, Store
@@ -80,14 +81,29 @@ class ProgressFile:
             elif "epoch" in record:
                 events.append(engine.Epoch(**record["epoch"]))
             else:
-                events.append(Message(record["error"]["template"], record["error"]["values"]))
+                events.append(plain_message(record["error"]["template"], record["error"]["values"]))
         return events
+
+
+def plain_message(template: str, values: dict) -> Message:
+    """A message read from another process: only plain ``{name}`` / ``{name:,}`` fields of its own values, each a
+    string or a number (a ``str.format`` field can read attributes: ``{v.__class__}``); anything else is quoted as
+    the words it is."""
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
+    except ValueError:
+        fields = [("", "", None)]
+    plain = all(isinstance(v, (str, int, float)) for v in values.values()) and all(
+        name.isidentifier() and name in values and spec in ("", ",") and conversion is None
+        for name, spec, conversion in fields)
+    return Message(template, values) if plain else Message("{words}", {"words": Quoted(str(template))})
 
 
 def execute(
     store: Store | None,
     run: str,
-    model_id: str,
+    model_id: str | engine.ModelSpec,
     recipe: engine.Recipe,
     device: str = "auto",
     limit: int | None = None,
@@ -98,11 +114,13 @@ def execute(
     stop=None,
     report: Callable[[str], None] | None = None,
     trace: Callable[[int, torch.Tensor], None] | None = None,
+    test_batch: int = 1000,
 ) -> tuple[nn.Module, engine.TrainResult]:
     """Train ``run`` with the engine and record it in ``store`` (``None`` on ranks other than 0): running, a
     heartbeat, one row and weights file per completed epoch, then done / stopped / failed (a diverged loss) or
     interrupted (Ctrl-C). ``on_epoch`` is told of an epoch once it is in the store. Under a launcher
-    (``$EXPLORER_PROGRESS``) rank 0 also writes its progress there. The model and the :class:`TrainResult`."""
+    (``$EXPLORER_PROGRESS``) rank 0 also writes its progress there. ``model_id``: a zoo id or a playground network's
+    spec. The model and the :class:`TrainResult`."""
     rank, world_size = engine.world()
     last_beat = [time.monotonic()]
     channel = ProgressFile(os.environ[PROGRESS_ENV]) if os.environ.get(PROGRESS_ENV) and rank == 0 else None
@@ -129,14 +147,14 @@ def execute(
         store.start(run, torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type, world_size)
     try:
         model, result = engine.train(model_id, recipe, device, limit, report, on_step=step, on_epoch=epoch,
-                                     stop=stop, resume=resume, trace=trace)
+                                     stop=stop, resume=resume, trace=trace, test_batch=test_batch)
     except KeyboardInterrupt:
         if store is not None:
             store.finish(run, "interrupted", error="interrupted (Ctrl-C)")
         raise
     except torch.cuda.OutOfMemoryError:
         error = OutOfMemory(N_("out of GPU memory training {model} with batch size {size}: try a smaller batch size "
-                               "or resize"), model=model_id, size=recipe.batch_size)
+                               "or resize"), model=engine.spec_of(model_id).id, size=recipe.batch_size)
         if store is not None:
             store.finish(run, "failed", error=str(error))
         if channel is not None:
@@ -197,18 +215,21 @@ class Launched:
 
 def launch(store: Store, run: str, argv: list[str], nproc: int, *, on_step: engine.OnStep | None = None,
            on_epoch: Callable[[engine.Epoch], None] | None = None, echo: Callable[[str], None] | None = None,
-           stdout=None, poll: float = 0.2) -> Launched:
+           stdout=None, poll: float = 0.2, command: Sequence[str] | None = None,
+           env: dict[str, str] | None = None) -> Launched:
     """Run ``python -m explorer ARGV`` in ``nproc`` processes through torchrun's launcher (``--standalone``; gloo on
     the CPU, NCCL on CUDA), recorded as ``run`` (rank 0 writes the store). Rank 0's progress comes to ``on_step``
     and ``on_epoch`` through a :class:`ProgressFile`; the workers' lines for people go to ``echo`` (torchrun's own
-    log lines are dropped). A run the processes left unfinished is marked failed."""
+    log lines are dropped). A run the processes left unfinished is marked failed. ``command`` (with ``env``) runs
+    instead of torchrun's launcher: one child that records ``run`` itself (a playground network's,
+    :mod:`explorer.runtime.coderun`)."""
     folder = store.folder(run)
     folder.mkdir(parents=True, exist_ok=True)
     channel = ProgressFile(folder / "progress.jsonl")
     channel.path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
-               "-m", "explorer", *argv]
-    proc = subprocess.Popen(command, env={**os.environ, RUN_ENV: run, PROGRESS_ENV: str(channel.path)},
+    command = list(command or [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+                               str(nproc), "-m", "explorer", *argv])
+    proc = subprocess.Popen(command, env={**(env or os.environ), RUN_ENV: run, PROGRESS_ENV: str(channel.path)},
                             stdout=stdout, stderr=subprocess.PIPE, text=True)
     errors: list[str] = []
 
@@ -243,6 +264,8 @@ def launch(store: Store, run: str, argv: list[str], nproc: int, *, on_step: engi
     code = proc.wait()
     error = said[0] if said else None
     if store.get(run)["status"] in ("queued", "running"):
-        error = error or Message(N_("the {n} processes exited with status {code}"), {"n": nproc, "code": code})
+        error = error or (Message(N_("the {n} processes exited with status {code}"), {"n": nproc, "code": code})
+                          if command is None else Message(N_("the training process exited with status {code}"),
+                                                          {"code": code}))
         store.finish(run, "failed", error=str(error))
     return Launched(code, error, errors[0] if errors and code else None)

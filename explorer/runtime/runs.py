@@ -46,13 +46,14 @@ RESUMABLE = ("interrupted", "stopped")
 STALE_S = 600  # a heartbeat older than this means the run's process is gone (another host, a reused pid)
 BEAT_S = 2.0  # seconds between heartbeats
 ACTIVE = ("queued", "running")
-RUNS_SCHEMA_VERSION = 2  # 1: the first schema (no owner; files of then read user_version 0); 2: runs.owner
+RUNS_SCHEMA_VERSION = 3  # 1: the first schema (no owner; files of then read user_version 0); 2: runs.owner;
+# 3: runs.code (the playground code of a run that trains one)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, model TEXT NOT NULL, recipe TEXT NOT NULL, train_limit INTEGER, device TEXT NOT NULL,
     world_size INTEGER NOT NULL, status TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
-    pid INTEGER, host TEXT, heartbeat REAL, info TEXT, error TEXT, owner TEXT
+    pid INTEGER, host TEXT, heartbeat REAL, info TEXT, error TEXT, owner TEXT, code TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
     run TEXT NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, loss REAL, train_acc REAL, test_acc REAL,
@@ -93,7 +94,8 @@ def shell_owner() -> str:
 
 def migrate(db: sqlite3.Connection, path: Path) -> int:
     """Bring an open store (inside a write transaction) to :data:`RUNS_SCHEMA_VERSION`; the version it had. Every
-    migration only adds: version 1 → 2 adds ``runs.owner`` (empty for the runs recorded before owners were). A file
+    migration only adds: version 1 → 2 adds ``runs.owner`` (empty for the runs recorded before owners were), 2 → 3
+    ``runs.code`` (empty for a zoo model's run; a playground network's code otherwise). A file
     of a newer version raises :class:`NewerStore` (never rewritten by an older program)."""
     found = db.execute("PRAGMA user_version").fetchone()[0]
     if found > RUNS_SCHEMA_VERSION:
@@ -103,6 +105,8 @@ def migrate(db: sqlite3.Connection, path: Path) -> int:
     columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
     if "owner" not in columns:
         db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+    if "code" not in columns:
+        db.execute("ALTER TABLE runs ADD COLUMN code TEXT")
     if found < RUNS_SCHEMA_VERSION:
         db.execute(f"PRAGMA user_version = {RUNS_SCHEMA_VERSION}")
     return found
@@ -229,16 +233,18 @@ class Store:
 
     # --- writing -------------------------------------------------------------------------------------------------
     def create(self, model: str, recipe: engine.Recipe, device: str = "auto", world_size: int = 1,
-               limit: int | None = None, owner: str | None = None) -> str:
+               limit: int | None = None, owner: str | None = None, code: str | None = None) -> str:
         """A new queued run of ``owner`` (default: the shell user, :func:`shell_owner`); its id
-        (``20250101-120000-lenet-1a2b``)."""
-        run = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{model}-{secrets.token_hex(2)}"
+        (``20250101-120000-lenet-1a2b``; ``…-code-1a2b3c4d-…`` for a playground network, whose ``code`` it
+        keeps)."""
+        stem = model.replace(":", "-")  # a run id is also a folder name and a URL parameter
+        run = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{stem}-{secrets.token_hex(2)}"
         with self._db() as db:
             db.execute(
                 "INSERT INTO runs (id, model, recipe, train_limit, device, world_size, status, started, pid, host, "
-                "heartbeat, owner) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                "heartbeat, owner, code) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
                 (run, model, json.dumps(asdict(recipe)), limit, device, world_size, _now_iso(), os.getpid(),
-                 socket.gethostname(), time.time(), owner or shell_owner()),
+                 socket.gethostname(), time.time(), owner or shell_owner(), code),
             )
         return run
 
@@ -455,7 +461,7 @@ class Store:
 
     def show(self, run: str) -> dict:
         """``runs show --json``: the ``train --json`` object of the run plus its ``status`` (for an unfinished run,
-        built from its completed epochs)."""
+        built from its completed epochs), and its ``code`` when it trains a playground network."""
         row = self.get(run)
         info = row["info"]
         if info is None:
@@ -464,4 +470,5 @@ class Store:
             info = {**row["recipe"], "device": row["device"], "train_images": row["train_limit"] or 60_000,
                     "test_images": 10_000, "history": history}
         return {**engine.json_object(row["model"], info, run, row["world_size"]), "status": row["status"],
-                **({"error": row["error"]} if row["error"] else {})}
+                **({"error": row["error"]} if row["error"] else {}),
+                **({"code": row["code"]} if row["code"] is not None else {})}

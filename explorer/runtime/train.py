@@ -399,6 +399,7 @@ class Session:
     steps_per_epoch: int
     history: list[Epoch] = field(default_factory=list)
     first_epoch: int = 1
+    test_batch: int = 1000  # images per test step (a playground network's memory is checked for its own batch)
     start: float = field(default_factory=time.perf_counter)
 
     @property
@@ -424,13 +425,19 @@ class Session:
                           self.sched.state_dict(), rng, list(self.history))
 
 
-def setup(model_id: str, recipe: Recipe | None = None, device: str = "auto", limit: int | None = None,
-          test_limit: int | None = None) -> Session:
+def spec_of(model: str | ModelSpec) -> ModelSpec:
+    """The spec of a zoo id, or ``model`` itself when it is a spec already (a playground network's,
+    :mod:`explorer.runtime.coderun`)."""
+    return model if isinstance(model, ModelSpec) else get_spec(model)
+
+
+def setup(model_id: str | ModelSpec, recipe: Recipe | None = None, device: str = "auto", limit: int | None = None,
+          test_limit: int | None = None, test_batch: int = 1000) -> Session:
     """Check the run, load the data, seed, build and initialise the model (Xavier), the optimizer and the schedule.
     Under an initialised ``torch.distributed`` group each rank gets its device; the model is wrapped in DDP by
-    :func:`restore`, after any saved state is loaded."""
-    spec = get_spec(model_id)
-    recipe = recipe or default_recipe(model_id)
+    :func:`restore`, after any saved state is loaded. ``model_id`` is a zoo id or a spec (a playground network)."""
+    spec = spec_of(model_id)
+    recipe = recipe or default_recipe(spec.id)
     rank, world_size = world()
     side = validate(spec, recipe, limit, world_size)
     dev = pick_device(device)
@@ -462,7 +469,7 @@ def setup(model_id: str, recipe: Recipe | None = None, device: str = "auto", lim
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
     generator = torch.Generator().manual_seed(recipe.seed)
     return Session(spec, recipe, side, dev, rank, world_size, x_train, y_train, x_test, y_test, model, model, opt,
-                   sched, generator, steps_per_epoch)
+                   sched, generator, steps_per_epoch, test_batch=test_batch)
 
 
 def restore(session: Session, resume: Checkpoint | None = None) -> Checkpoint:
@@ -562,7 +569,7 @@ def run_epoch(session: Session, epoch: int, hooks: Sequence[OnStep] = (), stop=N
         sums = _all_reduce(torch.stack([loss_sum.double(), hits.double(),
                                         torch.tensor(seen, dtype=torch.float64, device=s.dev)]))
         loss_sum, hits, seen = sums[0], sums[1].long(), int(sums[2]) // s.world_size
-    correct, tested = _test(s.model, s.x_test, s.y_test, s.dev, s.side, s.rank, s.world_size)
+    correct, tested = _test(s.model, s.x_test, s.y_test, s.dev, s.side, s.rank, s.world_size, s.test_batch)
     total = seen * s.world_size
     return Epoch(epoch, round(float(loss_sum) / total, 4), round(int(hits) / total, 4), round(correct / tested, 4),
                  round(total / max(train_seconds, 1e-9), 1), round(time.perf_counter() - epoch_start, 2))
@@ -599,7 +606,7 @@ def _progress(event: StepEvent) -> None:
 
 
 def train(
-    model_id: str,
+    model_id: str | ModelSpec,
     recipe: Recipe | None = None,
     device: str = "auto",
     limit: int | None = None,
@@ -612,6 +619,7 @@ def train(
     log_every: int | None = None,
     test_limit: int | None = None,
     trace: Callable[[int, torch.Tensor], None] | None = None,
+    test_batch: int = 1000,
 ) -> tuple[nn.Module, TrainResult]:
     """Train ``model_id`` on the 60,000 training images; the model (on the CPU) and the :class:`TrainResult`.
 
@@ -621,9 +629,10 @@ def train(
     :class:`Epoch` and the :class:`Checkpoint` of every completed epoch (rank 0 only). Setting ``stop`` (anything
     with ``is_set()``) ends the run at the next report point; ``resume`` continues from a checkpoint. A stopped or
     diverged run returns the weights of its last completed epoch. Under an initialised ``torch.distributed`` group the
-    model is wrapped in DDP and each rank trains on its shard.
+    model is wrapped in DDP and each rank trains on its shard. ``model_id`` is a zoo id, or a spec (a playground
+    network: :mod:`explorer.runtime.coderun`), whose memory was checked for ``test_batch`` images per test step.
     """
-    session = setup(model_id, recipe, device, limit, test_limit)
+    session = setup(model_id, recipe, device, limit, test_limit, test_batch)
     good = restore(session, resume)  # restored when a loss turns NaN or the run is stopped mid-epoch
     say = report or (lambda s: sys.stderr.write("\r" + s + "\n"))
     hooks = ([] if report is not None else [_progress]) + ([on_step] if on_step is not None else [])
@@ -648,10 +657,10 @@ def train(
 
 
 def _test(model: nn.Module, x: torch.Tensor, y: torch.Tensor, dev: torch.device, side: int, rank: int,
-          world_size: int) -> tuple[int, int]:
+          world_size: int, batch: int = 1000) -> tuple[int, int]:
     """(correct, tested) on the test images; under DDP each rank tests a slice and the counts are summed."""
     part = slice(rank * len(x) // world_size, (rank + 1) * len(x) // world_size)
-    correct = evaluate(model, x[part], y[part], dev, side=side)
+    correct = evaluate(model, x[part], y[part], dev, batch=batch, side=side)
     if world_size > 1:
         import torch.distributed as dist
 
@@ -661,11 +670,11 @@ def _test(model: nn.Module, x: torch.Tensor, y: torch.Tensor, dev: torch.device,
     return correct, len(x)
 
 
-def estimate_epoch_seconds(model_id: str, recipe: Recipe, device: str = "auto", limit: int | None = None,
+def estimate_epoch_seconds(model_id: str | ModelSpec, recipe: Recipe, device: str = "auto", limit: int | None = None,
                            probe: int = 3) -> float:
     """Seconds one epoch will take on ``device``, from ``probe`` timed training steps after a warm-up step on random
     data (at most 32 images per step, scaled to the batch): a measurement, not a guess from MACs."""
-    spec = get_spec(model_id)
+    spec = spec_of(model_id)
     side = validate(spec, recipe, limit)
     dev = pick_device(device)
     model = spec.build().to(dev)

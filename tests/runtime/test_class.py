@@ -66,10 +66,10 @@ def test_a_store_of_the_first_schema_is_migrated_and_loses_nothing(explorer_home
     store = runs.Store()
 
     after = _dump(path)
-    assert after["runs"] == [row + (None,) for row in before["runs"]]  # every row, every value, an empty owner
+    assert after["runs"] == [row + (None, None) for row in before["runs"]]  # every row and value, no owner, no code
     assert {t: after[t] for t in ("epochs", "line", "lease")} == {t: before[t] for t in ("epochs", "line", "lease")}
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == runs.RUNS_SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == runs.RUNS_SCHEMA_VERSION == 3
     assert store.get("r1")["owner"] is None and store.owners() == {"r1": None, "r2": None}
     assert [r["run"] for r in store.list()] == ["r2", "r1"]
     assert store.show("r1")["recipe"]["lr"] == 0.9
