@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import open_sidebar
 from pages.i18n import _, language_switch
+from pages.layout import open_sidebar, warm_in_background
 from pages.learner import identify
 
 st.set_page_config(page_title="CNN Explorer", page_icon="🧠", layout="wide")
@@ -59,4 +59,7 @@ st.sidebar.caption(
     _("MACs are multiply–accumulates per image (batch 1), bias included — torchinfo's convention. "
       "Everything is computed on PyTorch's meta device: no weights are allocated.")
 )
-page.run()
+try:
+    page.run()
+finally:  # also when the page reruns or stops: the other pages' imports start once Home (or any page) was drawn
+    warm_in_background()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -15,36 +14,15 @@ from explorer.present import diagram, table
 from explorer.present import formatting as fmt
 from explorer.zoo.registry import unknown_model_error
 from pages.i18n import _, render
+from pages.layout import open_sidebar as open_sidebar  # the pages import them from here too
+from pages.layout import sidebar_slot as sidebar_slot
+from pages.layout import use_app_navigation as use_app_navigation
 
 if TYPE_CHECKING:
     import pandas as pd
 
 MODEL_IDS = [s.id for s in explorer.list_models()]
 DEFAULT_MODEL = "alexnet"
-
-_run = threading.local()  # this script run's sidebar slot (each run has its own thread)
-
-# The sidebar's own content (the model picker first, the language switch) above the page navigation: at 1000 px the
-# picker is in view without scrolling past the list of pages. And the app's rules for narrow screens.
-SIDEBAR_CSS = """<style>
-[data-testid="stSidebarContent"] { display: flex; flex-direction: column; }
-[data-testid="stSidebarHeader"] { order: -2; }
-[data-testid="stSidebarUserContent"] { order: -1; padding-bottom: 0.5rem; }
-/* a table wider than a phone's screen scrolls sideways in its own box instead of widening the page */
-[data-testid="stTable"], [data-testid="stMarkdownContainer"]:has(> table) { overflow-x: auto; }
-</style>"""
-
-
-def open_sidebar() -> None:
-    """Make the top of the sidebar the pickers' place for this run (``app.py`` calls it first in every run)."""
-    _run.slot = st.sidebar.container()
-    st.html(SIDEBAR_CSS)
-
-
-def sidebar_slot() -> Any:
-    """Where the pickers go: the top of the sidebar, above the page navigation (see :func:`open_sidebar`)."""
-    return getattr(_run, "slot", None) or st.sidebar
-
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def analysis(model_id: str, input_shape: tuple[int, ...]) -> Summary | PartialSummary:
@@ -123,22 +101,6 @@ def try_summarize(model_id: str, input_shape: tuple[int, ...]) -> Summary | None
 def _model_label(model_id: str) -> str:
     spec = explorer.get_spec(model_id)
     return f"{model_id} — {_(spec.title)}"
-
-
-def use_app_navigation() -> None:
-    """Make sure the page runs inside ``app.py``'s ``st.navigation``.
-
-    Streamlit still has its legacy mode for a ``pages/`` folder: when the first request a server gets is a deep link
-    (``/architecture?model=vgg16``), it runs that page file alone, without ``app.py``. Leave that mode and rerun:
-    the same URL then goes through ``app.py`` (page hashes come from the URL path, so the page stays the same).
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without the legacy mode
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def _on_model_change() -> None:

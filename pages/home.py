@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-import explorer
 from explorer.analysis.depth import LONGEST_PATH_HELP
 from explorer.present import formatting as fmt
 from explorer.present import gallery
-from pages.common import use_app_navigation
 from pages.i18n import N_, _, link_params, ngettext
+from pages.layout import use_app_navigation
 
 use_app_navigation()
 
@@ -32,28 +31,29 @@ BLOCK_PAGES = {"inception-": ("pages/inception.py", N_("Inception variants")),
 
 
 @st.cache_resource(show_spinner=False)
-def card_facts() -> dict[str, gallery.CardFacts]:
-    """Each CNN's depth and thumbnail: from the disk cache a server start keeps (``explorer.present.gallery``), so
-    a fresh server draws Home without analysing ~30 networks."""
-    return gallery.facts({s.id: s.input_shape for s in explorer.list_models() if s.family in CNN_FAMILIES})
+def cards() -> list[gallery.Card]:
+    """Every model's card, each CNN's with its depth and thumbnail: from the disk cache a server start keeps
+    (``explorer.present.gallery``), so that a fresh server draws Home without analysing ~30 networks, and without
+    importing PyTorch at all."""
+    return gallery.cards(CNN_FAMILIES)
 
 
-def block_page(spec: explorer.ModelSpec) -> tuple[str, str] | None:
+def block_page(spec: gallery.Card) -> tuple[str, str] | None:
     return next((page for prefix, page in BLOCK_PAGES.items() if spec.id.startswith(prefix)), None)
 
 
-def card(spec: explorer.ModelSpec, picture: bool) -> None:
+def card(spec: gallery.Card, picture: bool) -> None:
     with st.container(border=True, key=f"card_{spec.id}"):
         st.markdown(f"#### {_(spec.title)}\n`{spec.id}` · {spec.family} · {spec.year}")
         if picture:
-            st.image(card_facts()[spec.id].thumbnail, width="stretch")
+            st.image(spec.thumbnail, width="stretch")
         if spec.classifier and spec.num_classes > 1:
             output = ngettext("{n} class", "{n} classes", spec.num_classes).format(n=spec.num_classes)
         else:  # a binary classifier's single unit, an image, a sequence, a state
             output = _("output {dims}: {what}").format(dims="×".join(map(str, spec.output_dims)), what=_(spec.output))
         depth = ""
         if spec.family in CNN_FAMILIES:
-            depth = " · " + _("{n} weight layers (longest path)").format(n=card_facts()[spec.id].depth)
+            depth = " · " + _("{n} weight layers (longest path)").format(n=spec.depth)
         st.markdown(
             _("input {dims}").format(dims="×".join(map(str, spec.input_shape))) + f" · {output}{depth}  \n"
             + _("**{exact}** parameters ({short})").format(exact=fmt.exact(spec.params), short=fmt.short(spec.params)),
@@ -83,8 +83,8 @@ st.caption(_(
     "height is the layer's output channels (log scale), the shade its spatial size (dark = large map)."
 ))
 
-families: dict[str, list[explorer.ModelSpec]] = {}
-for spec in explorer.list_models():
+families: dict[str, list[gallery.Card]] = {}
+for spec in cards():
     families.setdefault(spec.family, []).append(spec)
 unknown = [f for f in families if f not in CNN_FAMILIES + OTHER_FAMILIES]  # a family added later still shows
 

@@ -20,12 +20,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from ..i18n import N_
-from .graph import Graph, trace
-from .rules import category
+
+if TYPE_CHECKING:  # the counts need PyTorch; the words below (shown on Home) do not
+    from torch import nn
+
+    from .graph import Graph
 
 WEIGHT_LAYER_CATEGORIES = ("convolution", "fully connected", "recurrent")
 
@@ -48,6 +50,8 @@ class WeightLayers:
 
 
 def _is_weight(graph: Graph, node_id: str) -> bool:
+    from .rules import category
+
     node = graph.nodes[node_id]
     return node.kind == "layer" and category(node.label) in WEIGHT_LAYER_CATEGORIES
 
@@ -68,6 +72,8 @@ def count_weight_layers(graph: Graph) -> WeightLayers:
 
 def weight_layers(model: str | nn.Module, input_shape: Sequence[int] | None = None) -> WeightLayers:
     """Both counts for a zoo id or a module (``input_shape`` without the batch axis; a module needs one)."""
+    from .graph import trace
+
     return count_weight_layers(trace(model, input_shape))
 
 
