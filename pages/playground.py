@@ -216,8 +216,8 @@ def _train_this(code: str, summary) -> None:
         estimate = None if teacher else _estimate(code, trained, recipe, limit, need) * recipe.epochs
         job = jobs.manager().submit_code(code, recipe, "auto", limit, memory=need, owner=learner.learner_id(),
                                          limits=None if teacher else learner.limits(), estimate_s=estimate)
-    except ValueError as exc:
-        st.session_state["pg_tr_error"] = render(exc)
+    except ValueError as exc:  # rendered by the script (a callback runs before the page's language is set)
+        st.session_state["pg_tr_error"] = exc
         return
     st.session_state["pg_tr_run"] = st.session_state["tr_run"] = job.run  # the Train page shows it live
 
@@ -242,8 +242,8 @@ st.caption(_("This network needs {need} for batch {batch}; the limit is {limit}.
 st.button(_("Train this"), type="primary", key="pg_train", on_click=_train_this, args=(code, summary),
           disabled=error is not None, help=_("Fix the code first: the network above is the last one that worked.")
           if error is not None else None)
-if message := st.session_state.pop("pg_tr_error", None):
-    st.error(message, icon="⚠️")
+if refused := st.session_state.pop("pg_tr_error", None):
+    st.error(render(refused), icon="⚠️")
 if run := st.session_state.get("pg_tr_run"):
     st.success(_("Run {run} is queued: it trains in the background, as the Train page's runs do.").format(run=run),
                icon=":material/model_training:")

@@ -25,14 +25,17 @@ def explorer_home(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_HOME", str(tmp_path / "home"))
 
 
-def _playground(repo_root, code: str) -> AppTest:
+def _playground(repo_root, code: str, **query: str) -> AppTest:
     at = AppTest.from_file(repo_root / "app.py", default_timeout=TIMEOUT)
     at.switch_page("pages/playground.py")
     at.query_params["code"] = encode_code(code)
     at.query_params["input"] = "1,28,28"
+    for key, value in query.items():
+        at.query_params[key] = value
     return at.run()
 
 
+@pytest.mark.slow  # two app runs and a click
 def test_a_network_without_10_outputs_is_refused_and_the_code_stays(repo_root):
     code = "net = nn.Sequential(nn.Flatten(), nn.Linear(784, 5))\n"
     at = _playground(repo_root, code)
@@ -44,6 +47,11 @@ def test_a_network_without_10_outputs_is_refused_and_the_code_stays(repo_root):
                           "with a layer of 10 outputs, such as nn.Linear(…, 10)"]
     assert at.text_area(key="pg_code").value == code and runs.Store().list() == []
     assert "pg_tr_run" not in at.session_state
+
+    at = _playground(repo_root, code, lang="zh")  # the sentence in the reader's language
+    at.button(key="pg_train").click().run()
+    assert errors(at) == ["这个网络对每张图像输出 5 个值，而不是 Fashion-MNIST 需要的 10 个类别得分："
+                          "请以一个 10 输出的层结尾，例如 nn.Linear(…, 10)"]
 
 
 @pytest.mark.slow  # a real (tiny) run, in a child process of the job manager
