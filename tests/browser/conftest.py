@@ -56,6 +56,7 @@ RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 ADMIN_TOKEN = "class-teacher-token"  # the app server's EXPLORER_ADMIN_TOKEN: its teacher mode
 LOAD_MS = 90_000  # a fresh server's first run imports torch and analyses its model
 SHOW_MS = 30_000
+RUN_MS = 180_000  # a training process starts (imports torch, reads the data) and ends: on a busy machine, minutes
 
 
 def _free_port() -> int:

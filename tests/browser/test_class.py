@@ -9,6 +9,7 @@ import time
 from explorer.runtime import runs
 from tests.browser.conftest import (
     ADMIN_TOKEN,
+    RUN_MS,
     SHOW_MS,
     assert_no_exception,
     by_testid,
@@ -57,7 +58,7 @@ def test_another_learner_watches_a_run_but_cannot_stop_it_the_teacher_can(browse
         expect(other.get_by_text("Started by another learner.")).to_be_visible(timeout=SHOW_MS)
         expect(_stop(other)).to_be_disabled(timeout=SHOW_MS)
         expect(other.get_by_text(OTHERS)).to_be_visible(timeout=SHOW_MS)
-        expect(_status(other)).to_contain_text("running", timeout=SHOW_MS)  # live: the same run, as it trains
+        expect(_status(other)).to_contain_text("running", timeout=RUN_MS)  # live: the same run, as it trains
         assert_no_exception(other)
 
         owner.reload()  # a new session of the same browser: the cookie says whose run it is

@@ -7,7 +7,7 @@ other browser tests (tests/browser/conftest.py).
 
 from __future__ import annotations
 
-from tests.browser.conftest import SHOW_MS, assert_no_exception, by_testid, expect, open_url, rerun_after
+from tests.browser.conftest import RUN_MS, SHOW_MS, assert_no_exception, by_testid, expect, open_url, rerun_after
 
 
 def _set_number(page, label: str, value: int) -> None:
@@ -27,12 +27,12 @@ def test_train_a_tiny_run_watch_it_and_find_it_listed(page, app_url):
     heading = page.locator("h3").filter(has_text="Run ")
     expect(heading).to_contain_text(": lenet", timeout=SHOW_MS)
     live = by_testid(page, "stPlotlyChart").first
-    expect(live).to_be_visible(timeout=SHOW_MS)
+    expect(live).to_be_visible(timeout=RUN_MS)  # drawn from the run's first progress
     expect(live).to_contain_text("lenet on Fashion-MNIST", timeout=SHOW_MS)
     expect(by_testid(page, "stProgress").first).to_be_visible(timeout=SHOW_MS)  # a fragment redraw may show two
 
     status = by_testid(page, "stMetric").filter(has_text="Status")
-    expect(status).to_contain_text("done", timeout=60_000)
+    expect(status).to_contain_text("done", timeout=RUN_MS)
     expect(page.get_by_text("of 1 epochs")).to_be_visible()
     accuracy = by_testid(page, "stMetric").filter(has_text="Test accuracy")
     expect(accuracy).to_be_visible()
