@@ -255,7 +255,7 @@ def _train_code(args: argparse.Namespace) -> int:
     store.recover()
     run = store.create(coderun.code_id(code), recipe, args.device, 1, args.limit, code=code)
     with _queue(store, run, args.no_queue):
-        coderun.launch_code(store, run, args.device, need, echo=sys.stderr.write)
+        coderun.launch_code(store, run, args.device, need, echo=sys.stderr.write, stdout=subprocess.DEVNULL)
     row = store.get(run)
     result = coderun.stored_result(store, run)
     if row["status"] not in ("done", "stopped") or result is None:
@@ -304,7 +304,8 @@ def _resume_code(store, args: argparse.Namespace) -> int:
     runner.resume_args(store, args.run)  # only a stopped or interrupted run
     need = _stored_check(store, args.run)
     with _queue(store, args.run, args.no_queue):
-        coderun.launch_code(store, args.run, args.device, need, resume=True, echo=sys.stderr.write)
+        coderun.launch_code(store, args.run, args.device, need, resume=True, echo=sys.stderr.write,
+                            stdout=subprocess.DEVNULL)
     row = store.get(args.run)
     result = coderun.stored_result(store, args.run)
     if row["status"] not in ("done", "stopped") or result is None:
