@@ -11,7 +11,16 @@ import re
 
 from explorer.playground import encode_code
 from explorer.runtime import coderun
-from tests.browser.conftest import SHOW_MS, assert_no_exception, by_testid, expect, open_url, rerun_after, settle
+from tests.browser.conftest import (
+    RUN_MS,
+    SHOW_MS,
+    assert_no_exception,
+    by_testid,
+    expect,
+    open_url,
+    rerun_after,
+    settle,
+)
 
 TINY = """\
 net = nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.AvgPool2d(4), nn.Flatten(),
@@ -31,9 +40,10 @@ def test_build_in_the_playground_train_this_and_watch_it_train(page, app_url):
         timeout=SHOW_MS)
     _set_number(page, "Epochs", 1)
     _set_number(page, "Training images (0 = all 60,000)", 300)
-    rerun_after(page, lambda: page.get_by_role("button", name="Train this", exact=True).click())
+    page.get_by_role("button", name="Train this", exact=True).click()
     queued = page.get_by_text(re.compile(r"Run \S+-code-[0-9a-f]{8}-\S+ is queued"))
-    expect(queued).to_be_visible(timeout=SHOW_MS)
+    expect(queued).to_be_visible(timeout=RUN_MS)  # after a few training steps are timed, in a child process
+    settle(page)
     run = queued.inner_text().split()[1]
     expect(page.get_by_text(TINY.splitlines()[0], exact=False).first).to_be_visible()  # the code is still there
 
@@ -42,9 +52,9 @@ def test_build_in_the_playground_train_this_and_watch_it_train(page, app_url):
     heading = page.locator("h3").filter(has_text=f"Run {run}")
     expect(heading).to_contain_text(coderun.code_id(TINY), timeout=SHOW_MS)
     live = by_testid(page, "stPlotlyChart").first
-    expect(live).to_contain_text(f"{coderun.code_id(TINY)} on Fashion-MNIST", timeout=SHOW_MS)
+    expect(live).to_contain_text(f"{coderun.code_id(TINY)} on Fashion-MNIST", timeout=RUN_MS)
     status = by_testid(page, "stMetric").filter(has_text="Status")
-    expect(status).to_contain_text("done", timeout=120_000)
+    expect(status).to_contain_text("done", timeout=RUN_MS)  # a process of its own starts, trains, tests
     expect(by_testid(page, "stMetric").filter(has_text="Test accuracy")).to_be_visible()
     back = page.get_by_role("link", name="Open it in the playground")
     expect(back).to_be_visible()
