@@ -445,6 +445,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
             d2l = f" (d2l's {preset.title.removesuffix(' (d2l)')}: {preset.d2l})" if preset else ""
             print(f"test accuracy {out['test_accuracy']:.4f}{d2l}")
         return 0
+    if args.runs_command == "export":
+        return _export_runs(store, args)
     if store.get(args.run)["code"] is not None:
         return _resume_code(store, args)
     model_id, recipe, limit, checkpoint = runner.resume_args(store, args.run)
@@ -453,6 +455,20 @@ def cmd_runs(args: argparse.Namespace) -> int:
     out = {**result.to_dict(), "status": store.get(args.run)["status"]}
     print(json.dumps(out, indent=2) if args.json else
           f"{model_id}: test accuracy {result.test_accuracy:.4f} ({result.correct:,}/10,000)")
+    return 0
+
+
+def _export_runs(store, args: argparse.Namespace) -> int:
+    """``runs export [RUN] --csv [-o FILE]``: the runs table (every run, newest first) or one run's history (its
+    report points and completed epochs), as CSV; ``--json`` writes the same rows as a JSON list."""
+    from .present import export
+    from .runtime import history
+
+    if args.run is None:
+        rows, columns = history.table_rows(history.table(store)), history.RUN_COLUMNS
+    else:
+        rows, columns = history.history_rows(history.history(store, args.run)), history.HISTORY_COLUMNS
+    _write(json.dumps(rows, indent=2) + "\n" if args.json else export.rows_csv(rows, columns), args.out)
     return 0
 
 
@@ -771,6 +787,13 @@ def make_parser() -> argparse.ArgumentParser:
     q = runs_sub.add_parser("show", help="one run: its recipe, per-epoch metrics and status")
     q.add_argument("run")
     q.add_argument("--json", action="store_true")
+    q = runs_sub.add_parser("export", help="the runs table (no RUN) or one run's history (per report point and "
+                            "per epoch) as CSV")
+    q.add_argument("run", nargs="?", help="a run id (default: the table of every run)")
+    fmt = q.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true", help="CSV (the default)")
+    fmt.add_argument("--json", action="store_true", help="the same rows as a JSON list")
+    q.add_argument("-o", "--out", help="output file (default: standard output)")
     q = runs_sub.add_parser("resume", help="continue an interrupted or stopped run from its last completed epoch")
     q.add_argument("run")
     q.add_argument("--device", choices=devices, default="auto")

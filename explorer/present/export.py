@@ -1,4 +1,5 @@
-"""Take it with you: the layer table as CSV or JSON, the model as ONNX (opens in Netron)."""
+"""Take it with you: the layer table as CSV or JSON, the model as ONNX (opens in Netron), the runs table and a run's
+history as CSV."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -57,3 +58,14 @@ def onnx_bytes(model_id: str, input_shape: Sequence[int] | None = None) -> bytes
         data = path.read_bytes()
     onnx.checker.check_model(onnx.load_from_string(data))
     return data
+
+
+def rows_csv(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:
+    """Rows as CSV with ``columns`` as the header: numbers as Python writes them (full precision), an empty cell for
+    ``None``. The runs table (:func:`explorer.runtime.history.table_rows`) and a run's history
+    (:func:`explorer.runtime.history.history_rows`) download and export this way."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -27,7 +27,9 @@ from torch import nn
 
 from ..i18n import N_, ExplorerError, InvalidValue, Message, Quoted
 from . import train as engine
+from .confusion import save_confusion
 from .devices import pick_device
+from .history import StepLog, step_log
 from .runs import BEAT_S, RESUMABLE, Store
 
 PROGRESS_ENV = "EXPLORER_PROGRESS"  # the file rank 0 of a launched run writes its progress into
@@ -117,18 +119,22 @@ def execute(
     test_batch: int = 1000,
 ) -> tuple[nn.Module, engine.TrainResult]:
     """Train ``run`` with the engine and record it in ``store`` (``None`` on ranks other than 0): running, a
-    heartbeat, one row and weights file per completed epoch, then done / stopped / failed (a diverged loss) or
+    heartbeat, each report point in its step log (:class:`~explorer.runtime.history.StepLog`), one row and weights file
+    per completed epoch, then done / stopped / failed (a diverged loss) or
     interrupted (Ctrl-C). ``on_epoch`` is told of an epoch once it is in the store. Under a launcher
     (``$EXPLORER_PROGRESS``) rank 0 also writes its progress there. ``model_id``: a zoo id or a playground network's
     spec. The model and the :class:`TrainResult`."""
     rank, world_size = engine.world()
     last_beat = [time.monotonic()]
     channel = ProgressFile(os.environ[PROGRESS_ENV]) if os.environ.get(PROGRESS_ENV) and rank == 0 else None
+    steps = StepLog(step_log(store, run), recipe.batch_size, limit or 60_000) if store is not None else None
 
     def step(event: engine.StepEvent) -> None:
         if store is not None and time.monotonic() - last_beat[0] > BEAT_S:
             store.beat(run)
             last_beat[0] = time.monotonic()
+        if steps is not None:
+            steps.write(event)
         if channel is not None:
             channel.write("step", event)
         if on_step is not None:
@@ -136,6 +142,8 @@ def execute(
 
     def epoch(entry: engine.Epoch, checkpoint: engine.Checkpoint) -> None:
         if store is not None:
+            if checkpoint.confusion is not None:  # measured by the epoch's test pass: nothing to compute later
+                save_confusion(store, run, checkpoint.epoch, checkpoint.confusion.numpy())
             store.add_epoch(run, entry, checkpoint)
         if channel is not None:
             channel.write("epoch", entry)

@@ -176,14 +176,19 @@ def xavier_init(module: nn.Module) -> None:
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch.device, batch: int = 1000,
-             side: int | None = None) -> int:
-    """Number of correctly classified images (resized to ``side`` per batch when given)."""
+             side: int | None = None, confusion: torch.Tensor | None = None) -> int:
+    """Number of correctly classified images (resized to ``side`` per batch when given). With ``confusion`` (a
+    classes × classes integer tensor on the CPU), each image also adds one to its (true, predicted) cell."""
     model.eval()
     correct = 0
     for i in range(0, len(x), batch):
         xb = x[i:i + batch].to(device)
-        logits = model(resized(xb, side) if side else xb)
-        correct += int((logits.argmax(1).cpu() == y[i:i + batch]).sum())
+        predicted = model(resized(xb, side) if side else xb).argmax(1).cpu()
+        correct += int((predicted == y[i:i + batch]).sum())
+        if confusion is not None:
+            classes = len(confusion)
+            confusion += torch.bincount(y[i:i + batch] * classes + predicted,
+                                        minlength=classes * classes).view(classes, classes)
     return correct
 
 
@@ -240,6 +245,7 @@ class Checkpoint:
     scheduler: dict
     rng: dict[str, torch.Tensor]  # "data": the shuffling generator; "torch"/"cuda": the global ones (dropout)
     history: list[Epoch] = field(default_factory=list)
+    confusion: torch.Tensor | None = None  # the epoch's test-set confusion matrix (row: true class), when measured
 
 
 OnStep = Callable[[StepEvent], None]
@@ -400,6 +406,7 @@ class Session:
     history: list[Epoch] = field(default_factory=list)
     first_epoch: int = 1
     test_batch: int = 1000  # images per test step (a playground network's memory is checked for its own batch)
+    confusion: torch.Tensor | None = None  # the last tested epoch's confusion matrix (all ranks)
     start: float = field(default_factory=time.perf_counter)
 
     @property
@@ -422,7 +429,7 @@ class Session:
         if self.dev.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.dev)
         return Checkpoint(epoch, _cpu(self.model.state_dict()), _cpu(self.opt.state_dict()),
-                          self.sched.state_dict(), rng, list(self.history))
+                          self.sched.state_dict(), rng, list(self.history), self.confusion if epoch else None)
 
 
 def spec_of(model: str | ModelSpec) -> ModelSpec:
@@ -569,7 +576,9 @@ def run_epoch(session: Session, epoch: int, hooks: Sequence[OnStep] = (), stop=N
         sums = _all_reduce(torch.stack([loss_sum.double(), hits.double(),
                                         torch.tensor(seen, dtype=torch.float64, device=s.dev)]))
         loss_sum, hits, seen = sums[0], sums[1].long(), int(sums[2]) // s.world_size
-    correct, tested = _test(s.model, s.x_test, s.y_test, s.dev, s.side, s.rank, s.world_size, s.test_batch)
+    s.confusion = torch.zeros(len(data.CLASSES), len(data.CLASSES), dtype=torch.long)
+    correct, tested = _test(s.model, s.x_test, s.y_test, s.dev, s.side, s.rank, s.world_size, s.test_batch,
+                            s.confusion)
     total = seen * s.world_size
     return Epoch(epoch, round(float(loss_sum) / total, 4), round(int(hits) / total, 4), round(correct / tested, 4),
                  round(total / max(train_seconds, 1e-9), 1), round(time.perf_counter() - epoch_start, 2))
@@ -657,16 +666,19 @@ def train(
 
 
 def _test(model: nn.Module, x: torch.Tensor, y: torch.Tensor, dev: torch.device, side: int, rank: int,
-          world_size: int, batch: int = 1000) -> tuple[int, int]:
-    """(correct, tested) on the test images; under DDP each rank tests a slice and the counts are summed."""
+          world_size: int, batch: int = 1000, confusion: torch.Tensor | None = None) -> tuple[int, int]:
+    """(correct, tested) on the test images, counted into ``confusion`` too; under DDP each rank tests a slice and
+    the counts are summed."""
     part = slice(rank * len(x) // world_size, (rank + 1) * len(x) // world_size)
-    correct = evaluate(model, x[part], y[part], dev, batch=batch, side=side)
+    correct = evaluate(model, x[part], y[part], dev, batch=batch, side=side, confusion=confusion)
     if world_size > 1:
         import torch.distributed as dist
 
         total = torch.tensor([correct], dtype=torch.long, device=dev)
         dist.all_reduce(total)
         correct = int(total)
+        if confusion is not None:
+            confusion.copy_(_all_reduce(confusion.to(dev)).cpu())
     return correct, len(x)
 
 

@@ -381,6 +381,13 @@ def test_a_job_of_two_processes_trains_through_torchrun_as_one_run():
     assert [p["epoch"] for p in steps] == [0.25, 0.5, 0.75, 1.0]
     assert job.points[-1] == {"epoch": 1.0, "test_acc": job.result.test_accuracy}
     assert job.progress == 1.0 and store.holder() is None and store.line() == []
+    # rank 0 keeps the step log and the confusion matrix summed over both ranks' halves of the test set
+    from explorer.runtime import confusion, history
+
+    assert [p.step for p in history.history(store, job.run) if p.kind == "step"] == [1, 2, 3, 4]
+    matrix = confusion.run_confusion(job.run, store=store)
+    assert matrix.seconds == 0.0 and matrix.total == 10_000
+    assert matrix.correct == round(job.result.test_accuracy * 10_000)
 
 
 def test_the_progress_channel_gives_the_launcher_the_events_themselves(tmp_path):
