@@ -8,13 +8,14 @@ import hashlib
 import json
 import re
 import sqlite3
+import time
 
 import numpy as np
 import pytest
 
 from explorer.analysis import analyze
 from explorer.playground import parse_network
-from explorer.runtime import coderun, inference_runs, runs
+from explorer.runtime import coderun, inference_runs, jobs, runs
 from explorer.runtime.train import Recipe
 from tests.cli.conftest import assert_one_error_line, run_main
 
@@ -134,6 +135,27 @@ net = Big()
         "error: the network ran out of the 1 GB it was given: its forward makes tensors the memory check does not "
         "see (a function's output is not a layer's); make them smaller or choose a smaller batch size; run " + run)
     assert runs.Store().get(run)["status"] == "failed"
+
+
+@pytest.mark.slow  # two runs of a child process
+@pytest.mark.usefixtures("fashion_mnist")
+def test_a_stopped_run_of_a_playground_network_resumes_from_its_last_epoch(capsys):
+    manager = jobs.JobManager()
+    # 32 steps an epoch, a report point (where Stop is seen) every 6: epoch 2 is well under way when Stop comes
+    job = manager.submit_code(TINY, Recipe(epochs=2, lr=0.9, resize=28), "cpu", 8192, memory=20 * 2**20)
+    store = runs.Store()
+    deadline = time.monotonic() + 180
+    while not store.epochs(job.run) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    manager.stop(job.run)  # its process stops at its next report point, keeping epoch 1
+    assert manager.wait(job.run, timeout=180).status == "stopped"
+    assert [e["epoch"] for e in store.epochs(job.run)] == [1]
+    status, out, err = run_main(capsys, "runs", "resume", job.run, "--device", "cpu", "--json")
+    assert status == 0, err
+    resumed = json.loads(out)
+    assert resumed["status"] == "done" and resumed["model"] == coderun.code_id(TINY)
+    assert [h["epoch"] for h in resumed["recipe"]["history"]] == [1, 2]
+    assert resumed["recipe"]["history"][0] == store.show(job.run)["recipe"]["history"][0]
 
 
 def _stored_broken_run(status: str = "stopped") -> str:
