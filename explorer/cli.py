@@ -260,7 +260,7 @@ def _train_code(args: argparse.Namespace) -> int:
     result = coderun.stored_result(store, run)
     if row["status"] not in ("done", "stopped") or result is None:
         raise CLIError(f"{row['error'] or 'the training process failed'}; run {run}")
-    print(f"run {run} recorded in {store.path}", file=sys.stderr)
+    print(f"run {run} recorded in {store.where}", file=sys.stderr)
     print(json.dumps(result.to_dict(), indent=2) if args.json else
           f"{result.model}: test accuracy {result.test_accuracy:.4f} ({result.correct:,}/10,000)")
     return 0
@@ -374,7 +374,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from safetensors.torch import save_file
 
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, args.out)
-    print(f"run {run} recorded in {store.path if store else 'the store'}", file=sys.stderr)
+    print(f"run {run} recorded in {store.where if store else 'the store'}", file=sys.stderr)
     text = f"{spec.id}: test accuracy {accuracy:.4f} ({correct:,}/10,000)"
     print(json.dumps(result.to_dict(), indent=2) if args.json else text)
     return 0

@@ -324,7 +324,7 @@ def _visible(row: dict) -> bool:
 
 rows = [r for r in store.list() if _visible(r)]
 if not rows:
-    st.caption(_("No runs yet. They are kept in {path}.").format(path=store.path))
+    st.caption(_("No runs yet. They are kept in {path}.").format(path=store.where))
     learner.teacher_box()
     st.stop()
 table = pd.DataFrame(rows)
@@ -336,7 +336,7 @@ shown = {"run": N_("run"), "model": N_("model"), "status": N_("status"), "test_a
          "owner": N_("started by")}  # column → its header, translated
 st.dataframe(table[list(shown)].rename(columns={c: _(h) for c, h in shown.items()}), hide_index=True,
              key="tr_runs_table")
-st.caption(_("Store: {path} (`python -m explorer runs list`).").format(path=store.path))
+st.caption(_("Store: {path} (`python -m explorer runs list`).").format(path=store.where))
 ids = [r["run"] for r in rows]
 chosen = st.multiselect(_("Overlay the curves of"), ids, default=ids[:1], key="tr_overlay")
 if chosen:

@@ -1,24 +1,26 @@
-"""The run store: every training run (CLI, Train page, torchrun) kept in one SQLite file, its weights beside it.
+"""The run store: every training run (CLI, Train page, torchrun, workers) kept in one database, its files beside it.
 
-``$EXPLORER_HOME/runs.sqlite`` (default ``~/.cache/cnn-explorer``; WAL mode, so the page reads while a run writes)
-holds each run's model, recipe, device, world size, status, start time (ISO 8601 UTC), pid + host + heartbeat, and
-one row per completed epoch with its metrics and the path of that epoch's weights
-(``runs/<run>/epoch-NNN.safetensors``). Each run also records who started it (``owner``: ``user:<name>`` for the
-shell user of a CLI run, ``learner:<id>`` for a browser's anonymous learner id): only its owner, or the teacher, may
-stop or resume it in the app. ``runs/<run>/resume.safetensors`` holds the optimizer, scheduler and RNG
-state of the last completed epoch: :func:`recover` marks the runs of dead processes "interrupted", and
+The database is ``$EXPLORER_STORE_URL`` — by default the SQLite file ``$EXPLORER_HOME/runs.sqlite`` (default
+``~/.cache/cnn-explorer``; WAL mode, so the page reads while a run writes), or a PostgreSQL database several machines
+share (:mod:`explorer.runtime.store`). It holds each run's model, recipe, device, world size, status, start time
+(ISO 8601 UTC), pid + host + heartbeat, and one row per completed epoch with its metrics and its weights file
+(``<run>/epoch-NNN.safetensors`` under the artifact root ``$EXPLORER_ARTIFACTS``, default ``$EXPLORER_HOME/runs``).
+Each run also records who started it (``owner``: ``user:<name>`` for the shell user of a CLI run, ``learner:<id>``
+for a browser's anonymous learner id): only its owner, or the teacher, may stop or resume it in the app.
+``<run>/resume.safetensors`` holds the optimizer, scheduler and RNG state of the last completed epoch:
+:meth:`Store.recover` marks the runs of dead processes "interrupted", and
 :func:`explorer.runtime.runner.execute` with their :meth:`Store.checkpoint` continues them exactly where they were.
 
-One run trains at a time per machine (per ``$EXPLORER_HOME``), whichever process started it: a run waits in the
-store's ``line`` table (first come, first served) until it can claim the single ``lease`` row, in an IMMEDIATE
-transaction (:meth:`Store.claim`; :func:`explorer.runtime.lease.turn` waits for it). A holder whose process is gone
-(dead pid on this host, or no heartbeat for ``STALE_S``) frees it, and its run is marked interrupted.
+One run trains at a time per store, whichever process started it: the line and the lease
+(:mod:`explorer.runtime.lease`). A run handed to the workers (:meth:`Store.hand_to_workers`) waits in the store until
+a worker claims it (:mod:`explorer.runtime.worker`).
 
-The schema has a version (SQLite's ``user_version``, :data:`RUNS_SCHEMA_VERSION`); opening a file of an older version
-migrates it in place, keeping every row (:func:`migrate`).
+The schema has a version (:data:`RUNS_SCHEMA_VERSION`); opening a store of an older version migrates it in place,
+keeping every row (:func:`explorer.runtime.store.migrate`).
 
-This module is the store alone: training a run is :mod:`explorer.runtime.runner`, the wait for the machine
-:mod:`explorer.runtime.lease`, classifying with a run's weights :mod:`explorer.runtime.inference_runs`.
+This module is the runs and their files: the database is :mod:`explorer.runtime.store`, training a run
+:mod:`explorer.runtime.runner`, the wait for the lease :mod:`explorer.runtime.lease`, classifying with a run's
+weights :mod:`explorer.runtime.inference_runs`.
 """
 
 from __future__ import annotations
@@ -28,44 +30,26 @@ import json
 import os
 import secrets
 import socket
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+from sqlalchemy import and_, func, select, update
+from sqlalchemy import insert as sql_insert
 
 from ..i18n import N_, ExplorerError
+from . import lease
+from . import store as db
 from . import train as engine
+from .store import BEAT_S, RUNS_SCHEMA_VERSION, STALE_S, NewerStore, home  # noqa: F401 — this module's interface
 
 STATUSES = (N_("queued"), N_("running"), N_("done"), N_("stopped"), N_("failed"), N_("interrupted"))
 RESUMABLE = ("interrupted", "stopped")
-STALE_S = 600  # a heartbeat older than this means the run's process is gone (another host, a reused pid)
-BEAT_S = 2.0  # seconds between heartbeats
 ACTIVE = ("queued", "running")
-RUNS_SCHEMA_VERSION = 3  # 1: the first schema (no owner; files of then read user_version 0); 2: runs.owner;
-# 3: runs.code (the playground code of a run that trains one)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY, model TEXT NOT NULL, recipe TEXT NOT NULL, train_limit INTEGER, device TEXT NOT NULL,
-    world_size INTEGER NOT NULL, status TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
-    pid INTEGER, host TEXT, heartbeat REAL, info TEXT, error TEXT, owner TEXT, code TEXT
-);
-CREATE TABLE IF NOT EXISTS epochs (
-    run TEXT NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, loss REAL, train_acc REAL, test_acc REAL,
-    samples_per_s REAL, seconds REAL, weights TEXT NOT NULL, PRIMARY KEY (run, epoch)
-);
-CREATE TABLE IF NOT EXISTS line (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL UNIQUE, pid INTEGER, host TEXT, heartbeat REAL
-);
-CREATE TABLE IF NOT EXISTS lease (
-    id INTEGER PRIMARY KEY CHECK (id = 1), run TEXT NOT NULL, pid INTEGER, host TEXT, heartbeat REAL, since REAL
-);
-"""
+WORKERS = "workers"  # runs.queue of a run handed to the workers
+_RUN_COLUMNS = tuple(db.runs.c)  # a run's row (PostgreSQL's creation order column left out)
 
 
 class UnknownRun(ExplorerError, KeyError):
@@ -79,10 +63,6 @@ class StoreMismatch(ExplorerError, ValueError):
     """The store's files and its table disagree about a run (a process died between the two writes)."""
 
 
-class NewerStore(ExplorerError, RuntimeError):
-    """The store's file was written by a newer version of CNN Explorer (a schema this one does not know)."""
-
-
 def shell_owner() -> str:
     """The owner of a run started from a shell (the CLI): ``user:<login name>``."""
     try:
@@ -92,68 +72,8 @@ def shell_owner() -> str:
     return f"user:{name}"
 
 
-def migrate(db: sqlite3.Connection, path: Path) -> int:
-    """Bring an open store (inside a write transaction) to :data:`RUNS_SCHEMA_VERSION`; the version it had. Every
-    migration only adds: version 1 → 2 adds ``runs.owner`` (empty for the runs recorded before owners were), 2 → 3
-    ``runs.code`` (empty for a zoo model's run; a playground network's code otherwise). A file
-    of a newer version raises :class:`NewerStore` (never rewritten by an older program)."""
-    found = db.execute("PRAGMA user_version").fetchone()[0]
-    if found > RUNS_SCHEMA_VERSION:
-        raise NewerStore(N_("the run store {path} has schema version {found}, newer than this version of CNN "
-                            "Explorer knows ({known}): upgrade it, or set EXPLORER_HOME to another folder"),
-                         path=str(path), found=found, known=RUNS_SCHEMA_VERSION)
-    columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
-    if "owner" not in columns:
-        db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
-    if "code" not in columns:
-        db.execute("ALTER TABLE runs ADD COLUMN code TEXT")
-    if found < RUNS_SCHEMA_VERSION:
-        db.execute(f"PRAGMA user_version = {RUNS_SCHEMA_VERSION}")
-    return found
-
-
-def home() -> Path:
-    """``$EXPLORER_HOME``, else ``~/.cache/cnn-explorer``."""
-    return Path(os.environ.get("EXPLORER_HOME") or Path.home() / ".cache" / "cnn-explorer")
-
-
 def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
-def _present(row, now: float) -> bool:
-    """Whether the process owning a line or lease row is still there: a live pid on this host, else a heartbeat
-    younger than ``STALE_S`` (another host sharing the store)."""
-    if row["host"] == socket.gethostname():
-        return _alive(row["pid"]) and now - (row["heartbeat"] or 0) <= STALE_S
-    return now - (row["heartbeat"] or 0) <= STALE_S
-
-
-def _recover(db: sqlite3.Connection) -> list[str]:
-    host, now = socket.gethostname(), time.time()
-    rows = db.execute("SELECT id, pid, host, heartbeat FROM runs WHERE status IN ('queued', 'running')").fetchall()
-    gone = [r["id"] for r in rows
-            if (r["host"] == host and not _alive(r["pid"])) or now - (r["heartbeat"] or 0) > STALE_S]
-    for run in gone:
-        db.execute("UPDATE runs SET status='interrupted', error=? WHERE id=?",
-                   ("the process running it stopped before it finished", run))
-    for table in ("line", "lease"):
-        for r in db.execute(f"SELECT * FROM {table}").fetchall():  # noqa: S608 — two fixed table names
-            if not _present(r, now):
-                db.execute(f"DELETE FROM {table} WHERE run=?", (r["run"],))  # noqa: S608
-    return gone
 
 
 class StopFile:
@@ -191,45 +111,25 @@ def _unpack(node, tensors: dict[str, torch.Tensor]):
 
 
 class Store:
-    """One SQLite file and a folder of safetensors files; every method opens its own connection, so a store is safe
-    to use from a worker thread and from several processes at once."""
+    """The runs of the store at ``$EXPLORER_STORE_URL`` (default: the SQLite file ``runs.sqlite`` in ``root``, else
+    in :func:`home`) and their files under the artifact root. Every method runs its own transaction, so a store is
+    safe to use from a worker thread and from several processes (and machines, on PostgreSQL) at once."""
 
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root is not None else home()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.path = self.root / "runs.sqlite"
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            current = db.execute("PRAGMA user_version").fetchone()[0] == RUNS_SCHEMA_VERSION
-        if not current:
-            with self._db(immediate=True) as db:  # one process creates or migrates; the others find it done
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                migrate(db, self.path)
-
-    @contextmanager
-    def _db(self, immediate: bool = False) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        try:
-            if immediate:  # the write lock from the first statement: read-then-write without a race
-                db.isolation_level = None
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-            else:
-                with db:  # one transaction: committed on success, rolled back on an exception
-                    yield db
-        finally:
-            db.close()
+        self.url = db.store_url(self.root)
+        self.engine = db.open_engine(self.url)
+        self.artifacts = db.artifacts_root(self.root)
+        # the SQLite file (None for a database server); where: the store for people (the file, or the URL)
+        self.path = Path(self.url.database) if self.url.get_backend_name() == "sqlite" else None
+        self.where = db.display_url(self.url)
 
     def folder(self, run: str) -> Path:
-        return self.root / "runs" / run
+        return self.artifacts / run
+
+    def _file(self, recorded: str) -> Path:
+        """A recorded file: relative to the artifact root (stores before version 3 recorded absolute paths)."""
+        return self.artifacts / recorded if not os.path.isabs(recorded) else Path(recorded)
 
     # --- writing -------------------------------------------------------------------------------------------------
     def create(self, model: str, recipe: engine.Recipe, device: str = "auto", world_size: int = 1,
@@ -239,31 +139,29 @@ class Store:
         keeps)."""
         stem = model.replace(":", "-")  # a run id is also a folder name and a URL parameter
         run = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{stem}-{secrets.token_hex(2)}"
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO runs (id, model, recipe, train_limit, device, world_size, status, started, pid, host, "
-                "heartbeat, owner, code) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
-                (run, model, json.dumps(asdict(recipe)), limit, device, world_size, _now_iso(), os.getpid(),
-                 socket.gethostname(), time.time(), owner or shell_owner(), code),
-            )
+        with db.writing(self.engine) as conn:
+            conn.execute(sql_insert(db.runs).values(
+                id=run, model=model, recipe=json.dumps(asdict(recipe)), train_limit=limit, device=device,
+                world_size=world_size, status="queued", started=_now_iso(), pid=os.getpid(),
+                host=socket.gethostname(), heartbeat=time.time(), owner=owner or shell_owner(), code=code))
         return run
 
     def start(self, run: str, device: str, world_size: int) -> None:
         """Mark ``run`` running in this process."""
-        with self._db() as db:
-            db.execute("UPDATE runs SET status='running', device=?, world_size=?, pid=?, host=?, heartbeat=?, "
-                       "error=NULL, finished=NULL WHERE id=?",
-                       (device, world_size, os.getpid(), socket.gethostname(), time.time(), run))
+        with db.writing(self.engine) as conn:
+            conn.execute(update(db.runs).where(db.runs.c.id == run).values(
+                status="running", device=device, world_size=world_size, pid=os.getpid(), host=socket.gethostname(),
+                heartbeat=time.time(), error=None, finished=None))
 
     def beat(self, run: str) -> None:
         """The run's heartbeat (and its lease's, when it holds it), and every place in line and queued run of this
         process: a run waiting behind a long one is not taken for dead."""
         now, pid, host = time.time(), os.getpid(), socket.gethostname()
-        with self._db() as db:
-            db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (now, run))
-            db.execute("UPDATE lease SET heartbeat=? WHERE run=?", (now, run))
-            db.execute("UPDATE line SET heartbeat=? WHERE pid=? AND host=?", (now, pid, host))
-            db.execute("UPDATE runs SET heartbeat=? WHERE status='queued' AND pid=? AND host=?", (now, pid, host))
+        with db.writing(self.engine) as conn:
+            conn.execute(update(db.runs).where(db.runs.c.id == run).values(heartbeat=now))
+            lease.beat(conn, run, now)
+            conn.execute(update(db.runs).where(db.runs.c.status == "queued", db.runs.c.pid == pid,
+                                               db.runs.c.host == host).values(heartbeat=now))
 
     def add_epoch(self, run: str, entry: engine.Epoch, checkpoint: engine.Checkpoint) -> Path:
         """Record a completed epoch: its weights, the state to resume from, then its row (the row last: a crash in
@@ -283,85 +181,55 @@ class Store:
         tmp = folder / "resume.safetensors.part"
         save_file(tensors, str(tmp), metadata={"state": json.dumps(state)})
         os.replace(tmp, folder / "resume.safetensors")  # atomic: a crash leaves the old file or the new one
-        with self._db() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (run, entry.epoch, entry.loss, entry.train_acc, entry.test_acc, entry.samples_per_s, entry.seconds,
-                 str(weights)),
-            )
-            db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (time.time(), run))
+        values = {"loss": entry.loss, "train_acc": entry.train_acc, "test_acc": entry.test_acc,
+                  "samples_per_s": entry.samples_per_s, "seconds": entry.seconds,
+                  "weights": f"{run}/{weights.name}"}  # relative: machines may mount the artifacts elsewhere
+        with db.writing(self.engine) as conn:
+            conn.execute(db.insert(conn, db.epochs).values(run=run, epoch=entry.epoch, **values)
+                         .on_conflict_do_update(index_elements=["run", "epoch"], set_=values))
+            conn.execute(update(db.runs).where(db.runs.c.id == run).values(heartbeat=time.time()))
         return weights
 
     def finish(self, run: str, status: str, info: dict | None = None, error: str | None = None) -> None:
         assert status in STATUSES, status
-        with self._db() as db:
-            db.execute("UPDATE runs SET status=?, finished=?, info=COALESCE(?, info), error=? WHERE id=?",
-                       (status, _now_iso(), json.dumps(info) if info is not None else None, error, run))
+        with db.writing(self.engine) as conn:
+            values = {"status": status, "finished": _now_iso(), "error": error}
+            if info is not None:
+                values["info"] = json.dumps(info)
+            conn.execute(update(db.runs).where(db.runs.c.id == run).values(**values))
 
     def recover(self) -> list[str]:
         """Mark "interrupted" every queued or running run whose process is gone (dead pid on this host, or no
         heartbeat for ``STALE_S``); their completed epochs stay. Their places in line and a lease they held are
         freed. The ids marked."""
-        with self._db() as db:
-            return _recover(db)
+        with db.writing(self.engine) as conn:
+            return lease.recover(conn)
 
-    # --- one run at a time per machine --------------------------------------------------------------------------
+    # --- one run at a time (explorer.runtime.lease) ------------------------------------------------------------
     def enter_line(self, run: str) -> None:
-        """Put ``run`` at the end of the line for the machine's training lease, owned by this process (a stopped
-        or interrupted run being resumed becomes queued again)."""
-        now, pid, host = time.time(), os.getpid(), socket.gethostname()
-        with self._db() as db:
-            db.execute("INSERT OR IGNORE INTO line (run, pid, host, heartbeat) VALUES (?, ?, ?, ?)",
-                       (run, pid, host, now))
-            db.execute("UPDATE runs SET status='queued', pid=?, host=?, heartbeat=?, error=NULL, finished=NULL "
-                       "WHERE id=? AND status != 'running'", (pid, host, now, run))
+        """Put ``run`` at the end of the line for the training lease, owned by this process (a stopped or
+        interrupted run being resumed becomes queued again)."""
+        lease.enter_line(self.engine, run)
 
     def leave_line(self, run: str) -> None:
-        with self._db() as db:
-            db.execute("DELETE FROM line WHERE run=?", (run,))
+        lease.leave_line(self.engine, run)
 
     def claim(self, run: str) -> bool | None:
-        """Try to take the machine's training lease for ``run``: ``True`` when taken now, ``False`` when ``run``
-        already holds it (the launcher of its processes took it), ``None`` when it is not ``run``'s turn (another
-        run holds the lease, or runs entered the line before it). A lease whose holder is gone is taken over."""
-        now, pid, host = time.time(), os.getpid(), socket.gethostname()
-        with self._db(immediate=True) as db:
-            _recover(db)
-            lease = db.execute("SELECT * FROM lease WHERE id=1").fetchone()
-            if lease is not None and lease["run"] == run:
-                db.execute("DELETE FROM line WHERE run=?", (run,))
-                return False
-            if lease is not None:
-                return None
-            first = next((r["run"] for r in db.execute("SELECT * FROM line ORDER BY seq") if _present(r, now)), None)
-            if first is not None and first != run:
-                return None
-            db.execute("DELETE FROM line WHERE run=?", (run,))
-            db.execute("INSERT INTO lease (id, run, pid, host, heartbeat, since) VALUES (1, ?, ?, ?, ?, ?)",
-                       (run, pid, host, now, now))
-            db.execute("UPDATE runs SET heartbeat=? WHERE id=?", (now, run))
-        return True
+        """:func:`explorer.runtime.lease.claim`: ``True`` taken now, ``False`` already ``run``'s, ``None`` not its
+        turn."""
+        return lease.claim(self.engine, run)
 
     def release(self, run: str) -> None:
         """Give the lease back (only if ``run`` holds it)."""
-        with self._db() as db:
-            db.execute("DELETE FROM lease WHERE run=?", (run,))
+        lease.release(self.engine, run)
 
     def holder(self) -> dict | None:
-        """The lease: ``{"run", "model", "pid", "host", "since"}`` of the run training on this machine, or ``None``."""
-        with self._db() as db:
-            row = db.execute("SELECT l.run, r.model, l.pid, l.host, l.heartbeat, l.since FROM lease l "
-                             "LEFT JOIN runs r ON r.id = l.run WHERE l.id=1").fetchone()
-        if row is None or not _present(row, time.time()):
-            return None
-        return {k: row[k] for k in ("run", "model", "pid", "host", "since")}
+        """The lease: ``{"run", "model", "pid", "host", "since"}`` of the run training now, or ``None``."""
+        return lease.holder(self.engine)
 
     def line(self) -> list[str]:
         """The runs waiting for the lease, first in line first (places of gone processes left out)."""
-        now = time.time()
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM line ORDER BY seq").fetchall()
-        return [r["run"] for r in rows if _present(r, now)]
+        return lease.waiting(self.engine)
 
     def position(self, run: str) -> int | None:
         """0 while ``run`` holds the lease, 1, 2, … while it waits in line, ``None`` when it is neither."""
@@ -373,62 +241,94 @@ class Store:
 
     def request_stop(self, run: str) -> None:
         """Ask the process(es) training ``run`` to stop at their next report point (a file :class:`StopFile`
-        watches: it reaches processes this one did not start)."""
+        watches: it reaches processes this one did not start, on any machine sharing the artifacts)."""
         folder = self.folder(run)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "stop").touch()
 
+    # --- the workers' queue (explorer.runtime.worker) ------------------------------------------------------------
+    def hand_to_workers(self, run: str) -> None:
+        """Queue ``run`` for the workers: it waits in the store (owned by no process) until one claims it; a run
+        with completed epochs is resumed from the last. Its old progress file goes first."""
+        (self.folder(run) / "progress.jsonl").unlink(missing_ok=True)
+        with db.writing(self.engine) as conn:
+            conn.execute(update(db.runs).where(db.runs.c.id == run, db.runs.c.status != "running").values(
+                status="queued", queue=WORKERS, pid=None, host=None, heartbeat=time.time(), error=None,
+                finished=None))
+
+    def withdraw(self, run: str) -> bool:
+        """Stop ``run`` while it waits in the workers' queue: ``True`` when it was still queued (now stopped),
+        ``False`` when a worker has it already (then :meth:`request_stop` it)."""
+        with db.writing(self.engine) as conn:
+            done = conn.execute(update(db.runs).where(db.runs.c.id == run, db.runs.c.status == "queued").values(
+                status="stopped", finished=_now_iso()))
+        return done.rowcount == 1
+
+    def queued_for_workers(self) -> list[str]:
+        """The runs waiting for a worker, first come first."""
+        with db.reading(self.engine) as conn:
+            found = conn.execute(select(db.runs.c.id).where(db.runs.c.status == "queued",
+                                                            db.runs.c.queue == WORKERS)
+                                 .order_by(db.runs.c.started, db.order_key(conn)))
+            return [r.id for r in found]
+
     # --- reading -------------------------------------------------------------------------------------------------
     def get(self, run: str) -> dict:
         """The run's row as a dict (``recipe`` and ``info`` parsed); ``KeyError`` for an unknown id."""
-        with self._db() as db:
-            row = db.execute("SELECT * FROM runs WHERE id=?", (run,)).fetchone()
-        if row is None:
+        with db.reading(self.engine) as conn:
+            found = db.rows(conn.execute(select(*_RUN_COLUMNS).where(db.runs.c.id == run)))
+        if not found:
             raise UnknownRun(N_("unknown run {run}; see `python -m explorer runs list`"), run=repr(run))
-        out = dict(row)
+        out = found[0]
         out["recipe"] = json.loads(out["recipe"])
         out["info"] = json.loads(out["info"]) if out["info"] else None
         return out
 
     def owners(self) -> dict[str, str | None]:
         """Run id → who started it (``None`` for runs recorded before owners were)."""
-        with self._db() as db:
-            return {r["id"]: r["owner"] for r in db.execute("SELECT id, owner FROM runs")}
+        with db.reading(self.engine) as conn:
+            return {r.id: r.owner for r in conn.execute(select(db.runs.c.id, db.runs.c.owner))}
 
     def active(self, owner: str | None = None) -> list[str]:
         """The queued or running runs (of ``owner`` only, when given), oldest first."""
-        query = "SELECT id FROM runs WHERE status IN ('queued', 'running')" + (" AND owner=?" if owner else "")
-        with self._db() as db:
-            rows = db.execute(query + " ORDER BY started, rowid", (owner,) if owner else ()).fetchall()
-        return [r["id"] for r in rows]
+        query = select(db.runs.c.id).where(db.runs.c.status.in_(ACTIVE))
+        if owner:
+            query = query.where(db.runs.c.owner == owner)
+        with db.reading(self.engine) as conn:
+            return [r.id for r in conn.execute(query.order_by(db.runs.c.started, db.order_key(conn)))]
 
     def epochs(self, run: str) -> list[dict]:
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM epochs WHERE run=? ORDER BY epoch", (run,)).fetchall()
-        return [dict(r) for r in rows]
+        with db.reading(self.engine) as conn:
+            found = db.rows(conn.execute(select(db.epochs).where(db.epochs.c.run == run).order_by(db.epochs.c.epoch)))
+        for row in found:
+            row["weights"] = str(self._file(row["weights"]))
+        return found
 
     def list(self) -> list[dict]:
         """``runs list --json``: newest first, ``test_accuracy`` of the last completed epoch (``None`` before one)."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT r.id, r.model, r.status, r.world_size, r.started, "
-                "(SELECT test_acc FROM epochs e WHERE e.run = r.id ORDER BY epoch DESC LIMIT 1) AS acc "
-                "FROM runs r ORDER BY r.started DESC, r.rowid DESC"
-            ).fetchall()
-        return [{"run": r["id"], "model": r["model"], "status": r["status"], "test_accuracy": r["acc"],
-                 "world_size": r["world_size"], "started": r["started"]} for r in rows]
+        e = db.epochs.alias("e")
+        acc = (select(e.c.test_acc).where(e.c.run == db.runs.c.id).order_by(e.c.epoch.desc()).limit(1)
+               .scalar_subquery())
+        with db.reading(self.engine) as conn:
+            found = conn.execute(select(db.runs.c.id, db.runs.c.model, db.runs.c.status, db.runs.c.world_size,
+                                        db.runs.c.started, acc.label("acc"))
+                                 .order_by(db.runs.c.started.desc(), db.order_key(conn).desc())).all()
+        return [{"run": r.id, "model": r.model, "status": r.status, "test_accuracy": r.acc,
+                 "world_size": r.world_size, "started": r.started} for r in found]
 
     def usable(self) -> list[dict]:
         """Runs with at least one completed epoch whose weights file is there (newest first): ``{"run", "model",
         "test_accuracy", "epoch", "status", "started"}`` of their last completed epoch."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT r.id, r.model, r.status, r.started, e.epoch, e.test_acc, e.weights FROM runs r "
-                "JOIN epochs e ON e.run = r.id AND e.epoch = (SELECT MAX(epoch) FROM epochs WHERE run = r.id) "
-                "ORDER BY r.started DESC, r.rowid DESC"
-            ).fetchall()
-        return [{"run": r["id"], "model": r["model"], "test_accuracy": r["test_acc"], "epoch": r["epoch"],
-                 "status": r["status"], "started": r["started"]} for r in rows if Path(r["weights"]).is_file()]
+        last = select(func.max(db.epochs.c.epoch)).where(db.epochs.c.run == db.runs.c.id).scalar_subquery()
+        e = db.epochs.alias("e")
+        with db.reading(self.engine) as conn:
+            found = conn.execute(
+                select(db.runs.c.id, db.runs.c.model, db.runs.c.status, db.runs.c.started, e.c.epoch, e.c.test_acc,
+                       e.c.weights)
+                .select_from(db.runs.join(e, and_(e.c.run == db.runs.c.id, e.c.epoch == last)))
+                .order_by(db.runs.c.started.desc(), db.order_key(conn).desc())).all()
+        return [{"run": r.id, "model": r.model, "test_accuracy": r.test_acc, "epoch": r.epoch,
+                 "status": r.status, "started": r.started} for r in found if self._file(r.weights).is_file()]
 
     def weights(self, run: str, epoch: int | None = None) -> Path | None:
         """The weights file of ``epoch`` (default: the last completed one), ``None`` before the first."""

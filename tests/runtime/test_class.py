@@ -66,7 +66,7 @@ def test_a_store_of_the_first_schema_is_migrated_and_loses_nothing(explorer_home
     store = runs.Store()
 
     after = _dump(path)
-    assert after["runs"] == [row + (None, None) for row in before["runs"]]  # every row and value, no owner, no code
+    assert after["runs"] == [row + (None, None, None) for row in before["runs"]]  # every value; no owner, code, queue
     assert {t: after[t] for t in ("epochs", "line", "lease")} == {t: before[t] for t in ("epochs", "line", "lease")}
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == runs.RUNS_SCHEMA_VERSION == 3
