@@ -238,29 +238,28 @@ RACE = textwrap.dedent("""
     import sys
     import time
     from pathlib import Path
-    from explorer.runtime import runs
-    from explorer.runtime.train import Recipe
-    store = runs.Store()
-    run = store.create("lenet", Recipe())
-    print("ready", run, flush=True)
-    for round in range(int(sys.argv[2])):
-        go = Path(sys.argv[1]) / f"go-{round}"
+    from explorer.runtime import lease
+    from explorer.runtime import store as db
+    engine = db.open_engine(db.store_url())
+    print("ready", flush=True)
+    for round in range(int(sys.argv[3])):
+        go = Path(sys.argv[2]) / f"go-{round}"
         while not go.exists():
             time.sleep(0.001)
-        print(store.claim(run), flush=True)
+        print(lease.claim(engine, sys.argv[1]), flush=True)
 """)
 
 
-@pytest.mark.slow  # two processes importing torch
 def test_two_processes_racing_for_the_lease_on_postgresql_exactly_one_wins(postgres, monkeypatch, tmp_path,
                                                                            repo_root):
     monkeypatch.setenv(db.URL_ENV, postgres.database())
     store = runs.Store()
     rounds = 6
-    children = [subprocess.Popen([sys.executable, "-c", RACE, str(tmp_path), str(rounds)], cwd=repo_root,
-                                 stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    ids = [store.create("lenet", Recipe()) for _ in range(2)]
+    children = [subprocess.Popen([sys.executable, "-c", RACE, run, str(tmp_path), str(rounds)], cwd=repo_root,
+                                 stdout=subprocess.PIPE, text=True) for run in ids]
     try:
-        ids = [child.stdout.readline().split()[1] for child in children]
+        assert [child.stdout.readline().strip() for child in children] == ["ready", "ready"]
         for round in range(rounds):
             (tmp_path / f"go-{round}").touch()  # both spin on this file, then claim at once
             said = [child.stdout.readline().strip() for child in children]
