@@ -1,6 +1,6 @@
 """"Train this" on the Playground page (AppTest): a network that cannot train is refused with one sentence and the
 code stays; one that can joins the Train page's queue, trains in its own process and lands in the store with its
-code; the Train page shows its code and a link back to the playground."""
+code; the Train page shows its code and a link back to the playground; Classify classifies with its weights."""
 
 from __future__ import annotations
 
@@ -81,3 +81,10 @@ def test_train_this_queues_a_run_that_trains_with_its_code(repo_root):
     [link] = [p for p in train.get("page_link") if p.proto.label == "Open it in the playground"]
     query = dict(parse_qsl(link.proto.query_string))
     assert decode_code(query["code"]) == TINY and query["input"] == "1,28,28"
+
+    classify = AppTest.from_file(repo_root / "app.py", default_timeout=TIMEOUT)  # its weights classify, in a child
+    classify.switch_page("pages/classify.py")
+    classify.query_params["run"] = run
+    classify.run()
+    assert_no_exception(classify)
+    assert errors(classify) == [] and [m.label for m in classify.metric] == ["Prediction"]
