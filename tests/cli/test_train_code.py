@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 import time
 
 import numpy as np
@@ -16,7 +15,7 @@ import pytest
 from explorer.analysis import analyze
 from explorer.playground import parse_network
 from explorer.runtime import coderun, inference_runs, jobs, runs
-from explorer.runtime.train import Recipe
+from explorer.runtime.train import Checkpoint, Epoch, Recipe
 from tests.cli.conftest import assert_one_error_line, run_main
 
 TINY = """\
@@ -183,16 +182,9 @@ def test_a_stored_run_whose_code_no_longer_parses_says_so(capsys):
 
 
 @pytest.mark.slow  # a child process for the forward pass
-def test_classifying_with_a_run_whose_code_no_longer_parses_says_so(tmp_path):
-    from safetensors.torch import save_file
-
+def test_classifying_with_a_run_whose_code_no_longer_parses_says_so():
     run = _stored_broken_run()
     store = runs.Store()
-    folder = store.folder(run)
-    folder.mkdir(parents=True)
-    save_file({}, str(folder / "epoch-001.safetensors"))
-    with sqlite3.connect(store.path) as db:  # an epoch row as an older version would have written it
-        db.execute("INSERT INTO epochs VALUES (?, 1, 2.0, 0.3, 0.3, 100.0, 1.0, ?)",
-                   (run, str(folder / "epoch-001.safetensors")))
+    store.add_epoch(run, Epoch(1, 2.0, 0.3, 0.3, 100.0, 1.0), Checkpoint(1, {}, {}, {}, {}))  # an older version's
     with pytest.raises(coderun.CodeGone, match=f"^run {run} was trained from code that this version"):
         inference_runs.classify_run(run, np.zeros((28, 28), np.uint8))
