@@ -472,6 +472,31 @@ def _export_runs(store, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """``worker``: register in the shared store and train the runs handed to the workers (progress on stderr)."""
+    import signal
+
+    from .runtime import worker
+    from .runtime.devices import pick_device
+
+    if args.nproc < 1:
+        raise CLIError(f"--nproc must be at least 1, not {args.nproc}")
+    pick_device(args.device)  # a device that is not there: one error line before registering
+
+    def terminate(signum, frame) -> None:  # a service manager's stop: as Ctrl-C, the worker's row is removed
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        worker.work(args.device, args.nproc, once=args.once, say=lambda line: print(line, file=sys.stderr,
+                                                                                      flush=True))
+    except KeyboardInterrupt:
+        print("worker stopped", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from .runtime import inference
     from .runtime.images import ImageError, read_image_file
@@ -780,7 +805,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("runs", help="the runs kept in the store ($EXPLORER_HOME, default ~/.cache/cnn-explorer)")
+    p = sub.add_parser("runs", help="the runs kept in the store ($EXPLORER_STORE_URL, default runs.sqlite in "
+                       "$EXPLORER_HOME, ~/.cache/cnn-explorer)")
     runs_sub = p.add_subparsers(dest="runs_command", required=True, parser_class=_Parser)
     q = runs_sub.add_parser("list", help="every run, newest first")
     q.add_argument("--json", action="store_true")
@@ -800,6 +826,13 @@ def make_parser() -> argparse.ArgumentParser:
     q.add_argument("--no-queue", action="store_true", help="start at once, beside a run already training here")
     q.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("worker", help="train the runs queued for workers in the shared store ($EXPLORER_STORE_URL), "
+                       "one at a time, until stopped (Ctrl-C)")
+    p.add_argument("--device", choices=devices, default="auto", help="where this worker trains (default: auto)")
+    p.add_argument("--nproc", type=int, default=1, help="processes per run, one per GPU, through torchrun (default 1)")
+    p.add_argument("--once", action="store_true", help="exit once no run is waiting")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("evaluate", help="test accuracy on the 10,000 Fashion-MNIST test images")
     p.add_argument("id")

@@ -7,6 +7,10 @@ store's line: one run trains at a time per machine, whichever process (another a
 it. A job trains through :mod:`explorer.runtime.runner`, as the CLI does: in this process, or in N processes (several
 GPUs) through torchrun's launcher; either way its curve comes from the same ``on_step`` / ``on_epoch`` callbacks.
 
+While a worker (``python -m explorer worker``, :mod:`explorer.runtime.worker`) is registered in the store, a job does
+not train here: its run waits in the store for a worker, and a thread follows it there (status from the store, the
+curve from the run's progress file, Stop through its stop file). With no live worker, the app trains as above.
+
 A run belongs to whoever started it (``owner``: a browser's learner id, the shell user for the CLI): only its owner,
 or the teacher, may stop or resume it; a new run first passes the class's limits (:mod:`explorer.runtime.limits`).
 """
@@ -15,11 +19,12 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from ..i18n import N_, ExplorerError, InvalidValue, Message, Quoted
-from . import coderun, lease, runner, runs
+from . import coderun, lease, runner, runs, worker
 from . import train as engine
 from .limits import ClassLimits
 
@@ -38,6 +43,7 @@ class Job:
     owner: str | None = None  # who started it (the store's owner); None: the shell user
     code: str | None = None  # a playground network's code: it trains in a limited child process (coderun)
     memory: int | None = None  # the bytes that network was checked to need
+    remote: bool = False  # handed to the workers: a worker trains it, this process follows it in the store
     status: str = "queued"
     points: list[dict] = field(default_factory=list)  # live curve: {"epoch": x, "loss"/"train_acc"/"test_acc"}
     progress: float = 0.0
@@ -106,7 +112,7 @@ class JobManager:
                              estimate_s=estimate_s)
             job.run = store.create(job.model, job.recipe, job.device, job.nproc, job.limit, owner=job.owner,
                                    code=job.code)
-            return self._enqueue(job)
+            return self._hand_over(store, job) if worker.live(store) else self._enqueue(job)
 
     def resume(self, run: str, device: str = "auto", *, by: str | None = None, teacher: bool = False,
                limits: ClassLimits | None = None, memory: int | None = None) -> Job:
@@ -126,7 +132,7 @@ class JobManager:
         with self._lock:
             if limits is not None and not teacher:
                 limits.check(mine=len(store.active(by)), queued=len(store.active()), estimate_s=None)
-            return self._enqueue(job)
+            return self._hand_over(store, job) if worker.live(store) else self._enqueue(job)
 
     @staticmethod
     def _check_owner(run: str, owner: str | None, by: str | None, teacher: bool) -> None:
@@ -145,6 +151,56 @@ class JobManager:
         self._wake.set()
         return job
 
+    def _hand_over(self, store: runs.Store, job: Job) -> Job:
+        """(Under ``self._lock``.) A live worker is registered: the run waits in the store for a worker
+        (:mod:`explorer.runtime.worker`), and a thread of this process follows it there."""
+        job.remote = True
+        store.hand_to_workers(job.run)
+        self._jobs[job.run] = job
+        threading.Thread(target=self._follow, args=(job,), name=f"explorer-follow-{job.run}", daemon=True).start()
+        return job
+
+    def _follow(self, job: Job, poll: float = 0.5, recover_every: float = 5.0) -> None:
+        """Keep ``job`` up to date with its run, which a worker trains: status and device from the store, the
+        curve from the run's progress file (the same events as a local run's callbacks), how it ended. A worker
+        that died is noticed by :meth:`~explorer.runtime.runs.Store.recover` (the run ends interrupted)."""
+        store = runs.Store()
+        channel = runner.ProgressFile(store.folder(job.run) / "progress.jsonl")
+        said: list[Message] = []
+
+        def deliver() -> None:
+            for event in channel.read():
+                if isinstance(event, Message):
+                    said.append(event)
+                elif isinstance(event, engine.StepEvent):
+                    job.points.append({"epoch": event.x, "loss": event.loss, "train_acc": event.train_acc})
+                    job.progress, job.eta, job.samples_per_s = event.done, event.eta, event.samples_per_s
+                else:
+                    job.points.append({"epoch": float(event.epoch), "test_acc": event.test_acc})
+                    job.samples_per_s = event.samples_per_s
+
+        try:
+            recovered = time.monotonic()
+            while (row := store.get(job.run))["status"] in runs.ACTIVE:
+                if row["status"] == "running":
+                    job.status, job.device_name = "running", row["device"]
+                    deliver()
+                if time.monotonic() - recovered > recover_every:
+                    store.recover()
+                    recovered = time.monotonic()
+                time.sleep(poll)
+            deliver()
+            job.status, job.device_name = row["status"], row["device"]
+            if row["status"] in ("done", "stopped") and row["info"]:
+                job.result = engine.TrainResult.from_info(job.model, row["info"], job.run, row["world_size"])
+                job.progress = 1.0 if row["status"] == "done" else job.progress
+            job.error = said[0] if said else (Quoted(row["error"]) if row["error"] else None)
+        except Exception as exc:  # noqa: BLE001 — the page must learn that following failed
+            job.status = "failed"
+            job.error = exc.message if isinstance(exc, ExplorerError) else Quoted(str(exc) or type(exc).__name__)
+        finally:
+            job.ended.set()
+
     def get(self, run: str) -> Job | None:
         return self._jobs.get(run)
 
@@ -157,6 +213,9 @@ class JobManager:
         job = self._jobs.get(run)
         if job is not None and job.status == "running":
             return 0
+        if job is not None and job.remote:
+            waiting = runs.Store().queued_for_workers()
+            return waiting.index(run) + 1 if run in waiting else None
         return runs.Store().position(run)
 
     def stop(self, run: str, *, by: str | None = None, teacher: bool = False) -> None:
@@ -168,6 +227,10 @@ class JobManager:
             return
         if by is not None:
             self._check_owner(run, job.owner, by, teacher)
+        if job.remote:  # waiting for a worker: out of the queue; trained by one: its stop file
+            if not runs.Store().withdraw(run):
+                runs.Store().request_stop(run)
+            return
         with self._lock:
             if job in self._queue:
                 self._queue.remove(job)

@@ -31,16 +31,6 @@ def explorer_home(tmp_path, monkeypatch):
     return home
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, monkeypatch):
-    """The store's database: the default SQLite file, or a new database of the session's PostgreSQL (its bare
-    ``postgresql://`` URL in ``EXPLORER_STORE_URL``)."""
-    if request.param == "postgresql":
-        monkeypatch.setenv(db.URL_ENV, request.getfixturevalue("postgres").database())
-    yield request.param
-    db.dispose(db.store_url())
-
-
 def sql(store: runs.Store, statement: str, **values) -> list[tuple]:
     """Run SQL on the store's database (as another program would); the rows of a SELECT."""
     with store.engine.begin() as conn:
