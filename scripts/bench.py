@@ -369,6 +369,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-train", action="store_true", help="skip the training-throughput comparison")
     parser.add_argument("--no-figure", action="store_true", help="skip the paper figure's drawing time and size")
     parser.add_argument("--no-playground", action="store_true", help="skip the playground's worker overhead")
+    parser.add_argument("--no-code-memory", action="store_true",
+                        help="skip the playground networks' memory check against their measured training steps")
     parser.add_argument("--no-class", action="store_true",
                         help="skip the class measurements (cold start, CPU per page view, 30 browsers at once)")
     parser.add_argument("--report", metavar="FILE",
@@ -525,11 +527,79 @@ def run(args: argparse.Namespace) -> int:
         print("playground: skipped (--no-playground)")
     else:
         failed |= report_playground()
+    if args.no_code_memory:
+        print("code memory: skipped (--no-code-memory)")
+    else:
+        failed |= report_code_memory()
     if args.no_class:
         print("class: skipped (--no-class)")
     else:
         failed |= report_class()
     return 1 if failed else 0
+
+
+# --- a playground network's memory check (explorer.runtime.coderun) ------------------------------------------------
+CODE_MEMORY_BATCH = 256
+CODE_MEMORY_NETS = {  # the d2l LeNet, a wide convolution, a snippet class whose forward calls functions
+    "lenet (zoo code)": None,
+    "wide conv": "net = nn.Sequential(nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), "
+                 "nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 14 * 14, 10))\n",
+    "class, F.relu in forward": (
+        "class B(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.c = nn.Conv2d(1, 32, 3, padding=1)\n        self.l = nn.Linear(32 * 28 * 28, 10)\n"
+        "    def forward(self, x):\n        return self.l(torch.flatten(F.relu(self.c(x)), 1))\n\nnet = B()\n"),
+}
+_CODE_MEMORY_CHILD = """
+import json, resource, sys
+import torch, torch.nn.functional as F
+torch.set_num_threads(1)
+from explorer.playground import parse_network
+code, batch = sys.stdin.read(), int(sys.argv[1])
+net = parse_network(code, device="cpu")
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+x, y = torch.rand(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) * 1024
+before = rss()
+for _ in range(3):
+    loss = F.cross_entropy(net(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+print(json.dumps({"measured": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before}))
+"""
+
+
+def bench_code_memory() -> list[tuple[str, int, int]]:
+    """(network, the need the check states, the peak resident memory three training steps took beyond what the
+    process held before them) at batch 256, each in a fresh one-thread process (as a code run's child)."""
+    from explorer.analysis import analyze
+    from explorer.playground import ZOO_CODE, parse_network
+    from explorer.runtime import coderun
+
+    rows = []
+    for name, code in CODE_MEMORY_NETS.items():
+        code = code or ZOO_CODE["lenet"]
+        need = coderun.memory_need(analyze(parse_network(code), (1, 28, 28)), CODE_MEMORY_BATCH)
+        done = subprocess.run([sys.executable, "-c", _CODE_MEMORY_CHILD, str(CODE_MEMORY_BATCH)], input=code,
+                              capture_output=True, text=True, check=True, env=coderun.child_env(), cwd=ROOT)
+        rows.append((name, need, json.loads(done.stdout)["measured"]))
+    return rows
+
+
+def report_code_memory() -> bool:
+    """Print the stated need of each network against its measured steps; True when one outgrows need + margin (the
+    room a code run's child has beside the data)."""
+    from explorer.runtime import coderun
+
+    failed = False
+    for name, need, measured in bench_code_memory():
+        ok = measured <= need + max(coderun.MARGIN_BYTES, need)
+        failed |= not ok
+        print(f"{'PASS' if ok else 'FAIL'}: code memory, {name}: the check states {need / 2**20:.0f} MB for batch "
+              f"{CODE_MEMORY_BATCH}, three training steps took {measured / 2**20:.0f} MB (goal: within the need and "
+              f"the child's margin)")
+    return failed
 
 
 # --- the playground's worker processes (explorer.present.sandbox) --------------------------------------------------
