@@ -50,7 +50,6 @@ from ..analysis.summary import InputShapeError, LayerRecord, ReceptiveField, Sum
 from ..i18n import N_, Message, Quoted
 from ..playground import CodeError
 from ..playground.interpreter import RaisedWords
-from ..runtime.coderun import address_space
 
 MB = 2**20
 FRESH_WORKER = 768 * MB  # the address space of a worker started fresh, PyTorch imported and warmed up (~700 MB)
@@ -335,6 +334,8 @@ class _Forked:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         import resource
+
+        from ..runtime.coderun import address_space  # here: a worker started fresh never needs the run store
 
         request_r, request_w = os.pipe()
         answer_r, answer_w = os.pipe()
