@@ -14,7 +14,7 @@ import pytest
 
 from explorer.analysis import analyze
 from explorer.playground import parse_network
-from explorer.runtime import coderun, inference_runs, jobs, runs
+from explorer.runtime import coderun, inference_runs, jobs, runner, runs
 from explorer.runtime.train import Checkpoint, Epoch, Recipe
 from tests.cli.conftest import assert_one_error_line, run_main
 
@@ -47,6 +47,21 @@ def test_memory_need_is_the_weights_their_gradients_and_every_output_twice_per_i
     assert coderun.memory_need(summary, 256) == 2_491_728
     assert coderun.memory_need(summary, 256, momentum=0.9) == 2_491_728 + 31_400
     assert [coderun.size_text(n) for n in (2_491_728, 2**30, int(3.24 * 2**30))] == ["2 MB", "1 GB", "3.2 GB"]
+
+
+def test_the_memory_setting_is_megabytes_and_a_bad_one_is_one_sentence():
+    assert coderun.memory_limit({}) == 1024 * 2**20
+    assert coderun.memory_limit({coderun.MEMORY_SETTING: "512"}) == 512 * 2**20
+    with pytest.raises(ValueError, match=r"^the setting EXPLORER_MAX_CODE_MEMORY_MB must be a positive number of "
+                                         r"megabytes, not '-1'$"):
+        coderun.memory_limit({coderun.MEMORY_SETTING: "-1"})
+
+
+def test_a_message_from_the_training_process_formats_plain_fields_only():
+    plain = runner.plain_message("the training process exited with status {code:,}", {"code": 1234})
+    assert str(plain) == "the training process exited with status 1,234"
+    for template in ("{v.__class__}", "{v[0]}", "{v!r}", "{other}"):  # a field that reads attributes, items …
+        assert str(runner.plain_message(template, {"v": "x"})) == template  # … is shown as the words it is
 
 
 def test_the_model_id_is_code_and_8_hex_digits_of_the_codes_sha256():
