@@ -50,6 +50,7 @@ MEGABYTE = 2**20
 DATA_BYTES = 512 * MEGABYTE  # Fashion-MNIST as floats (188 MB train, 31 MB test), its raw bytes, copies on the way
 MARGIN_BYTES = 512 * MEGABYTE  # beside the need: the allocator, autograd's bookkeeping, functional ops' outputs
 CODE_INPUT = (1, 28, 28)
+CHILD_SECONDS = 120  # timing a few steps, or classifying one image, in a child process (its start included)
 CODE_CLASSES = 10
 
 
@@ -290,9 +291,13 @@ def estimate_code(code: str, input_shape: tuple[int, ...], recipe: engine.Recipe
 
     memory = memory if memory is not None else memory_limit()
     request = {"input": list(input_shape), "recipe": asdict(recipe), "limit": limit, "code": code}
-    done = subprocess.run([sys.executable, "-m", "explorer.runtime.coderun", "--estimate", str(memory), device],
-                          input=json.dumps(request), capture_output=True, text=True, env=child_env(), timeout=120,
-                          check=False)
+    try:
+        done = subprocess.run([sys.executable, "-m", "explorer.runtime.coderun", "--estimate", str(memory), device],
+                              input=json.dumps(request), capture_output=True, text=True, env=child_env(),
+                              timeout=CHILD_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise CodeRefused(N_("the network could not be timed: its process took more than {seconds} s"),
+                          seconds=CHILD_SECONDS) from None
     try:
         return float(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
     except (ValueError, IndexError, KeyError, TypeError):
@@ -319,9 +324,13 @@ def classify_code(store: runs.Store, run: str, x: torch.Tensor) -> torch.Tensor:
 
     weights = store.weights(run)
     request = {"home": str(store.root), "run": run, "weights": str(weights), "input": x.tolist()}
-    done = subprocess.run([sys.executable, "-m", "explorer.runtime.coderun", "--classify", str(memory_limit())],
-                          input=json.dumps(request), capture_output=True, text=True, env=child_env(), timeout=120,
-                          check=False)
+    try:
+        done = subprocess.run([sys.executable, "-m", "explorer.runtime.coderun", "--classify", str(memory_limit())],
+                              input=json.dumps(request), capture_output=True, text=True, env=child_env(),
+                              timeout=CHILD_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise CodeRefused(N_("the network took more than {seconds} s to classify the image in its process"),
+                          seconds=CHILD_SECONDS) from None
     try:
         answer = json.loads(done.stdout.strip().splitlines()[-1])
         if "error" in answer:
