@@ -24,6 +24,7 @@ PAGES = [
             url_path="receptive-field"),
     st.Page("pages/classify.py", title=_("Classify"), icon=":material/image_search:", url_path="classify"),
     st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:", url_path="train"),
+    st.Page("pages/runs.py", title=_("Runs"), icon=":material/table_chart:", url_path="runs"),
     st.Page("pages/practice.py", title=_("Practice"), icon=":material/quiz:", url_path="practice"),
     st.Page("pages/feedforward.py", title=_("MLP, autoencoder, GAN"), icon=":material/arrow_forward:",
             url_path="feedforward"),
@@ -44,7 +45,7 @@ _BY_PATH = {p.url_path: p for p in PAGES}
 SECTIONS = {
     _("Explore the CNNs"): [
         _BY_PATH[k] for k in ("", "architecture", "compare", "playground", "receptive-field", "classify", "train",
-                                   "practice")
+                                   "runs", "practice")
     ],
     _("Building blocks"): [_BY_PATH[k] for k in ("pooling", "blocks", "inception", "residual-blocks")],
     _("The notes' other systems"): [

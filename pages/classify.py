@@ -16,6 +16,7 @@ import explorer
 from explorer.lessons import convolution as conv
 from explorer.present import charts
 from explorer.present import convolution as conv_figs
+from explorer.present.formatting import accuracy_text
 from explorer.runtime import coderun, data, hub, imagenet, images, inference, inference_runs, ood
 from explorer.runtime.devices import pick_device
 from pages.common import device_label, use_app_navigation
@@ -49,12 +50,12 @@ def _label(choice: str) -> str:
         return _("{model} — ImageNet, 1000 classes (download first)").format(model=choice)
     if choice in usable:
         r = usable[choice]
-        acc = f"{r['test_accuracy']:.2%}" if r["test_accuracy"] is not None else _("no test accuracy")
+        acc = accuracy_text(r["test_accuracy"]) if r["test_accuracy"] is not None else _("no test accuracy")
         return _("run {run} — {model}, {acc} after epoch {epoch}").format(run=r["run"], model=r["model"], acc=acc,
                                                                           epoch=r["epoch"])
     trained = explorer.get_spec(choice).trained
     if trained:
-        return _("{model} — {acc} on Fashion-MNIST").format(model=choice, acc=f"{trained.accuracy:.2%}")
+        return _("{model} — {acc} on Fashion-MNIST").format(model=choice, acc=accuracy_text(trained.accuracy))
     return _("{model} — ImageNet, 1000 classes").format(model=choice)
 
 
@@ -293,7 +294,7 @@ spec = explorer.get_spec(model_id) if choice not in usable else None  # a run's 
 if choice in usable:
     r = usable[choice]
     st.markdown(_("**run {run}** ({model}, trained on the Train page): test accuracy {acc} after epoch {epoch}, "
-                  "status {status}.").format(run=r["run"], model=r["model"], acc=f"{r['test_accuracy']:.2%}",
+                  "status {status}.").format(run=r["run"], model=r["model"], acc=accuracy_text(r["test_accuracy"]),
                                              epoch=r["epoch"], status=_(r["status"]))
                 if r["test_accuracy"] is not None else
                 _("**run {run}** ({model}): epoch {epoch}.").format(run=r["run"], model=r["model"], epoch=r["epoch"]))
@@ -303,7 +304,7 @@ elif spec is not None and spec.trained is not None:
     st.markdown(
         _("**{model}** — measured test accuracy **{acc}** ({correct} of 10,000 test images); d2l's published result "
           "for this chapter: {d2l}. Trained {epochs} epochs, SGD lr {lr}, batch {batch}").format(
-            model=model_id, acc=f"{t.accuracy:.2%}", correct=f"{t.correct:,}", d2l=_(spec.d2l_result or "—"),
+            model=model_id, acc=accuracy_text(t.accuracy), correct=f"{t.correct:,}", d2l=_(spec.d2l_result or "—"),
             epochs=rec.get("epochs"), lr=rec.get("lr"), batch=rec.get("batch_size"))
         + (_(", momentum {m}").format(m=rec["momentum"]) if rec.get("momentum") else "")
         + (_(", {schedule} schedule").format(schedule=rec["schedule"])
@@ -333,7 +334,7 @@ for other in models + [r for r in usable if not coderun.is_code(usable[r]["model
         _("familiar"): {True: _("yes"), False: _("no")}.get(p.familiar, "—"),
         _("forward ms"): f"{p.forward_ms:.1f}",
         _("note"): _("run from the Train page") if other in usable else
-        _("Fashion-MNIST test accuracy {acc}").format(acc=f"{trained.accuracy:.2%}") if trained else
+        _("Fashion-MNIST test accuracy {acc}").format(acc=accuracy_text(trained.accuracy)) if trained else
         _("ImageNet (its class names in English, as the dataset writes them)"),
     })
 st.table(pd.DataFrame(rows).set_index(_("model")))

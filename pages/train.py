@@ -13,13 +13,14 @@ import torch
 
 import explorer
 from explorer.i18n import set_language
-from explorer.playground import CodeError, encode_code
-from explorer.present import charts, sandbox
-from explorer.runtime import coderun, inference_runs, jobs, lease, runs
+from explorer.playground import encode_code
+from explorer.present import charts
+from explorer.present.formatting import accuracy_text
+from explorer.runtime import inference_runs, jobs, lease, runs
 from explorer.runtime import train as engine
 from explorer.runtime.devices import pick_device
 from explorer.runtime.limits import LimitReached
-from pages import learner
+from pages import learner, run_rules
 from pages.common import device_label, use_app_navigation
 from pages.i18n import N_, _, link_params, render
 
@@ -191,15 +192,8 @@ def _stop(run: str) -> None:
 
 
 def owner_label(owner: str | None) -> str:
-    """Who started a run, as this reader may know it: "you", "another learner" (the teacher sees which one), the
-    shell user of a CLI run, "—" for a run recorded before runs had owners."""
-    if owner is None:
-        return "—"
-    if owner == who:
-        return _("you")
-    if owner.startswith("user:"):
-        return _("shell user {name}").format(name=owner.removeprefix("user:"))
-    return _("learner {id}").format(id=owner.removeprefix("learner:")) if is_teacher else _("another learner")
+    """Who started a run, as this reader may know it (:func:`pages.run_rules.owner_label`)."""
+    return run_rules.owner_label(owner, who, is_teacher)
 
 
 st.button(_("Train"), type="primary", disabled=problem is not None, key="tr_start", on_click=_submit)
@@ -220,7 +214,7 @@ def _accuracy(job: jobs.Job, accuracy: float) -> None:
     """The run's test accuracy, d2l's beside it only for the same recipe, and what a chance-level result means."""
     preset = engine.preset_for(job.model)
     same = preset is not None and _d2l_recipe(job, preset)
-    st.metric(_("Test accuracy"), f"{accuracy:.2%}", delta=f"d2l: {preset.d2l}" if same else None,
+    st.metric(_("Test accuracy"), accuracy_text(accuracy), delta=f"d2l: {preset.d2l}" if same else None,
               delta_color="off")
     if preset is not None and not same:
         st.caption(_("d2l's {d2l} is for its full recipe ({epochs} epochs, learning rate {lr}, batch {batch}, all "
@@ -232,22 +226,6 @@ def _accuracy(job: jobs.Job, accuracy: float) -> None:
                   "move the weights (d2l's sigmoid LeNet does, for its first epochs) — and then drop suddenly. "
                   "Train for more epochs or on more images.").format(acc=f"{accuracy:.0%}"),
                 icon=":material/info:")
-
-
-def _checked_code(run: str) -> int | None:
-    """For a playground network's run: its code checked again (in the playground's worker process) before it
-    resumes, and the memory it needs; ``None`` for a zoo model's run. A code that no longer parses is one sentence
-    (:class:`~explorer.runtime.coderun.CodeGone`)."""
-    row = store.get(run)
-    if row["code"] is None:
-        return None
-    code, shape = coderun.stored_code(row)
-    try:
-        analysis = sandbox.analyse(code, shape, graph=False)
-    except CodeError as exc:
-        raise coderun.gone(run, exc) from None
-    return coderun.check_network(analysis.summary, engine.Recipe(**row["recipe"]),
-                                 coderun.memory_limit(learner.settings()))
 
 
 def _code_of(job: jobs.Job) -> None:
@@ -316,10 +294,8 @@ owners = store.owners()
 
 
 def _visible(row: dict) -> bool:
-    """A learner sees their own runs, every run queued or running, and the machine's (CLI runs, runs recorded
-    before owners); the teacher sees every run."""
-    owner = owners.get(row["run"])
-    return is_teacher or owner == who or row["status"] in runs.ACTIVE or not (owner or "").startswith("learner:")
+    """Whether this reader sees the run in the table (:func:`pages.run_rules.visible`)."""
+    return run_rules.visible(owners.get(row["run"]), row["status"], who, is_teacher)
 
 
 rows = [r for r in store.list() if _visible(r)]
@@ -331,12 +307,16 @@ table = pd.DataFrame(rows)
 table["d2l"] = [(p.d2l if (p := engine.preset_for(m)) else "") for m in table["model"]]
 table["status"] = [_(status) for status in table["status"]]
 table["owner"] = [owner_label(owners.get(r)) for r in table["run"]]
-shown = {"run": N_("run"), "model": N_("model"), "status": N_("status"), "test_accuracy": N_("test_accuracy"),
-         "d2l": "d2l", "world_size": N_("world_size"), "started": N_("started"),
+table["test_accuracy"] = [accuracy_text(a) for a in table["test_accuracy"].astype(object).where(
+    table["test_accuracy"].notna(), None)]
+shown = {"run": N_("run"), "model": N_("model"), "status": N_("status"), "test_accuracy": N_("test accuracy"),
+         "d2l": "d2l", "world_size": N_("processes"), "started": N_("started"),
          "owner": N_("started by")}  # column → its header, translated
 st.dataframe(table[list(shown)].rename(columns={c: _(h) for c, h in shown.items()}), hide_index=True,
              key="tr_runs_table")
 st.caption(_("Store: {path} (`python -m explorer runs list`).").format(path=store.where))
+st.page_link("pages/runs.py", label=_("Compare every run: sortable table, curves, confusion matrices"),
+             icon=":material/table_chart:", query_params=link_params())
 ids = [r["run"] for r in rows]
 chosen = st.multiselect(_("Overlay the curves of"), ids, default=ids[:1], key="tr_overlay")
 if chosen:
@@ -349,7 +329,7 @@ if usable:
     pick = left.selectbox(
         _("Use a run's weights on Classify"), list(usable), key="tr_classify_pick",
         format_func=lambda r: _("{run} — {model}, epoch {epoch}, test accuracy {acc}").format(
-            run=r, model=usable[r]["model"], epoch=usable[r]["epoch"], acc=f"{usable[r]['test_accuracy']:.2%}"))
+            run=r, model=usable[r]["model"], epoch=usable[r]["epoch"], acc=accuracy_text(usable[r]["test_accuracy"])))
     with right:
         st.page_link("pages/classify.py", label=_("Use it on Classify"), icon=":material/image_search:",
                      query_params=link_params(run=pick))
@@ -361,7 +341,7 @@ if resumable:
     if right.button(_("Resume"), key="tr_resume"):
         try:
             st.session_state["tr_run"] = manager.resume(pick, device, by=who, teacher=is_teacher, limits=_limits(),
-                                                        memory=_checked_code(pick)).run
+                                                        memory=run_rules.checked_code(store, pick)).run
             st.rerun()
         except (ValueError, KeyError, PermissionError) as exc:
             st.error(render(exc), icon="⚠️")

@@ -653,3 +653,111 @@ def training_curves(runs: dict[str, Sequence[dict]], title: str = "Training on F
     fig.update_layout(title=title, hovermode="x unified", legend={"orientation": "h", "y": -0.2},
                       margin={"t": 50, "b": 10})
     return fig
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Runs, like the trackers: curves of several runs, hyper-parameters against accuracy, a confusion matrix
+# --------------------------------------------------------------------------------------------------------------
+RUN_AXES = {"epoch": N_("epoch"), "step": N_("step"), "seconds": N_("training time (s)")}
+
+
+def runs_overlay(curves: Mapping[str, Sequence], x: str = "epoch", per: str = "step", title: str = "") -> go.Figure:
+    """Several runs' curves in three panels sharing one x-axis (``x``: "epoch", "step" or "seconds", the fields of
+    :class:`explorer.runtime.history.CurvePoint`): train loss, train accuracy, test accuracy; one colour per run.
+    ``per`` "step" draws the training curves at every report point (a run recorded without them: per epoch), "epoch"
+    at epoch ends only; test accuracy is measured per epoch either way."""
+    assert x in RUN_AXES and per in ("step", "epoch"), (x, per)
+    panels = (("loss", gettext("train loss")), ("train_acc", gettext("train acc")), ("test_acc", gettext("test acc")))
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=[label for _, label in panels])
+    legend: set[str] = set()  # one legend entry per run, on its first trace
+    for i, (run, points) in enumerate(curves.items()):
+        color = _COLORS[i % len(_COLORS)]
+        steps = [p for p in points if p.kind == "step"]
+        epochs = [p for p in points if p.kind == "epoch"]
+        for row, (key, label) in enumerate(panels, start=1):
+            shown = steps if key != "test_acc" and per == "step" and steps else epochs
+            shown = [p for p in shown if getattr(p, key) is not None]
+            if not shown:
+                continue
+            fig.add_trace(go.Scatter(
+                x=[getattr(p, x) for p in shown], y=[getattr(p, key) for p in shown], mode="lines+markers",
+                name=run, legendgroup=run, showlegend=run not in legend,
+                marker={"size": 4 if len(shown) > 30 else 6}, line={"color": color},
+                hovertemplate=f"{run}<br>{label}: %{{y:.4f}}<br>{gettext(RUN_AXES[x])}: %{{x}}<extra></extra>",
+            ), row=row, col=1)
+            legend.add(run)
+    for row in (2, 3):  # accuracies on one fixed scale: runs compare at a glance, a flat curve is not blown up
+        fig.update_yaxes(tickformat=".0%", range=[0, 1.02], row=row, col=1)
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_xaxes(title_text=gettext(RUN_AXES[x]), row=3, col=1, rangemode="tozero")
+    fig.update_layout(title=title or None, height=720, legend={"orientation": "h", "y": -0.12},
+                      margin={"t": 60 if title else 30, "b": 10})
+    return fig
+
+
+def runs_parallel(rows: Sequence, title: str = "") -> go.Figure:
+    """TensorBoard's HParams parallel coordinates: one line per run across its hyper-parameters (model, learning rate
+    on a log scale, batch size, epochs, image side, processes) to its best test accuracy, coloured by it. ``rows``
+    are :class:`explorer.runtime.history.RunRow` with a test accuracy."""
+    models = sorted({r.model for r in rows})
+    best = [100 * r.best_test_acc for r in rows]
+    lrs = [math.log10(r.lr) for r in rows]
+    low, high = math.floor(min(lrs)), math.ceil(max(lrs))
+    ticks = list(range(low, high + 1)) if high > low else [low, low + 1]
+
+    def axis(label: str, values: list, **more) -> dict:
+        return {"label": label, "values": values, **more}
+
+    dimensions = [
+        axis(gettext("model"), [models.index(r.model) for r in rows], tickvals=list(range(len(models))),
+             ticktext=models, range=[-0.5, len(models) - 0.5] if len(models) == 1 else None),
+        axis(gettext("learning rate"), lrs, tickvals=ticks, ticktext=[f"{10 ** t:g}" for t in ticks],
+             range=[ticks[0], ticks[-1]]),
+        axis(gettext("batch size"), [r.batch_size for r in rows]),
+        axis(gettext("epochs"), [r.epochs for r in rows]),
+        axis(gettext("image side (px)"), [r.resize or 0 for r in rows]),
+        axis(gettext("processes"), [r.world_size for r in rows]),
+        axis(gettext("best test accuracy (%)"), best, range=[0, 100]),
+    ]
+    dimensions = [{k: v for k, v in d.items() if v is not None} for d in dimensions]
+    fig = go.Figure(go.Parcoords(
+        line={"color": best, "colorscale": "Viridis", "cmin": 0, "cmax": 100, "showscale": True,
+              "colorbar": {"title": {"text": "%"}, "thickness": 12}},
+        dimensions=dimensions, labelangle=-20, labelside="bottom",
+    ))
+    fig.update_layout(title=title or None, height=380, margin={"t": 50 if title else 30, "b": 60, "l": 60, "r": 40})
+    return fig
+
+
+def confusion_heatmap(matrix: np.ndarray, classes: Sequence[str], title: str = "") -> go.Figure:
+    """A confusion matrix: true class down, predicted class across, each cell's count written in it; the diagonal
+    is what the network gets right."""
+    n = len(classes)
+    counts = np.asarray(matrix)
+    rows = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
+    fig = go.Figure(go.Heatmap(
+        z=share, x=list(classes), y=list(classes), colorscale="Blues", zmin=0, zmax=1, text=counts,
+        texttemplate="%{text}", customdata=share, showscale=False, xgap=1, ygap=1,
+        hovertemplate=gettext("true {true}, predicted {predicted}: {count} images ({share} of the class)").format(
+            true="%{y}", predicted="%{x}", count="%{text}", share="%{customdata:.1%}") + "<extra></extra>",
+    ))
+    fig.update_yaxes(title_text=gettext("true class"), autorange="reversed", tickmode="array", tickvals=list(classes))
+    fig.update_xaxes(title_text=gettext("predicted class"), tickangle=-40, tickmode="array", tickvals=list(classes),
+                     side="bottom")
+    fig.update_layout(title=title or None, height=120 + 42 * n, margin={"t": 50 if title else 20, "b": 10})
+    return fig
+
+
+def per_class_accuracy(accuracies: Sequence[float], classes: Sequence[str], title: str = "") -> go.Figure:
+    """Each class's accuracy on the test set (the confusion matrix's diagonal over its rows), worst first."""
+    order = np.argsort(np.asarray(accuracies), kind="stable")[::-1]
+    fig = go.Figure(go.Bar(
+        x=[accuracies[i] for i in order], y=[classes[i] for i in order], orientation="h",
+        text=[fmt.accuracy_text(accuracies[i]) for i in order], textposition="inside", insidetextanchor="end",
+        hovertemplate="%{y}: %{x:.2%}<extra></extra>", marker={"color": "#1f77b4"},
+    ))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%")
+    fig.update_layout(title=title or None, height=80 + 30 * len(classes), margin={"t": 50 if title else 20, "b": 10})
+    return fig

@@ -80,3 +80,12 @@ def shape(dims: Sequence[int] | None, batch: bool = False) -> str:
         return "—"
     dims = list(dims) if batch else list(dims[1:])
     return "×".join(str(d) for d in dims) if dims else "scalar"
+
+
+NONE = "—"  # a value a run does not have (yet): no accuracy before its first completed epoch
+
+
+def accuracy_text(value: float | None) -> str:
+    """An accuracy as every page writes it: 0.8735 → '87.35 %'; ``None`` (no completed epoch yet) → '—'."""
+    return NONE if value is None else f"{100 * value:.2f} %"
+

@@ -27,6 +27,7 @@ CONVERTED = {
     "glossary": "Glossary",
     "classify": "Classify an image",
     "train": "Train a network",
+    "runs": "Runs",
     "pooling": "Pooling",
     "boltzmann": "Boltzmann machine (RBM)",
     "hopfield": "Hopfield network",

@@ -108,11 +108,13 @@ def test_a_run_waits_behind_another_processs_run_then_offers_its_weights_to_clas
     at.run()
     assert_no_exception(at)
     links = at.get("page_link")
-    assert [link.proto.label for link in links] == [f"Use it on Classify — run {run}", "Use it on Classify"]
-    assert [(link.proto.page, link.proto.query_string) for link in links] == [("classify", f"run={run}")] * 2
+    assert [link.proto.label for link in links] == [f"Use it on Classify — run {run}", "Compare every run: sortable "
+                                                    "table, curves, confusion matrices", "Use it on Classify"]
+    assert [(link.proto.page, link.proto.query_string) for link in links] == [
+        ("classify", f"run={run}"), ("runs", ""), ("classify", f"run={run}")]
     assert at.selectbox(key="tr_classify_pick").value == run
     accuracy = runs.Store().show(run)["test_accuracy"]
-    assert metrics(at)["Test accuracy"] == f"{accuracy:.2%}"
+    assert metrics(at)["Test accuracy"] == f"{100 * accuracy:.2f} %"  # as every page writes an accuracy
     metric = next(m for m in at.metric if m.label == "Test accuracy")
     assert not metric.proto.delta  # 128 images, 1 epoch: d2l's 0.78–0.79 is not set beside it
     assert any(c.value.startswith("d2l's 0.78–0.79 is for its full recipe (10 epochs, learning rate 0.9, batch 256, "
