@@ -83,7 +83,7 @@ def test_claims_take_the_oldest_waiting_run_once(backend):
 
 
 @pytest.mark.slow  # a tiny training run in a worker
-def test_with_a_live_worker_the_app_only_queues_and_the_worker_trains_it():
+def test_with_a_live_worker_the_app_only_queues_and_the_worker_trains_it(backend):
     store = runs.Store()
     manager = jobs.JobManager()
     me = worker.register(store, "cpu", 1)  # this process is the worker (its loop runs below)
