@@ -47,7 +47,8 @@ def recover(conn: Connection) -> list[str]:
         select(runs_table.c.id, runs_table.c.pid, runs_table.c.host, runs_table.c.heartbeat).where(
             or_(runs_table.c.status == "running",
                 and_(runs_table.c.status == "queued", or_(runs_table.c.queue.is_(None),
-                                                          runs_table.c.queue != "workers"))))))
+                                                          runs_table.c.queue != "workers"))))
+        .order_by(runs_table.c.id)))  # one order of row locks for every process (PostgreSQL: no deadlock)
     gone = [r["id"] for r in candidates
             if (r["host"] == host and not alive(r["pid"])) or now - (r["heartbeat"] or 0) > STALE_S]
     for run in gone:
