@@ -29,6 +29,7 @@ import math
 import os
 import resource
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -317,9 +318,11 @@ def estimate_child(memory: int, device: str) -> int:
     return 0
 
 
-def classify_code(store: runs.Store, run: str, x: torch.Tensor) -> torch.Tensor:
+def classify_code(store: runs.Store, run: str, x: torch.Tensor) -> tuple[torch.Tensor, float]:
     """The class probabilities of a stored playground network's run (the weights of its last completed epoch) for
-    one input ``x`` (C×H×W), computed in a limited child process. :class:`CodeGone` when its code no longer parses."""
+    one input ``x`` (C×H×W), computed in a limited child process, and the milliseconds its forward pass took there
+    (the rest is the process's start: PyTorch imported, the code interpreted, the weights loaded). :class:`CodeGone`
+    when its code no longer parses."""
     import subprocess
 
     weights = store.weights(run)
@@ -336,6 +339,7 @@ def classify_code(store: runs.Store, run: str, x: torch.Tensor) -> torch.Tensor:
         if "error" in answer:
             raise CodeGone(runner.plain_message(answer["error"]["template"], answer["error"]["values"]))
         probs = torch.tensor([float(p) for p in answer["probs"]])
+        forward_ms = float(answer["forward_ms"])
     except (ValueError, IndexError, KeyError, TypeError) as exc:
         if isinstance(exc, CodeGone):
             raise
@@ -344,7 +348,7 @@ def classify_code(store: runs.Store, run: str, x: torch.Tensor) -> torch.Tensor:
     if probs.shape != (CODE_CLASSES,):
         raise CodeRefused(N_("the network's process ended with status {code} before it classified the image"),
                           code=done.returncode)
-    return probs
+    return probs, forward_ms
 
 
 def classify_child(memory: int) -> int:
@@ -366,8 +370,10 @@ def classify_child(memory: int) -> int:
     net.eval()
     with torch.inference_mode():
         x = torch.tensor(request["input"], dtype=torch.float32).reshape(shape)
+        start = time.perf_counter()
         probs = torch.softmax(net(x[None]).float(), dim=1)[0]
-    print(json.dumps({"probs": probs.tolist()}))
+        forward_ms = (time.perf_counter() - start) * 1000
+    print(json.dumps({"probs": probs.tolist(), "forward_ms": forward_ms}))
     return 0
 
 

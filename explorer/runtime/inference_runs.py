@@ -109,10 +109,10 @@ def _classify_code_run(store: Store, run: str, image: Image.Image | np.ndarray, 
         x = torch.from_numpy(inference.fashion_input(image, (28, 28)))[None]
     x = resized(x[None], shape[-1])[0]
     prepared = time.perf_counter()
-    probs = coderun.classify_code(store, run, x)
-    forward_ms = (time.perf_counter() - prepared) * 1000
+    probs, forward_ms = coderun.classify_code(store, run, x)
+    load_ms = (time.perf_counter() - prepared) * 1000 - forward_ms  # the process's start, the code, the weights
     values, indices = probs.topk(max(1, min(top_k, len(data.CLASSES))))
     top = [(data.CLASSES[int(i)], float(v)) for v, i in zip(values, indices)]
     preprocess_ms = (prepared - start) * 1000
-    return inference.Prediction(top=top, ms=preprocess_ms + forward_ms, input=x, preprocess_ms=preprocess_ms,
-                                forward_ms=forward_ms)
+    return inference.Prediction(top=top, ms=preprocess_ms + forward_ms, input=x, load_ms=load_ms,
+                                preprocess_ms=preprocess_ms, forward_ms=forward_ms)

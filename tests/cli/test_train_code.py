@@ -124,6 +124,7 @@ def test_train_code_records_a_run_with_its_code(capsys, tmp_path):
     prediction = inference_runs.classify_run(result["run"], np.zeros((28, 28), np.uint8))
     assert len(prediction.top) == 5 and abs(sum(p for _, p in prediction.top) - 1) < 0.5
     assert tuple(prediction.input.shape) == (1, 28, 28)
+    assert prediction.load_ms > prediction.forward_ms > 0  # the child's start, then one forward pass
 
 
 @pytest.mark.slow  # a child process that starts, then runs out of its address space
