@@ -21,7 +21,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..i18n import N_, ExplorerError, InvalidValue, Message, Quoted
 from . import coderun, lease, runner, runs, worker
@@ -157,8 +157,11 @@ class JobManager:
         job.remote = True
         store.hand_to_workers(job.run)
         self._jobs[job.run] = job
-        threading.Thread(target=self._follow, args=(job,), name=f"explorer-follow-{job.run}", daemon=True).start()
+        self._start_following(job)
         return job
+
+    def _start_following(self, job: Job) -> None:
+        threading.Thread(target=self._follow, args=(job,), name=f"explorer-follow-{job.run}", daemon=True).start()
 
     def _follow(self, job: Job, poll: float = 0.5, recover_every: float = 5.0) -> None:
         """Keep ``job`` up to date with its run, which a worker trains: status and device from the store, the
@@ -205,7 +208,27 @@ class JobManager:
         return self._jobs.get(run)
 
     def current(self) -> Job | None:
-        return self._current
+        """The job training in this process; else the run a worker trains now (the oldest, when several), followed
+        from the store — what any app server sharing the store shows as training, whichever started it."""
+        if self._current is not None:
+            return self._current
+        on_workers = runs.Store().on_workers()
+        return self.follow(on_workers[0]) if on_workers else None
+
+    def follow(self, run: str) -> Job:
+        """A job of this process that follows ``run`` in the store while a worker trains it (started by this or
+        another app server): its status, curve and end, as :meth:`get` shows a job of this process."""
+        with self._lock:
+            job = self._jobs.get(run)
+            if job is not None and not job.ended.is_set():
+                return job
+            row = runs.Store().get(run)
+            job = Job(run, row["model"], replace(engine.Recipe(), **row["recipe"]), row["device"], row["train_limit"],
+                      nproc=row["world_size"], owner=row["owner"], code=row["code"], remote=True,
+                      status=row["status"])
+            self._jobs[run] = job
+            self._start_following(job)
+            return job
 
     def position(self, run: str) -> int | None:
         """0 while ``run`` trains, 1, 2, … while it waits in the machine's line (runs of every process sharing the

@@ -69,7 +69,7 @@ def enter_line(eng: Engine, run: str) -> None:
         conn.execute(insert(conn, line_table).values(run=run, pid=pid, host=host, heartbeat=now)
                      .on_conflict_do_nothing(index_elements=["run"]))
         conn.execute(update(runs_table).where(runs_table.c.id == run, runs_table.c.status != "running").values(
-            status="queued", pid=pid, host=host, heartbeat=now, error=None, finished=None))
+            status="queued", pid=pid, host=host, heartbeat=now, error=None, finished=None, queue=None))
 
 
 def leave_line(eng: Engine, run: str) -> None:

@@ -95,9 +95,16 @@ def test_with_a_live_worker_the_app_only_queues_and_the_worker_trains_it(backend
     assert store.line() == [] and manager.current() is None  # nothing waits for this process's lease
     worker.unregister(store, me)
     said: list[str] = []
-    assert worker.work("cpu", 1, once=True, say=said.append) == 1
-    assert said[-1] == f"run {job.run}: done" and worker.live(store) == []
+    trained = []
+    loop = threading.Thread(target=lambda: trained.append(worker.work("cpu", 1, once=True, say=said.append)))
+    loop.start()
+    _until(lambda: store.on_workers() == [job.run], what="the worker to claim the run")
+    watching = jobs.JobManager().current()  # another app server sharing the store: it shows the run training
+    assert (watching.run, watching.model, watching.remote, watching.recipe) == (job.run, "lenet", True, job.recipe)
+    loop.join(120)
+    assert trained == [1] and said[-1] == f"run {job.run}: done" and worker.live(store) == []
     assert manager.wait(job.run, 60).status == "done"
+    assert watching.ended.wait(60) and watching.status == "done" and watching.points == job.points
     assert [e["epoch"] for e in store.epochs(job.run)] == [1] and store.get(job.run)["device"] == "cpu"
     assert {**job.result.to_dict(), "status": "done"} == store.show(job.run)
     # the curve the page draws came from the worker's progress file: 128 images in 2 steps of 64, then the epoch
