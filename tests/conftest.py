@@ -58,17 +58,20 @@ def fashion_mnist() -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _own_run_store(tmp_path_factory) -> None:
-    """Every test sees an empty run store of its session ($EXPLORER_HOME), never the user's ~/.cache/cnn-explorer;
+    """Every test sees an empty run store of its session ($EXPLORER_HOME), never the user's ~/.cache/cnn-explorer
+    nor a store or artifact folder named by the user's environment ($EXPLORER_STORE_URL, $EXPLORER_ARTIFACTS);
     tests that need a store of their own set it with monkeypatch, which wins."""
     import os
 
-    previous = os.environ.get("EXPLORER_HOME")
+    names = ("EXPLORER_HOME", "EXPLORER_STORE_URL", "EXPLORER_ARTIFACTS")
+    previous = {name: os.environ.pop(name, None) for name in names}
     os.environ["EXPLORER_HOME"] = str(tmp_path_factory.mktemp("explorer-home"))
     yield
-    if previous is None:
-        os.environ.pop("EXPLORER_HOME", None)
-    else:
-        os.environ["EXPLORER_HOME"] = previous
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture
