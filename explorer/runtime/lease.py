@@ -145,7 +145,12 @@ def beat(conn: Connection, run: str, now: float) -> None:
 
 
 def waiting_message(store: Store, run: str) -> Message:
-    """"queued, 2nd in line — run … (lenet) is training on this machine" for a run waiting for the lease."""
+    """"queued, 2nd in line — run … (lenet) is training on this machine" for a run waiting for the lease;
+    "queued for a worker, 2nd in line" for a run waiting in the workers' queue."""
+    for_workers = store.queued_for_workers()
+    if run in for_workers:
+        return Message(N_("queued for a worker, {position} in line"),
+                       {"position": Ordinal(for_workers.index(run) + 1)})
     position, held = store.position(run), store.holder()
     if held is None:
         return (Message(N_("queued, {position} in line"), {"position": Ordinal(position)}) if position

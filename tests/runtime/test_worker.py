@@ -16,7 +16,8 @@ import torch
 from safetensors.torch import load_file
 from sqlalchemy import text
 
-from explorer.runtime import jobs, runs, worker
+from explorer.i18n import render, use_language
+from explorer.runtime import jobs, lease, runs, worker
 from explorer.runtime import store as db
 from explorer.runtime import train as engine
 from explorer.runtime.train import Recipe
@@ -93,6 +94,10 @@ def test_with_a_live_worker_the_app_only_queues_and_the_worker_trains_it(backend
     row = store.get(job.run)
     assert (row["status"], row["queue"], row["pid"]) == ("queued", "workers", None)
     assert store.line() == [] and manager.current() is None  # nothing waits for this process's lease
+    said = lease.waiting_message(store, job.run)  # what the Train page says of it
+    assert str(said) == "queued for a worker, 1st in line"
+    with use_language("zh"):
+        assert render(said) == "排队等待训练工作进程，排在第 1 位"
     worker.unregister(store, me)
     said: list[str] = []
     trained = []
