@@ -221,8 +221,8 @@ def _frame(rows: list[history.RunRow]) -> pd.DataFrame:
     return pd.DataFrame({
         "run": [_run_url(r.run) for r in rows],
         "model": [r.model for r in rows],
-        "status": [_(r.status) for r in rows],
         "best": [None if r.best_test_acc is None else round(100 * r.best_test_acc, 2) for r in rows],
+        "status": [_(r.status) for r in rows],
         "last": [None if r.last_test_acc is None else round(100 * r.last_test_acc, 2) for r in rows],
         "lr": [r.lr for r in rows],
         "batch": [r.batch_size for r in rows],
