@@ -97,7 +97,7 @@ def test_with_a_live_worker_the_app_only_queues_and_the_worker_trains_it(backend
     said = lease.waiting_message(store, job.run)  # what the Train page says of it
     assert str(said) == "queued for a worker, 1st in line"
     with use_language("zh"):
-        assert render(said) == "排队等待训练工作进程，排在第 1 位"
+        assert render(said) == "排队中（由工作进程训练），排在第 1 位"
     worker.unregister(store, me)
     said: list[str] = []
     trained = []
