@@ -3,6 +3,7 @@ nginx in front, each browser kept on one replica (``deploy/nginx.conf.template``
 
     python scripts/serve_class.py --replicas 2          # or: make serve-class REPLICAS=2
     python scripts/serve_class.py --replicas 3 --port 8600 --host 0.0.0.0
+    python scripts/serve_class.py --nginx-config 10.0.0.11:8501 --nginx-config 10.0.0.12:8501 --host 0.0.0.0 --port 80
 
 Everything lives under ``$EXPLORER_HOME/serve-class/``: the PostgreSQL cluster (``postgres/``, created on the first
 start and kept; run as root, it lives in the ``postgres`` user's home instead, since PostgreSQL refuses to run as
@@ -342,9 +343,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="nginx's address (0.0.0.0: every interface)")
     parser.add_argument("--no-worker", action="store_true", help="no training worker: the replicas train runs")
     parser.add_argument("--sqlite", action="store_true", help="no PostgreSQL: the replicas share the SQLite store")
+    parser.add_argument("--nginx-config", metavar="HOST:PORT", action="append",
+                        help="only print nginx's config for these replicas (repeat for each; e.g. on other machines), "
+                             "listening on --host:--port, and start nothing")
     args = parser.parse_args(argv)
     if args.replicas < 1:
         parser.error(f"--replicas must be at least 1, not {args.replicas}")
+    if args.nginx_config:
+        print(nginx_conf(f"{args.host}:{args.port}", args.nginx_config, as_root=False), end="")
+        return 0
     home = explorer_home()
     servers = ClassServers(home, args.replicas, args.port, args.host, postgres=not args.sqlite,
                            worker=not args.no_worker)
