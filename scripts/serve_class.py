@@ -165,7 +165,9 @@ class Postgres:
     def _run(self, argv: list[str]) -> subprocess.CompletedProcess:
         if self.as_user:
             argv = ["runuser", "-u", self.as_user, "--", *argv]
-        return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        # a session of its own: the server pg_ctl leaves running is not in the terminal's process group, so Ctrl-C
+        # reaches this script only, which stops PostgreSQL last
+        return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, start_new_session=True)
 
     def start(self) -> Postgres:
         data = self.folder / "data"
@@ -355,13 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     home = explorer_home()
     servers = ClassServers(home, args.replicas, args.port, args.host, postgres=not args.sqlite,
                            worker=not args.no_worker)
-    stopping = False
 
     def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            raise KeyboardInterrupt
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
@@ -385,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nStopping …", flush=True)
         return 0
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C does not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
         servers.stop()
 
 
