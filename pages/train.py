@@ -240,7 +240,9 @@ def _code_of(job: jobs.Job) -> None:
 def _live() -> None:
     """The session's run (or whatever trains now): status, progress, the live curves, Stop."""
     set_language(st.session_state.get("_lang", ""))  # a fragment's own rerun does not pass the app's language setup
-    job = manager.get(st.session_state.get("tr_run", "")) or manager.current()
+    # the session's run, else what trains now: in this process, else in a worker (another replica may have started
+    # it: every replica sharing the store shows it live)
+    job = manager.get(st.session_state.get("tr_run", "")) or manager.current() or manager.elsewhere()
     if job is None:
         st.info(_("No run in progress. Pick a preset and press Train."))
         return
@@ -286,7 +288,7 @@ def _live() -> None:
 
 
 busy = any(j is not None and j.status in ("queued", "running")
-           for j in (manager.get(st.session_state.get("tr_run", "")), manager.current()))
+           for j in (manager.get(st.session_state.get("tr_run", "")), manager.current(), manager.elsewhere()))
 st.fragment(_live, run_every=1.0 if busy else None)()
 
 st.header(_("Runs"))

@@ -76,6 +76,7 @@ class JobManager:
         self._current: Job | None = None
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._looked: tuple[float, Job | None] = (-1.0, None)  # elsewhere()'s last look: when, what it found
         runs.Store().recover()  # the app starting: runs of processes that died are interrupted
 
     def submit(self, model_id: str, recipe: engine.Recipe, device: str = "auto", limit: int | None = None,
@@ -206,6 +207,30 @@ class JobManager:
 
     def get(self, run: str) -> Job | None:
         return self._jobs.get(run)
+
+    def elsewhere(self, every: float = 1.0) -> Job | None:
+        """The run the workers have now — the oldest running, else the first waiting — whichever process handed it
+        to them (another replica of the app sharing the store), followed here as this process follows the runs it
+        hands over: how every replica shows it live. The store is asked at most once per ``every`` seconds, however
+        many sessions ask."""
+        with self._lock:
+            when, found = self._looked
+            if time.monotonic() - when < every:
+                return found
+        store = runs.Store()
+        rows = [row for row in map(store.get, store.active()) if row["queue"] == runs.WORKERS]
+        row = next((r for r in rows if r["status"] == "running"), rows[0] if rows else None)
+        with self._lock:
+            found = None if row is None else self._jobs.get(row["id"])
+            if row is not None and found is None:
+                found = Job(row["id"], row["model"], replace(engine.Recipe(), **row["recipe"]), row["device"],
+                            row["train_limit"], nproc=row["world_size"], owner=row["owner"], code=row["code"],
+                            remote=True)
+                self._jobs[found.run] = found
+                threading.Thread(target=self._follow, args=(found,), name=f"explorer-follow-{found.run}",
+                                 daemon=True).start()
+            self._looked = (time.monotonic(), found)
+        return found
 
     def current(self) -> Job | None:
         """The job training in this process; else the run a worker trains now (the oldest, when several), followed
