@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -289,6 +290,9 @@ class ClassServers:
         for k, url in enumerate(self.replica_urls, 1):
             name = f"replica {k}"
             wait_for(lambda url=url: _answers_ok(f"{url}/_stcore/health"), name, self.processes[name], self.log(name))
+        if self.with_worker:  # registered in the store before any learner arrives: their runs go to it
+            wait_for(lambda: re.search(r"^worker \S+: ", self.log("worker").read_text(errors="replace"), re.M)
+                     is not None, "worker", self.processes["worker"], self.log("worker"))
         nginx = _start([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(self.nginx_folder), "-c", "nginx.conf",
                         "-e", "error.log"], self.log("nginx"))
         self.processes["nginx"] = nginx
@@ -323,9 +327,18 @@ class ClassServers:
         return self.logs / f"{name.replace(' ', '-')}.log"
 
     def stop(self) -> None:
-        """nginx first (no new requests), then the worker and the replicas, then PostgreSQL."""
-        for name, proc in reversed(list(self.processes.items())):
-            stop_process(proc, signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
+        """nginx first (no new requests), then the worker and the replicas (all told at once, then waited for), then
+        PostgreSQL."""
+        if "nginx" in self.processes:
+            stop_process(self.processes.pop("nginx"), signal.SIGQUIT)
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in self.processes.values():
+            stop_process(proc)  # gone by now, or killed after its grace time
         self.processes.clear()
         if self.postgres:
             self.postgres.stop()
@@ -361,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a service manager's stop
+        signal.signal(sig, on_signal)
     try:
         print(f"Starting {args.replicas} replicas, {'a worker, ' if servers.with_worker else ''}nginx"
               f"{' and PostgreSQL' if servers.postgres else ''} (logs in {servers.logs}) …", flush=True)
