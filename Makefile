@@ -7,12 +7,20 @@ RUN_DEBS := graphviz dataset-fashion-mnist fonts-wqy-microhei
 # A class behind nginx (scripts/serve_class.py): the proxy and a PostgreSQL run store; the tests start both.
 SERVE_DEBS := nginx postgresql
 TEST_DEBS := $(RUN_DEBS) chromium $(SERVE_DEBS)
+REPLICAS ?= 2
+SERVE_PORT ?= 8500
 STREAMLIT_FLAGS := --server.fileWatcherType none --browser.gatherUsageStats false
 
-.PHONY: run test test-fast bench docs lint setup setup-dev clean messages font
+.PHONY: run serve-class test test-fast bench docs lint setup setup-dev clean messages font
 
 run: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true $(STREAMLIT_FLAGS)
+
+# A class on one machine as on many (docs/deploy.md): PostgreSQL, $(REPLICAS) Streamlit replicas, a training worker and
+# nginx on port $(SERVE_PORT) in front; Ctrl-C stops them all.
+serve-class: setup
+	@scripts/system-deps.sh $(SERVE_DEBS)
+	$(PY) scripts/serve_class.py --replicas $(REPLICAS) --port $(SERVE_PORT)
 
 test: lint
 	$(PY) -m pytest
