@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10: import-linter brings tomli
@@ -132,6 +134,7 @@ def private_uses(source: str, me: str, is_package: bool = False) -> Iterator[str
                     yield f"{owner}.{node.attr}"
 
 
+@pytest.mark.slow
 def test_no_module_uses_another_modules_private_names():
     found = {
         f"{rel(path)}: {use}"
@@ -206,6 +209,7 @@ def top_level_names(path: Path) -> Iterator[str]:
                         yield name.id
 
 
+@pytest.mark.slow
 def test_no_name_is_defined_in_two_library_modules():
     where: dict[str, set[str]] = defaultdict(set)
     for path in python_files(LIBRARY):

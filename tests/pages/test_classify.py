@@ -161,6 +161,7 @@ def test_failed_download_says_why_and_the_page_stays(open_page, monkeypatch):
     assert predictions(at) == ["Ankle boot"]  # and the rest of the page is back with a model that has weights
 
 
+@pytest.mark.slow
 def test_walkthrough_numbers_are_the_forward_pass(classify_page):
     at = classify_page
     at.selectbox(key="cls_model").set_value("lenet").run()

@@ -3,6 +3,8 @@ link with figure settings opens the tab with them."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.pages.conftest import open_tab
 
 
@@ -35,6 +37,7 @@ def test_the_figure_settings_go_into_the_url(open_page):
     assert "fig_direction" not in at.query_params  # a default stays out of the link
 
 
+@pytest.mark.slow
 def test_the_playground_draws_its_network_in_a_figure_tab(open_page):
     at = open_tab(open_page("playground"), "Figure", key="pg_view")
     assert not at.exception

@@ -139,6 +139,7 @@ def test_errors_in_user_code_name_the_line():
         parse_network("x = 1\n\nnet = (\n")
 
 
+@pytest.mark.slow
 def test_real_weights_are_bounded():
     with pytest.raises(CodeError, match="parameters"):
         parse_network("net = nn.Linear(100000, 10000)\n", device="cpu")

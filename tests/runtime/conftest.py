@@ -9,7 +9,7 @@ from explorer.runtime import store as db
 from tests.pg import postgres  # noqa: F401 — a fixture, used by name
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])  # a cluster starts: seconds
 def backend(request, monkeypatch):
     """The store's database: the default SQLite file, or a new database of the session's PostgreSQL (its bare
     ``postgresql://`` URL in ``EXPLORER_STORE_URL``). Use it after a fixture that sets ``EXPLORER_HOME``."""

@@ -69,6 +69,7 @@ def test_detector_files_are_small_and_hold_what_the_method_needs():
         assert tuple(stats["whiten"].shape) == (dim, dim) and tuple(stats["means"].shape) == (10, dim)
 
 
+@pytest.mark.slow
 def test_split_forward_is_the_models_forward(test_set):
     x = torch.from_numpy(test_set[0][:8].copy()).float().div(255)[:, None]
     for model_id in SHIPPED:
@@ -153,6 +154,7 @@ def test_large_uploads_are_shrunk_before_the_border_is_measured():
     assert ood.border(Image.fromarray(stripes)) < 0.05
 
 
+@pytest.mark.slow
 def test_the_shipped_score_is_the_union_of_two_calibrated_tests(test_set):
     assert ood.method() == "mahalanobis|border"
     for model_id in SHIPPED:

@@ -240,6 +240,7 @@ RACE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_two_processes_racing_for_the_lease_on_postgresql_exactly_one_wins(postgres, monkeypatch, tmp_path,
                                                                            repo_root):
     monkeypatch.setenv(db.URL_ENV, postgres.database())
