@@ -38,6 +38,7 @@ from pathlib import Path
 import torch
 from sqlalchemy import and_, func, select, update
 from sqlalchemy import insert as sql_insert
+from sqlalchemy.exc import IntegrityError
 
 from ..i18n import N_, ExplorerError
 from . import lease
@@ -138,13 +139,20 @@ class Store:
         (``20250101-120000-lenet-1a2b``; ``…-code-1a2b3c4d-…`` for a playground network, whose ``code`` it
         keeps)."""
         stem = model.replace(":", "-")  # a run id is also a folder name and a URL parameter
-        run = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{stem}-{secrets.token_hex(2)}"
-        with db.writing(self.engine) as conn:
-            conn.execute(sql_insert(db.runs).values(
-                id=run, model=model, recipe=json.dumps(asdict(recipe)), train_limit=limit, device=device,
-                world_size=world_size, status="queued", started=_now_iso(), pid=os.getpid(),
-                host=socket.gethostname(), heartbeat=time.time(), owner=owner or shell_owner(), code=code))
-        return run
+        attempts = 8  # 4 hex digits per second: a class starting many runs at once may draw one twice
+        for attempt in range(1, attempts + 1):
+            run = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{stem}-{secrets.token_hex(2)}"
+            try:
+                with db.writing(self.engine) as conn:
+                    conn.execute(sql_insert(db.runs).values(
+                        id=run, model=model, recipe=json.dumps(asdict(recipe)), train_limit=limit, device=device,
+                        world_size=world_size, status="queued", started=_now_iso(), pid=os.getpid(),
+                        host=socket.gethostname(), heartbeat=time.time(), owner=owner or shell_owner(), code=code))
+            except IntegrityError:  # that id is taken: draw another
+                if attempt == attempts:
+                    raise
+            else:
+                return run
 
     def start(self, run: str, device: str, world_size: int) -> None:
         """Mark ``run`` running in this process."""

@@ -87,6 +87,23 @@ def test_runs_are_recorded_listed_and_shown_alike(backend):
         store.get("nope")
 
 
+def test_a_run_id_drawn_twice_in_one_second_is_drawn_again(backend, monkeypatch):
+    from datetime import datetime, timezone
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 12, 1, 10, 0, 0, tzinfo=timezone.utc)
+
+    tokens = iter(["aaaa", "aaaa", "bbbb"])
+    monkeypatch.setattr(runs, "datetime", Frozen)
+    monkeypatch.setattr(runs.secrets, "token_hex", lambda n: next(tokens))
+    store = runs.Store()
+    assert [store.create("lenet", Recipe()) for _ in range(2)] == ["20261201-100000-lenet-aaaa",
+                                                                    "20261201-100000-lenet-bbbb"]
+    assert [r["run"] for r in store.list()] == ["20261201-100000-lenet-bbbb", "20261201-100000-lenet-aaaa"]
+
+
 def test_epochs_weights_and_the_resume_state_round_trip(backend, explorer_home):
     store = runs.Store()
     run = store.create("lenet", Recipe())
