@@ -179,8 +179,8 @@ def _submit() -> None:
         job = manager.submit(model_id, recipe, device, limit, nproc, owner=who, limits=_limits(),
                              estimate_s=estimate)
         st.session_state["tr_run"] = job.run
-    except ValueError as exc:
-        st.session_state["tr_submit_error"] = render(exc)
+    except ValueError as exc:  # rendered by the page: a callback runs before the run's language is set
+        st.session_state["tr_submit_error"] = exc
 
 
 def _stop(run: str) -> None:
@@ -188,7 +188,7 @@ def _stop(run: str) -> None:
     try:
         manager.stop(run, by=who, teacher=is_teacher)
     except PermissionError as exc:
-        st.session_state["tr_submit_error"] = render(exc)
+        st.session_state["tr_submit_error"] = exc
 
 
 def owner_label(owner: str | None) -> str:
@@ -197,8 +197,8 @@ def owner_label(owner: str | None) -> str:
 
 
 st.button(_("Train"), type="primary", disabled=problem is not None, key="tr_start", on_click=_submit)
-if message := st.session_state.pop("tr_submit_error", None):
-    st.error(message, icon="⚠️")
+if refusal := st.session_state.pop("tr_submit_error", None):
+    st.error(render(refusal), icon="⚠️")
 
 
 def _d2l_recipe(job: jobs.Job, preset: engine.Preset) -> bool:
