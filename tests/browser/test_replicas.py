@@ -83,11 +83,11 @@ def test_two_learners_on_two_replicas_an_upload_classifies_a_run_shows_live_thro
         for page in (watcher, trainer):
             page.goto(f"{cluster.url}/train?model=lenet", wait_until="commit")
 
-        # A run started through replica 2, which hands it to the worker (5,000 images for 100 epochs: it trains
+        # A run started through replica 2, which hands it to the worker (5,000 images for 500 epochs: it trains
         # until it is stopped, with a report point — where a Stop is seen — every 1,000 images) ...
         settle(trainer)
         _set_number(trainer, "Training images (0 = all 60,000)", 5000)
-        _set_number(trainer, "Epochs", 100)
+        _set_number(trainer, "Epochs", 500)
         trainer.get_by_role("button", name="Train", exact=True).click()
         heading = trainer.locator("h3").filter(has_text="Run ")
         expect(heading).to_contain_text(": lenet", timeout=SHOW_MS)
