@@ -41,7 +41,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from ..i18n import N_, ExplorerError, InvalidValue
@@ -97,6 +97,14 @@ class BadStoreURL(InvalidValue):
     """``EXPLORER_STORE_URL`` is not a SQLite or PostgreSQL URL (a ``ValueError``)."""
 
 
+class StoreUnreachable(InvalidValue):
+    """The store's database cannot be reached (a server down, a wrong host or database, a file that cannot be
+    opened): a ``ValueError``, so that the CLI says it in one line."""
+
+
+DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")  # what the app ships
+
+
 def home() -> Path:
     """``$EXPLORER_HOME``, else ``~/.cache/cnn-explorer``."""
     return Path(os.environ.get("EXPLORER_HOME") or Path.home() / ".cache" / "cnn-explorer")
@@ -112,7 +120,7 @@ def store_url(root: Path | None = None) -> URL:
         url = make_url(given)
     except ArgumentError:
         url = None
-    if url is None or url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+    if url is None or url.drivername not in DRIVERS or not url.database:
         raise BadStoreURL(N_("{name} must be a sqlite:///FILE or postgresql://USER@HOST:PORT/DB URL, not {value}"),
                           name=URL_ENV, value=repr(given))
     if url.get_backend_name() == "postgres" or url.drivername == "postgresql":
@@ -253,6 +261,16 @@ def open_engine(url: URL) -> Engine:
     others wait for it and find it done)."""
     eng = engine(url)
     where = display_url(url)
+    try:
+        _open(eng, where)
+    except OperationalError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreUnreachable(N_("the run store {path} cannot be reached: {reason}"), path=where,
+                               reason=reason) from None
+    return eng
+
+
+def _open(eng: Engine, where: str) -> None:
     if is_sqlite(eng):
         raw = eng.raw_connection()  # outside any transaction (the pragma refuses to run inside one)
         try:
@@ -267,7 +285,6 @@ def open_engine(url: URL) -> Engine:
             if not is_sqlite(conn):  # two processes opening a new database: the second waits for the first
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242023)")
             migrate(conn, where)
-    return eng
 
 
 def order_key(conn: Connection):

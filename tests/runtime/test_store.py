@@ -5,6 +5,8 @@ processes racing for the training lease on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import pytest
 import torch
 from sqlalchemy import text
 
+from explorer.i18n import render, use_language
 from explorer.runtime import runs
 from explorer.runtime import store as db
 from explorer.runtime import train as engine
@@ -58,11 +61,28 @@ def test_the_url_names_the_store(explorer_home, monkeypatch):
     assert runs.Store().path == explorer_home / "other.sqlite"
     monkeypatch.setenv(db.ARTIFACTS_ENV, str(explorer_home / "shared"))
     assert runs.Store().folder("r") == explorer_home / "shared" / "r"
-    for bad in ("mysql://a@b/c", "not a url"):
+    for bad in ("mysql://a@b/c", "not a url", "sqlite://", "postgresql+psycopg2://ann@h/x"):
         monkeypatch.setenv(db.URL_ENV, bad)
-        with pytest.raises(ValueError, match=f"EXPLORER_STORE_URL must be a sqlite:///FILE or postgresql://USER@HOST:"
-                                             f"PORT/DB URL, not '{bad}'"):
+        with pytest.raises(ValueError, match=re.escape(f"EXPLORER_STORE_URL must be a sqlite:///FILE or "
+                                                       f"postgresql://USER@HOST:PORT/DB URL, not '{bad}'")):
             runs.Store()
+
+
+def test_a_store_that_cannot_be_reached_is_one_sentence(monkeypatch, capsys):
+    from explorer.cli import main
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv(db.URL_ENV, f"postgresql://ann:secret@127.0.0.1:{port}/explorer")
+    assert main(["runs", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: the run store postgresql+psycopg://ann:***@127.0.0.1:{port}/explorer cannot be "
+                          "reached: ") and "secret" not in err and len(err.splitlines()) == 1
+    with pytest.raises(ValueError) as info:
+        runs.Store()
+    with use_language("zh"):
+        assert render(info.value).startswith("运行库 postgresql+psycopg://ann:***@")
 
 
 def test_runs_are_recorded_listed_and_shown_alike(backend):
