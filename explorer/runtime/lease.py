@@ -27,10 +27,11 @@ from sqlalchemy import and_, delete, exc, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from ..i18n import N_, Message, Ordinal
-from .store import BEAT_S, STALE_S, alive, insert, is_sqlite, present, reading, rows, writing
+from .store import BEAT_S, STALE_S, WORKER_STALE_S, alive, insert, is_sqlite, present, reading, rows, writing
 from .store import lease as lease_table
 from .store import line as line_table
 from .store import runs as runs_table
+from .store import workers as workers_table
 
 if TYPE_CHECKING:
     from .runs import Store
@@ -41,8 +42,11 @@ LEASE_ID = 1
 def recover(conn: Connection) -> list[str]:
     """(In a write transaction.) Mark "interrupted" every queued or running run whose process is gone (dead pid on
     this host, or no heartbeat for ``STALE_S``) — a run waiting in the workers' queue belongs to no process — and
-    free the places in line and the lease that gone processes held. The ids marked."""
+    free the places in line and the lease that gone processes held. A run a worker trains in its own process is
+    gone as soon as that worker is (silent for ``WORKER_STALE_S``, on any machine). The ids marked."""
     host, now = socket.gethostname(), time.time()
+    lost = {(w["run"], w["pid"], w["host"]) for w in rows(conn.execute(
+        select(workers_table).where(workers_table.c.run.is_not(None)))) if not present(w, now, WORKER_STALE_S)}
     candidates = rows(conn.execute(
         select(runs_table.c.id, runs_table.c.pid, runs_table.c.host, runs_table.c.heartbeat).where(
             or_(runs_table.c.status == "running",
@@ -50,7 +54,8 @@ def recover(conn: Connection) -> list[str]:
                                                           runs_table.c.queue != "workers"))))
         .order_by(runs_table.c.id)))  # one order of row locks for every process (PostgreSQL: no deadlock)
     gone = [r["id"] for r in candidates
-            if (r["host"] == host and not alive(r["pid"])) or now - (r["heartbeat"] or 0) > STALE_S]
+            if (r["host"] == host and not alive(r["pid"])) or now - (r["heartbeat"] or 0) > STALE_S
+            or (r["id"], r["pid"], r["host"]) in lost]
     for run in gone:
         conn.execute(update(runs_table).where(runs_table.c.id == run).values(
             status="interrupted", error="the process running it stopped before it finished"))

@@ -50,6 +50,7 @@ from ..i18n import N_, ExplorerError, InvalidValue
 RUNS_SCHEMA_VERSION = 3
 STALE_S = 600  # a heartbeat older than this means a run's process is gone (another host, a reused pid)
 BEAT_S = 2.0  # seconds between heartbeats
+WORKER_STALE_S = 30.0  # a worker (its own heartbeat thread beats every BEAT_S) silent this long is gone
 URL_ENV, ARTIFACTS_ENV = "EXPLORER_STORE_URL", "EXPLORER_ARTIFACTS"
 
 metadata = MetaData()

@@ -40,8 +40,8 @@ from ..i18n import ExplorerError
 from . import runner, runs
 from . import store as db
 from . import train as engine
+from .store import WORKER_STALE_S
 
-WORKER_STALE_S = 30.0  # a worker whose heartbeat is older than this is gone
 POLL_S = 1.0  # seconds between looks at an empty queue
 
 
@@ -55,10 +55,11 @@ def live(store: runs.Store) -> list[dict]:
 
 
 def register(store: runs.Store, device: str, nproc: int) -> str:
-    """Register this process as a worker; its id (``host-pid-xxxx``). Rows of gone workers are dropped."""
+    """Register this process as a worker; its id (``host-pid-xxxx``). Rows of long gone workers are dropped (a
+    recently silent one stays a while: :meth:`~explorer.runtime.runs.Store.recover` reads it to interrupt its run)."""
     now, host, pid = time.time(), socket.gethostname(), os.getpid()
     worker = f"{host}-{pid}-{secrets.token_hex(2)}"
-    gone = {w["id"] for w in _all(store)} - {w["id"] for w in live(store)}
+    gone = [w["id"] for w in _all(store) if not db.present(w, now)]
     with db.writing(store.engine) as conn:
         if gone:
             conn.execute(delete(db.workers).where(db.workers.c.id.in_(gone)))

@@ -62,6 +62,27 @@ def test_a_worker_is_live_while_its_process_beats(tmp_path):
     worker.unregister(store, me)
 
 
+def test_a_run_whose_worker_on_another_machine_went_silent_is_interrupted_within_seconds():
+    store = runs.Store()
+    run, cli = store.create("lenet", Recipe()), store.create("lenet", Recipe())
+    store.hand_to_workers(run)
+    now = time.time()
+    with store.engine.begin() as conn:  # a worker elsewhere claimed it and trains it in its own process (pid 4242)
+        conn.execute(text("INSERT INTO workers VALUES ('far-4242-abcd', 'far', 4242, 'cuda', 1, :t, :t, :run)"),
+                     {"t": now, "run": run})
+        conn.execute(text("UPDATE runs SET status = 'running', host = 'far', pid = 4242, heartbeat = :t "
+                          "WHERE id = :run"), {"t": now - 20, "run": run})
+        conn.execute(text("UPDATE runs SET status = 'running', host = 'far', pid = 4243, heartbeat = :t "
+                          "WHERE id = :cli"), {"t": now - 20, "cli": cli})  # a run of a shell on that machine
+    assert store.recover() == []  # the worker beats: its run's own heartbeat may be older (a long test pass)
+    with store.engine.begin() as conn:  # the worker fell silent (killed, its machine lost)
+        conn.execute(text("UPDATE workers SET heartbeat = :t"), {"t": now - worker.WORKER_STALE_S - 1})
+    assert store.recover() == [run]  # long before the run's own STALE_S; a run of another process is left alone
+    assert store.get(run)["status"] == "interrupted" and store.get(cli)["status"] == "running"
+    me = worker.register(store, "cpu", 1)
+    assert {w["id"] for w in worker.live(store)} == {me}  # the silent worker is not live, its row kept a while
+
+
 def test_claims_take_the_oldest_waiting_run_once(backend):
     store = runs.Store()
     a, b, local = (store.create("lenet", Recipe()) for _ in range(3))
