@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 from sqlalchemy import text
 
 from explorer.i18n import render, use_language
-from explorer.runtime import jobs, lease, runs, worker
+from explorer.runtime import jobs, lease, runner, runs, worker
 from explorer.runtime import store as db
 from explorer.runtime import train as engine
 from explorer.runtime.train import Recipe
@@ -136,6 +136,24 @@ def test_with_a_live_worker_the_app_only_queues_and_the_worker_trains_it(backend
     # the curve the page draws came from the worker's progress file: 128 images in 2 steps of 64, then the epoch
     assert [p["epoch"] for p in job.points if "loss" in p] == [0.5, 1.0]
     assert job.points[-1] == {"epoch": 1.0, "test_acc": job.result.test_accuracy} and job.progress == 1.0
+
+
+@pytest.mark.slow  # two torchrun processes
+def test_a_worker_of_two_processes_trains_a_queued_run_through_torchrun():
+    store = runs.Store()
+    run = store.create("lenet", Recipe(epochs=1, lr=0.9, batch_size=64), "cpu", 1, 256)
+    store.hand_to_workers(run)
+    holder = store.create("lenet", Recipe())
+    assert store.claim(holder) is True  # a run of this machine holds the lease: workers do not wait for it
+    said: list[str] = []
+    assert worker.work("cpu", 2, once=True, say=said.append) == 1
+    row = store.get(run)
+    assert (row["status"], row["world_size"], row["device"]) == ("done", 2, "cpu"), said
+    assert [e["epoch"] for e in store.epochs(run)] == [1] and store.show(run)["recipe"]["train_images"] == 256
+    steps = [e for e in runner.ProgressFile(store.folder(run) / "progress.jsonl").read()
+             if isinstance(e, engine.StepEvent)]
+    assert [e.x for e in steps] == [0.25, 0.5, 0.75, 1.0]  # the app's curve: rank 0's progress file
+    store.release(holder)
 
 
 def _worker(repo_root, log):
