@@ -369,14 +369,17 @@ def replicas_run(sessions: int = 30, replicas: int = 2, timeout_s: float = 120, 
             done.set()
             cpu = [cpu_seconds(p) - c for p, c in zip(pids, cpu0)]
             wall = time.monotonic() - wall0
-            learners = {u.removeprefix("http://"): set() for u in cluster.replica_urls}
-            statuses: dict[str, int] = {}
-            for line in cluster.access_log.read_text().splitlines()[logged:]:
-                match = re.search(r'" (\d+) .* upstream=(\S+) route=(\S+)$', line)
-                if match and not match.group(3).startswith(serve_class.PROBE_ROUTE):  # not the warm-up's
-                    statuses[match.group(1)] = statuses.get(match.group(1), 0) + 1
-                    for upstream in match.group(2).split(", "):  # a retried request names every replica it tried
-                        learners.setdefault(upstream, set()).add(match.group(3))
+        # nginx stopped (gracefully): every line is in its log, the websockets' too
+        learners = {u.removeprefix("http://"): set() for u in cluster.replica_urls}
+        statuses: dict[str, int] = {}
+        moved = 0  # requests nginx passed to a second replica after the first failed: affinity broken for them
+        for line in cluster.access_log.read_text().splitlines()[logged:]:
+            match = re.search(r'" (\d+) .* upstream=(\S+) route=(\S+)$', line)
+            if match and not match.group(3).startswith(serve_class.PROBE_ROUTE):  # not the warm-up's
+                statuses[match.group(1)] = statuses.get(match.group(1), 0) + 1
+                moved += ", " in match.group(2)  # a retried request names every replica it tried
+                for upstream in match.group(2).split(", "):
+                    learners.setdefault(upstream, set()).add(match.group(3))
     every = [t for ts in times.values() for t in ts]
     return {"sessions": sessions, "replicas": replicas, "store": "PostgreSQL" if postgres else "SQLite",
             "steps": len(JOURNEY), "errors": len(errors), "error_kinds": sorted(set(errors)),
@@ -385,7 +388,8 @@ def replicas_run(sessions: int = 30, replicas: int = 2, timeout_s: float = 120, 
                          for k, v in times.items()},
             "replica_peak_rss_mib": [max(p) for p in peak], "replica_cpu_s": cpu,
             "replica_learners": [len(learners[u.removeprefix("http://")]) for u in cluster.replica_urls],
-            "nginx_statuses": statuses, "wall_s": wall, "timeout_s": timeout_s, "load": load_average()}
+            "nginx_statuses": statuses, "moved_requests": moved, "wall_s": wall, "timeout_s": timeout_s,
+            "load": load_average()}
 
 
 MEASURES = {"cold": cold_start, "pages": page_costs, "rss": rss_training, "class": class_run,
@@ -428,7 +432,8 @@ def report(results: dict) -> str:
                      f"({'; '.join(r['error_kinds']) or 'none'}), time to idle p50 {r['p50_s'] or 0:.1f} s / p95 "
                      f"{r['p95_s'] or 0:.1f} s in {r['wall_s']:.0f} s; replica {each}; nginx answered "
                      f"{sum(r['nginx_statuses'].values())} requests, "
-                     f"{sum(n for s, n in r['nginx_statuses'].items() if s >= '500')} of them with a 5xx; {r['load']}")
+                     f"{sum(n for s, n in r['nginx_statuses'].items() if s >= '500')} of them with a 5xx, "
+                     f"{r['moved_requests']} moved to another replica; {r['load']}")
         lines += [f"  {step:<16} p50 {v['p50_s']:5.1f} s  p95 {v['p95_s']:5.1f} s  ({v['n']} views)"
                   for step, v in r["per_step"].items()]
     return "\n".join(lines)

@@ -314,10 +314,13 @@ class ClassServers:
             with urllib.request.urlopen(urllib.request.Request(f"{self.url}/_stcore/health", headers=cookie),
                                         timeout=10) as resp:
                 resp.read()
-            for line in reversed(self.access_log.read_text().splitlines()):
-                if line.endswith(f" route={route}"):
-                    found.setdefault(line.rsplit(" upstream=", 1)[1].split()[0], route)
+            deadline = time.monotonic() + 5  # nginx writes the line once the answer is sent: soon after, not before
+            while time.monotonic() < deadline:
+                lines = [x for x in self.access_log.read_text().splitlines() if x.endswith(f" route={route}")]
+                if lines:
+                    found.setdefault(lines[-1].rsplit(" upstream=", 1)[1].split()[0], route)
                     break
+                time.sleep(0.02)
             if wanted <= found.keys():
                 return [found[u.removeprefix("http://")] for u in self.replica_urls]
         raise RuntimeError(f"nginx sent no route to {sorted(wanted - found.keys())}")

@@ -120,7 +120,9 @@ def test_a_browser_gets_a_route_cookie_and_stays_on_its_replica(proxy):
         resp, body = get(proxy["port"], path, cookie=route)
         assert resp.getheader("Set-Cookie") is None  # a browser that has the cookie is given nothing
         assert json.loads(body)["replica"] == first, path
-    log = (proxy["folder"] / "access.log").read_text().splitlines()
+    access = proxy["folder"] / "access.log"  # nginx writes a request's line once its answer is sent: wait for it
+    serve_class.wait_for(lambda: len(access.read_text().splitlines()) >= 6, "the access log", timeout=10)
+    log = access.read_text().splitlines()
     assert len(log) == 6 and all(f"route={route}" in line for line in log), log
     upstream = {re.search(r"upstream=(\S+)", line).group(1) for line in log}
     assert upstream == {f"127.0.0.1:{proxy['servers'][first].server_address[1]}"}
@@ -151,11 +153,12 @@ def test_the_websocket_upgrade_reaches_the_replica_and_switches(proxy):
         assert reader.readline() == f"{replica}:hello\n".encode()
 
 
-def test_the_replica_is_told_the_host_with_its_port_and_the_client(proxy):
+def test_the_replica_is_told_the_host_with_its_port_and_the_client_and_no_keepalive(proxy):
     _, body = get(proxy["port"], cookie="x")
     headers = {k.lower(): v for k, v in json.loads(body)["headers"].items()}
     assert headers["host"] == f"127.0.0.1:{proxy['port']}"  # Streamlit checks the websocket's Origin against it
     assert headers["x-forwarded-for"] == "127.0.0.1" and headers["x-forwarded-proto"] == "http"
+    assert headers["connection"] == "close"  # no kept-alive connection that the replica could close under nginx
 
 
 def test_a_body_over_streamlits_upload_limit_is_refused_one_within_it_passes_the_check(proxy):
