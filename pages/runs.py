@@ -19,7 +19,7 @@ from pages.i18n import N_, _, link_params, ngettext, render
 
 use_app_navigation()
 
-LIVE_EVERY_S = 2.0  # how often a live run's rows and curves redraw
+LIVE_EVERY_S = 5.0  # how often a live run's rows and curves redraw (the Train page is where a run is watched closely)
 AXES = {"epoch": N_("epoch"), "step": N_("step"), "seconds": N_("training time (s)")}
 PER = {"step": N_("every report point"), "epoch": N_("epoch ends only")}
 WHOSE = {"all": N_("all runs I can see"), "mine": N_("mine")}
@@ -77,15 +77,16 @@ def run_page(run: str) -> None:
         who=run_rules.owner_label(row.owner, who, is_teacher)))
     _run_actions(run)
     live = row.status in runs.ACTIVE
-    st.fragment(_run_live, run_every=LIVE_EVERY_S if live else None)(run)
+    st.fragment(_run_live, run_every=LIVE_EVERY_S if live else None)(run, live)
     _run_confusion(run)
     _run_recipe(run)
 
 
-def _run_live(run: str) -> None:
+def _run_live(run: str, was_live: bool = False) -> None:
     """The run's metrics and curves (redrawn while it trains)."""
     run_rules.remember_language()
     row = history.run_row(store, run)
+    _stop_redrawing(was_live, row.status in runs.ACTIVE)
     a, b, c, d, e = st.columns(5)
     a.metric(_("Status"), _(row.status))
     b.metric(_("Best test accuracy"), accuracy_text(row.best_test_acc))
@@ -280,7 +281,7 @@ def list_page() -> None:
         learner.teacher_box()
         return
     live = any(r.status in runs.ACTIVE for r in all_rows)
-    st.fragment(_runs_live, run_every=LIVE_EVERY_S if live else None)()
+    st.fragment(_runs_live, run_every=LIVE_EVERY_S if live else None)(live)
     learner.teacher_box()
 
 
@@ -297,10 +298,18 @@ def _filters(rows: list[history.RunRow]) -> list[history.RunRow]:
             and (not picked_status or r.status in picked_status) and (whose == "all" or r.owner == who)]
 
 
-def _runs_live() -> None:
+def _stop_redrawing(was_live: bool, live: bool) -> None:
+    """Once the last live run ended, one rerun of the whole page: its fragment stops redrawing."""
+    if was_live and not live:
+        st.rerun(scope="app")
+
+
+def _runs_live(was_live: bool = False) -> None:
     """The table, the overlay and the parallel coordinates (redrawn while a run is live)."""
     run_rules.remember_language()
-    rows = _filters(_rows())
+    everything = _rows()
+    _stop_redrawing(was_live, any(r.status in runs.ACTIVE for r in everything))
+    rows = _filters(everything)
     if not rows:
         st.info(_("No run matches these filters."), icon=":material/filter_alt_off:")
         return

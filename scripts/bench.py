@@ -371,6 +371,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-playground", action="store_true", help="skip the playground's worker overhead")
     parser.add_argument("--no-code-memory", action="store_true",
                         help="skip the playground networks' memory check against their measured training steps")
+    parser.add_argument("--no-runs-page", action="store_true",
+                        help="skip the live Runs page's cost to the training throughput of the run it shows")
     parser.add_argument("--no-class", action="store_true",
                         help="skip the class measurements (cold start, CPU per page view, 30 browsers at once)")
     parser.add_argument("--report", metavar="FILE",
@@ -531,6 +533,10 @@ def run(args: argparse.Namespace) -> int:
         print("code memory: skipped (--no-code-memory)")
     else:
         failed |= report_code_memory()
+    if args.no_runs_page:
+        print("runs page: skipped (--no-runs-page)")
+    else:
+        failed |= report_runs_page()
     if args.no_class:
         print("class: skipped (--no-class)")
     else:
@@ -821,6 +827,94 @@ def _ms(fn: Callable[[], None]) -> float:
 
 # --- a class on one server (scripts/class_load.py) -----------------------------------------------------------------
 COLD_START_GOAL_S = 3.0
+
+
+# --- the Runs page watching a live run: its cost to the training it watches ----------------------------------------
+RUNS_PAGE_GOAL = 0.05  # the live page may slow the run it shows by less than 5 %
+RUNS_PAGE_EVERY_S = 5.0  # as often as the page's fragment redraws a live run (pages/runs.py LIVE_EVERY_S)
+
+
+def bench_runs_page(limit: int = 30_000, pairs: int = 5) -> tuple[float, float, float, int, float, float]:
+    """How much the live Runs page slows the run it shows. A LeNet run (1 epoch of ``limit`` images, batch 256) is
+    trained and recorded as the app trains it (``runner.execute``: store rows, step log, confusion matrix), alone,
+    and while an ``AppTest`` session in the same process — as the app's training thread shares its server — reruns
+    the whole Runs page with the live run every ``RUNS_PAGE_EVERY_S`` (more than its fragment redraws). ``pairs``
+    pairs, each alone and watched back to back (in alternating order: a busy moment of the shared CPU hits both
+    alike); the runs' own ``samples_per_s`` (training steps only). Returns (median images/s alone, median watched,
+    median of the pairs' slowdowns, page runs, median ms of a page run, CPU ms of a page run on an idle machine)."""
+    import tempfile
+    import threading
+
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.runtime import runner, runs
+    from explorer.runtime import train as engine
+
+    home = tempfile.mkdtemp(prefix="explorer-bench-runs-")
+    previous = os.environ.get("EXPLORER_HOME")
+    os.environ["EXPLORER_HOME"] = home
+    recipe = engine.Recipe(epochs=1, lr=0.9, batch_size=256)
+    page_ms: list[float] = []
+
+    def page() -> AppTest:
+        return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).switch_page("pages/runs.py")
+
+    def train_once(watched: bool) -> float:
+        store = runs.Store()
+        run = store.create("lenet", recipe, "cpu", limit=limit)
+        stop = threading.Event()
+
+        def watch() -> None:
+            at = page()
+            while not stop.is_set():
+                begin = time.perf_counter()
+                at.run()
+                page_ms.append((time.perf_counter() - begin) * 1000)
+                stop.wait(RUNS_PAGE_EVERY_S)
+
+        watcher = threading.Thread(target=watch, daemon=True) if watched else None
+        if watcher is not None:
+            watcher.start()
+        try:
+            _, result = runner.execute(store, run, "lenet", recipe, "cpu", limit, report=lambda line: None)
+        finally:
+            stop.set()
+            if watcher is not None:
+                watcher.join()
+        return result.history[-1].samples_per_s
+
+    try:
+        train_once(False)  # warm-up: data loaded, kernels chosen, the page's imports done
+        at = page().run()
+        cpu = time.process_time()
+        for _ in range(5):
+            at.run()
+        cpu_ms = (time.process_time() - cpu) * 1000 / 5
+        alone, watched = [], []
+        for i in range(pairs):
+            order = (False, True) if i % 2 == 0 else (True, False)
+            rates = {w: train_once(w) for w in order}
+            alone.append(rates[False])
+            watched.append(rates[True])
+    finally:
+        if previous is None:
+            os.environ.pop("EXPLORER_HOME", None)
+        else:
+            os.environ["EXPLORER_HOME"] = previous
+    slowdown = statistics.median(1 - w / a for a, w in zip(alone, watched))
+    return (statistics.median(alone), statistics.median(watched), slowdown, len(page_ms),
+            statistics.median(page_ms) if page_ms else 0.0, cpu_ms)
+
+
+def report_runs_page() -> bool:
+    """The live Runs page's cost to training throughput, and its goal. True when the goal fails."""
+    alone, watched, slowdown, views, ms, cpu_ms = bench_runs_page()
+    verdict = "PASS" if slowdown < RUNS_PAGE_GOAL else "FAIL"
+    print(f"{verdict}: a LeNet run trains at {alone:,.0f} img/s alone and {watched:,.0f} img/s while the whole live "
+          f"Runs page reruns every {RUNS_PAGE_EVERY_S:.0f} s in the same process (medians of 5 pairs; {views} page "
+          f"runs of {ms:.0f} ms, {cpu_ms:.0f} ms of CPU each): {slowdown:+.1%} slower (median of the pairs; goal < "
+          f"{RUNS_PAGE_GOAL:.0%})")
+    return verdict == "FAIL"
 
 
 def report_class() -> bool:
