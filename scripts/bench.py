@@ -919,7 +919,8 @@ def report_runs_page() -> bool:
 
 def report_class() -> bool:
     """scripts/class_load.py's figures — cold start, server CPU per warm page view, RSS with a run going, 30 browsers
-    at once — and the cold-start goal. True when the goal fails."""
+    at once on one server, and the same 30 through nginx over two replicas (docs/deploy.md) — and the cold-start
+    goal. True when the goal fails."""
     import class_load  # scripts/ is on the path of a script run from it
 
     results = {name: measure() for name, measure in class_load.MEASURES.items()}
