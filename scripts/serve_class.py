@@ -132,7 +132,7 @@ def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: flo
 
 def _start(argv: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
+    with open(log, "wb") as out:  # this start's log only (what is waited for is looked for in it)
         return subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, env={**os.environ, **(env or {})})
 
@@ -285,6 +285,8 @@ class ClassServers:
             self.processes["worker"] = _start([sys.executable, "-m", "explorer", "worker"], self.log("worker"), env)
         self.nginx_folder.mkdir(parents=True, exist_ok=True)
         (self.nginx_folder / "temp").mkdir(exist_ok=True)
+        for old in ("access.log", "error.log"):  # the logs of this start only
+            (self.nginx_folder / old).unlink(missing_ok=True)
         (self.nginx_folder / "nginx.conf").write_text(
             nginx_conf(f"{self.host}:{self.port}", [u.removeprefix("http://") for u in self.replica_urls]))
         for k, url in enumerate(self.replica_urls, 1):
