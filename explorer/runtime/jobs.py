@@ -227,33 +227,13 @@ class JobManager:
                             row["train_limit"], nproc=row["world_size"], owner=row["owner"], code=row["code"],
                             remote=True)
                 self._jobs[found.run] = found
-                threading.Thread(target=self._follow, args=(found,), name=f"explorer-follow-{found.run}",
-                                 daemon=True).start()
+                self._start_following(found)
             self._looked = (time.monotonic(), found)
         return found
 
     def current(self) -> Job | None:
-        """The job training in this process; else the run a worker trains now (the oldest, when several), followed
-        from the store — what any app server sharing the store shows as training, whichever started it."""
-        if self._current is not None:
-            return self._current
-        on_workers = runs.Store().on_workers()
-        return self.follow(on_workers[0]) if on_workers else None
-
-    def follow(self, run: str) -> Job:
-        """A job of this process that follows ``run`` in the store while a worker trains it (started by this or
-        another app server): its status, curve and end, as :meth:`get` shows a job of this process."""
-        with self._lock:
-            job = self._jobs.get(run)
-            if job is not None and not job.ended.is_set():
-                return job
-            row = runs.Store().get(run)
-            job = Job(run, row["model"], replace(engine.Recipe(), **row["recipe"]), row["device"], row["train_limit"],
-                      nproc=row["world_size"], owner=row["owner"], code=row["code"], remote=True,
-                      status=row["status"])
-            self._jobs[run] = job
-            self._start_following(job)
-            return job
+        """The job training in this process (a run the workers have: :meth:`elsewhere`)."""
+        return self._current
 
     def position(self, run: str) -> int | None:
         """0 while ``run`` trains, 1, 2, … while it waits in the machine's line (runs of every process sharing the

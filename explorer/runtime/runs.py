@@ -280,14 +280,6 @@ class Store:
                                  .order_by(db.runs.c.started, db.order_key(conn)))
             return [r.id for r in found]
 
-    def on_workers(self) -> list[str]:
-        """The runs workers train now, oldest first."""
-        with db.reading(self.engine) as conn:
-            found = conn.execute(select(db.runs.c.id).where(db.runs.c.status == "running",
-                                                            db.runs.c.queue == WORKERS)
-                                 .order_by(db.runs.c.started, db.order_key(conn)))
-            return [r.id for r in found]
-
     # --- reading -------------------------------------------------------------------------------------------------
     def get(self, run: str) -> dict:
         """The run's row as a dict (``recipe`` and ``info`` parsed); ``KeyError`` for an unknown id."""

@@ -124,8 +124,8 @@ def test_with_a_live_worker_the_app_only_queues_and_the_worker_trains_it(backend
     trained = []
     loop = threading.Thread(target=lambda: trained.append(worker.work("cpu", 1, once=True, say=said.append)))
     loop.start()
-    _until(lambda: store.on_workers() == [job.run], what="the worker to claim the run")
-    watching = jobs.JobManager().current()  # another app server sharing the store: it shows the run training
+    _until(lambda: store.get(job.run)["status"] == "running", what="the worker to claim the run")
+    watching = jobs.JobManager().elsewhere(every=0)  # another app server sharing the store shows it training
     assert (watching.run, watching.model, watching.remote, watching.recipe) == (job.run, "lenet", True, job.recipe)
     loop.join(120)
     assert trained == [1] and said[-1] == f"run {job.run}: done" and worker.live(store) == []
