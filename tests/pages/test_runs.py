@@ -166,3 +166,22 @@ def test_a_run_recorded_without_its_matrix_computes_it_on_request(open_runs, sto
     assert not at.info, [i.value for i in at.info]
     [heatmap] = [f for f in figures(at) if title(f) == "Confusion matrix"]
     assert values(heatmap["data"][0]["text"]).sum() == 10_000 and confusion.measured(store, run, 1)
+
+
+def test_a_playground_networks_run_shows_its_code_and_opens_back_in_the_playground(open_runs, store):
+    from explorer.playground import encode_code
+
+    code = "net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))\n"
+    run = store.create("code:1a2b3c4d", engine.Recipe(epochs=1, lr=0.1, batch_size=64, resize=28), owner=ME,
+                       code=code)
+    _epoch(store, run, 1, 0.75, _matrix([750] * 10))  # measured in its own process while it trained
+    store.finish(run, "done")
+    at = open_runs()
+    assert_clean(at)
+    assert list(at.dataframe[0].value["model"]) == ["code:1a2b3c4d"]
+    at = open_runs(run=run)
+    assert_clean(at)
+    assert [c.value for c in at.code] == [code.strip()]
+    links = {link.proto.label: (link.proto.page, link.proto.query_string) for link in at.get("page_link")}
+    assert links["Open it in the playground"] == ("playground", f"code={encode_code(code)}&input=1%2C28%2C28")
+    assert any("7,500 of 10,000" in c.value for c in at.caption)
