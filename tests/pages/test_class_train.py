@@ -43,17 +43,17 @@ def train_page(repo_root):
 
 
 @pytest.fixture
-def others_run():
-    """A run of another learner, running in this process's job manager (as its worker thread shows it)."""
+def others_run(monkeypatch):
+    """A run of another learner, running in this process's job manager (as its worker thread shows it; the thread
+    itself, started by an earlier test of this process, would say it has none within a second)."""
     store = runs.Store()
     owner = learner_of("A" * 24)
     run = store.create("lenet", Recipe(epochs=1), "cpu", owner=owner)
     job = jobs.Job(run, "lenet", Recipe(epochs=1), "cpu", None, owner=owner, status="running")
     manager = jobs.manager()
     manager._jobs[run] = job
-    manager._current = job
+    monkeypatch.setattr(manager, "current", lambda: job)
     yield job
-    manager._current = None
     manager._jobs.pop(run, None)
 
 
