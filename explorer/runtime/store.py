@@ -263,7 +263,7 @@ def open_engine(url: URL) -> Engine:
     eng = engine(url)
     where = display_url(url)
     try:
-        _open(eng, where)
+        _prepare(eng, where)
     except OperationalError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StoreUnreachable(N_("the run store {path} cannot be reached: {reason}"), path=where,
@@ -271,7 +271,8 @@ def open_engine(url: URL) -> Engine:
     return eng
 
 
-def _open(eng: Engine, where: str) -> None:
+def _prepare(eng: Engine, where: str) -> None:
+    """WAL for a SQLite file, then the schema: checked, and migrated by one process when older."""
     if is_sqlite(eng):
         raw = eng.raw_connection()  # outside any transaction (the pragma refuses to run inside one)
         try:
