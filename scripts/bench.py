@@ -556,7 +556,7 @@ CODE_MEMORY_NETS = {  # the d2l LeNet, a wide convolution, a snippet class whose
         "    def forward(self, x):\n        return self.l(torch.flatten(F.relu(self.c(x)), 1))\n\nnet = B()\n"),
 }
 _CODE_MEMORY_CHILD = """
-import json, resource, sys
+import json, sys
 import torch, torch.nn.functional as F
 torch.set_num_threads(1)
 from explorer.playground import parse_network
@@ -564,15 +564,15 @@ code, batch = sys.stdin.read(), int(sys.argv[1])
 net = parse_network(code, device="cpu")
 opt = torch.optim.SGD(net.parameters(), lr=0.1)
 x, y = torch.rand(batch, 1, 28, 28), torch.randint(0, 10, (batch,))
-def rss():
-    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) * 1024
-before = rss()
+def status(field):  # VmHWM: this process's own peak (ru_maxrss keeps a large parent's peak across fork and exec)
+    return int(open("/proc/self/status").read().split(field + ":")[1].split()[0]) * 1024
+before = status("VmRSS")
 for _ in range(3):
     loss = F.cross_entropy(net(x), y)
     opt.zero_grad()
     loss.backward()
     opt.step()
-print(json.dumps({"measured": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before}))
+print(json.dumps({"measured": status("VmHWM") - before}))
 """
 
 
