@@ -11,7 +11,7 @@ import streamlit as st
 
 from explorer.playground import encode_code
 from explorer.present import charts, export
-from explorer.present.formatting import NONE, accuracy_text
+from explorer.present.formatting import NONE, accuracy_text, duration
 from explorer.runtime import confusion, data, history, runs
 from pages import learner, run_rules
 from pages.common import use_app_navigation
@@ -39,17 +39,6 @@ def _axis_controls(prefix: str) -> tuple[str, str]:
                                          "(running means of the epoch so far); test accuracy is measured at each "
                                          "epoch's end.")) or "step"
     return x, per
-
-
-def _time(seconds: float | None) -> str:
-    if seconds is None:
-        return NONE
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return _("{h} h {min} min").format(h=seconds // 3600, min=f"{seconds % 3600 // 60:02d}")
-    if seconds >= 60:
-        return _("{min} min {s} s").format(min=seconds // 60, s=f"{seconds % 60:02d}")
-    return _("{s} s").format(s=seconds)
 
 
 def _run_url(run: str) -> str:
@@ -92,7 +81,7 @@ def _run_live(run: str, was_live: bool = False) -> None:
     b.metric(_("Best test accuracy"), accuracy_text(row.best_test_acc))
     c.metric(_("Last test accuracy"), accuracy_text(row.last_test_acc))
     d.metric(_("Epochs"), f"{row.epochs_done} / {row.epochs}")
-    e.metric(_("Training time"), _time(row.seconds))
+    e.metric(_("Training time"), NONE if row.seconds is None else duration(row.seconds))
     points = history.history(store, run)
     if not points:
         st.info(_("No curves yet: this run has not reached its first report point."), icon=":material/hourglass_top:")
@@ -315,7 +304,7 @@ def _runs_live(was_live: bool = False) -> None:
         return
     frame = _frame(rows)  # accuracies written as everywhere ("87.35 %", "—" before a first epoch), sorted as numbers
     shown = frame.style.format({c: _percent for c in ("best", "last")}, na_rep=NONE).format(
-        {"seconds": _time}, na_rep=NONE).format({"resize": "{:.0f}"}, na_rep=NONE)
+        {"seconds": duration}, na_rep=NONE).format({"resize": "{:.0f}"}, na_rep=NONE)
     st.dataframe(shown, hide_index=True, column_config=_columns(), key="runs_table")
     left, right = st.columns(2, vertical_alignment="center")
     left.caption(ngettext("{n} run. Store: {path} (`python -m explorer runs export --csv`).",

@@ -15,7 +15,7 @@ import explorer
 from explorer.i18n import set_language
 from explorer.playground import encode_code
 from explorer.present import charts
-from explorer.present.formatting import accuracy_text
+from explorer.present.formatting import accuracy_text, duration
 from explorer.runtime import inference_runs, jobs, lease, runs
 from explorer.runtime import train as engine
 from explorer.runtime.devices import pick_device
@@ -133,15 +133,6 @@ def _estimate(model_id: str, recipe: engine.Recipe, device: str, limit: int | No
     return engine.estimate_epoch_seconds(model_id, recipe, device, limit, probe=2)
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return _("{h} h {min} min").format(h=seconds // 3600, min=f"{seconds % 3600 // 60:02d}")
-    if seconds >= 60:
-        return _("{min} min {s} s").format(min=seconds // 60, s=f"{seconds % 60:02d}")
-    return _("{s} s").format(s=seconds)
-
-
 def _limits():
     """The class's limits (``None`` for the teacher, whom they do not bind)."""
     return None if is_teacher else learner.limits()
@@ -152,8 +143,8 @@ try:
     engine.validate(explorer.get_spec(model_id), recipe, limit, nproc)
     per_epoch = _estimate(model_id, recipe, device, limit)
     st.caption(_("Estimated **{per_epoch} per epoch** on **{device}** ({total} for {epochs} epochs), measured from a "
-                 "few training steps.").format(per_epoch=_duration(per_epoch), device=pick_device(device).type,
-                                               total=_duration(per_epoch * epochs), epochs=epochs))
+                 "few training steps.").format(per_epoch=duration(per_epoch), device=pick_device(device).type,
+                                               total=duration(per_epoch * epochs), epochs=epochs))
     if (class_limits := _limits()) is not None:  # said before the click: which limit, and what to do
         try:  # the queue's limits hold the button back; the duration's is the recipe's to change (checked again
             class_limits.check(mine=len(store.active(who)), queued=len(store.active()), estimate_s=None)
@@ -261,7 +252,7 @@ def _live() -> None:
     a.metric(_("Status"), _(job.status))
     b.metric(_("Device"), job.device_name or job.device)
     c.metric(_("Images/s"), f"{job.samples_per_s:,.0f}" if job.samples_per_s else "—")
-    d.metric(_("ETA"), _duration(job.eta) if job.eta is not None and job.status == "running" else "—")
+    d.metric(_("ETA"), duration(job.eta) if job.eta is not None and job.status == "running" else "—")
     st.progress(min(job.progress, 1.0), text=_("{p} of {epochs} epochs").format(p=f"{job.progress:.0%}",
                                                                                  epochs=job.recipe.epochs))
     st.plotly_chart(charts.training_curves({job.run: job.points},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..i18n import gettext as _
+
 
 def short(n: float, unit: str = "") -> str:
     """62378344 → '62.4 M'; 1135915368 → '1.14 G'; 61706 → '61.7 K'; 999999 → '1 M' (three significant digits)."""
@@ -89,3 +91,12 @@ def accuracy_text(value: float | None) -> str:
     """An accuracy as every page writes it: 0.8735 → '87.35 %'; ``None`` (no completed epoch yet) → '—'."""
     return NONE if value is None else f"{100 * value:.2f} %"
 
+
+def duration(seconds: float) -> str:
+    """A time span as the pages write it, in the reader's language: ``42 s``, ``3 min 05 s``, ``1 h 02 min``."""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return _("{h} h {min} min").format(h=seconds // 3600, min=f"{seconds % 3600 // 60:02d}")
+    if seconds >= 60:
+        return _("{min} min {s} s").format(min=seconds // 60, s=f"{seconds % 60:02d}")
+    return _("{s} s").format(s=seconds)
