@@ -275,6 +275,23 @@ async def _journey(browser, base: str, times: dict[str, list[float]], errors: li
         await context.close()
 
 
+def journeys(base: str, sessions: int, timeout_s: float) -> tuple[dict[str, list[float]], list[str]]:
+    """``sessions`` browsers at once, each a new learner walking :data:`JOURNEY` on ``base``: the times per page
+    (seconds until idle) and the errors."""
+    from playwright.async_api import async_playwright
+
+    async def main() -> tuple[dict[str, list[float]], list[str]]:
+        times: dict[str, list[float]] = {}
+        errors: list[str] = []
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            await asyncio.gather(*(_journey(browser, base, times, errors, timeout_s * 1000) for _ in range(sessions)))
+            await browser.close()
+        return times, errors
+
+    return asyncio.run(main())
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -283,7 +300,6 @@ def _percentile(values: list[float], q: float) -> float:
 def class_run(sessions: int = 30, timeout_s: float = 120) -> dict:
     """``sessions`` learners at once on one server: p50/p95 seconds to idle per step and overall, the errors, the
     server's peak RSS and CPU seconds."""
-    from playwright.async_api import async_playwright
 
     with server() as s:
         with chromium() as browser:  # the server as a class finds it: started before, Home drawn once
@@ -299,17 +315,7 @@ def class_run(sessions: int = 30, timeout_s: float = 120) -> dict:
         threading.Thread(target=sample, daemon=True).start()
         cpu0, wall0 = cpu_seconds(s.pid), time.monotonic()
 
-        async def main() -> tuple[dict[str, list[float]], list[str]]:
-            times: dict[str, list[float]] = {}
-            errors: list[str] = []
-            async with async_playwright() as pw:
-                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                await asyncio.gather(*(_journey(browser, s.url, times, errors, timeout_s * 1000)
-                                       for _ in range(sessions)))
-                await browser.close()
-            return times, errors
-
-        times, errors = asyncio.run(main())
+        times, errors = journeys(s.url, sessions, timeout_s)
         done.set()
         cpu, wall = cpu_seconds(s.pid) - cpu0, time.monotonic() - wall0
     every = [t for ts in times.values() for t in ts]
@@ -328,7 +334,6 @@ def replicas_run(sessions: int = 30, replicas: int = 2, timeout_s: float = 120, 
     kept on one replica by nginx's route cookie: p50/p95 seconds to idle per step and overall, the errors, each
     replica's peak RSS and CPU seconds and how many learners nginx sent it."""
     import serve_class  # scripts/ is on the path of a script run from it
-    from playwright.async_api import async_playwright
 
     with tempfile.TemporaryDirectory(prefix="explorer-replicas-") as tmp:
         os.chmod(tmp, 0o755)  # run by root, PostgreSQL runs as its own user and must reach its folder in here
@@ -355,17 +360,7 @@ def replicas_run(sessions: int = 30, replicas: int = 2, timeout_s: float = 120, 
             threading.Thread(target=sample, daemon=True).start()
             cpu0, wall0 = [cpu_seconds(p) for p in pids], time.monotonic()
 
-            async def main() -> tuple[dict[str, list[float]], list[str]]:
-                times: dict[str, list[float]] = {}
-                errors: list[str] = []
-                async with async_playwright() as pw:
-                    browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                    await asyncio.gather(*(_journey(browser, cluster.url, times, errors, timeout_s * 1000)
-                                           for _ in range(sessions)))
-                    await browser.close()
-                return times, errors
-
-            times, errors = asyncio.run(main())
+            times, errors = journeys(cluster.url, sessions, timeout_s)
             done.set()
             cpu = [cpu_seconds(p) - c for p, c in zip(pids, cpu0)]
             wall = time.monotonic() - wall0
